@@ -1,0 +1,3 @@
+//! DBUG-compatible tracer (work in progress).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! `resolve-stack` (work in progress).
+fn main() {}

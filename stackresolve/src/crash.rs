@@ -1,0 +1,1 @@
+//! `crash` (work in progress).

@@ -1,0 +1,1 @@
+//! `symbolize` (work in progress).
