@@ -1224,6 +1224,28 @@ pub fn ret(token: FrameToken, line: u32) {
     with_cs((), |cs| cs.ret(token, line));
 }
 
+/// Return processing for `token` that never aborts (for adapters such as the `tracing`
+/// layer, whose exits may come out of order): frames opened after `token` and not yet
+/// returned are dropped silently first. Does nothing if DBUG never saw the frame or it is
+/// already gone.
+pub fn ret_unordered(token: FrameToken, line: u32) {
+    if token.is_inactive() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+        return;
+    }
+    with_cs((), |cs| {
+        let idx = token.0 as usize;
+        if idx >= cs.frames.len() {
+            return;
+        }
+        while cs.frames.len() > idx + 1 {
+            if let Some(f) = cs.frames.pop() {
+                cs.level = f.level.saturating_sub(1);
+            }
+        }
+        cs.ret(token, line);
+    });
+}
+
 /// The frame leaves its scope without a return macro. If DBUG is active and saw the frame,
 /// this is the missing-return abort (SIGABRT); otherwise nothing happens.
 pub fn unwind(token: FrameToken) {
