@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 
 use crate::control::{ControlString, MAX_FILE_NAME, Sign, atoi};
@@ -492,9 +492,11 @@ fn apply_capacity(mut text: Vec<u8>, capacity: usize) -> Explained {
 
 const ST_ON: u64 = 1;
 const ST_INIT: u64 = 2;
-const ST_GEN: u64 = 4;
+const ST_INERT: u64 = 4;
+const ST_GEN: u64 = 8;
 
-/// bit 0: DBUG on (`_dbug_on_`); bit 1: initialised; the rest: a generation counter bumped
+/// bit 0: DBUG on (`_dbug_on_`); bit 1: initialised; bit 2: inert (fast frame mode and
+/// nothing enabled anywhere: frames are not tracked); the rest: a generation counter bumped
 /// by every change of the global record or of the switches.
 static STATE: AtomicU64 = AtomicU64::new(ST_ON);
 
@@ -507,6 +509,10 @@ static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
         settings: Arc::new(Settings::initial()),
     })
 });
+
+/// Number of threads whose settings stack is not empty.
+static PUSHED: AtomicUsize = AtomicUsize::new(0);
+static EXACT_FRAMES: AtomicBool = AtomicBool::new(false);
 
 static DB_PROCESS: Mutex<Option<Arc<str>>> = Mutex::new(None);
 static THREAD_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -529,6 +535,43 @@ fn bump(set: u64, clear: u64) {
             Err(x) => cur = x,
         }
     }
+}
+
+/// Sets the inert bit from the global record, the pushed-thread count and the frame mode.
+fn update_inert_locked(g: &Global) {
+    let st = STATE.load(Ordering::Acquire);
+    let inert = !EXACT_FRAMES.load(Ordering::Relaxed)
+        && st & ST_INIT != 0
+        && PUSHED.load(Ordering::Acquire) == 0
+        && g.settings.quiet
+        && !g.settings.debugging();
+    if inert != (st & ST_INERT != 0) {
+        if inert {
+            bump(ST_INERT, 0);
+        } else {
+            bump(0, ST_INERT);
+        }
+    }
+}
+
+fn update_inert() {
+    update_inert_locked(&lock(&GLOBAL));
+}
+
+/// Chooses how frames are tracked (process-wide).
+///
+/// * `exact == false` (the default): while nothing is enabled anywhere (the global record
+///   has no `d`, `t`, `S` or `f`, and no thread has its own record), `enter` does not track
+///   the frame at all: an enter/return pair costs about as much as an atomic load. Such
+///   frames are invisible to DBUG: if tracing is switched on while they are active, their
+///   returns print nothing, the levels of new frames count from where tracing started, and
+///   the missing-return check does not apply to them.
+/// * `exact == true`: every frame of a registered thread is tracked, exactly as the C
+///   library does (the missing-return abort fires even with no debug string set). The
+///   replay tool uses this.
+pub fn set_exact_frames(exact: bool) {
+    EXACT_FRAMES.store(exact, Ordering::Relaxed);
+    update_inert();
 }
 
 fn default_process() -> Arc<str> {
@@ -579,6 +622,13 @@ pub struct FrameToken(u32);
 
 impl FrameToken {
     const INACTIVE: FrameToken = FrameToken(u32::MAX);
+    const UNTRACKED: FrameToken = FrameToken(u32::MAX - 1);
+
+    /// True if the frame was entered while DBUG was inert (see [`set_exact_frames`]): its
+    /// return and unwind do nothing.
+    pub fn is_untracked(self) -> bool {
+        self == FrameToken::UNTRACKED
+    }
 
     /// True if DBUG did not see the frame (it was entered while DBUG was off, or in an
     /// unregistered thread).
@@ -596,7 +646,20 @@ struct CodeState {
     stack: Vec<Settings>,
     global: Arc<Settings>,
     cached: u64,
+    /// Cached from the top record: frames need no decision.
+    quiet: bool,
+    /// Cached from the top record: trace bit of an outermost frame.
+    default_bit: bool,
     buf: Vec<u8>,
+}
+
+impl Drop for CodeState {
+    fn drop(&mut self) {
+        if !self.stack.is_empty() {
+            PUSHED.fetch_sub(1, Ordering::AcqRel);
+            update_inert();
+        }
+    }
 }
 
 struct ThreadState {
@@ -705,7 +768,31 @@ impl CodeState {
             stack: Vec::new(),
             global: Arc::new(Settings::uninit()),
             cached: u64::MAX,
+            quiet: true,
+            default_bit: true,
             buf: Vec::with_capacity(256),
+        }
+    }
+
+    /// Re-reads the cached fields of the top record; call after any change of the stack,
+    /// of the top record or of the global snapshot.
+    fn retop(&mut self) {
+        let t = self.stack.last().unwrap_or(&self.global);
+        self.quiet = t.quiet;
+        self.default_bit = t.default_bit;
+    }
+
+    /// Keeps the pushed-thread count right after the stack may have gone empty / non-empty.
+    fn stack_changed(&mut self, was_empty: bool) {
+        self.retop();
+        let empty = self.stack.is_empty();
+        if was_empty != empty {
+            if empty {
+                PUSHED.fetch_sub(1, Ordering::AcqRel);
+            } else {
+                PUSHED.fetch_add(1, Ordering::AcqRel);
+            }
+            update_inert();
         }
     }
 
@@ -740,6 +827,7 @@ impl CodeState {
         if let Some(top) = self.stack.last_mut() {
             top.flags &= !SANITY_CHECK_ON;
             top.derive();
+            self.retop();
             return;
         }
         let mut g = lock(&GLOBAL);
@@ -747,8 +835,10 @@ impl CodeState {
         s.flags &= !SANITY_CHECK_ON;
         s.derive();
         bump(0, 0);
+        update_inert_locked(&g);
         self.global = g.settings.clone();
         self.cached = STATE.load(Ordering::Acquire);
+        self.retop();
     }
 
     fn sanity(&mut self) {
@@ -824,12 +914,11 @@ impl CodeState {
 
     #[inline]
     fn enter(&mut self, func: &'static str, file: &'static str, line: u32) -> FrameToken {
-        let top = self.stack.last().unwrap_or(&self.global);
         let trace = match self.frames.last() {
             Some(f) => f.trace,
-            None => top.default_bit,
+            None => self.default_bit,
         };
-        let quiet = top.quiet;
+        let quiet = self.quiet;
         self.level = self.level.wrapping_add(1);
         self.frames.push(Frame {
             func,
@@ -903,7 +992,7 @@ impl CodeState {
         if token.is_inactive() || idx + 1 != self.frames.len() {
             self.abort_missing_return();
         }
-        if !self.top().quiet {
+        if !self.quiet {
             self.ret_slow(line);
         }
         let f = self.frames.pop();
@@ -1048,18 +1137,24 @@ impl CodeState {
 
     fn push(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
         let old = self.top().fflags();
+        let was_empty = self.stack.is_empty();
         self.stack.push(Settings::uninit());
-        if self.parse_top(ctl, errors) {
+        let fix = self.parse_top(ctl, errors);
+        self.stack_changed(was_empty);
+        if fix {
             self.fix_trace_flags(old);
         }
     }
 
     fn set(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
         let old = self.top().fflags();
-        if self.stack.is_empty() {
+        let was_empty = self.stack.is_empty();
+        if was_empty {
             self.stack.push(Settings::uninit());
         }
-        if self.parse_top(ctl, errors) {
+        let fix = self.parse_top(ctl, errors);
+        self.stack_changed(was_empty);
+        if fix {
             self.fix_trace_flags(old);
         }
     }
@@ -1072,7 +1167,16 @@ impl CodeState {
         if let Some(rec) = self.stack.pop() {
             free_record(rec, &self.process);
         }
+        self.stack_changed(false);
         self.fix_trace_flags(old);
+    }
+
+    fn clear_stack(&mut self) {
+        let was_empty = self.stack.is_empty();
+        while let Some(rec) = self.stack.pop() {
+            free_record(rec, &self.process);
+        }
+        self.stack_changed(was_empty);
     }
 }
 
@@ -1128,12 +1232,15 @@ fn refresh(cs: &mut CodeState) {
     init_locked(&mut g);
     cs.global = g.settings.clone();
     cs.cached = STATE.load(Ordering::Acquire);
+    drop(g);
+    cs.retop();
 }
 
 fn init_locked(g: &mut Global) {
     if STATE.load(Ordering::Acquire) & ST_INIT == 0 {
         g.settings = Arc::new(Settings::initial());
         bump(ST_INIT, 0);
+        update_inert_locked(g);
     }
 }
 
@@ -1207,10 +1314,55 @@ pub fn thread_name() -> Option<String> {
 /// `DBUG_ENTER(func)` at `file:line`. Returns the token for [`ret`] / [`unwind`].
 #[inline]
 pub fn enter(func: &'static str, file: &'static str, line: u32) -> FrameToken {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
-        return FrameToken::INACTIVE;
+    let st = STATE.load(Ordering::Relaxed);
+    if st & (ST_ON | ST_INERT) != ST_ON {
+        return if st & ST_ON == 0 {
+            FrameToken::INACTIVE
+        } else {
+            FrameToken::UNTRACKED
+        };
     }
-    with_cs(FrameToken::INACTIVE, |cs| cs.enter(func, file, line))
+    enter_tracked(st, func, file, line)
+}
+
+#[inline(never)]
+fn enter_tracked(st: u64, func: &'static str, file: &'static str, line: u32) -> FrameToken {
+    TS.try_with(|ts| {
+        let Ok(mut ts) = ts.try_borrow_mut() else {
+            return FrameToken::UNTRACKED;
+        };
+        if let Some(cs) = ts.cs.as_mut() {
+            if cs.cached == st && cs.quiet {
+                let trace = match cs.frames.last() {
+                    Some(f) => f.trace,
+                    None => cs.default_bit,
+                };
+                cs.level = cs.level.wrapping_add(1);
+                cs.frames.push(Frame {
+                    func,
+                    file,
+                    level: cs.level,
+                    trace,
+                });
+                return FrameToken((cs.frames.len() - 1) as u32);
+            }
+        }
+        enter_cold(&mut ts, func, file, line)
+    })
+    .unwrap_or(FrameToken::UNTRACKED)
+}
+
+#[cold]
+fn enter_cold(
+    ts: &mut ThreadState,
+    func: &'static str,
+    file: &'static str,
+    line: u32,
+) -> FrameToken {
+    match code_state(ts) {
+        Some(cs) => cs.enter(func, file, line),
+        None => FrameToken::INACTIVE,
+    }
 }
 
 /// `DBUG_RETURN` at `line` followed by leaving the frame's scope: return processing. If the
@@ -1218,10 +1370,39 @@ pub fn enter(func: &'static str, file: &'static str, line: u32) -> FrameToken {
 /// missing-return abort (SIGABRT).
 #[inline]
 pub fn ret(token: FrameToken, line: u32) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if token.is_untracked() {
         return;
     }
-    with_cs((), |cs| cs.ret(token, line));
+    ret_tracked(token, line);
+}
+
+#[inline(never)]
+fn ret_tracked(token: FrameToken, line: u32) {
+    let st = STATE.load(Ordering::Relaxed);
+    if st & ST_ON == 0 {
+        return;
+    }
+    let _ = TS.try_with(|ts| {
+        let Ok(mut ts) = ts.try_borrow_mut() else {
+            return;
+        };
+        if let Some(cs) = ts.cs.as_mut() {
+            if cs.cached == st && cs.quiet && token.0 as usize + 1 == cs.frames.len() {
+                if let Some(f) = cs.frames.pop() {
+                    cs.level = f.level.saturating_sub(1);
+                }
+                return;
+            }
+        }
+        ret_cold(&mut ts, token, line);
+    });
+}
+
+#[cold]
+fn ret_cold(ts: &mut ThreadState, token: FrameToken, line: u32) {
+    if let Some(cs) = code_state(ts) {
+        cs.ret(token, line);
+    }
 }
 
 /// Return processing for `token` that never aborts (for adapters such as the `tracing`
@@ -1229,7 +1410,7 @@ pub fn ret(token: FrameToken, line: u32) {
 /// returned are dropped silently first. Does nothing if DBUG never saw the frame or it is
 /// already gone.
 pub fn ret_unordered(token: FrameToken, line: u32) {
-    if token.is_inactive() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if token.is_inactive() || token.is_untracked() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
         return;
     }
     with_cs((), |cs| {
@@ -1249,7 +1430,7 @@ pub fn ret_unordered(token: FrameToken, line: u32) {
 /// The frame leaves its scope without a return macro. If DBUG is active and saw the frame,
 /// this is the missing-return abort (SIGABRT); otherwise nothing happens.
 pub fn unwind(token: FrameToken) {
-    if token.is_inactive() {
+    if token.is_inactive() || token.is_untracked() {
         return;
     }
     with_cs((), |cs| cs.abort_missing_return());
@@ -1258,7 +1439,7 @@ pub fn unwind(token: FrameToken) {
 /// Non-strict keyword test (`DBUG_EXECUTE`, `DBUG_EVALUATE`; the test of `DBUG_PRINT`).
 #[inline]
 pub fn keyword(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
     with_cs(false, |cs| cs.keyword(kw, false))
@@ -1268,7 +1449,7 @@ pub fn keyword(kw: &str) -> bool {
 /// be explicitly included, matched exactly.
 #[inline]
 pub fn execute_if(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
     with_cs(false, |cs| cs.keyword(kw, true))
@@ -1277,7 +1458,7 @@ pub fn execute_if(kw: &str) -> bool {
 /// `DBUG_PRINT(kw, ("%s", msg))` at `line`: keyword test, then the print line (the message
 /// is cut to 1023 bytes).
 pub fn print(kw: &str, line: u32, msg: &[u8]) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return;
     }
     with_cs((), |cs| cs.print(kw, line, msg));
@@ -1297,7 +1478,7 @@ pub fn print_fmt(kw: &str, line: u32, args: std::fmt::Arguments<'_>) {
 
 /// `DBUG_DUMP(kw, data, len)` at `line`.
 pub fn dump(kw: &str, line: u32, data: &[u8]) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return;
     }
     with_cs((), |cs| cs.dump(kw, line, data));
@@ -1332,6 +1513,7 @@ pub fn set_initial(ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
     parse_into(&mut rec, None, false, ctl, &mut ctx);
     g.settings = Arc::new(rec);
     bump(0, 0);
+    update_inert_locked(&g);
 }
 
 /// `DBUG_EXPLAIN(buf, capacity)` of the calling thread's current record. `""` when inactive.
@@ -1397,11 +1579,7 @@ pub fn flush() {
 pub fn end() {
     bump(ST_ON, 0);
     let process = with_cs(None, |cs| {
-        while !cs.stack.is_empty() {
-            if let Some(rec) = cs.stack.pop() {
-                free_record(rec, &cs.process);
-            }
-        }
+        cs.clear_stack();
         Some(cs.process.clone())
     });
     let process = process.unwrap_or_else(|| Arc::from("(null)"));
