@@ -5,7 +5,7 @@
 //! thread-local), like the C library's `_db_*_` entry points. Function and file names are
 //! `&'static str` (string literals, `tracing` metadata, or [`intern`]ed names).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -616,6 +616,133 @@ struct Frame {
     trace: bool,
 }
 
+impl Frame {
+    const EMPTY: Frame = Frame {
+        func: "",
+        file: "",
+        level: 0,
+        trace: false,
+    };
+}
+
+const HOT_FRAMES: usize = 64;
+
+/// The per-thread state the enter/return fast path needs, in plain `Cell`s (no `Drop`, no
+/// borrow flag): the frame stack (the first [`HOT_FRAMES`] frames inline, deeper ones in
+/// `OVERFLOW`), the nesting level, and a cache of the top record's `quiet` / `default_bit`
+/// valid while `STATE == cached`.
+struct Hot {
+    cached: Cell<u64>,
+    quiet: Cell<bool>,
+    default_bit: Cell<bool>,
+    level: Cell<u32>,
+    depth: Cell<usize>,
+    frames: [Cell<Frame>; HOT_FRAMES],
+}
+
+thread_local! {
+    static HOT: Hot = const {
+        Hot {
+            cached: Cell::new(u64::MAX),
+            quiet: Cell::new(true),
+            default_bit: Cell::new(true),
+            level: Cell::new(0),
+            depth: Cell::new(0),
+            frames: [const { Cell::new(Frame::EMPTY) }; HOT_FRAMES],
+        }
+    };
+    static OVERFLOW: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+fn hot<R>(f: impl FnOnce(&Hot) -> R) -> Option<R> {
+    HOT.try_with(f).ok()
+}
+
+fn fs_len() -> usize {
+    hot(|h| h.depth.get()).unwrap_or(0)
+}
+
+fn fs_get(i: usize) -> Option<Frame> {
+    hot(|h| {
+        if i >= h.depth.get() {
+            None
+        } else if i < HOT_FRAMES {
+            Some(h.frames[i].get())
+        } else {
+            OVERFLOW
+                .try_with(|o| o.borrow().get(i - HOT_FRAMES).copied())
+                .ok()
+                .flatten()
+        }
+    })
+    .flatten()
+}
+
+fn fs_set(i: usize, f: Frame) {
+    let _ = hot(|h| {
+        if i < HOT_FRAMES {
+            h.frames[i].set(f);
+        } else {
+            let _ = OVERFLOW.try_with(|o| {
+                if let Some(slot) = o.borrow_mut().get_mut(i - HOT_FRAMES) {
+                    *slot = f;
+                }
+            });
+        }
+    });
+}
+
+fn fs_last() -> Option<Frame> {
+    match fs_len() {
+        0 => None,
+        n => fs_get(n - 1),
+    }
+}
+
+fn fs_push(f: Frame) -> usize {
+    hot(|h| {
+        let d = h.depth.get();
+        if d < HOT_FRAMES {
+            h.frames[d].set(f);
+        } else {
+            let _ = OVERFLOW.try_with(|o| {
+                let mut o = o.borrow_mut();
+                o.truncate(d - HOT_FRAMES);
+                o.push(f);
+            });
+        }
+        h.depth.set(d + 1);
+        d
+    })
+    .unwrap_or(usize::MAX)
+}
+
+fn fs_pop() -> Option<Frame> {
+    let n = fs_len();
+    if n == 0 {
+        return None;
+    }
+    let f = fs_get(n - 1);
+    let _ = hot(|h| h.depth.set(n - 1));
+    f
+}
+
+fn set_last_trace(trace: bool) {
+    let n = fs_len();
+    if let Some(mut f) = n.checked_sub(1).and_then(fs_get) {
+        f.trace = trace;
+        fs_set(n - 1, f);
+    }
+}
+
+fn level() -> u32 {
+    hot(|h| h.level.get()).unwrap_or(0)
+}
+
+fn set_level(l: u32) {
+    let _ = hot(|h| h.level.set(l));
+}
+
 /// Identifies a frame opened by [`enter`]; pass it to [`ret`] or [`unwind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameToken(u32);
@@ -640,16 +767,9 @@ impl FrameToken {
 struct CodeState {
     process: Arc<str>,
     thread_name: Arc<str>,
-    level: u32,
-    frames: Vec<Frame>,
     lineno: i32,
     stack: Vec<Settings>,
     global: Arc<Settings>,
-    cached: u64,
-    /// Cached from the top record: frames need no decision.
-    quiet: bool,
-    /// Cached from the top record: trace bit of an outermost frame.
-    default_bit: bool,
     buf: Vec<u8>,
 }
 
@@ -762,14 +882,9 @@ impl CodeState {
         CodeState {
             process: default_process(),
             thread_name: name,
-            level: 0,
-            frames: Vec::with_capacity(32),
             lineno: 0,
             stack: Vec::new(),
             global: Arc::new(Settings::uninit()),
-            cached: u64::MAX,
-            quiet: true,
-            default_bit: true,
             buf: Vec::with_capacity(256),
         }
     }
@@ -778,8 +893,10 @@ impl CodeState {
     /// of the top record or of the global snapshot.
     fn retop(&mut self) {
         let t = self.stack.last().unwrap_or(&self.global);
-        self.quiet = t.quiet;
-        self.default_bit = t.default_bit;
+        let _ = hot(|h| {
+            h.quiet.set(t.quiet);
+            h.default_bit.set(t.default_bit);
+        });
     }
 
     /// Keeps the pushed-thread count right after the stack may have gone empty / non-empty.
@@ -802,11 +919,11 @@ impl CodeState {
     }
 
     fn func(&self) -> &'static str {
-        self.frames.last().map(|f| f.func).unwrap_or("?func")
+        fs_last().map(|f| f.func).unwrap_or("?func")
     }
 
     fn cur_bit(&self) -> bool {
-        match self.frames.last() {
+        match fs_last() {
             Some(f) => f.trace,
             None => self.top().default_bit,
         }
@@ -815,7 +932,7 @@ impl CodeState {
     fn decide(&self) -> Decision {
         do_trace(
             self.top(),
-            self.level,
+            level(),
             self.func(),
             &self.process,
             self.cur_bit(),
@@ -837,7 +954,8 @@ impl CodeState {
         bump(0, 0);
         update_inert_locked(&g);
         self.global = g.settings.clone();
-        self.cached = STATE.load(Ordering::Acquire);
+        let st = STATE.load(Ordering::Acquire);
+        let _ = hot(|h| h.cached.set(st));
         self.retop();
     }
 
@@ -875,7 +993,7 @@ impl CodeState {
             buf.extend_from_slice(b": ");
         }
         if flags & FILE_ON != 0 {
-            let f = self.frames.last().map(|f| f.file).unwrap_or("?file");
+            let f = fs_last().map(|f| f.file).unwrap_or("?file");
             push_padded_left(buf, basename(f).as_bytes(), 14);
             buf.extend_from_slice(b": ");
         }
@@ -884,7 +1002,7 @@ impl CodeState {
             buf.extend_from_slice(b": ");
         }
         if flags & DEPTH_ON != 0 {
-            push_num(buf, i64::from(self.level as i32), 4);
+            push_num(buf, i64::from(level() as i32), 4);
             buf.extend_from_slice(b": ");
         }
     }
@@ -904,7 +1022,7 @@ impl CodeState {
     fn trace_line(&mut self, line: u32, mark: u8) {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
-        push_indent(&mut self.buf, s, self.level);
+        push_indent(&mut self.buf, s, level());
         self.buf.push(mark);
         let func = self.func();
         self.buf.extend_from_slice(func.as_bytes());
@@ -914,19 +1032,20 @@ impl CodeState {
 
     #[inline]
     fn enter(&mut self, func: &'static str, file: &'static str, line: u32) -> FrameToken {
-        let trace = match self.frames.last() {
+        let top = self.top();
+        let trace = match fs_last() {
             Some(f) => f.trace,
-            None => self.default_bit,
+            None => top.default_bit,
         };
-        let quiet = self.quiet;
-        self.level = self.level.wrapping_add(1);
-        self.frames.push(Frame {
+        let quiet = top.quiet;
+        let l = level().wrapping_add(1);
+        set_level(l);
+        let token = FrameToken(fs_push(Frame {
             func,
             file,
-            level: self.level,
+            level: l,
             trace,
-        });
-        let token = FrameToken((self.frames.len() - 1) as u32);
+        }) as u32);
         if !quiet {
             self.enter_slow(line);
         }
@@ -939,9 +1058,7 @@ impl CodeState {
         let tracing = self.top().tracing();
         match d {
             Decision::Enable => {
-                if let Some(f) = self.frames.last_mut() {
-                    f.trace = true;
-                }
+                set_last_trace(true);
                 if tracing {
                     self.sanity();
                     if self.top().tracing() {
@@ -956,9 +1073,7 @@ impl CodeState {
                 }
             }
             Decision::Disable => {
-                if let Some(f) = self.frames.last_mut() {
-                    f.trace = false;
-                }
+                set_last_trace(false);
             }
             Decision::Dont => {}
         }
@@ -989,15 +1104,14 @@ impl CodeState {
     #[inline]
     fn ret(&mut self, token: FrameToken, line: u32) {
         let idx = token.0 as usize;
-        if token.is_inactive() || idx + 1 != self.frames.len() {
+        if token.is_inactive() || idx + 1 != fs_len() {
             self.abort_missing_return();
         }
-        if !self.quiet {
+        if !self.top().quiet {
             self.ret_slow(line);
         }
-        let f = self.frames.pop();
-        if let Some(f) = f {
-            self.level = f.level.saturating_sub(1);
+        if let Some(f) = fs_pop() {
+            set_level(f.level.saturating_sub(1));
         }
     }
 
@@ -1027,9 +1141,9 @@ impl CodeState {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
         if s.tracing() {
-            push_indent(&mut self.buf, s, self.level.wrapping_add(1));
+            push_indent(&mut self.buf, s, level().wrapping_add(1));
         } else {
-            let func = self.frames.last().map(|f| f.func).unwrap_or("?func");
+            let func = fs_last().map(|f| f.func).unwrap_or("?func");
             self.buf.extend_from_slice(func.as_bytes());
             self.buf.extend_from_slice(b": ");
         }
@@ -1048,9 +1162,9 @@ impl CodeState {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
         if s.tracing() {
-            push_indent(&mut self.buf, s, self.level.wrapping_add(1));
+            push_indent(&mut self.buf, s, level().wrapping_add(1));
         } else {
-            let func = self.frames.last().map(|f| f.func).unwrap_or("?func");
+            let func = fs_last().map(|f| f.func).unwrap_or("?func");
             self.buf.extend_from_slice(func.as_bytes());
             self.buf.extend_from_slice(b": ");
         }
@@ -1077,7 +1191,8 @@ impl CodeState {
 
     /// `FixTraceFlags`.
     fn fix_trace_flags(&mut self, old: u32) {
-        if self.frames.is_empty() {
+        let n = fs_len();
+        if n == 0 {
             return;
         }
         let new = self.top().fflags();
@@ -1086,8 +1201,8 @@ impl CodeState {
         } else if old & SUBDIR == 0 && (new ^ old) & INCLUDE == 0 {
             false
         } else {
-            let traceon = self.frames.last().map(|f| f.trace).unwrap_or(false);
-            if self.frames.iter().any(|f| f.trace != traceon) {
+            let traceon = fs_last().map(|f| f.trace).unwrap_or(false);
+            if (0..n).any(|i| fs_get(i).is_some_and(|f| f.trace != traceon)) {
                 true
             } else {
                 traceon != (new & INCLUDE == 0)
@@ -1099,8 +1214,10 @@ impl CodeState {
         let top = self.stack.last().unwrap_or(&self.global);
         let default = list_flags(&top.functions) & INCLUDE == 0;
         let mut parent = default;
-        for i in 0..self.frames.len() {
-            let f = self.frames[i];
+        for i in 0..n {
+            let Some(mut f) = fs_get(i) else {
+                break;
+            };
             let mut bit = parent;
             // The decision's INHERIT case uses the innermost frame, but only ENABLE and
             // DISABLE matter here.
@@ -1109,13 +1226,14 @@ impl CodeState {
                 Decision::Disable => bit = false,
                 _ => {}
             }
-            self.frames[i].trace = bit;
+            f.trace = bit;
+            fs_set(i, f);
             parent = bit;
         }
     }
 
     fn ctx(&self) -> (u32, Arc<str>) {
-        (self.level, self.process.clone())
+        (level(), self.process.clone())
     }
 
     fn parse_top(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) -> bool {
@@ -1193,7 +1311,7 @@ fn code_state(ts: &mut ThreadState) -> Option<&mut CodeState> {
         create_code_state(ts)?;
     }
     let cs = ts.cs.as_mut()?;
-    if cs.cached != st {
+    if hot(|h| h.cached.get()) != Some(st) {
         refresh(cs);
     }
     Some(cs)
@@ -1231,7 +1349,8 @@ fn refresh(cs: &mut CodeState) {
     let mut g = lock(&GLOBAL);
     init_locked(&mut g);
     cs.global = g.settings.clone();
-    cs.cached = STATE.load(Ordering::Acquire);
+    let st = STATE.load(Ordering::Acquire);
+    let _ = hot(|h| h.cached.set(st));
     drop(g);
     cs.retop();
 }
@@ -1298,6 +1417,12 @@ pub fn unregister_thread() {
             ts.name = None;
         }
     });
+    let _ = hot(|h| {
+        h.cached.set(u64::MAX);
+        h.depth.set(0);
+        h.level.set(0);
+    });
+    let _ = OVERFLOW.try_with(|o| o.borrow_mut().clear());
 }
 
 /// The calling thread's name for the `i` flag, if registered.
@@ -1325,29 +1450,42 @@ pub fn enter(func: &'static str, file: &'static str, line: u32) -> FrameToken {
     enter_tracked(st, func, file, line)
 }
 
-#[inline(never)]
+#[inline]
 fn enter_tracked(st: u64, func: &'static str, file: &'static str, line: u32) -> FrameToken {
-    TS.try_with(|ts| {
-        let Ok(mut ts) = ts.try_borrow_mut() else {
-            return FrameToken::UNTRACKED;
-        };
-        if let Some(cs) = ts.cs.as_mut() {
-            if cs.cached == st && cs.quiet {
-                let trace = match cs.frames.last() {
-                    Some(f) => f.trace,
-                    None => cs.default_bit,
-                };
-                cs.level = cs.level.wrapping_add(1);
-                cs.frames.push(Frame {
-                    func,
-                    file,
-                    level: cs.level,
-                    trace,
-                });
-                return FrameToken((cs.frames.len() - 1) as u32);
-            }
+    let fast = HOT.try_with(|h| {
+        let d = h.depth.get();
+        if h.cached.get() != st || !h.quiet.get() || d >= HOT_FRAMES {
+            return None;
         }
-        enter_cold(&mut ts, func, file, line)
+        let trace = if d == 0 {
+            h.default_bit.get()
+        } else {
+            h.frames[d - 1].get().trace
+        };
+        let l = h.level.get().wrapping_add(1);
+        h.level.set(l);
+        h.frames[d].set(Frame {
+            func,
+            file,
+            level: l,
+            trace,
+        });
+        h.depth.set(d + 1);
+        Some(FrameToken(d as u32))
+    });
+    match fast {
+        Ok(Some(t)) => t,
+        Ok(None) => enter_via_code_state(func, file, line),
+        Err(_) => FrameToken::UNTRACKED,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn enter_via_code_state(func: &'static str, file: &'static str, line: u32) -> FrameToken {
+    TS.try_with(|ts| match ts.try_borrow_mut() {
+        Ok(mut ts) => enter_cold(&mut ts, func, file, line),
+        Err(_) => FrameToken::UNTRACKED,
     })
     .unwrap_or(FrameToken::UNTRACKED)
 }
@@ -1376,25 +1514,34 @@ pub fn ret(token: FrameToken, line: u32) {
     ret_tracked(token, line);
 }
 
-#[inline(never)]
+#[inline]
 fn ret_tracked(token: FrameToken, line: u32) {
     let st = STATE.load(Ordering::Relaxed);
     if st & ST_ON == 0 {
         return;
     }
-    let _ = TS.try_with(|ts| {
-        let Ok(mut ts) = ts.try_borrow_mut() else {
-            return;
-        };
-        if let Some(cs) = ts.cs.as_mut() {
-            if cs.cached == st && cs.quiet && token.0 as usize + 1 == cs.frames.len() {
-                if let Some(f) = cs.frames.pop() {
-                    cs.level = f.level.saturating_sub(1);
-                }
-                return;
-            }
+    let fast = HOT.try_with(|h| {
+        let d = h.depth.get();
+        let idx = token.0 as usize;
+        if h.cached.get() != st || !h.quiet.get() || idx + 1 != d || idx >= HOT_FRAMES {
+            return false;
         }
-        ret_cold(&mut ts, token, line);
+        h.level.set(h.frames[idx].get().level.saturating_sub(1));
+        h.depth.set(idx);
+        true
+    });
+    if fast != Ok(true) {
+        ret_via_code_state(token, line);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn ret_via_code_state(token: FrameToken, line: u32) {
+    let _ = TS.try_with(|ts| {
+        if let Ok(mut ts) = ts.try_borrow_mut() {
+            ret_cold(&mut ts, token, line);
+        }
     });
 }
 
@@ -1415,12 +1562,12 @@ pub fn ret_unordered(token: FrameToken, line: u32) {
     }
     with_cs((), |cs| {
         let idx = token.0 as usize;
-        if idx >= cs.frames.len() {
+        if idx >= fs_len() {
             return;
         }
-        while cs.frames.len() > idx + 1 {
-            if let Some(f) = cs.frames.pop() {
-                cs.level = f.level.saturating_sub(1);
+        while fs_len() > idx + 1 {
+            if let Some(f) = fs_pop() {
+                set_level(f.level.saturating_sub(1));
             }
         }
         cs.ret(token, line);
