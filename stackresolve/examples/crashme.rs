@@ -179,6 +179,12 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             let _ = t.join();
         }
         "abort" => crashme_abort(),
+        "unarmed-thread" => {
+            // A thread nobody armed (as a plugin might start): the handler runs
+            // on whatever alternate stack the thread has (Rust's small one here).
+            let t = std::thread::spawn(|| crashme_segv_thread(0x30));
+            let _ = t.join();
+        }
         "two-threads" => {
             let barrier = Arc::new(Barrier::new(2));
             let mut threads = Vec::new();

@@ -3,9 +3,10 @@
 //! `si_code` values. Nothing here allocates, locks or touches thread-locals, so it
 //! is usable from the signal handler; it is plain safe code and unit-tested.
 
-/// Capacity of one report line. A line longer than this is truncated (paths of
-/// more than ~2 KiB, which do not occur in practice).
-pub(crate) const LINE_CAP: usize = 2048;
+/// Capacity of one report line: the longest fixed line is the query (prefix +
+/// 1024 bytes). Longer lines (paths over ~1.2 KiB) are truncated. Kept small
+/// because the handler may run on a thread's small alternate stack.
+pub(crate) const LINE_CAP: usize = 1280;
 
 /// One report line being built on the stack.
 pub(crate) struct LineBuf {

@@ -249,7 +249,9 @@ pub(crate) const MAX_FRAMES: usize = 100;
 
 /// Raw unwinder output.
 pub(crate) struct Unwound {
-    pub(crate) ips: [usize; MAX_FRAMES],
+    /// Room for three more than the unwinder fills, for the frames the
+    /// report composes in place.
+    pub(crate) ips: [usize; MAX_FRAMES + 3],
     pub(crate) n: usize,
     /// Index of the first frame the unwinder marked as interrupted by a signal.
     pub(crate) signal_frame: usize,
@@ -285,7 +287,7 @@ pub(crate) fn unwind(out: &mut Unwound) {
 /// One unwind outside the handler, so libgcc's lazy initialisation happens now.
 fn warm_up() {
     let mut u = Unwound {
-        ips: [0; MAX_FRAMES],
+        ips: [0; MAX_FRAMES + 3],
         n: 0,
         signal_frame: usize::MAX,
     };

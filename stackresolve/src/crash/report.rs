@@ -141,67 +141,55 @@ pub(crate) fn plugin_line(l: &mut LineBuf, mem_fd: c_int, p: &modules::PluginEnt
     l.str(") owns the ").str(what);
 }
 
-/// The frames to print: handler, trampoline, faulting PC, return addresses.
-struct Frames {
-    pcs: [usize; handler::MAX_FRAMES + 3],
-    n: usize,
-}
-
+/// The frames to print, composed in place in the unwinder's array (the handler
+/// may run on a small alternate stack that is not ours): handler, trampoline,
+/// faulting PC, return addresses.
 fn frames(
     mem_fd: c_int,
     uctx: *mut c_void,
     handler_addr: usize,
     map: Option<&ModuleMap>,
-) -> Frames {
+    raw: &mut Unwound,
+) {
     let (pc, sp) = handler::pc_sp(uctx);
-    let mut raw = Unwound {
-        ips: [0; handler::MAX_FRAMES],
-        n: 0,
-        signal_frame: usize::MAX,
-    };
-    handler::unwind(&mut raw);
-    let mut out = Frames {
-        pcs: [0; handler::MAX_FRAMES + 3],
-        n: 0,
-    };
-    let mut push = |v: usize| {
-        if out.n < out.pcs.len() {
-            out.pcs[out.n] = v;
-            out.n += 1;
-        }
-    };
+    handler::unwind(raw);
+    let n = raw.n;
     // The interrupted frame: the one whose IP is the ucontext's PC, or the one
     // libgcc flagged as a signal frame.
-    let k = raw.ips[..raw.n]
+    let k = raw.ips[..n]
         .iter()
         .position(|&ip| ip == pc && pc != 0)
-        .or((raw.signal_frame < raw.n).then_some(raw.signal_frame));
+        .or((raw.signal_frame < n).then_some(raw.signal_frame));
     match k {
         Some(k) if k >= 1 => {
-            push(if k >= 2 { raw.ips[k - 2] } else { handler_addr });
-            push(raw.ips[k - 1]);
-            if pc != 0 && raw.ips[k] != pc {
-                push(pc);
+            let handler_frame = if k >= 2 { raw.ips[k - 2] } else { handler_addr };
+            let trampoline = raw.ips[k - 1];
+            let insert_pc = pc != 0 && raw.ips[k] != pc;
+            let dest = if insert_pc { 3 } else { 2 };
+            raw.ips.copy_within(k..n, dest);
+            raw.ips[0] = handler_frame;
+            raw.ips[1] = trampoline;
+            if insert_pc {
+                raw.ips[2] = pc;
             }
-            for &ip in &raw.ips[k..raw.n] {
-                push(ip);
-            }
+            raw.n = n - k + dest;
         }
         _ => {
-            push(handler_addr);
-            push(handler::trampoline_from_frame(mem_fd, uctx));
-            push(pc);
+            raw.ips[0] = handler_addr;
+            raw.ips[1] = handler::trampoline_from_frame(mem_fd, uctx);
+            raw.ips[2] = pc;
+            raw.n = 3;
             // A call through a bad pointer: the caller's return address is on top.
             if map.is_none_or(|m| m.find(pc).is_none()) {
                 if let Some(ret) = handler::read_word(mem_fd, sp) {
                     if map.is_some_and(|m| m.find(ret.wrapping_sub(1)).is_some()) {
-                        push(ret);
+                        raw.ips[3] = ret;
+                        raw.n = 4;
                     }
                 }
             }
         }
     }
-    out
 }
 
 /// The whole report for a fatal signal.
@@ -266,8 +254,13 @@ pub(crate) fn write_signal_report(
         .hex(size as u64);
     emit(fd, &mut l);
 
-    let frames = frames(mem, uctx, handler_addr, map);
-    for (i, &pc) in frames.pcs[..frames.n].iter().enumerate() {
+    let mut frames = Unwound {
+        ips: [0; handler::MAX_FRAMES + 3],
+        n: 0,
+        signal_frame: usize::MAX,
+    };
+    self::frames(mem, uctx, handler_addr, map, &mut frames);
+    for (i, &pc) in frames.ips[..frames.n].iter().enumerate() {
         // Frames 0 and 1 (handler, trampoline) and 2 (the faulting PC) are
         // exact addresses; deeper ones are return addresses.
         let lookup = if i >= 3 { pc.wrapping_sub(1) } else { pc };
@@ -283,7 +276,7 @@ pub(crate) fn write_signal_report(
             emit(fd, &mut l);
         }
     }
-    let from_fault = frames.pcs[..frames.n].iter().skip(2).copied();
+    let from_fault = frames.ips[..frames.n].iter().skip(2).copied();
     if let Some(p) = owning_plugin(from_fault) {
         plugin_line(&mut l, mem, p, "faulting address");
         emit(fd, &mut l);
