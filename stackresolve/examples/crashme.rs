@@ -206,7 +206,7 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
         "panic" => crashme_panic(),
         "replace" => {
             set_previous(SigHandler::Handler(previous_plain), SaFlags::empty());
-            match crash::check_handlers() {
+            match crash::check_handlers_and_log() {
                 Ok(()) => println!("check: ok"),
                 Err(e) => println!("check: {e}"),
             }

@@ -92,6 +92,8 @@ pub enum CrashError {
     AlreadyInstalled,
     /// The operation needs [`install`] first.
     NotInstalled,
+    /// The calling thread is already armed (keep using its guard).
+    AlreadyArmed,
     /// No loaded module contains the given address.
     NoModule {
         /// The address looked up.
@@ -129,6 +131,9 @@ impl std::fmt::Display for CrashError {
         match self {
             CrashError::AlreadyInstalled => f.write_str("the crash handler is already installed"),
             CrashError::NotInstalled => f.write_str("the crash handler is not installed"),
+            CrashError::AlreadyArmed => {
+                f.write_str("this thread already has the crash handler's alternate stack")
+            }
             CrashError::NoModule { addr } => {
                 write!(f, "no loaded module contains address {addr:#x}")
             }
@@ -190,6 +195,16 @@ pub fn check_handlers() -> Result<(), HandlersReplaced> {
     } else {
         Err(HandlersReplaced { signals })
     }
+}
+
+/// [`check_handlers`], and when a handler was replaced also says so in the
+/// error log: `<time> UTC - <program>: [Warning] the crash handler was replaced…`.
+pub fn check_handlers_and_log() -> Result<(), HandlersReplaced> {
+    let result = check_handlers();
+    if let Err(e) = &result {
+        report::log_warning(&e.to_string());
+    }
+    result
 }
 
 /// Puts the crash handler back where it was replaced; the replacing handler

@@ -310,6 +310,12 @@ fn replaced_handler_is_detected_and_reinstalled() {
         "check: the crash handler was replaced by another handler for SIGSEGV\n\
          reinstalled: [SIGSEGV]\ncheck: ok\n"
     );
+    // The error log says it too, with a timestamp.
+    let warning = out.stderr.lines().next().expect("a warning line");
+    assert!(
+        warning.ends_with(" UTC - crashme: [Warning] the crash handler was replaced by another handler for SIGSEGV"),
+        "{warning}"
+    );
 }
 
 #[test]

@@ -129,8 +129,9 @@ thread_local! {
 pub fn with_current<R>(f: impl FnOnce(&ThreadContext) -> R) -> Option<R> {
     let p = CURRENT.with(Cell::get);
     // SAFETY: CURRENT is set by `AltStack::arm` to the context inside the
-    // mapping owned by this thread's `ArmGuard`, and reset to null before that
-    // mapping is unmapped in `ArmGuard::drop`, on this same thread.
+    // mapping owned by this thread's `ArmGuard` (at most one per thread: `arm`
+    // refuses a second), and reset to null before that mapping is unmapped in
+    // `ArmGuard::drop`, on this same thread.
     unsafe { p.as_ref() }.map(f)
 }
 
@@ -213,6 +214,9 @@ impl AltStack {
     /// Installs the stack on the calling thread, records the thread's stack
     /// bounds and makes its [`ThreadContext`] current.
     pub fn arm(self) -> Result<ArmGuard, CrashError> {
+        if CURRENT.with(|c| !c.get().is_null()) {
+            return Err(CrashError::AlreadyArmed);
+        }
         let new = libc::stack_t {
             ss_sp: self.stack.cast(),
             ss_flags: 0,
@@ -349,4 +353,65 @@ pub(crate) fn context_from_altstack(mem_fd: i32) -> Option<&'static ThreadContex
     // so its guard cannot unmap it while the handler runs here.
     let ctx = unsafe { &*(at as *const ThreadContext) };
     ctx.magic_ok().then_some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current_altstack() -> libc::stack_t {
+        let mut cur = libc::stack_t {
+            ss_sp: ptr::null_mut(),
+            ss_flags: 0,
+            ss_size: 0,
+        };
+        // SAFETY: query into a valid out-pointer.
+        assert_eq!(unsafe { libc::sigaltstack(ptr::null(), &mut cur) }, 0);
+        cur
+    }
+
+    #[test]
+    fn arming_installs_a_large_stack_with_a_findable_context() {
+        std::thread::spawn(|| {
+            let before = current_altstack();
+            assert!(with_current(|_| ()).is_none());
+            let guard = AltStack::allocate().expect("allocate").arm().expect("arm");
+            let cur = current_altstack();
+            assert!(cur.ss_size >= ALT_STACK_SIZE);
+            assert_eq!(cur.ss_flags & libc::SS_DISABLE, 0);
+            guard.context().set_connection_id(9);
+            assert_eq!(with_current(|c| c.connection_id()), Some(9));
+            // What the handler does: no thread-local, only sigaltstack + magic.
+            let found = context_from_altstack(-1).expect("context found through the altstack");
+            assert_eq!(found.connection_id(), 9);
+            let (top, size) = found.stack();
+            assert!(size > 0 && top > size);
+            assert!(matches!(
+                AltStack::allocate().expect("allocate").arm(),
+                Err(CrashError::AlreadyArmed)
+            ));
+            drop(guard);
+            let after = current_altstack();
+            assert_eq!((after.ss_sp, after.ss_size), (before.ss_sp, before.ss_size));
+            assert!(with_current(|_| ()).is_none());
+            assert!(context_from_altstack(-1).is_none());
+        })
+        .join()
+        .expect("thread");
+    }
+
+    #[test]
+    fn query_pointer_and_kill_status_round_trip() {
+        let guard = AltStack::allocate().expect("allocate").arm().expect("arm");
+        let q = b"SELECT 1";
+        guard.context().set_query(q);
+        guard.context().set_kill_status(KillStatus::KillConnection);
+        assert_eq!(guard.context().query(), (q.as_ptr() as usize, q.len()));
+        assert_eq!(
+            KillStatus::text(guard.context().kill_raw()),
+            "KILL_CONNECTION"
+        );
+        guard.context().clear_query();
+        assert_eq!(guard.context().query(), (0, 0));
+    }
 }

@@ -158,7 +158,11 @@ pub(crate) fn install(config: Config) -> Result<(), CrashError> {
         modules::FLUSH.publish(Vec::new());
     }
     warm_up();
-    super::arm_current_thread()?.keep();
+    match super::arm_current_thread() {
+        Ok(guard) => guard.keep(),
+        Err(CrashError::AlreadyArmed) => {}
+        Err(e) => return Err(e),
+    }
     let mut previous = [None; 5];
     for (slot, sig) in previous.iter_mut().zip(SIGNALS) {
         // SAFETY: installing a handler that only does async-signal-safe work

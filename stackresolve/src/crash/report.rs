@@ -55,6 +55,21 @@ fn now_seconds() -> i64 {
     ts.tv_sec
 }
 
+/// Writes `<time> UTC - <program>: [Warning] <text>` to the error log (not
+/// used from the handler).
+pub(crate) fn log_warning(text: &str) {
+    let Some(state) = handler::STATE.load() else {
+        return;
+    };
+    let mut l = LineBuf::new();
+    l.utc_time(now_seconds())
+        .str(" UTC - ")
+        .bytes(&state.program)
+        .str(": [Warning] ")
+        .str(text);
+    emit(state.fd, &mut l);
+}
+
 /// `Server version: <program> <version> BuildID[sha1]=<hex>`.
 fn server_version(l: &mut LineBuf, state: &State, map: Option<&ModuleMap>) {
     l.str("Server version: ");
