@@ -96,6 +96,24 @@ fn set_previous(handler: nix::sys::signal::SigHandler, flags: nix::sys::signal::
     unsafe { sigaction(Signal::SIGSEGV, &act) }.expect("sigaction");
 }
 
+/// A real out-of-process resolver for the `resolve*` modes: a shell pipeline
+/// that runs binutils `addr2line` on the first three frames of crashme.
+fn resolver_for(mode: &str) -> Option<crash::Resolver> {
+    let script = match mode {
+        "resolve" => {
+            "sed -n 's/^\\(.*crashme\\)(+\\(0x[0-9a-f]*\\))\\[.*$/\\1 \\2/p' | head -n 3 | \
+             while read -r m o; do addr2line -f -C -e \"$m\" \"$o\" | head -n 1; done"
+        }
+        "resolve-timeout" => "sleep 30",
+        _ => return None,
+    };
+    Some(crash::Resolver {
+        program: "/bin/sh".into(),
+        args: vec!["-c".into(), script.into()],
+        timeout: std::time::Duration::from_millis(if mode == "resolve" { 20_000 } else { 300 }),
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("");
@@ -122,6 +140,7 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
         program: "crashme".into(),
         version: "9.9.9-test".into(),
         core_file: mode == "core",
+        resolver: resolver_for(mode),
     })?;
     crash::install_panic_hook();
     crash::with_current(|c| {
@@ -142,7 +161,9 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
     };
     let bad = 0x10usize;
     match mode {
-        "main" | "chain-siginfo" | "chain-plain" => crashme_segv_main(bad),
+        "main" | "chain-siginfo" | "chain-plain" | "resolve" | "resolve-timeout" => {
+            crashme_segv_main(bad)
+        }
         "bad-query" => {
             crash::with_current(|c| c.set_query_raw(0x10, 20));
             crashme_segv_main(bad);

@@ -51,6 +51,7 @@ mod handler;
 mod modules;
 mod panic;
 mod report;
+mod resolver;
 
 use std::ops::Range;
 use std::os::fd::RawFd;
@@ -59,6 +60,7 @@ use std::thread::{Builder, JoinHandle};
 pub use altstack::{ALT_STACK_SIZE, AltStack, ArmGuard, KillStatus, ThreadContext, with_current};
 pub use nix::sys::signal::Signal;
 pub use panic::install_panic_hook;
+pub use resolver::Resolver;
 
 /// How the crash handler reports.
 #[derive(Clone, Debug)]
@@ -71,6 +73,10 @@ pub struct Config {
     pub version: String,
     /// Raise `RLIMIT_CORE` to its hard limit so that the death leaves a core file.
     pub core_file: bool,
+    /// Start this resolver out of process on the finished report (REPORT.md
+    /// rule 9); `None` for `--skip-resolve-on-crash`. See
+    /// [`Resolver::beside_current_exe`].
+    pub resolver: Option<Resolver>,
 }
 
 impl Default for Config {
@@ -80,6 +86,7 @@ impl Default for Config {
             program: "minnowd".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             core_file: false,
+            resolver: None,
         }
     }
 }

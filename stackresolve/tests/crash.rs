@@ -403,3 +403,56 @@ fn segfault_on_unarmed_thread_still_reports_on_runtime_altstack() {
     assert_eq!(r.value("Connection ID (thread ID): "), "0");
     assert_eq!(r.value("Status: "), "NOT_KILLED");
 }
+
+#[test]
+fn resolver_runs_out_of_process_on_the_finished_report() {
+    let out = run("resolve", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    check_common(&r);
+    // The resolver's output follows the complete report in the error log: it
+    // read the report from its stdin and ran binutils addr2line on the frames.
+    let tail: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("Status: "))
+        .skip(1)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "Resolved by resolve-stack:",
+            "stackresolve::crash::handler::on_fatal_signal",
+            "crashme_segv_main",
+            "crashme::run"
+        ],
+        "stderr:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn hung_resolver_is_killed_and_the_process_still_dies_by_its_signal() {
+    let start = std::time::Instant::now();
+    let out = run("resolve-timeout", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    Report::single(&out.stderr);
+    let tail: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("Status: "))
+        .skip(1)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "Resolved by resolve-stack:",
+            "resolve-stack (/bin/sh) timed out after 300 ms and was killed"
+        ]
+    );
+}

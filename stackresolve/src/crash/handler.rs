@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 
 use super::modules::{self, Published};
-use super::{Config, CrashError, report};
+use super::{Config, CrashError, report, resolver};
 
 /// The signals the handler catches.
 pub(crate) const SIGNALS: [Signal; 5] = [
@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub(crate) mem_fd: c_int,
     /// Previous actions, index-aligned with [`SIGNALS`]; `None` = do not chain.
     pub(crate) previous: [Option<SigAction>; 5],
+    /// The out-of-process resolver to start on the finished report.
+    pub(crate) resolver: Option<&'static resolver::Prepared>,
 }
 
 pub(crate) static STATE: Published<State> = Published::new();
@@ -140,6 +142,11 @@ fn chainable(sig: Signal, prev: SigAction) -> Option<SigAction> {
 }
 
 pub(crate) fn install(config: Config) -> Result<(), CrashError> {
+    // Prepared (allocated) now, used from the handler; lives for the process.
+    let resolver = match &config.resolver {
+        Some(r) => Some(&*Box::leak(Box::new(resolver::Prepared::new(r)?))),
+        None => None,
+    };
     if INSTALLED.swap(true, Ordering::AcqRel) {
         return Err(CrashError::AlreadyInstalled);
     }
@@ -177,6 +184,7 @@ pub(crate) fn install(config: Config) -> Result<(), CrashError> {
         version: config.version.into_bytes().into_boxed_slice(),
         mem_fd,
         previous,
+        resolver,
     });
     Ok(())
 }
@@ -230,6 +238,7 @@ pub(crate) fn reinstall() -> Result<Vec<Signal>, CrashError> {
         version: state.version.clone(),
         mem_fd: state.mem_fd,
         previous,
+        resolver: state.resolver,
     });
     Ok(gone)
 }
@@ -352,13 +361,11 @@ extern "C" fn on_fatal_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut
         die(sig);
     }
     if let Some(state) = STATE.load() {
-        report::write_signal_report(
-            state,
-            sig,
-            info,
-            uctx,
-            on_fatal_signal as *const () as usize,
-        );
+        let handler_addr = on_fatal_signal as *const () as usize;
+        let (rd, wr) = report::write_signal_report(state, sig, info, uctx, handler_addr);
+        if let Some(r) = state.resolver {
+            resolver::run(r, state.fd, state.mem_fd, rd, wr);
+        }
         chain(state, sig, info, uctx);
     }
     die(sig);

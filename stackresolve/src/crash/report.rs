@@ -9,6 +9,7 @@ use super::altstack::{KillStatus, ThreadContext, context_from_altstack};
 use super::fmt::{LineBuf, si_code_text, signal_name};
 use super::handler::{self, State, Unwound};
 use super::modules::{self, Module, ModuleMap};
+use super::resolver;
 
 /// Most bytes of the query printed (REPORT.md: at most 1024).
 const QUERY_MAX: usize = 1024;
@@ -31,6 +32,18 @@ pub(crate) fn emit(fd: c_int, l: &mut LineBuf) {
         }
     }
     l.clear();
+}
+
+/// Writes the line into the resolver's pipe (when there is one; never blocks)
+/// and then to the error log.
+fn emit_tee(fd: c_int, tee: c_int, l: &mut LineBuf) {
+    if tee >= 0 {
+        let line = l.finish();
+        // SAFETY: valid buffer; the pipe is non-blocking, a short or failed
+        // write only truncates the resolver's copy.
+        unsafe { libc::write(tee, line.as_ptr().cast(), line.len()) };
+    }
+    emit(fd, l);
 }
 
 /// Appends at most `max` bytes of `s` through the fault-proof copy, so a
@@ -214,9 +227,14 @@ pub(crate) fn write_signal_report(
     info: *mut libc::siginfo_t,
     uctx: *mut c_void,
     handler_addr: usize,
-) {
+) -> (c_int, c_int) {
     let fd = state.fd;
     let mem = state.mem_fd;
+    let (rd, wr) = if state.resolver.is_some() {
+        resolver::report_pipe()
+    } else {
+        (-1, -1)
+    };
     let map = modules::MODULES.load();
     let mut l = LineBuf::new();
     let (code, addr) = if info.is_null() {
@@ -237,37 +255,37 @@ pub(crate) fn write_signal_report(
     l.utc_time(now_seconds()).str(" UTC - ");
     push_foreign(&mut l, mem, &state.program, 256);
     l.str(" got signal ").dec(sig as u64).str(" ;");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Signal ")
         .str(signal_name(sig))
         .str(" (")
         .str(si_code_text(sig, code))
         .str(") at address 0x")
         .hex(addr as u64);
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Most likely, you have hit a bug, but this error can also be caused by malfunctioning hardware.");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     server_version(&mut l, state, map);
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
 
     let ctx: Option<&ThreadContext> = context_from_altstack(mem);
     l.str("Thread pointer: 0x")
         .hex(ctx.map_or(0, |c| c.thread_pointer()) as u64);
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Attempting backtrace. You can use the following information to find out");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("where ");
     push_foreign(&mut l, mem, &state.program, 256);
     l.str(" died. If you see no messages after this, something went");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("terribly wrong...");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     let (top, size) = ctx.map_or((0, 0), |c| c.stack());
     l.str("stack_bottom = ")
         .hex(top as u64)
         .str(" thread_stack 0x")
         .hex(size as u64);
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
 
     let mut frames = Unwound {
         ips: [0; handler::MAX_FRAMES + 3],
@@ -280,27 +298,27 @@ pub(crate) fn write_signal_report(
         // exact addresses; deeper ones are return addresses.
         let lookup = if i >= 3 { pc.wrapping_sub(1) } else { pc };
         frame_line(&mut l, mem, map, pc, lookup);
-        emit(fd, &mut l);
+        emit_tee(fd, wr, &mut l);
     }
 
     l.str("Module map:");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     if let Some(map) = map {
         for m in &map.modules {
             module_line(&mut l, mem, m);
-            emit(fd, &mut l);
+            emit_tee(fd, wr, &mut l);
         }
     }
     let from_fault = frames.ips[..frames.n].iter().skip(2).copied();
     if let Some(p) = owning_plugin(from_fault) {
         plugin_line(&mut l, mem, p, "faulting address");
-        emit(fd, &mut l);
+        emit_tee(fd, wr, &mut l);
     }
 
     l.str("Trying to get some variables.");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Some pointers may be invalid and cause the dump to abort.");
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     let (qptr, qlen) = ctx.map_or((0, 0), |c| c.query());
     l.str("Query (0x").hex(qptr as u64).str("): ");
     if qptr == 0 {
@@ -318,13 +336,13 @@ pub(crate) fn write_signal_report(
             l.sanitize_from(start);
         }
     }
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Connection ID (thread ID): ")
         .dec(ctx.map_or(0, |c| c.connection_id()));
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
     l.str("Status: ")
         .str(KillStatus::text(ctx.map_or(0, |c| c.kill_raw())));
-    emit(fd, &mut l);
+    emit_tee(fd, wr, &mut l);
 
     if let Some(list) = modules::FLUSH.load() {
         for f in list {
@@ -332,9 +350,10 @@ pub(crate) fn write_signal_report(
             unsafe { libc::fsync(f.fd) };
             l.str("DBUG trace flushed: ");
             push_foreign(&mut l, mem, &f.label, 4096);
-            emit(fd, &mut l);
+            emit_tee(fd, wr, &mut l);
         }
     }
     // SAFETY: as above; EINVAL for pipes and terminals is harmless.
     unsafe { libc::fsync(fd) };
+    (rd, wr)
 }
