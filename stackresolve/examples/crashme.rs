@@ -54,6 +54,64 @@ pub extern "C" fn crashme_recurse(depth: u64) -> u64 {
     crashme_recurse(depth + 1) + 1
 }
 
+/// Executes `ud2`: SIGILL.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn crashme_sigill() {
+    // SAFETY: raises SIGILL on purpose; touches no memory.
+    unsafe { std::arch::asm!("ud2") };
+}
+
+/// Divides by `d` with the `div` instruction (Rust's `/` checks for zero): SIGFPE.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn crashme_sigfpe(d: u32) -> u32 {
+    let q: u32;
+    // SAFETY: a plain division; with d == 0 the CPU raises #DE on purpose.
+    unsafe {
+        std::arch::asm!("div {d:e}", d = in(reg) d, inout("eax") 1u32 => q, inout("edx") 0u32 => _);
+    }
+    q
+}
+
+/// Reads one byte at `addr`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn crashme_read(addr: usize) -> u8 {
+    let p = addr as *const u8;
+    // SAFETY: deliberately beyond the end of a mapped file: SIGBUS on purpose.
+    unsafe { *p }
+}
+
+/// Maps one page of an empty file and returns its address: reading it is SIGBUS.
+fn empty_file_mapping() -> Result<usize, Box<dyn std::error::Error>> {
+    let path = std::env::temp_dir().join(format!("crashme-bus-{}", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?;
+    // SAFETY: maps a file we own; the mapping outlives the process' useful life.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    let _ = std::fs::remove_file(&path);
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    Ok(p as usize)
+}
+
 /// Calls `abort()`.
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -200,6 +258,17 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             let _ = t.join();
         }
         "abort" => crashme_abort(),
+        #[cfg(target_arch = "x86_64")]
+        "sigill" => crashme_sigill(),
+        #[cfg(target_arch = "x86_64")]
+        "sigfpe" => {
+            std::hint::black_box(crashme_sigfpe(std::hint::black_box(0)));
+        }
+        "sigbus" => {
+            let addr = empty_file_mapping()?;
+            println!("{addr:#x}");
+            std::hint::black_box(crashme_read(addr));
+        }
         "unarmed-thread" => {
             // A thread nobody armed (as a plugin might start): the handler runs
             // on whatever alternate stack the thread has (Rust's small one here).

@@ -6,7 +6,7 @@
 mod util;
 
 use util::{
-    Report, addr2line_function, c_plugin, crashme, readelf_build_id, run, rust_plugin, scratch,
+    Report, Run, addr2line_function, c_plugin, crashme, readelf_build_id, run, rust_plugin, scratch,
 };
 
 const SIGABRT: i32 = 6;
@@ -454,5 +454,66 @@ fn hung_resolver_is_killed_and_the_process_still_dies_by_its_signal() {
             "Resolved by resolve-stack:",
             "resolve-stack (/bin/sh) timed out after 300 ms and was killed"
         ]
+    );
+}
+
+/// SIGILL, SIGFPE and SIGBUS: the signal line, the faulting function and death
+/// by that signal.
+fn check_hardware_signal(mode: &str, sig: i32, line_start: &str, func: &str) -> Run {
+    let out = run(mode, &[], &[]);
+    assert_eq!(out.signal(), Some(sig), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    assert!(
+        r.lines[0].ends_with(&format!(" got signal {sig} ;")),
+        "{}",
+        r.lines[0]
+    );
+    assert!(r.lines[1].starts_with(line_start), "{}", r.lines[1]);
+    check_common(&r);
+    assert_eq!(r.function_at(2, false).1, func);
+    check_main_thread_context(&r);
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn illegal_instruction_dies_by_sigill() {
+    let out = check_hardware_signal(
+        "sigill",
+        4,
+        "Signal SIGILL (Illegal operand) at address 0x",
+        "crashme_sigill",
+    );
+    // For SIGILL the address is the instruction's: the faulting frame's PC.
+    let r = Report::single(&out.stderr);
+    let addr = r.lines[1].rsplit(' ').next().expect("address");
+    assert_eq!(addr, format!("{:#x}", r.frames()[2].pc));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn integer_division_by_zero_dies_by_sigfpe() {
+    check_hardware_signal(
+        "sigfpe",
+        8,
+        "Signal SIGFPE (Integer divide by zero) at address 0x",
+        "crashme_sigfpe",
+    );
+}
+
+#[test]
+fn read_past_end_of_mapped_file_dies_by_sigbus() {
+    let out = check_hardware_signal(
+        "sigbus",
+        7,
+        "Signal SIGBUS (Nonexistent physical address) at address 0x",
+        "crashme_read",
+    );
+    let mapped = out.stdout.trim();
+    let r = Report::single(&out.stderr);
+    assert!(
+        r.lines[1].ends_with(&format!(" at address {mapped}")),
+        "{} vs {mapped}",
+        r.lines[1]
     );
 }
