@@ -207,8 +207,11 @@ fn raise_core_limit() -> Result<(), CrashError> {
     Ok(())
 }
 
-/// Signals whose action is no longer our handler.
+/// Signals whose action is no longer our handler (none before `install`).
 pub(crate) fn replaced() -> Vec<Signal> {
+    if STATE.load().is_none() {
+        return Vec::new();
+    }
     let ours = on_fatal_signal as *const () as usize;
     SIGNALS
         .into_iter()

@@ -25,7 +25,7 @@ pub(crate) fn emit(fd: c_int, l: &mut LineBuf) {
         let r = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
         if r > 0 {
             done += r as usize;
-        } else if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+        } else if r < 0 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
             continue;
         } else {
             break;
