@@ -85,6 +85,14 @@ pub extern "C" fn crashme_read(addr: usize) -> u8 {
     unsafe { *p }
 }
 
+/// Called by the Rust plugin: a panic with a plugin frame below it.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C-unwind" fn crashme_host_callback() {
+    std::hint::black_box(0);
+    panic!("host callback panics under a plugin frame");
+}
+
 /// Maps one page of an empty file and returns its address: reading it is SIGBUS.
 fn empty_file_mapping() -> Result<usize, Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("crashme-bus-{}", std::process::id()));
@@ -294,6 +302,22 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         "panic" => crashme_panic(),
+        "panic-in-plugin" => {
+            // SAFETY: loading our own test fixture, whose initialisers are trivial.
+            let library = unsafe { libloading::Library::new(lib)? };
+            crash::refresh_module_map();
+            type CallBack = unsafe extern "C-unwind" fn(extern "C-unwind" fn());
+            // SAFETY: the fixture exports `call_host_back` with this signature.
+            let f: libloading::Symbol<'_, CallBack> = unsafe { library.get(b"call_host_back")? };
+            crash::register_plugin_at("rustplug", "libcrashlib_rs.so", *f as usize)?;
+            let caught = std::panic::catch_unwind(|| {
+                // SAFETY: a valid callback; its panic unwinds through the
+                // plugin's C-unwind frame back to here.
+                unsafe { f(crashme_host_callback) }
+            });
+            println!("caught: {}", caught.is_err());
+            std::process::exit(0);
+        }
         "replace" => {
             set_previous(SigHandler::Handler(previous_plain), SaFlags::empty());
             match crash::check_handlers_and_log() {

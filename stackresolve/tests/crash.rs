@@ -530,3 +530,43 @@ fn read_past_end_of_mapped_file_dies_by_sigbus() {
         r.lines[1]
     );
 }
+
+#[test]
+fn panic_under_a_rust_plugin_frame_names_the_plugin_and_its_offset() {
+    let lib = rust_plugin();
+    let out = run("panic-in-plugin", &[&lib], &[]);
+    assert!(out.status.success(), "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "caught: true\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.contains(" UTC - crashme panicked in thread 'main' at "))
+        .expect("panic header");
+    assert!(lines[head].ends_with(": host callback panics under a plugin frame"));
+    let map = (head..lines.len())
+        .find(|&i| lines[i] == "Module map:")
+        .expect("module map");
+    let lib_path = lib.display().to_string();
+    let module = lines[map..]
+        .iter()
+        .find(|l| l.contains(&format!(" {lib_path} BuildID[sha1]=")))
+        .expect("plugin in the module map");
+    let start = u64::from_str_radix(&module[2..module.find('-').expect("range")], 16).expect("hex");
+    let frame = lines[head..map]
+        .iter()
+        .filter_map(|l| util::parse_frame(l))
+        .find(|f| f.module == lib_path)
+        .expect("a frame in the plugin");
+    assert_eq!(
+        frame.symbol.as_ref().map(|s| s.0.as_str()),
+        Some("call_host_back")
+    );
+    assert_eq!(
+        addr2line_function(&lib_path, frame.pc - start - 1),
+        "call_host_back"
+    );
+    assert!(
+        lines[map..]
+            .contains(&"Plugin: rustplug (libcrashlib_rs.so) owns a frame of the panicking thread")
+    );
+}

@@ -90,7 +90,7 @@ fn write_panic_report(info: &PanicHookInfo<'_>) {
             .iter()
             .find_map(|&pc| plugins.iter().find(|p| pc > p.start && pc <= p.end));
         if let Some(p) = owner {
-            plugin_line(&mut l, mem, p, "panicking code");
+            plugin_line(&mut l, mem, p, "owns a frame of the panicking thread");
             emit(fd, &mut l);
         }
     }

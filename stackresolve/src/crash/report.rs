@@ -166,7 +166,7 @@ pub(crate) fn plugin_line(l: &mut LineBuf, mem_fd: c_int, p: &modules::PluginEnt
     push_foreign(l, mem_fd, &p.name, 256);
     l.str(" (");
     push_foreign(l, mem_fd, &p.library, 1024);
-    l.str(") owns the ").str(what);
+    l.str(") ").str(what);
 }
 
 /// The frames to print, composed in place in the unwinder's array (the handler
@@ -311,7 +311,7 @@ pub(crate) fn write_signal_report(
     }
     let from_fault = frames.ips[..frames.n].iter().skip(2).copied();
     if let Some(p) = owning_plugin(from_fault) {
-        plugin_line(&mut l, mem, p, "faulting address");
+        plugin_line(&mut l, mem, p, "owns the faulting address");
         emit_tee(fd, wr, &mut l);
     }
 
