@@ -183,6 +183,20 @@ fn resolver_for(mode: &str) -> Option<crash::Resolver> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("");
+    if mode != "core" {
+        // Test crashes must not litter the working directory with core files.
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        let mut lim = none;
+        // SAFETY: valid in/out pointers.
+        unsafe {
+            libc::getrlimit(libc::RLIMIT_CORE, &mut lim);
+            lim.rlim_cur = 0;
+            libc::setrlimit(libc::RLIMIT_CORE, &lim);
+        }
+    }
     let lib = args.get(2).cloned().unwrap_or_default();
     if let Err(e) = run(mode, &lib) {
         eprintln!("crashme: {e}");

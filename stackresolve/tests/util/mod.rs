@@ -56,11 +56,21 @@ pub fn crashme() -> PathBuf {
     .clone()
 }
 
-/// A scratch directory private to this test process.
+/// A scratch directory private to this test process (those of test processes
+/// that no longer exist are removed first).
 pub fn scratch() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("stackresolve-crash-{}", std::process::id()));
+        let tmp = std::env::temp_dir();
+        for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("stackresolve-crash-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let d = tmp.join(format!("stackresolve-crash-{}", std::process::id()));
         std::fs::create_dir_all(&d).expect("scratch dir");
         d
     })
