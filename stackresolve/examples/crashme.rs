@@ -280,6 +280,30 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             let _ = t.join();
         }
         "abort" => crashme_abort(),
+        "overflow-pthread" => {
+            // A thread started the way a C plugin starts one (raw pthread_create,
+            // no Rust runtime altstack), armed from inside until it exits.
+            extern "C" fn start(_: *mut libc::c_void) -> *mut libc::c_void {
+                if crash::arm_current_thread_until_exit().is_err()
+                    || crash::arm_current_thread_until_exit().is_err()
+                {
+                    return std::ptr::null_mut();
+                }
+                crash::set_connection_id(88);
+                std::hint::black_box(crashme_recurse(0));
+                std::ptr::null_mut()
+            }
+            let mut tid: libc::pthread_t = 0;
+            // SAFETY: valid out-pointer, a C start routine, default attributes.
+            let rc = unsafe {
+                libc::pthread_create(&mut tid, std::ptr::null(), start, std::ptr::null_mut())
+            };
+            if rc != 0 {
+                return Err(std::io::Error::from_raw_os_error(rc).into());
+            }
+            // SAFETY: joining the thread created above.
+            unsafe { libc::pthread_join(tid, std::ptr::null_mut()) };
+        }
         #[cfg(target_arch = "x86_64")]
         "sigill" => crashme_sigill(),
         #[cfg(target_arch = "x86_64")]

@@ -227,6 +227,26 @@ pub fn arm_current_thread() -> Result<ArmGuard, CrashError> {
     AltStack::allocate()?.arm()
 }
 
+/// Arms the calling thread until it exits (for threads whose start routine the
+/// host does not control, such as threads a C plugin creates: the plugin API
+/// calls this first thing in the new thread). The alternate stack is freed by
+/// a thread-local destructor at thread exit. Arming an armed thread is a no-op.
+pub fn arm_current_thread_until_exit() -> Result<(), CrashError> {
+    thread_local! {
+        static UNTIL_EXIT: std::cell::RefCell<Option<ArmGuard>> = const { std::cell::RefCell::new(None) };
+    }
+    if with_current(|_| ()).is_some() {
+        return Ok(());
+    }
+    let guard = arm_current_thread()?;
+    UNTIL_EXIT
+        .try_with(|slot| *slot.borrow_mut() = Some(guard))
+        .map_err(|_| CrashError::Os {
+            what: "thread-local storage (thread is exiting)",
+            source: std::io::Error::other("thread-local storage destroyed"),
+        })
+}
+
 /// Spawns a thread that is armed before `f` runs. The alternate stack is
 /// allocated here, so an allocation failure is reported to the caller.
 pub fn spawn_armed<F, T>(builder: Builder, f: F) -> Result<JoinHandle<T>, CrashError>

@@ -570,3 +570,39 @@ fn panic_under_a_rust_plugin_frame_names_the_plugin_and_its_offset() {
             .contains(&"Plugin: rustplug (libcrashlib_rs.so) owns a frame of the panicking thread")
     );
 }
+
+#[test]
+fn c_style_thread_armed_until_exit_reports_its_stack_overflow() {
+    let out = run("overflow-pthread", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    check_overflow(&r);
+    assert_eq!(r.value("Connection ID (thread ID): "), "88");
+}
+
+#[test]
+fn arming_until_exit_is_idempotent_and_freed_at_thread_exit() {
+    use stackresolve::crash;
+    let maps = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .expect("maps")
+            .lines()
+            .count()
+    };
+    let before = maps();
+    for _ in 0..64 {
+        std::thread::spawn(|| {
+            crash::arm_current_thread_until_exit().expect("arm");
+            crash::arm_current_thread_until_exit().expect("second call is a no-op");
+            assert!(crash::set_connection_id(5), "thread is armed");
+        })
+        .join()
+        .expect("thread");
+    }
+    // 64 leaked alternate stacks would add at least 64 mappings.
+    assert!(
+        maps() < before + 32,
+        "alternate stacks not freed: {before} -> {}",
+        maps()
+    );
+}
