@@ -352,7 +352,14 @@ fn panic_hook_prints_glibc_frames_with_module_offsets() {
         "{}",
         lines[head]
     );
-    assert_eq!(lines[head + 1], "Server version: crashme 9.9.9-test");
+    let exe = crashme().display().to_string();
+    assert_eq!(
+        lines[head + 1],
+        format!(
+            "Server version: crashme 9.9.9-test BuildID[sha1]={}",
+            readelf_build_id(&exe)
+        )
+    );
     let map = (head..lines.len())
         .find(|&i| lines[i] == "Module map:")
         .expect("module map");

@@ -13,7 +13,11 @@
 //!   handler;
 //! * with glibc ≥ 2.35 and GCC ≥ 12 (Debian 12 here), libgcc finds FDEs through
 //!   `_dl_find_object`, which is documented as async-signal-safe and takes no
-//!   lock (older combinations fall back to `dl_iterate_phdr`, which does);
+//!   lock (older combinations fall back to `dl_iterate_phdr`, which does). One
+//!   residual risk remains in libgcc itself: objects registered at run time
+//!   with `__register_frame_info` (JIT compilers) are looked up under libgcc's
+//!   `object_mutex`, so a crash inside such a registration could deadlock the
+//!   unwind; nothing in Minnow registers frames;
 //! * it unwinds through the kernel's signal trampoline using its CFI and marks
 //!   the interrupted frame (`_Unwind_GetIPInfo`'s `ip_before_insn`), so the
 //!   faulting PC is reported exactly, not as a return address.

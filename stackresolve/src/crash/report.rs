@@ -95,7 +95,7 @@ fn server_version(l: &mut LineBuf, state: &State, map: Option<&ModuleMap>) {
     }
 }
 
-fn push_build_id(l: &mut LineBuf, m: &Module) {
+pub(crate) fn push_build_id(l: &mut LineBuf, m: &Module) {
     for &b in m.build_id.iter().take(64) {
         if b < 16 {
             l.str("0");
