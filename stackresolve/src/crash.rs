@@ -40,8 +40,16 @@
 //! straight to the default action. The owner writes the report to the
 //! configured descriptor, one `write(2)` per line from stack buffers, using only
 //! snapshots prepared beforehand (module map with build-ids and exported
-//! symbols, plugin ranges, descriptors to flush), then calls the handler that
-//! was installed before ours (if any) and dies by the original signal.
+//! symbols, plugin ranges, descriptors to flush), optionally starts a resolver
+//! out of process on it ([`Resolver`]), calls the handler that was installed
+//! before ours (if any) and dies by the original signal: a hardware fault
+//! returns with the default action restored and faults again (so a core file
+//! shows the real fault); anything else is re-raised with `tgkill`, with
+//! `_exit(128 + N)` as the last resort.
+//!
+//! Threads must be armed ([`arm_current_thread`], [`spawn_armed`],
+//! [`arm_current_thread_until_exit`]) for their stack overflows to be reported
+//! and for the context lines (connection id, query, kill status) to appear.
 
 #![allow(unsafe_code)]
 

@@ -375,7 +375,36 @@ extern "C" fn on_fatal_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut
         }
         chain(state, sig, info, uctx);
     }
+    if is_hardware_fault(sig, info) {
+        // Rule 7: a hardware fault simply returns and faults again, now with the
+        // default action, so a core file records the real fault (not a re-raise).
+        restore_default(sig);
+        return;
+    }
     die(sig);
+}
+
+/// SIGSEGV, SIGBUS, SIGILL or SIGFPE raised by the CPU (not sent by a process):
+/// re-executing the instruction raises it again.
+fn is_hardware_fault(sig: c_int, info: *mut libc::siginfo_t) -> bool {
+    let hardware = matches!(
+        sig,
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE
+    );
+    // SAFETY: the kernel passes a valid siginfo_t to SA_SIGINFO handlers.
+    hardware && !info.is_null() && unsafe { (*info).si_code } > 0
+}
+
+/// Default action for `sig`, and `sig` unblocked on this thread.
+fn restore_default(sig: c_int) {
+    if let Ok(signal) = Signal::try_from(sig) {
+        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // SAFETY: restoring the default action is always sound.
+        let _ = unsafe { nix::sys::signal::sigaction(signal, &dfl) };
+        let mut set = SigSet::empty();
+        set.add(signal);
+        let _ = set.thread_unblock();
+    }
 }
 
 fn wait_for_owner() {
@@ -409,14 +438,7 @@ fn chain(state: &State, sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_voi
 /// Dies by `sig`: default action, unblock, re-raise on this thread; `_exit(128+N)`
 /// if we are somehow still alive.
 fn die(sig: c_int) -> ! {
-    if let Ok(signal) = Signal::try_from(sig) {
-        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-        // SAFETY: restoring the default action is always sound.
-        let _ = unsafe { nix::sys::signal::sigaction(signal, &dfl) };
-        let mut set = SigSet::empty();
-        set.add(signal);
-        let _ = set.thread_unblock();
-    }
+    restore_default(sig);
     // SAFETY: plain system calls on our own process and thread; `_exit` does not return.
     unsafe {
         libc::syscall(libc::SYS_tgkill, libc::getpid(), gettid(), sig);
