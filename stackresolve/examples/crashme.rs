@@ -356,6 +356,17 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             println!("caught: {}", caught.is_err());
             std::process::exit(0);
         }
+        "reinstall-chain" => {
+            // A plugin installs its own handler (flags like Rust's runtime
+            // handler); the host puts ours back and chains to the plugin's.
+            set_previous(
+                SigHandler::SigAction(previous_siginfo),
+                SaFlags::SA_SIGINFO | SaFlags::SA_ONSTACK,
+            );
+            crash::reinstall_handlers()?;
+            crash::check_handlers()?;
+            crashme_segv_main(bad);
+        }
         "replace" => {
             set_previous(SigHandler::Handler(previous_plain), SaFlags::empty());
             match crash::check_handlers_and_log() {

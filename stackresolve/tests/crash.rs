@@ -613,3 +613,17 @@ fn arming_until_exit_is_idempotent_and_freed_at_thread_exit() {
         maps()
     );
 }
+
+#[test]
+fn handler_put_back_after_a_plugin_replaced_it_chains_to_the_plugin_handler() {
+    let out = run("reinstall-chain", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    assert_eq!(r.function_at(2, false).1, "crashme_segv_main");
+    let status = out.stderr.find("Status: ").expect("status");
+    let chained = out
+        .stderr
+        .find("previous SA_SIGINFO handler called for signal 11")
+        .expect("the plugin's handler ran");
+    assert!(chained > status);
+}

@@ -134,13 +134,16 @@ fn our_action() -> SigAction {
     )
 }
 
-fn chainable(sig: Signal, prev: SigAction) -> Option<SigAction> {
+/// The previous action to chain to, if it is a function. `at_install`: the
+/// Rust runtime's handler can only be the one found by `install` (a handler
+/// found by `reinstall` was put there later, by a plugin, and is chained).
+fn chainable(sig: Signal, prev: SigAction, at_install: bool) -> Option<SigAction> {
     match prev.handler() {
         SigHandler::SigDfl | SigHandler::SigIgn => None,
         SigHandler::SigAction(f) if std::ptr::eq(f as *const (), on_fatal_signal as *const ()) => {
             None
         }
-        _ if is_rust_runtime_handler(sig, &prev) => None,
+        _ if at_install && is_rust_runtime_handler(sig, &prev) => None,
         _ => Some(prev),
     }
 }
@@ -180,7 +183,7 @@ pub(crate) fn install(config: Config) -> Result<(), CrashError> {
         // (see `on_fatal_signal`).
         let prev = unsafe { nix::sys::signal::sigaction(sig, &our_action()) }
             .map_err(|e| CrashError::os("sigaction", e))?;
-        *slot = chainable(sig, prev);
+        *slot = chainable(sig, prev, true);
     }
     STATE.publish(State {
         fd: config.fd,
@@ -236,7 +239,7 @@ pub(crate) fn reinstall() -> Result<Vec<Signal>, CrashError> {
             // SAFETY: as in `install`.
             let prev = unsafe { nix::sys::signal::sigaction(sig, &our_action()) }
                 .map_err(|e| CrashError::os("sigaction", e))?;
-            *slot = chainable(sig, prev);
+            *slot = chainable(sig, prev, false);
         }
     }
     STATE.publish(State {
