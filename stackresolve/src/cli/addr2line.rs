@@ -387,10 +387,12 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
 
 /// Parses an address as binutils 2.40 `addr2line` does: leading white space
 /// is skipped; text starting with a digit is hexadecimal (optional `0x`, up to
-/// the first non-hex character, saturating); otherwise it is `SYMBOL` or
+/// the first non-hex character, saturating); otherwise text with a `+` is
 /// `SYMBOL+OFFSET` (offset in C notation: decimal, `0x` hex or `0` octal, may
-/// be negative; an empty symbol counts as 0, an unknown one with an offset
-/// gives 0), and an unknown symbol without offset is scanned as hexadecimal.
+/// be negative; an unknown symbol gives 0 — an empty name matches the
+/// linker's empty `STT_FILE` symbol, if any); text
+/// starting with a hex letter is hexadecimal (`compute` is 0xc); anything
+/// else is a symbol name (0 if unknown).
 pub fn parse_address(ctx: &Context<'_>, s: &[u8]) -> u64 {
     let mut i = 0;
     while i < s.len() && s[i].is_ascii_whitespace() {
@@ -403,24 +405,18 @@ pub fn parse_address(ctx: &Context<'_>, s: &[u8]) -> u64 {
         _ => {}
     }
     let text = String::from_utf8_lossy(s);
-    match text.find('+') {
-        None => {
-            let name = text.trim_end();
-            ctx.symbol_address_exact(name)
-                .unwrap_or_else(|| scan_vma(s))
-        }
-        Some(p) => {
-            let name = text[..p].trim_end();
-            let off = strtol0(text[p + 1..].as_bytes());
-            if name.is_empty() {
-                return off as u64;
-            }
-            match ctx.symbol_address_exact(name) {
-                Some(a) => a.wrapping_add(off as u64),
-                None => 0,
-            }
-        }
+    if let Some(p) = text.find('+') {
+        let name = text[..p].trim_end();
+        let off = strtol0(text[p + 1..].as_bytes());
+        return match ctx.symbol_address_exact(name) {
+            Some(a) => a.wrapping_add(off as u64),
+            None => 0,
+        };
     }
+    if s[0].is_ascii_hexdigit() {
+        return scan_vma(s);
+    }
+    ctx.symbol_address_exact(text.trim_end()).unwrap_or(0)
 }
 
 /// binutils' own `bfd_scan_vma` loop for base 16: optional `0x`, hex digits,

@@ -65,6 +65,7 @@ impl Lookup<'_> {
 #[derive(Clone, Copy, Debug)]
 struct SectionRange {
     index: usize,
+    exec: bool,
     address: u64,
     size: u64,
 }
@@ -101,6 +102,8 @@ pub struct Context<'data> {
     object: object::File<'data>,
     debug_object: Option<object::File<'data>>,
     dwarf: Option<addr2line::Context<Reader<'data>>>,
+    raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
+    variables: OnceCell<HashMap<u64, (String, u32)>>,
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
@@ -116,6 +119,7 @@ const ELF_STT_TLS: u8 = 6;
 const ELF_STT_GNU_IFUNC: u8 = 10;
 const ELF_STV_HIDDEN: u8 = 2;
 const ELF_SHF_ALLOC: u64 = 2;
+const ELF_SHF_EXECINSTR: u64 = 4;
 
 impl<'data> Context<'data> {
     /// Builds a context from a parsed object (used for sections and symbols)
@@ -141,23 +145,32 @@ impl<'data> Context<'data> {
         } else {
             gimli::RunTimeEndian::Big
         };
-        let dwarf = if has_dwarf {
-            let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
+        let load = || {
+            gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
                 Ok(gimli::EndianSlice::new(section(id), endian))
-            })?;
-            Some(addr2line::Context::from_dwarf(dwarf)?)
+            })
+        };
+        let (dwarf, raw_dwarf) = if has_dwarf {
+            (
+                Some(addr2line::Context::from_dwarf(load()?)?),
+                Some(load()?),
+            )
         } else {
-            None
+            (None, None)
         };
         let mut sections = Vec::new();
         for s in object.sections() {
-            let alloc = match s.flags() {
-                SectionFlags::Elf { sh_flags } => sh_flags & ELF_SHF_ALLOC != 0,
-                _ => s.address() != 0,
+            let (alloc, exec) = match s.flags() {
+                SectionFlags::Elf { sh_flags } => (
+                    sh_flags & ELF_SHF_ALLOC != 0,
+                    sh_flags & ELF_SHF_EXECINSTR != 0,
+                ),
+                _ => (s.address() != 0, s.kind() == object::SectionKind::Text),
             };
             if alloc && s.size() > 0 {
                 sections.push(SectionRange {
                     index: s.index().0,
+                    exec,
                     address: s.address(),
                     size: s.size(),
                 });
@@ -167,6 +180,8 @@ impl<'data> Context<'data> {
             object,
             debug_object,
             dwarf,
+            raw_dwarf,
+            variables: OnceCell::new(),
             sections,
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
@@ -221,6 +236,20 @@ impl<'data> Context<'data> {
                     column,
                 });
             }
+            if out.frames.is_empty()
+                && !section.exec
+                && let Some((file, line)) = self.variables().get(&addr)
+            {
+                // binutils reports a global variable's declaration for its
+                // exact address (data sections only: never needed for code).
+                out.frames.push(Frame {
+                    function: None,
+                    language: None,
+                    file: Some(file.as_str()),
+                    line: *line,
+                    column: 0,
+                });
+            }
             if out.frames.first().is_some_and(|f| f.line != 0) {
                 out.discriminator = self.discriminator(dwarf, addr)?;
             }
@@ -230,6 +259,24 @@ impl<'data> Context<'data> {
             out.symbol = self.symbol_in_section(section, addr);
         }
         Ok(out)
+    }
+
+    /// Global and static variables by address, with their declaration's
+    /// file and line (built on first use; a unit that fails to parse is
+    /// skipped).
+    fn variables(&self) -> &HashMap<u64, (String, u32)> {
+        self.variables.get_or_init(|| {
+            let mut map = HashMap::new();
+            if let Some(d) = &self.raw_dwarf {
+                let mut units = d.units();
+                while let Ok(Some(header)) = units.next() {
+                    if let Ok(unit) = d.unit(header) {
+                        let _ = collect_variables(d, &unit, &mut map);
+                    }
+                }
+            }
+            map
+        })
     }
 
     /// The nearest symbol at or before `addr`, chosen as binutils does
@@ -261,9 +308,8 @@ impl<'data> Context<'data> {
     /// Looks up a symbol by its exact name in the symbol table binutils would
     /// use (`.symtab`, or `.dynsym` when there is none).
     pub fn symbol_address_exact(&self, name: &str) -> Option<u64> {
-        let found = |s: object::Symbol<'data, '_>| {
-            (s.is_definition() && s.name().is_ok_and(|n| n == name)).then(|| s.address())
-        };
+        let found =
+            |s: object::Symbol<'data, '_>| s.name().is_ok_and(|n| n == name).then(|| s.address());
         if self.object.symbols().next().is_some() {
             self.object.symbols().find_map(found)
         } else {
@@ -468,6 +514,92 @@ fn build_discriminators(
     seqs.retain(|s| !s.rows.is_empty());
     seqs.sort_by_key(|s| s.start);
     Ok(seqs)
+}
+
+fn collect_variables(
+    dwarf: &gimli::Dwarf<Reader<'_>>,
+    unit: &gimli::Unit<Reader<'_>>,
+    map: &mut HashMap<u64, (String, u32)>,
+) -> Result<(), gimli::Error> {
+    let mut entries = unit.entries();
+    while let Some((_, entry)) = entries.next_dfs()? {
+        if entry.tag() != gimli::DW_TAG_variable {
+            continue;
+        }
+        let Some(gimli::AttributeValue::Exprloc(expr)) = entry.attr_value(gimli::DW_AT_location)?
+        else {
+            continue;
+        };
+        let mut ops = expr.operations(unit.encoding());
+        let addr = match ops.next()? {
+            Some(gimli::Operation::Address { address }) => address,
+            Some(gimli::Operation::AddressIndex { index }) => dwarf.address(unit, index)?,
+            _ => continue,
+        };
+        if ops.next()?.is_some() {
+            continue;
+        }
+        let mut file_attr = entry.attr_value(gimli::DW_AT_decl_file)?;
+        let mut line_attr = entry.attr_value(gimli::DW_AT_decl_line)?;
+        if (file_attr.is_none() || line_attr.is_none())
+            && let Some(gimli::AttributeValue::UnitRef(off)) =
+                entry.attr_value(gimli::DW_AT_specification)?
+        {
+            let spec = unit.entry(off)?;
+            file_attr = file_attr.or(spec.attr_value(gimli::DW_AT_decl_file)?);
+            line_attr = line_attr.or(spec.attr_value(gimli::DW_AT_decl_line)?);
+        }
+        let line = line_attr.and_then(|v| v.udata_value()).unwrap_or(0) as u32;
+        let file_index = match file_attr {
+            Some(gimli::AttributeValue::FileIndex(i)) => Some(i),
+            Some(v) => v.udata_value(),
+            None => None,
+        };
+        let Some(file_index) = file_index else {
+            continue;
+        };
+        let Some(name) = file_name(dwarf, unit, file_index) else {
+            continue;
+        };
+        map.entry(addr).or_insert((name, line));
+    }
+    Ok(())
+}
+
+/// A line-table file name built as binutils' `concat_filename` does.
+fn file_name(
+    dwarf: &gimli::Dwarf<Reader<'_>>,
+    unit: &gimli::Unit<Reader<'_>>,
+    index: u64,
+) -> Option<String> {
+    let program = unit.line_program.as_ref()?;
+    let header = program.header();
+    let file = header.file(index)?;
+    let string = |v: gimli::AttributeValue<Reader<'_>>| -> Option<String> {
+        dwarf
+            .attr_string(unit, v)
+            .ok()
+            .map(|s| s.to_string_lossy().into_owned())
+    };
+    let name = string(file.path_name())?;
+    if name.starts_with('/') {
+        return Some(name);
+    }
+    let comp_dir = unit.comp_dir.map(|d| d.to_string_lossy().into_owned());
+    let subdir = file.directory(header).and_then(string);
+    let (dir, sub) = match subdir {
+        Some(sd) if sd.starts_with('/') => (Some(sd), None),
+        Some(sd) => match comp_dir {
+            Some(cd) => (Some(cd), Some(sd)),
+            None => (Some(sd), None),
+        },
+        None => (comp_dir, None),
+    };
+    Some(match (dir, sub) {
+        (Some(d), Some(s)) => format!("{d}/{s}/{name}"),
+        (Some(d), None) => format!("{d}/{name}"),
+        _ => name,
+    })
 }
 
 /// binutils' `better_fit` (elf.c): whether `new` beats `cur`, both at the same
