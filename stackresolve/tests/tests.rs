@@ -5,5 +5,7 @@ mod util;
 
 #[path = "suite/addr2line_mode.rs"]
 mod addr2line_mode;
+#[path = "suite/corpus.rs"]
+mod corpus;
 #[path = "suite/symbolizer.rs"]
 mod symbolizer;

@@ -42,8 +42,18 @@ pub fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The project's `shared/` directory: `$MINNOW_SHARED`, else the first
+/// ancestor of the crate holding `shared/crashlogs` (the repository's parent
+/// in CI, where shared/ sits beside the clone).
 pub fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+    if let Some(p) = std::env::var_os("MINNOW_SHARED") {
+        return PathBuf::from(p);
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared"))
+        .find(|p| p.join("crashlogs").is_dir())
+        .unwrap_or_else(|| here.join("../../shared"))
 }
 
 /// Runs a command, panicking with its stderr if it fails.
