@@ -9,6 +9,8 @@
 //! * `resolve-stack [options] [LOG…|-]`: annotate a crash log ([`resolve`]).
 
 pub mod addr2line;
+pub mod dump;
+pub mod resolve;
 
 use std::io::{BufRead, Write};
 
@@ -23,9 +25,14 @@ pub fn run(
     if args.first().map(String::as_str) == Some("addr2line") {
         return addr2line::run(args[1..].to_vec(), stdin, stdout, stderr);
     }
-    let _ = writeln!(
-        stderr,
-        "resolve-stack: usage: resolve-stack addr2line [-afiCps] -e FILE [ADDR...]"
-    );
-    2
+    let dump_mode = args.iter().any(|a| {
+        a == "-n"
+            || a.starts_with("--symbols-file")
+            || a.starts_with("--numeric-dump-file")
+            || (a.starts_with("-s") && !a.starts_with("--"))
+    });
+    if dump_mode {
+        return dump::run(args, stdin, stdout, stderr);
+    }
+    resolve::run(args, stdin, stdout, stderr)
 }

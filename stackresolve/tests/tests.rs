@@ -7,5 +7,7 @@ mod util;
 mod addr2line_mode;
 #[path = "suite/corpus.rs"]
 mod corpus;
+#[path = "suite/resolve.rs"]
+mod resolve;
 #[path = "suite/symbolizer.rs"]
 mod symbolizer;
