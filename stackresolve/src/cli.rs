@@ -18,7 +18,7 @@ use std::io::{BufRead, Write};
 /// process exit status.
 pub fn run(
     args: Vec<String>,
-    stdin: &mut dyn BufRead,
+    stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {

@@ -5,8 +5,7 @@ fn main() {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let stdin = std::io::stdin();
-    let mut stdin = stdin.lock();
+    let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
     let stdout = std::io::stdout();
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stderr = std::io::stderr();

@@ -93,7 +93,7 @@ fn command() -> Command {
 /// `addr2line` word); returns the exit status.
 pub fn run(
     args: Vec<String>,
-    stdin: &mut dyn BufRead,
+    stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
@@ -168,49 +168,64 @@ pub fn run(
 use object::Object;
 
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
-/// lines become several addresses) and answers in batches: everything that is
-/// already buffered is resolved together, then the output is flushed, so an
-/// interactive caller writing one address at a time gets its answer at once.
+/// lines become several addresses) on a reader thread, and answers in
+/// batches: everything that has arrived is resolved together, then the output
+/// is flushed, so an interactive caller writing one address at a time gets its
+/// answer at once while a piped file is resolved in large sorted batches.
 fn stream_stdin(
     module: &Module,
     ctx: &Context<'_>,
     opts: Options,
     width: usize,
-    stdin: &mut dyn BufRead,
+    stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut batch: Vec<u64> = Vec::new();
-    let mut pending: Vec<u8> = Vec::new();
-    loop {
-        let buf = stdin.fill_buf()?;
-        if buf.is_empty() {
-            if !pending.is_empty() {
-                batch.push(parse_address(ctx, &pending));
-                pending.clear();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(64);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || -> io::Result<()> {
+            let mut pending: Vec<u8> = Vec::with_capacity(100);
+            loop {
+                let buf = stdin.fill_buf()?;
+                if buf.is_empty() {
+                    if !pending.is_empty() {
+                        let _ = tx.send(vec![pending]);
+                    }
+                    return Ok(());
+                }
+                let mut chunk = Vec::new();
+                for &b in buf {
+                    pending.push(b);
+                    if b == b'\n' || pending.len() == 99 {
+                        chunk.push(std::mem::replace(&mut pending, Vec::with_capacity(100)));
+                    }
+                }
+                let n = buf.len();
+                stdin.consume(n);
+                if !chunk.is_empty() && tx.send(chunk).is_err() {
+                    return Ok(());
+                }
             }
-            resolve_batch(module, ctx, opts, width, &batch, stdout)?;
-            stdout.flush()?;
-            return Ok(());
-        }
-        let n = buf.len();
-        let mut consumed = 0;
-        for &b in buf {
-            consumed += 1;
-            pending.push(b);
-            if b == b'\n' || pending.len() == 99 {
-                batch.push(parse_address(ctx, &pending));
-                pending.clear();
+        });
+        let mut result = Ok(());
+        while let Ok(first) = rx.recv() {
+            let mut lines = first;
+            while let Ok(more) = rx.try_recv() {
+                lines.extend(more);
+            }
+            let pcs: Vec<u64> = lines.iter().map(|l| parse_address(ctx, l)).collect();
+            if let Err(e) =
+                resolve_batch(module, ctx, opts, width, &pcs, stdout).and_then(|()| stdout.flush())
+            {
+                result = Err(e);
+                break;
             }
         }
-        debug_assert_eq!(consumed, n);
-        stdin.consume(n);
-        // If the reader has nothing more buffered, answer what we have.
-        if stdin.fill_buf().map(|b| b.is_empty()).unwrap_or(true) || batch.len() >= 1 << 20 {
-            resolve_batch(module, ctx, opts, width, &batch, stdout)?;
-            stdout.flush()?;
-            batch.clear();
+        drop(rx);
+        match reader.join() {
+            Ok(r) => result.and(r),
+            Err(p) => std::panic::resume_unwind(p),
         }
-    }
+    })
 }
 
 /// Resolves a batch of addresses and writes the answers in input order. Large

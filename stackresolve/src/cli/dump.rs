@@ -96,7 +96,7 @@ pub fn resolve_line(syms: &[Sym], line: &str) -> String {
 /// Runs the dump mode.
 pub fn run(
     args: Vec<String>,
-    stdin: &mut dyn BufRead,
+    stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {

@@ -93,7 +93,7 @@ fn command() -> Command {
 /// Runs the annotate mode.
 pub fn run(
     args: Vec<String>,
-    stdin: &mut dyn BufRead,
+    stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
