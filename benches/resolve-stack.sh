@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Benchmark `resolve-stack addr2line` against its peers, side by side, in one run.
+#
+# Peers (installed by this script; a peer that cannot be installed is reported
+# and skipped): binutils addr2line, llvm-symbolizer (Debian `llvm`), the
+# `addr2line` crate CLI (`cargo install addr2line --features bin`), blazecli
+# (`cargo install blazecli`).
+#
+# Workloads: 1, 1000 and 100000 addresses (functions + random offsets inside
+# them, fixed seed) against
+#   * a large binary with full DWARF: a debug build of blazecli (many
+#     dependencies), whose .debug_* size is printed (target >= 150 MB);
+#   * a C shared object with inlining (sqlite3 amalgamation if found in the
+#     cargo registry, else a generated C file), built with gcc -g -O2.
+# Every tool runs with function names, inlines and demangling (-f -i -C or
+# the equivalent), output to /dev/null. Median of 3 runs of wall time and
+# peak RSS (GNU time -v). Ratios are printed against the fastest peer and the
+# lowest-memory peer.
+#
+# Usage: benches/resolve-stack.sh [WORKDIR]   (default: target/bench-resolve-stack)
+# Env:   RUNS=3  SKIP_INSTALL=1 (use what is installed)  BIG_BIN=path (skip the build)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${1:-$ROOT/target/bench-resolve-stack}
+RUNS=${RUNS:-3}
+mkdir -p "$WORK/tools"
+export PATH="$WORK/tools/bin:$PATH"
+log() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- peers
+declare -A TOOL
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  if command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq binutils llvm time gcc >/dev/null; } \
+      || log "warning: apt-get install binutils llvm time gcc failed"
+  fi
+  [ -x "$WORK/tools/bin/addr2line" ] || cargo install --quiet --root "$WORK/tools" addr2line --features bin \
+    || log "warning: cargo install addr2line --features bin failed: addr2line crate CLI skipped"
+  [ -x "$WORK/tools/bin/blazecli" ] || cargo install --quiet --root "$WORK/tools" blazecli \
+    || log "warning: cargo install blazecli failed: blazecli skipped"
+fi
+[ -x /usr/bin/addr2line ] && TOOL[binutils]=/usr/bin/addr2line || log "binutils addr2line missing: skipped"
+LLVM=$(command -v llvm-symbolizer || ls /usr/bin/llvm-symbolizer-* 2>/dev/null | sort -V | tail -1)
+[ -n "$LLVM" ] && TOOL[llvm-symbolizer]=$LLVM || log "llvm-symbolizer missing: skipped"
+[ -x "$WORK/tools/bin/addr2line" ] && TOOL[addr2line-crate]=$WORK/tools/bin/addr2line
+[ -x "$WORK/tools/bin/blazecli" ] && TOOL[blazecli]=$WORK/tools/bin/blazecli
+[ -x /usr/bin/time ] || { log "GNU time (/usr/bin/time) is required"; exit 1; }
+
+(cd "$ROOT" && cargo build --quiet --release -p stackresolve) || { log "cannot build resolve-stack"; exit 1; }
+TOOL[resolve-stack]=$ROOT/target/release/resolve-stack
+
+# ---------------------------------------------------------------- inputs
+BIG=${BIG_BIN:-}
+if [ -z "$BIG" ]; then
+  if [ ! -x "$WORK/big/bin/blazecli" ]; then
+    log "building a debug blazecli as the large DWARF binary (a few minutes)..."
+    cargo install --quiet --debug --root "$WORK/big" blazecli || { log "cannot build the large binary"; exit 1; }
+  fi
+  BIG=$WORK/big/bin/blazecli
+fi
+debug_mb() { readelf -SW "$1" | awk '$2 ~ /^\.debug_/ { s += strtonum("0x" $6) } END { printf "%.0f", s / 1048576 }'; }
+log "large binary: $BIG, DWARF $(debug_mb "$BIG") MB"
+
+SO=$WORK/libinline.so
+if [ ! -f "$SO" ]; then
+  SQL=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/libsqlite3-sys-*/sqlite3/sqlite3.c 2>/dev/null | head -1)
+  if [ -n "$SQL" ]; then
+    gcc -g -O2 -shared -fPIC -o "$SO" "$SQL" -lpthread -lm 2>/dev/null
+  else
+    # generated C with many small inlined helpers
+    awk 'BEGIN { for (i = 0; i < 4000; i++) {
+        printf "static inline int h%d(int x) { return x * %d + (x >> 3); }\n", i, i + 1;
+        printf "int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += h%d(i) ^ h%d(s); return s; }\n", i, i, (i * 7) % (i + 1) } }' > "$WORK/gen.c"
+    gcc -g -O2 -shared -fPIC -o "$SO" "$WORK/gen.c"
+  fi
+fi
+log "shared object: $SO, DWARF $(debug_mb "$SO") MB"
+
+# N addresses: function starts plus random offsets inside functions (seed 42).
+make_addrs() { # bin n out
+  nm -S --defined-only "$1" 2>/dev/null | awk -v n="$2" '
+    $3 ~ /^[tTwW]$/ && $2 != "" { a[k] = strtonum("0x" $1); s[k] = strtonum("0x" $2); if (s[k] > 0) k++ }
+    END { srand(42); for (i = 0; i < n; i++) { j = int(rand() * k); printf "0x%x\n", a[j] + int(rand() * s[j]) } }' > "$3"
+}
+
+# ---------------------------------------------------------------- runner
+run_tool() { # tool bin addrfile -> command line on stdout
+  local t=$1 bin=$2 f=$3
+  case $t in
+    binutils|addr2line-crate|resolve-stack)
+      local exe=${TOOL[$t]}
+      [ "$t" = resolve-stack ] && exe="$exe addr2line"
+      echo "$exe -f -i -C -e $bin < $f" ;;
+    llvm-symbolizer) echo "${TOOL[$t]} --obj=$bin --inlining --demangle < $f" ;;
+    blazecli) echo "${TOOL[$t]} symbolize elf --path $bin \$(cat $f)" ;;
+  esac
+}
+measure() { # cmd -> "secs kib" (median of RUNS)
+  local cmd=$1 i out ts=() ms=()
+  for i in $(seq "$RUNS"); do
+    out=$( { /usr/bin/time -v bash -c "$cmd" >/dev/null 2>/dev/null; } 2>&1 )
+    ts+=("$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }')")
+    ms+=("$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ { print $2 }')")
+  done
+  printf '%s %s\n' "$(printf '%s\n' "${ts[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p")" \
+                   "$(printf '%s\n' "${ms[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p")"
+}
+
+printf '%-10s %-8s %-16s %10s %10s %9s %9s\n' input addrs tool "wall(s)" "rss(MiB)" "t/fastest" "m/lowest"
+for input in big so; do
+  bin=$BIG; [ "$input" = so ] && bin=$SO
+  for n in 1 1000 100000; do
+    f=$WORK/addrs-$input-$n.txt
+    [ -f "$f" ] || make_addrs "$bin" "$n" "$f"
+    declare -A T=() M=()
+    for t in "${!TOOL[@]}"; do
+      read -r secs kib < <(measure "$(run_tool "$t" "$bin" "$f")")
+      T[$t]=$secs; M[$t]=$kib
+    done
+    best_t=; best_m=
+    for t in "${!TOOL[@]}"; do
+      [ "$t" = resolve-stack ] && continue
+      [ -z "$best_t" ] || awk -v a="${T[$t]}" -v b="$best_t" 'BEGIN { exit !(a < b) }' && best_t=${T[$t]}
+      [ -z "$best_m" ] || [ "${M[$t]}" -lt "$best_m" ] && best_m=${M[$t]}
+    done
+    for t in resolve-stack binutils llvm-symbolizer addr2line-crate blazecli; do
+      [ -n "${TOOL[$t]:-}" ] || continue
+      awk -v i="$input" -v n="$n" -v t="$t" -v s="${T[$t]}" -v m="${M[$t]}" -v bt="${best_t:-0}" -v bm="${best_m:-0}" \
+        'BEGIN { printf "%-10s %-8s %-16s %10.3f %10.1f %9.2f %9.2f\n", i, n, t, s, m / 1024,
+                 (bt > 0 ? s / bt : 0), (bm > 0 ? m / bm : 0) }'
+    done
+    unset T M
+  done
+done
+echo "t/fastest < 0.67 and m/lowest <= 1.00 for resolve-stack at 100000 addresses meet the target;"
+echo "t/fastest <= 1.00 at 1 address (warm page cache: caches are not dropped) meets the cold-start target."

@@ -1,0 +1,627 @@
+//! The core layer: symbolization over in-memory sections (no file access).
+
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SymbolFlags, SymbolSection};
+
+use super::Error;
+
+/// The DWARF reader type used throughout.
+pub type Reader<'data> = gimli::EndianSlice<'data, gimli::RunTimeEndian>;
+
+/// One source-level frame (innermost first in [`Lookup::frames`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The function name as recorded (linkage name if there is one, so
+    /// possibly mangled), or `None` if DWARF has no function here.
+    pub function: Option<Cow<'a, str>>,
+    /// The source language of the compilation unit, if known.
+    pub language: Option<gimli::DwLang>,
+    /// The full source file path, if known.
+    pub file: Option<&'a str>,
+    /// The line (0 if unknown).
+    pub line: u32,
+    /// The column (0 if unknown or the left edge).
+    pub column: u32,
+}
+
+/// A symbol-table match (the fallback when DWARF does not name a function).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SymbolHit<'a> {
+    /// The symbol name as in the symbol table.
+    pub name: &'a str,
+    /// Its address.
+    pub address: u64,
+    /// Its size (0 if unknown).
+    pub size: u64,
+    /// The file name of the preceding `STT_FILE` symbol, as binutils picks it.
+    pub file: Option<&'a str>,
+}
+
+/// The result of looking up one address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lookup<'a> {
+    /// Whether the address lies inside an allocated section of the object.
+    pub in_section: bool,
+    /// DWARF frames, innermost first (empty if DWARF knows nothing here).
+    pub frames: Vec<Frame<'a>>,
+    /// The line-table discriminator of the innermost location (0 if none).
+    pub discriminator: u32,
+    /// The symbol-table match, computed only when DWARF gave no function name
+    /// for the innermost frame.
+    pub symbol: Option<SymbolHit<'a>>,
+}
+
+impl Lookup<'_> {
+    /// Whether anything at all is known about the address.
+    pub fn found(&self) -> bool {
+        !self.frames.is_empty() || self.symbol.is_some()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SectionRange {
+    index: usize,
+    exec: bool,
+    address: u64,
+    size: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Sym<'data> {
+    name: &'data str,
+    value: u64,
+    size: u64,
+    section: usize,
+    function: bool,
+    notype: bool,
+    file: Option<&'data str>,
+}
+
+/// Symbols sorted by (section, value, symbol-table order).
+struct SymbolTable<'data> {
+    syms: Vec<Sym<'data>>,
+}
+
+type DiscTable = Result<Vec<DiscSequence>, gimli::Error>;
+
+struct DiscSequence {
+    start: u64,
+    end: u64,
+    /// (address, discriminator) change points.
+    rows: Vec<(u64, u32)>,
+}
+
+/// Symbolization context over one object (and optionally its separate debug
+/// file). Not `Sync`: each thread builds its own from a shared
+/// [`Module`](super::Module).
+pub struct Context<'data> {
+    object: object::File<'data>,
+    debug_object: Option<object::File<'data>>,
+    dwarf: Option<addr2line::Context<Reader<'data>>>,
+    raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
+    variables: OnceCell<HashMap<u64, (String, u32)>>,
+    sections: Vec<SectionRange>,
+    symbols: OnceCell<SymbolTable<'data>>,
+    discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
+}
+
+const ELF_STT_NOTYPE: u8 = 0;
+const ELF_STT_OBJECT: u8 = 1;
+const ELF_STT_FUNC: u8 = 2;
+const ELF_STT_SECTION: u8 = 3;
+const ELF_STT_FILE: u8 = 4;
+const ELF_STT_COMMON: u8 = 5;
+const ELF_STT_TLS: u8 = 6;
+const ELF_STT_GNU_IFUNC: u8 = 10;
+const ELF_STV_HIDDEN: u8 = 2;
+const ELF_SHF_ALLOC: u64 = 2;
+const ELF_SHF_EXECINSTR: u64 = 4;
+
+impl<'data> Context<'data> {
+    /// Builds a context from a parsed object (used for sections and symbols)
+    /// and a provider of DWARF section contents (already decompressed; an
+    /// empty slice for a missing section). `has_dwarf` tells whether any
+    /// DWARF is available at all.
+    ///
+    /// `debug_object` is the separate debug file the DWARF comes from, if
+    /// any: like binutils, its symbol table (which keeps the `STT_FILE`
+    /// symbols that `strip --strip-debug` removes) is preferred for the
+    /// symbol-table fallback.
+    pub fn new<F>(
+        object: object::File<'data>,
+        debug_object: Option<object::File<'data>>,
+        has_dwarf: bool,
+        section: F,
+    ) -> Result<Self, Error>
+    where
+        F: Fn(gimli::SectionId) -> &'data [u8],
+    {
+        let endian = if object.is_little_endian() {
+            gimli::RunTimeEndian::Little
+        } else {
+            gimli::RunTimeEndian::Big
+        };
+        let load = || {
+            gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
+                Ok(gimli::EndianSlice::new(section(id), endian))
+            })
+        };
+        let (dwarf, raw_dwarf) = if has_dwarf {
+            (
+                Some(addr2line::Context::from_dwarf(load()?)?),
+                Some(load()?),
+            )
+        } else {
+            (None, None)
+        };
+        let mut sections = Vec::new();
+        for s in object.sections() {
+            let (alloc, exec) = match s.flags() {
+                SectionFlags::Elf { sh_flags } => (
+                    sh_flags & ELF_SHF_ALLOC != 0,
+                    sh_flags & ELF_SHF_EXECINSTR != 0,
+                ),
+                _ => (s.address() != 0, s.kind() == object::SectionKind::Text),
+            };
+            if alloc && s.size() > 0 {
+                sections.push(SectionRange {
+                    index: s.index().0,
+                    exec,
+                    address: s.address(),
+                    size: s.size(),
+                });
+            }
+        }
+        Ok(Context {
+            object,
+            debug_object,
+            dwarf,
+            raw_dwarf,
+            variables: OnceCell::new(),
+            sections,
+            symbols: OnceCell::new(),
+            discriminators: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Whether DWARF debugging information is available.
+    pub fn has_dwarf(&self) -> bool {
+        self.dwarf.is_some()
+    }
+
+    /// The underlying object.
+    pub fn object(&self) -> &object::File<'data> {
+        &self.object
+    }
+
+    /// The first allocated section (in header order) containing `addr`.
+    fn section_of(&self, addr: u64) -> Option<SectionRange> {
+        self.sections
+            .iter()
+            .find(|s| addr >= s.address && addr - s.address < s.size)
+            .copied()
+    }
+
+    /// Looks up one address: DWARF frames (innermost first), the discriminator
+    /// of the innermost location, and the symbol-table fallback when DWARF
+    /// names no function. Mirrors what binutils `addr2line` finds.
+    pub fn lookup(&self, addr: u64) -> Result<Lookup<'_>, Error> {
+        let Some(section) = self.section_of(addr) else {
+            return Ok(Lookup::default());
+        };
+        let mut out = Lookup {
+            in_section: true,
+            ..Lookup::default()
+        };
+        if let Some(dwarf) = &self.dwarf {
+            let mut iter = dwarf.find_frames(addr).skip_all_loads()?;
+            while let Some(frame) = iter.next()? {
+                let (function, language) = match frame.function {
+                    Some(f) => (Some(f.name.to_string_lossy()), f.language),
+                    None => (None, None),
+                };
+                let (file, line, column) = match frame.location {
+                    Some(l) => (l.file, l.line.unwrap_or(0), l.column.unwrap_or(0)),
+                    None => (None, 0, 0),
+                };
+                out.frames.push(Frame {
+                    function,
+                    language,
+                    file,
+                    line,
+                    column,
+                });
+            }
+            if out.frames.is_empty()
+                && !section.exec
+                && let Some((file, line)) = self.variables().get(&addr)
+            {
+                // binutils reports a global variable's declaration for its
+                // exact address (data sections only: never needed for code).
+                out.frames.push(Frame {
+                    function: None,
+                    language: None,
+                    file: Some(file.as_str()),
+                    line: *line,
+                    column: 0,
+                });
+            }
+            if out.frames.first().is_some_and(|f| f.line != 0) {
+                out.discriminator = self.discriminator(dwarf, addr)?;
+            }
+        }
+        let need_symbol = out.frames.first().is_none_or(|f| f.function.is_none());
+        if need_symbol {
+            out.symbol = self.symbol_in_section(section, addr);
+        }
+        Ok(out)
+    }
+
+    /// Global and static variables by address, with their declaration's
+    /// file and line (built on first use; a unit that fails to parse is
+    /// skipped).
+    fn variables(&self) -> &HashMap<u64, (String, u32)> {
+        self.variables.get_or_init(|| {
+            let mut map = HashMap::new();
+            if let Some(d) = &self.raw_dwarf {
+                let mut units = d.units();
+                while let Ok(Some(header)) = units.next() {
+                    if let Ok(unit) = d.unit(header) {
+                        let _ = collect_variables(d, &unit, &mut map);
+                    }
+                }
+            }
+            map
+        })
+    }
+
+    /// The nearest symbol at or before `addr`, chosen as binutils does
+    /// (preceding function-like symbol in the same section; no size limit).
+    pub fn symbol(&self, addr: u64) -> Option<SymbolHit<'_>> {
+        let section = self.section_of(addr)?;
+        self.symbol_in_section(section, addr)
+    }
+
+    /// Looks up a symbol by name (raw or demangled), returning its address.
+    /// Dynamic symbols are searched too.
+    pub fn symbol_address(&self, name: &str) -> Option<u64> {
+        let matches = |raw: &str| {
+            raw == name
+                || raw.split('@').next() == Some(name)
+                || super::demangle::demangle(raw).is_some_and(|d| d == name)
+        };
+        for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
+            if s.is_definition()
+                && let Ok(raw) = s.name()
+                && matches(raw)
+            {
+                return Some(s.address());
+            }
+        }
+        None
+    }
+
+    /// Looks up a symbol by its exact name in the symbol table binutils would
+    /// use (`.symtab`, or `.dynsym` when there is none).
+    pub fn symbol_address_exact(&self, name: &str) -> Option<u64> {
+        let found =
+            |s: object::Symbol<'data, '_>| s.name().is_ok_and(|n| n == name).then(|| s.address());
+        if self.object.symbols().next().is_some() {
+            self.object.symbols().find_map(found)
+        } else {
+            self.object.dynamic_symbols().find_map(found)
+        }
+    }
+
+    fn symbol_in_section(&self, section: SectionRange, addr: u64) -> Option<SymbolHit<'_>> {
+        let table = self.symbols.get_or_init(|| self.build_symbols());
+        let syms = &table.syms;
+        // Last symbol of this section with value <= addr.
+        let end = syms.partition_point(|s| (s.section, s.value) <= (section.index, addr));
+        if end == 0 || syms[end - 1].section != section.index {
+            return None;
+        }
+        let best_off = syms[end - 1].value;
+        let start =
+            syms[..end].partition_point(|s| (s.section, s.value) < (section.index, best_off));
+        let mut best: Option<&Sym<'data>> = None;
+        for cand in &syms[start..end] {
+            best = match best {
+                None => Some(cand),
+                Some(cur) if better_fit(cur, cand, addr) => Some(cand),
+                keep => keep,
+            };
+        }
+        best.map(|s| SymbolHit {
+            name: s.name,
+            address: s.value,
+            size: s.size,
+            file: s.file,
+        })
+    }
+
+    fn build_symbols(&self) -> SymbolTable<'data> {
+        #[derive(PartialEq)]
+        enum State {
+            Nothing,
+            Symbol,
+            FileAfterSymbol,
+        }
+        let mut syms = Vec::new();
+        // Section indices of the debug file mapped to the object's by name.
+        let mut section_map: Option<HashMap<usize, usize>> = None;
+        let iter: Box<dyn Iterator<Item = object::Symbol<'data, '_>>> = match &self.debug_object {
+            Some(d) if d.symbols().next().is_some() => {
+                let mut map = HashMap::new();
+                for ds in d.sections() {
+                    if let Ok(name) = ds.name()
+                        && let Some(ms) = self.object.section_by_name(name)
+                    {
+                        map.insert(ds.index().0, ms.index().0);
+                    }
+                }
+                section_map = Some(map);
+                Box::new(d.symbols())
+            }
+            _ if self.object.symbols().next().is_none() => Box::new(self.object.dynamic_symbols()),
+            _ => Box::new(self.object.symbols()),
+        };
+        let mut file: Option<&'data str> = None;
+        let mut state = State::Nothing;
+        for s in iter {
+            let (st_info, st_other) = match s.flags() {
+                SymbolFlags::Elf { st_info, st_other } => (st_info, st_other),
+                _ => (
+                    if s.kind() == object::SymbolKind::Text {
+                        ELF_STT_FUNC
+                    } else {
+                        ELF_STT_NOTYPE
+                    },
+                    0,
+                ),
+            };
+            let st_type = st_info & 0xf;
+            let name = s.name().unwrap_or("");
+            if st_type == ELF_STT_FILE {
+                file = Some(name);
+                if state == State::Symbol {
+                    state = State::FileAfterSymbol;
+                }
+                continue;
+            }
+            if state == State::Nothing {
+                state = State::Symbol;
+            }
+            if matches!(
+                st_type,
+                ELF_STT_SECTION | ELF_STT_OBJECT | ELF_STT_COMMON | ELF_STT_TLS
+            ) {
+                continue;
+            }
+            let SymbolSection::Section(idx) = s.section() else {
+                continue;
+            };
+            let section = match &section_map {
+                Some(map) => match map.get(&idx.0) {
+                    Some(&i) => i,
+                    None => continue,
+                },
+                None => idx.0,
+            };
+            let size = s.size();
+            if size == 0
+                && s.is_local()
+                && st_type == ELF_STT_NOTYPE
+                && st_other & 3 == ELF_STV_HIDDEN
+            {
+                continue;
+            }
+            let file = if file.is_some() && (s.is_local() || state != State::FileAfterSymbol) {
+                file
+            } else {
+                None
+            };
+            syms.push(Sym {
+                name,
+                value: s.address(),
+                size: if size == 0 { 1 } else { size },
+                section,
+                function: st_type == ELF_STT_FUNC || st_type == ELF_STT_GNU_IFUNC,
+                notype: st_type == ELF_STT_NOTYPE,
+                file,
+            });
+        }
+        // Stable: keeps symbol-table order among equal keys.
+        syms.sort_by_key(|s| (s.section, s.value));
+        SymbolTable { syms }
+    }
+
+    fn discriminator(
+        &self,
+        dwarf: &addr2line::Context<Reader<'data>>,
+        addr: u64,
+    ) -> Result<u32, Error> {
+        let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
+            return Ok(0);
+        };
+        let key = unit
+            .header
+            .offset()
+            .as_debug_info_offset()
+            .map(|o| o.0)
+            .unwrap_or(usize::MAX);
+        let cached = self.discriminators.borrow().get(&key).cloned();
+        let table = match cached {
+            Some(t) => t,
+            None => {
+                let t = Rc::new(build_discriminators(&unit));
+                self.discriminators.borrow_mut().insert(key, t.clone());
+                t
+            }
+        };
+        let seqs = match &*table {
+            Ok(s) => s,
+            Err(e) => return Err(Error::Dwarf(*e)),
+        };
+        let i = seqs.partition_point(|s| s.start <= addr);
+        for seq in seqs[..i].iter().rev() {
+            if addr < seq.end {
+                let j = seq.rows.partition_point(|r| r.0 <= addr);
+                return Ok(if j == 0 { 0 } else { seq.rows[j - 1].1 });
+            }
+        }
+        Ok(0)
+    }
+}
+
+fn build_discriminators(
+    unit: &gimli::UnitRef<'_, Reader<'_>>,
+) -> Result<Vec<DiscSequence>, gimli::Error> {
+    let mut seqs = Vec::new();
+    let Some(program) = unit.line_program.clone() else {
+        return Ok(seqs);
+    };
+    let mut rows = program.rows();
+    let mut cur: Option<DiscSequence> = None;
+    while let Some((_, row)) = rows.next_row()? {
+        let addr = row.address();
+        if row.end_sequence() {
+            if let Some(mut s) = cur.take()
+                && addr > s.start
+            {
+                s.end = addr;
+                seqs.push(s);
+            }
+            continue;
+        }
+        let disc = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
+        let seq = cur.get_or_insert_with(|| DiscSequence {
+            start: addr,
+            end: addr,
+            rows: Vec::new(),
+        });
+        match seq.rows.last_mut() {
+            Some(last) if last.1 == disc => {}
+            Some(last) if last.0 == addr => last.1 = disc,
+            None if disc == 0 => {}
+            _ => seq.rows.push((addr, disc)),
+        }
+    }
+    seqs.retain(|s| !s.rows.is_empty());
+    seqs.sort_by_key(|s| s.start);
+    Ok(seqs)
+}
+
+fn collect_variables(
+    dwarf: &gimli::Dwarf<Reader<'_>>,
+    unit: &gimli::Unit<Reader<'_>>,
+    map: &mut HashMap<u64, (String, u32)>,
+) -> Result<(), gimli::Error> {
+    let mut entries = unit.entries();
+    while let Some((_, entry)) = entries.next_dfs()? {
+        if entry.tag() != gimli::DW_TAG_variable {
+            continue;
+        }
+        let Some(gimli::AttributeValue::Exprloc(expr)) = entry.attr_value(gimli::DW_AT_location)?
+        else {
+            continue;
+        };
+        let mut ops = expr.operations(unit.encoding());
+        let addr = match ops.next()? {
+            Some(gimli::Operation::Address { address }) => address,
+            Some(gimli::Operation::AddressIndex { index }) => dwarf.address(unit, index)?,
+            _ => continue,
+        };
+        if ops.next()?.is_some() {
+            continue;
+        }
+        let mut file_attr = entry.attr_value(gimli::DW_AT_decl_file)?;
+        let mut line_attr = entry.attr_value(gimli::DW_AT_decl_line)?;
+        if (file_attr.is_none() || line_attr.is_none())
+            && let Some(gimli::AttributeValue::UnitRef(off)) =
+                entry.attr_value(gimli::DW_AT_specification)?
+        {
+            let spec = unit.entry(off)?;
+            file_attr = file_attr.or(spec.attr_value(gimli::DW_AT_decl_file)?);
+            line_attr = line_attr.or(spec.attr_value(gimli::DW_AT_decl_line)?);
+        }
+        let line = line_attr.and_then(|v| v.udata_value()).unwrap_or(0) as u32;
+        let file_index = match file_attr {
+            Some(gimli::AttributeValue::FileIndex(i)) => Some(i),
+            Some(v) => v.udata_value(),
+            None => None,
+        };
+        let Some(file_index) = file_index else {
+            continue;
+        };
+        let Some(name) = file_name(dwarf, unit, file_index) else {
+            continue;
+        };
+        map.entry(addr).or_insert((name, line));
+    }
+    Ok(())
+}
+
+/// A line-table file name built as binutils' `concat_filename` does.
+fn file_name(
+    dwarf: &gimli::Dwarf<Reader<'_>>,
+    unit: &gimli::Unit<Reader<'_>>,
+    index: u64,
+) -> Option<String> {
+    let program = unit.line_program.as_ref()?;
+    let header = program.header();
+    let file = header.file(index)?;
+    let string = |v: gimli::AttributeValue<Reader<'_>>| -> Option<String> {
+        dwarf
+            .attr_string(unit, v)
+            .ok()
+            .map(|s| s.to_string_lossy().into_owned())
+    };
+    let name = string(file.path_name())?;
+    if name.starts_with('/') {
+        return Some(name);
+    }
+    let comp_dir = unit.comp_dir.map(|d| d.to_string_lossy().into_owned());
+    let subdir = file.directory(header).and_then(string);
+    let (dir, sub) = match subdir {
+        Some(sd) if sd.starts_with('/') => (Some(sd), None),
+        Some(sd) => match comp_dir {
+            Some(cd) => (Some(cd), Some(sd)),
+            None => (Some(sd), None),
+        },
+        None => (comp_dir, None),
+    };
+    Some(match (dir, sub) {
+        (Some(d), Some(s)) => format!("{d}/{s}/{name}"),
+        (Some(d), None) => format!("{d}/{name}"),
+        _ => name,
+    })
+}
+
+/// binutils' `better_fit` (elf.c): whether `new` beats `cur`, both at the same
+/// (greatest) start not above `offset`.
+fn better_fit(cur: &Sym<'_>, new: &Sym<'_>, offset: u64) -> bool {
+    if cur.value.saturating_add(cur.size) <= offset {
+        return new.size > cur.size;
+    }
+    if new.value.saturating_add(new.size) <= offset {
+        return false;
+    }
+    if cur.function && !new.function {
+        return false;
+    }
+    if new.function && !cur.function {
+        return true;
+    }
+    if cur.notype && !new.notype {
+        return true;
+    }
+    if !cur.notype && new.notype {
+        return false;
+    }
+    new.size < cur.size
+}

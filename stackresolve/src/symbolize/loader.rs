@@ -1,0 +1,284 @@
+//! The loader layer: owns files and memory maps, finds separate debug files,
+//! decompresses compressed debug sections, and hands out [`Context`]s.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use object::{Object, ObjectSection};
+
+use super::{Context, Error};
+
+/// Where to look for separate debug files.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Global debug directories (`/usr/lib/debug` by default), searched for
+    /// `.build-id/xx/yyyy.debug` and for `.gnu_debuglink` targets.
+    pub debug_dirs: Vec<PathBuf>,
+    /// Follow `.build-id` and `.gnu_debuglink` when the object has no DWARF.
+    pub separate_debug: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
+            separate_debug: true,
+        }
+    }
+}
+
+struct Mapped {
+    path: PathBuf,
+    map: Mmap,
+}
+
+/// An object file (executable or shared object) opened for symbolization,
+/// with its separate debug file if one was found.
+pub struct Module {
+    main: Mapped,
+    debug: Option<Mapped>,
+    /// Decompressed copies of compressed DWARF sections (by `SectionId` name).
+    decompressed: Vec<(gimli::SectionId, Vec<u8>)>,
+    has_dwarf: bool,
+    build_id: Option<Vec<u8>>,
+}
+
+const DWARF_IDS: &[gimli::SectionId] = &[
+    gimli::SectionId::DebugAbbrev,
+    gimli::SectionId::DebugAddr,
+    gimli::SectionId::DebugAranges,
+    gimli::SectionId::DebugInfo,
+    gimli::SectionId::DebugLine,
+    gimli::SectionId::DebugLineStr,
+    gimli::SectionId::DebugRanges,
+    gimli::SectionId::DebugRngLists,
+    gimli::SectionId::DebugStr,
+    gimli::SectionId::DebugStrOffsets,
+];
+
+fn map_file(path: &Path) -> Result<Mapped, Error> {
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // SAFETY: the map is read-only and private. Like every symbolizer that
+    // maps its input, we assume the file is not truncated or rewritten while
+    // we read it; a concurrent truncation could raise SIGBUS.
+    let map = unsafe { Mmap::map(&file) }.map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Mapped {
+        path: path.to_path_buf(),
+        map,
+    })
+}
+
+fn parse<'a>(m: &'a Mapped) -> Result<object::File<'a>, Error> {
+    object::File::parse(&*m.map).map_err(|source| Error::Object {
+        path: m.path.clone(),
+        source,
+    })
+}
+
+fn has_debug_info(obj: &object::File<'_>) -> bool {
+    obj.section_by_name(".debug_info")
+        .is_some_and(|s| s.size() > 0 && s.kind() != object::SectionKind::UninitializedData)
+}
+
+impl Module {
+    /// Opens an object with the default [`LoadOptions`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Module, Error> {
+        Module::open_with(path, &LoadOptions::default())
+    }
+
+    /// Opens an object, looking for its separate debug file if it has no
+    /// DWARF of its own.
+    pub fn open_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let main = map_file(path)?;
+        let obj = parse(&main)?;
+        let build_id = obj.build_id().ok().flatten().map(<[u8]>::to_vec);
+        let mut debug = None;
+        if !has_debug_info(&obj) && opts.separate_debug {
+            debug = find_debug_file(path, &obj, build_id.as_deref(), opts);
+        }
+        let dobj = match &debug {
+            Some(d) => Some(parse(d)?),
+            None => None,
+        };
+        let dwarf_obj = dobj.as_ref().unwrap_or(&obj);
+        let has_dwarf = has_debug_info(dwarf_obj)
+            || dwarf_obj
+                .section_by_name(".debug_line")
+                .is_some_and(|s| s.size() > 0);
+        let mut decompressed = Vec::new();
+        if has_dwarf {
+            for &id in DWARF_IDS {
+                if let Some(s) = dwarf_obj.section_by_name(id.name()) {
+                    let data = s.uncompressed_data().map_err(|source| Error::Object {
+                        path: debug.as_ref().map_or(&main.path, |d| &d.path).clone(),
+                        source,
+                    })?;
+                    if let std::borrow::Cow::Owned(v) = data {
+                        decompressed.push((id, v));
+                    }
+                }
+            }
+        }
+        drop(dobj);
+        drop(obj);
+        Ok(Module {
+            main,
+            debug,
+            decompressed,
+            has_dwarf,
+            build_id,
+        })
+    }
+
+    /// Opens an object and checks that its build-id is `expected`.
+    pub fn open_verified(
+        path: impl AsRef<Path>,
+        opts: &LoadOptions,
+        expected: &[u8],
+    ) -> Result<Module, Error> {
+        let m = Module::open_with(path.as_ref(), opts)?;
+        if m.build_id.as_deref() != Some(expected) {
+            return Err(Error::BuildIdMismatch {
+                path: path.as_ref().to_path_buf(),
+                expected: super::hex(expected),
+                found: m.build_id.as_deref().map(super::hex),
+            });
+        }
+        Ok(m)
+    }
+
+    /// The path of the object.
+    pub fn path(&self) -> &Path {
+        &self.main.path
+    }
+
+    /// The path of the separate debug file in use, if any.
+    pub fn debug_path(&self) -> Option<&Path> {
+        self.debug.as_ref().map(|d| d.path.as_path())
+    }
+
+    /// The object's GNU build-id, if it has one.
+    pub fn build_id(&self) -> Option<&[u8]> {
+        self.build_id.as_deref()
+    }
+
+    /// Whether DWARF is available (in the object or its debug file).
+    pub fn has_dwarf(&self) -> bool {
+        self.has_dwarf
+    }
+
+    /// Builds a symbolization context borrowing from this module.
+    pub fn context(&self) -> Result<Context<'_>, Error> {
+        let obj = parse(&self.main)?;
+        let dobj = match &self.debug {
+            Some(d) => Some(parse(d)?),
+            None => None,
+        };
+        let decompressed = &self.decompressed;
+        let section = |id: gimli::SectionId| -> &[u8] {
+            if let Some((_, v)) = decompressed.iter().find(|(i, _)| *i == id) {
+                return v.as_slice();
+            }
+            let src = dobj.as_ref().unwrap_or(&obj);
+            src.section_by_name(id.name())
+                .and_then(|s| s.data().ok())
+                .unwrap_or(&[])
+        };
+        let has_dwarf = self.has_dwarf;
+        let main_obj = parse(&self.main)?;
+        let debug_obj = match &self.debug {
+            Some(d) => Some(parse(d)?),
+            None => None,
+        };
+        Context::new(main_obj, debug_obj, has_dwarf, section)
+    }
+}
+
+fn find_debug_file(
+    path: &Path,
+    obj: &object::File<'_>,
+    build_id: Option<&[u8]>,
+    opts: &LoadOptions,
+) -> Option<Mapped> {
+    if let Some(id) = build_id.filter(|id| id.len() >= 2) {
+        let hex = super::hex(id);
+        for dir in &opts.debug_dirs {
+            let p = dir
+                .join(".build-id")
+                .join(&hex[..2])
+                .join(format!("{}.debug", &hex[2..]));
+            if let Ok(m) = map_file(&p)
+                && let Ok(o) = parse(&m)
+                && o.build_id().ok().flatten() == Some(id)
+                && has_debug_info(&o)
+            {
+                drop(o);
+                return Some(m);
+            }
+        }
+    }
+    let (name, crc) = obj.gnu_debuglink().ok().flatten()?;
+    let name = std::str::from_utf8(name).ok()?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let abs_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut candidates = vec![dir.join(name), dir.join(".debug").join(name)];
+    for d in &opts.debug_dirs {
+        let rel = abs_dir.strip_prefix("/").unwrap_or(&abs_dir);
+        candidates.push(d.join(rel).join(name));
+        candidates.push(d.join(name));
+    }
+    let me = std::fs::canonicalize(path).ok();
+    for c in candidates {
+        if me.is_some() && std::fs::canonicalize(&c).ok() == me {
+            continue;
+        }
+        if let Ok(m) = map_file(&c)
+            && crc32(&m.map) == crc
+        {
+            return Some(m);
+        }
+    }
+    None
+}
+
+/// The CRC-32 (IEEE) used by `.gnu_debuglink`.
+pub fn crc32(data: &[u8]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (i, e) in t.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *e = c;
+        }
+        t
+    });
+    let mut crc = !0u32;
+    for &b in data {
+        crc = table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc32_known_value() {
+        assert_eq!(super::crc32(b"123456789"), 0xcbf4_3926);
+    }
+}
