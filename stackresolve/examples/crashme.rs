@@ -15,6 +15,38 @@ use stackresolve::crash::{self, Config, KillStatus};
 
 static QUERY: &[u8] = b"SELECT crash(1)\x07 FROM t";
 
+/// Set right before crashing when `CRASHME_FORBID_ALLOC` is set: from then on,
+/// every allocation (which can only come from the signal handler) is reported.
+static FORBID_ALLOC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+struct WatchingAllocator;
+
+// SAFETY: forwards to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for WatchingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if FORBID_ALLOC.load(std::sync::atomic::Ordering::Relaxed) {
+            let msg = b"ALLOCATION AFTER THE CRASH\n";
+            // SAFETY: writing a static buffer to stderr.
+            unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+        }
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: WatchingAllocator = WatchingAllocator;
+
+fn forbid_alloc_if_asked() {
+    if std::env::var_os("CRASHME_FORBID_ALLOC").is_some() {
+        FORBID_ALLOC.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Writes to `addr`: a segfault in the main binary.
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -242,7 +274,8 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
     let bad = 0x10usize;
     match mode {
         "main" | "chain-siginfo" | "chain-plain" | "resolve" | "resolve-timeout" => {
-            crashme_segv_main(bad)
+            forbid_alloc_if_asked();
+            crashme_segv_main(bad);
         }
         "bad-query" => {
             crash::with_current(|c| c.set_query_raw(0x10, 20));
@@ -270,6 +303,7 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             unsafe { f(std::ptr::null_mut()) };
         }
         "overflow-main" => {
+            forbid_alloc_if_asked();
             std::hint::black_box(crashme_recurse(0));
         }
         "overflow-thread" => {
@@ -279,7 +313,10 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             })?;
             let _ = t.join();
         }
-        "abort" => crashme_abort(),
+        "abort" => {
+            forbid_alloc_if_asked();
+            crashme_abort();
+        }
         "overflow-pthread" => {
             // A thread started the way a C plugin starts one (raw pthread_create,
             // no Rust runtime altstack), armed from inside until it exits.
@@ -339,7 +376,10 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
                 let _ = t.join();
             }
         }
-        "panic" => crashme_panic(),
+        "panic" => {
+            forbid_alloc_if_asked();
+            crashme_panic();
+        }
         "panic-in-plugin" => {
             // SAFETY: loading our own test fixture, whose initialisers are trivial.
             let library = unsafe { libloading::Library::new(lib)? };

@@ -627,3 +627,34 @@ fn handler_put_back_after_a_plugin_replaced_it_chains_to_the_plugin_handler() {
         .expect("the plugin's handler ran");
     assert!(chained > status);
 }
+
+/// Rule 2: the handler allocates nothing. `crashme` counts every allocation made
+/// after the moment it crashes (only the handler runs then), with and without
+/// the out-of-process resolver, for a fault, a stack overflow and `abort()`.
+#[test]
+fn the_signal_handler_does_not_allocate() {
+    let flag = std::path::Path::new("1");
+    for (mode, sig) in [
+        ("main", SIGSEGV),
+        ("resolve", SIGSEGV),
+        ("overflow-main", SIGSEGV),
+        ("abort", SIGABRT),
+    ] {
+        let out = run(mode, &[], &[("CRASHME_FORBID_ALLOC", flag)]);
+        assert_eq!(out.signal(), Some(sig), "{mode} stderr:\n{}", out.stderr);
+        Report::single(&out.stderr);
+        assert!(
+            !out.stderr.contains("ALLOCATION AFTER THE CRASH"),
+            "{mode}: the handler allocated:\n{}",
+            out.stderr
+        );
+    }
+    // The watch itself works: the panic hook (not a signal handler) allocates.
+    let out = run("panic", &[], &[("CRASHME_FORBID_ALLOC", flag)]);
+    assert_eq!(out.status.code(), Some(101));
+    assert!(
+        out.stderr.contains("ALLOCATION AFTER THE CRASH"),
+        "{}",
+        out.stderr
+    );
+}
