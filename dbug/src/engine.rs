@@ -1753,6 +1753,13 @@ pub fn on() {
     bump(ST_ON, 0);
 }
 
+/// True when an `enter` now would be seen by DBUG (it is on and not inert, see
+/// [`set_exact_frames`]). Adapters use it to skip work early.
+#[inline]
+pub fn is_active() -> bool {
+    STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) == ST_ON
+}
+
 /// True while DBUG is switched on.
 pub fn is_on() -> bool {
     STATE.load(Ordering::Relaxed) & ST_ON != 0
