@@ -1611,7 +1611,7 @@ pub fn print(kw: &str, line: u32, msg: &[u8]) {
     with_cs((), |cs| cs.print(kw, line, msg));
 }
 
-/// Like [`print`], formatting `args` only if the keyword test passes.
+/// Like [`print()`], formatting `args` only if the keyword test passes.
 pub fn print_fmt(kw: &str, line: u32, args: std::fmt::Arguments<'_>) {
     if !keyword(kw) {
         return;
