@@ -1503,6 +1503,15 @@ fn enter_cold(
     }
 }
 
+/// [`enter`] for names that are not `&'static` (for example from a C plugin): the names are
+/// [`intern`]ed, which costs a hash lookup under a mutex.
+pub fn enter_dyn(func: &str, file: &str, line: u32) -> FrameToken {
+    if !is_active() && STATE.load(Ordering::Relaxed) & ST_ON != 0 {
+        return FrameToken::UNTRACKED;
+    }
+    enter(intern(func), intern(file), line)
+}
+
 /// `DBUG_RETURN` at `line` followed by leaving the frame's scope: return processing. If the
 /// frame is not the innermost one (or DBUG never saw it) while DBUG is active, this is the
 /// missing-return abort (SIGABRT).

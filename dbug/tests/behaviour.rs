@@ -677,3 +677,19 @@ fn deep_recursion_beyond_the_inline_frame_stack() {
     assert!(lines[49].starts_with(&"| ".repeat(98)), "{}", lines[49]);
     assert_eq!(lines.last().copied(), Some("<odd"));
 }
+
+#[test]
+fn dynamic_names_for_plugin_hosts() {
+    let _g = guard();
+    let out = trace_session("dyn", "d:t:F", || {
+        let func = String::from("plugin_init");
+        let file = String::from("plugins/audit/audit.c");
+        let t = engine::enter_dyn(&func, &file, 5);
+        engine::print("info", 6, b"loaded");
+        engine::ret(t, 7);
+    });
+    assert_eq!(
+        out,
+        "       audit.c: >plugin_init\n       audit.c: | info: loaded\n       audit.c: <plugin_init\n"
+    );
+}
