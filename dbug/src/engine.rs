@@ -1503,6 +1503,15 @@ fn enter_cold(
     }
 }
 
+/// [`enter`] for names that are not `&'static` (for example from a C plugin): the names are
+/// [`intern`]ed, which costs a hash lookup under a mutex.
+pub fn enter_dyn(func: &str, file: &str, line: u32) -> FrameToken {
+    if !is_active() && STATE.load(Ordering::Relaxed) & ST_ON != 0 {
+        return FrameToken::UNTRACKED;
+    }
+    enter(intern(func), intern(file), line)
+}
+
 /// `DBUG_RETURN` at `line` followed by leaving the frame's scope: return processing. If the
 /// frame is not the innermost one (or DBUG never saw it) while DBUG is active, this is the
 /// missing-return abort (SIGABRT).
@@ -1611,7 +1620,7 @@ pub fn print(kw: &str, line: u32, msg: &[u8]) {
     with_cs((), |cs| cs.print(kw, line, msg));
 }
 
-/// Like [`print`], formatting `args` only if the keyword test passes.
+/// Like [`print()`], formatting `args` only if the keyword test passes.
 pub fn print_fmt(kw: &str, line: u32, args: std::fmt::Arguments<'_>) {
     if !keyword(kw) {
         return;
@@ -1751,6 +1760,13 @@ pub fn off() {
 /// `DEBUGGER_ON`.
 pub fn on() {
     bump(ST_ON, 0);
+}
+
+/// True when an `enter` now would be seen by DBUG (it is on and not inert, see
+/// [`set_exact_frames`]). Adapters use it to skip work early.
+#[inline]
+pub fn is_active() -> bool {
+    STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) == ST_ON
 }
 
 /// True while DBUG is switched on.

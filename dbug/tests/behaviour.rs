@@ -652,3 +652,44 @@ fn garbage_control_strings_never_panic() {
         engine::pop();
     }
 }
+
+/// More frames than the inline per-thread stack holds: the overflow path keeps names,
+/// levels and trace bits right.
+#[test]
+fn deep_recursion_beyond_the_inline_frame_stack() {
+    let _g = guard();
+    fn recurse(n: u32, max: u32) {
+        let f = engine::enter(if n % 2 == 0 { "even" } else { "odd" }, "r.c", n);
+        if n == max {
+            engine::print("info", n, b"bottom");
+        } else {
+            recurse(n + 1, max);
+        }
+        engine::ret(f, n);
+    }
+    let out = trace_session("deep", "d:n", || recurse(1, 150));
+    assert_eq!(out, " 150: even: info: bottom\n");
+    let out = trace_session("deep-t", "d:t:f,odd/:-f,even", || recurse(1, 100));
+    let lines: Vec<&str> = out.lines().collect();
+    // Every frame below the first `odd` is traced except the `even` ones: 50 enters, 50 returns.
+    assert_eq!(lines.len(), 100, "{out}");
+    assert_eq!(lines[0], ">odd");
+    assert!(lines[49].starts_with(&"| ".repeat(98)), "{}", lines[49]);
+    assert_eq!(lines.last().copied(), Some("<odd"));
+}
+
+#[test]
+fn dynamic_names_for_plugin_hosts() {
+    let _g = guard();
+    let out = trace_session("dyn", "d:t:F", || {
+        let func = String::from("plugin_init");
+        let file = String::from("plugins/audit/audit.c");
+        let t = engine::enter_dyn(&func, &file, 5);
+        engine::print("info", 6, b"loaded");
+        engine::ret(t, 7);
+    });
+    assert_eq!(
+        out,
+        "       audit.c: >plugin_init\n       audit.c: | info: loaded\n       audit.c: <plugin_init\n"
+    );
+}
