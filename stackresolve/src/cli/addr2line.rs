@@ -146,15 +146,22 @@ pub fn run(
         }
     };
     let width = if ctx.object().is_64() { 16 } else { 8 };
-    let result = if addrs.is_empty() {
-        stream_stdin(&module, &ctx, opts, width, stdin, stdout)
-    } else {
-        let pcs: Vec<u64> = addrs
-            .iter()
-            .map(|a| parse_address(&ctx, a.as_bytes()))
-            .collect();
-        resolve_batch(&module, &ctx, opts, width, &pcs, stdout)
+    let threads = match std::env::var("RESOLVE_STACK_THREADS") {
+        Ok(v) => v.parse().unwrap_or(1),
+        Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
     };
+    let result = std::thread::scope(|s| {
+        let pool = Pool::start(s, &module, opts, width, threads.max(1) - 1);
+        if addrs.is_empty() {
+            stream_stdin(&pool, &ctx, stdin, stdout)
+        } else {
+            let pcs: Vec<u64> = addrs
+                .iter()
+                .map(|a| parse_address(&ctx, a.as_bytes()))
+                .collect();
+            pool.resolve(&ctx, &pcs, stdout)
+        }
+    });
     match result {
         Ok(()) => 0,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
@@ -167,28 +174,187 @@ pub fn run(
 
 use object::Object;
 
+/// Persistent worker threads, each with its own [`Context`] on the shared
+/// [`Module`]. A large batch is sorted by address and cut into contiguous
+/// slices, one per thread, so that each compilation unit tends to be parsed
+/// by one thread only; small batches are answered on the calling thread.
+struct Pool {
+    jobs: Vec<std::sync::mpsc::Sender<Vec<(u32, u64)>>>,
+    done: std::sync::mpsc::Receiver<Chunk>,
+    opts: Options,
+    width: usize,
+}
+
+/// Formatted answers of one slice: one buffer plus (input index, end offset).
+struct Chunk {
+    text: Vec<u8>,
+    ends: Vec<(u32, u32)>,
+}
+
+const PARALLEL_MIN: usize = 4096;
+const BATCH_MAX: usize = 1 << 16;
+
+impl Pool {
+    fn start<'scope>(
+        s: &'scope std::thread::Scope<'scope, '_>,
+        module: &'scope Module,
+        opts: Options,
+        width: usize,
+        workers: usize,
+    ) -> Pool {
+        let (done_tx, done) = std::sync::mpsc::channel::<Chunk>();
+        let mut jobs = Vec::new();
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::channel::<Vec<(u32, u64)>>();
+            let done_tx = done_tx.clone();
+            s.spawn(move || {
+                let ctx = module.context();
+                while let Ok(job) = rx.recv() {
+                    let chunk = match &ctx {
+                        Ok(c) => format_chunk(c, opts, width, &job),
+                        Err(_) => {
+                            let mut text = Vec::new();
+                            let mut ends = Vec::with_capacity(job.len());
+                            for &(i, pc) in &job {
+                                format_unknown(opts, width, pc, &mut text);
+                                ends.push((i, text.len() as u32));
+                            }
+                            Chunk { text, ends }
+                        }
+                    };
+                    if done_tx.send(chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+            jobs.push(tx);
+        }
+        Pool {
+            jobs,
+            done,
+            opts,
+            width,
+        }
+    }
+
+    /// Resolves a batch and writes the answers in input order.
+    fn resolve(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        for part in pcs.chunks(BATCH_MAX) {
+            self.resolve_part(ctx, part, out)?;
+        }
+        Ok(())
+    }
+
+    fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        if pcs.len() < PARALLEL_MIN || self.jobs.is_empty() {
+            let mut buf = Vec::with_capacity(4096);
+            for &pc in pcs {
+                format_one(ctx, self.opts, self.width, pc, &mut buf);
+                if buf.len() > 1 << 16 {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            return out.write_all(&buf);
+        }
+        let mut order: Vec<(u32, u64)> = pcs
+            .iter()
+            .enumerate()
+            .map(|(i, &pc)| (i as u32, pc))
+            .collect();
+        order.sort_unstable_by_key(|&(_, pc)| pc);
+        let n = self.jobs.len() + 1;
+        let per = order.len().div_ceil(n);
+        let mut slices = order.chunks(per);
+        let mine = slices.next().unwrap_or(&[]);
+        let mut sent = 0;
+        for (tx, slice) in self.jobs.iter().zip(slices) {
+            if tx.send(slice.to_vec()).is_ok() {
+                sent += 1;
+            }
+        }
+        let mut chunks = vec![format_chunk(ctx, self.opts, self.width, mine)];
+        for _ in 0..sent {
+            match self.done.recv() {
+                Ok(c) => chunks.push(c),
+                Err(_) => break,
+            }
+        }
+        // Where each answer is: (chunk, start, end).
+        let mut place: Vec<(u32, u32, u32)> = vec![(u32::MAX, 0, 0); pcs.len()];
+        for (ci, c) in chunks.iter().enumerate() {
+            let mut start = 0u32;
+            for &(i, end) in &c.ends {
+                place[i as usize] = (ci as u32, start, end);
+                start = end;
+            }
+        }
+        let mut buf = Vec::with_capacity(1 << 16);
+        for (k, &(ci, a, b)) in place.iter().enumerate() {
+            if ci == u32::MAX {
+                format_unknown(self.opts, self.width, pcs[k], &mut buf);
+            } else {
+                buf.extend_from_slice(&chunks[ci as usize].text[a as usize..b as usize]);
+            }
+            if buf.len() > 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write_all(&buf)
+    }
+}
+
+fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64)]) -> Chunk {
+    let mut text = Vec::with_capacity(job.len() * 64);
+    let mut ends = Vec::with_capacity(job.len());
+    for &(i, pc) in job {
+        format_one(ctx, opts, width, pc, &mut text);
+        ends.push((i, text.len() as u32));
+    }
+    Chunk { text, ends }
+}
+
+/// One stdin address: parsed on the reader thread when it is plain hex,
+/// else kept as text for [`parse_address`] (which may look up symbols).
+enum Item {
+    Addr(u64),
+    Text(Vec<u8>),
+}
+
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
 /// lines become several addresses) on a reader thread, and answers in
 /// batches: everything that has arrived is resolved together, then the output
 /// is flushed, so an interactive caller writing one address at a time gets its
 /// answer at once while a piped file is resolved in large sorted batches.
 fn stream_stdin(
-    module: &Module,
+    pool: &Pool,
     ctx: &Context<'_>,
-    opts: Options,
-    width: usize,
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> io::Result<()> {
             let mut pending: Vec<u8> = Vec::with_capacity(100);
+            let item = |line: &mut Vec<u8>| -> Item {
+                let t = line
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .unwrap_or(line.len());
+                if line.get(t).is_some_and(u8::is_ascii_digit) {
+                    let v = scan_vma(&line[t..]);
+                    line.clear();
+                    Item::Addr(v)
+                } else {
+                    Item::Text(std::mem::replace(line, Vec::with_capacity(100)))
+                }
+            };
             loop {
                 let buf = stdin.fill_buf()?;
                 if buf.is_empty() {
                     if !pending.is_empty() {
-                        let _ = tx.send(vec![pending]);
+                        let _ = tx.send(vec![item(&mut pending)]);
                     }
                     return Ok(());
                 }
@@ -196,7 +362,7 @@ fn stream_stdin(
                 for &b in buf {
                     pending.push(b);
                     if b == b'\n' || pending.len() == 99 {
-                        chunk.push(std::mem::replace(&mut pending, Vec::with_capacity(100)));
+                        chunk.push(item(&mut pending));
                     }
                 }
                 let n = buf.len();
@@ -207,14 +373,26 @@ fn stream_stdin(
             }
         });
         let mut result = Ok(());
+        let mut pcs: Vec<u64> = Vec::new();
         while let Ok(first) = rx.recv() {
-            let mut lines = first;
-            while let Ok(more) = rx.try_recv() {
-                lines.extend(more);
+            pcs.clear();
+            let add = |pcs: &mut Vec<u64>, items: Vec<Item>| {
+                for it in items {
+                    pcs.push(match it {
+                        Item::Addr(a) => a,
+                        Item::Text(t) => parse_address(ctx, &t),
+                    });
+                }
+            };
+            add(&mut pcs, first);
+            while pcs.len() < BATCH_MAX
+                && let Ok(more) = rx.try_recv()
+            {
+                add(&mut pcs, more);
             }
-            let pcs: Vec<u64> = lines.iter().map(|l| parse_address(ctx, l)).collect();
-            if let Err(e) =
-                resolve_batch(module, ctx, opts, width, &pcs, stdout).and_then(|()| stdout.flush())
+            if let Err(e) = pool
+                .resolve(ctx, &pcs, stdout)
+                .and_then(|()| stdout.flush())
             {
                 result = Err(e);
                 break;
@@ -226,87 +404,6 @@ fn stream_stdin(
             Err(p) => std::panic::resume_unwind(p),
         }
     })
-}
-
-/// Resolves a batch of addresses and writes the answers in input order. Large
-/// batches are sorted and split between threads (each with its own context).
-fn resolve_batch(
-    module: &Module,
-    ctx: &Context<'_>,
-    opts: Options,
-    width: usize,
-    pcs: &[u64],
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if pcs.len() < 2048 || threads < 2 {
-        let mut buf = Vec::with_capacity(256);
-        for &pc in pcs {
-            buf.clear();
-            format_one(ctx, opts, width, pc, &mut buf);
-            out.write_all(&buf)?;
-        }
-        return Ok(());
-    }
-    let mut order: Vec<u32> = (0..pcs.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| pcs[i as usize]);
-    let mut texts: Vec<Vec<u8>> = vec![Vec::new(); pcs.len()];
-    let chunk = order.len().div_ceil(threads);
-    let results: Vec<Vec<(u32, Vec<u8>)>> = std::thread::scope(|s| {
-        let mut handles = Vec::new();
-        for (t, part) in order.chunks(chunk).enumerate() {
-            if t == 0 {
-                continue;
-            }
-            handles.push(s.spawn(move || {
-                let mut res = Vec::with_capacity(part.len());
-                match module.context() {
-                    Ok(c) => {
-                        for &i in part {
-                            let mut b = Vec::new();
-                            format_one(&c, opts, width, pcs[i as usize], &mut b);
-                            res.push((i, b));
-                        }
-                    }
-                    Err(_) => {
-                        for &i in part {
-                            let mut b = Vec::new();
-                            format_unknown(opts, width, pcs[i as usize], &mut b);
-                            res.push((i, b));
-                        }
-                    }
-                }
-                res
-            }));
-        }
-        let mut first = Vec::new();
-        if let Some(part) = order.chunks(chunk).next() {
-            for &i in part {
-                let mut b = Vec::new();
-                format_one(ctx, opts, width, pcs[i as usize], &mut b);
-                first.push((i, b));
-            }
-        }
-        let mut all = vec![first];
-        for h in handles {
-            match h.join() {
-                Ok(r) => all.push(r),
-                Err(p) => std::panic::resume_unwind(p),
-            }
-        }
-        all
-    });
-    for part in results {
-        for (i, b) in part {
-            texts[i as usize] = b;
-        }
-    }
-    for t in &texts {
-        out.write_all(t)?;
-    }
-    Ok(())
 }
 
 fn push_addr(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use stackresolve::symbolize::object::{self, Object, ObjectSection, ObjectSymbol};
 
-use crate::util::{TempDir, data, gcc, resolve_stack, run_ok, run_with_stdin};
+use crate::util::{TempDir, data, gcc, resolve_stack, run_ok, run_with_stdin, run_with_stdin_env};
 
 fn sources() -> Vec<PathBuf> {
     ["prog_main.c", "prog_util.c", "prog_extra.c"]
@@ -134,6 +134,36 @@ fn matches_binutils_dwarf5_pie_all_option_combinations() {
     let bin = dir.join("prog");
     gcc(&bin, &sources(), &["-g", "-O2"]);
     compare(&bin, true, true);
+}
+
+#[test]
+fn parallel_batches_keep_input_order() {
+    let dir = TempDir::new("a2l-par");
+    let bin = dir.join("prog");
+    gcc(&bin, &sources(), &["-g", "-O2"]);
+    let one = probe_input(&bin, true);
+    let input = [one.as_slice(), one.as_slice(), one.as_slice()].concat();
+    let args: Vec<String> = ["-a", "-f", "-i", "-e"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([bin.display().to_string()])
+        .collect();
+    let (want, _, _) = run_with_stdin(Path::new("addr2line"), &args, &input);
+    let mut ours = vec!["addr2line".to_string()];
+    ours.extend(args.iter().cloned());
+    for threads in ["1", "2", "3"] {
+        let (got, _, code) = run_with_stdin_env(
+            &resolve_stack(),
+            &ours,
+            &input,
+            &[("RESOLVE_STACK_THREADS", threads)],
+        );
+        assert_eq!(code, 0);
+        assert!(
+            want == got,
+            "{threads} threads: output differs from binutils"
+        );
+    }
 }
 
 #[test]

@@ -78,9 +78,20 @@ pub fn gcc(out: &Path, sources: &[PathBuf], flags: &[&str]) {
 
 /// Runs `prog args` with `input` on stdin and returns (stdout, stderr, status code).
 pub fn run_with_stdin(prog: &Path, args: &[String], input: &[u8]) -> (Vec<u8>, Vec<u8>, i32) {
+    run_with_stdin_env(prog, args, input, &[])
+}
+
+/// Like [`run_with_stdin`] with extra environment variables.
+pub fn run_with_stdin_env(
+    prog: &Path,
+    args: &[String],
+    input: &[u8],
+    env: &[(&str, &str)],
+) -> (Vec<u8>, Vec<u8>, i32) {
     use std::io::Write;
     let mut child = Command::new(prog)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
