@@ -127,6 +127,11 @@ fn connect_error(opts: &ConnectOptions, e: mysql::Error) -> Error {
 /// Map a driver error that happened on an established connection.
 fn query_error(e: mysql::Error) -> Error {
     match e {
+        // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, CR_SERVER_GONE_ERROR, CR_SERVER_LOST:
+        // the session is over, whatever the packet says.
+        mysql::Error::MySqlError(me) if matches!(me.code, 1053 | 1927 | 2006 | 2013) => {
+            Error::ConnectionLost(me.message)
+        }
         mysql::Error::MySqlError(me) => Error::Server {
             code: me.code,
             state: me.state,

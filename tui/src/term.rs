@@ -232,6 +232,7 @@ pub fn run_loop<B: Backend, E: EventSource>(
     events: &mut E,
 ) -> Result<()> {
     let mut next_refresh = Instant::now();
+    app.quit = false;
     loop {
         if !app.paused && Instant::now() >= next_refresh {
             let r = session.refresh(app);

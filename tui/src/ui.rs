@@ -235,7 +235,7 @@ impl App {
         let header = Row::new(ProcColumn::ALL.iter().map(|c| {
             let mut t = c.title().to_string();
             if *c == p.sort {
-                t.push(if p.descending { 'v' } else { '^' });
+                t.push(if p.descending { '▼' } else { '▲' });
             }
             Cell::from(t)
         }))
@@ -324,9 +324,10 @@ impl App {
                         Avail::Missing(w) => lines.push(self.note(&format!("Plugins held: {w}"))),
                         Avail::NotFetched => {}
                     }
-                    lines.push(Line::from(
-                        r.info.clone().unwrap_or("(no statement)".into()),
-                    ));
+                    match &r.info {
+                        Some(info) => lines.extend(info.lines().map(|l| Line::from(l.to_string()))),
+                        None => lines.push(Line::from("(no statement)")),
+                    }
                 }
                 None => lines.push(Line::from("no thread selected")),
             }
