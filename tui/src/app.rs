@@ -196,6 +196,8 @@ pub enum PromptKind {
     EditVariable(String),
     /// New DBUG control string for the named variable.
     EditDebug(String),
+    /// Refresh interval in seconds.
+    Delay,
 }
 
 /// Input modes.
@@ -637,6 +639,21 @@ impl App {
                 self.recompute();
                 Vec::new()
             }
+            PromptKind::Delay => {
+                match buffer
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|e| format!("not a number of seconds: {buffer:?} ({e})"))
+                    .and_then(|s| crate::options::parse_delay(s).map_err(|e| e.to_string()))
+                {
+                    Ok(d) => {
+                        self.delay = d;
+                        self.info(format!("refresh every {}", fmt_delay(d)));
+                    }
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
             PromptKind::EditVariable(name) | PromptKind::EditDebug(name) => {
                 vec![
                     Command::SetGlobal {
@@ -714,6 +731,11 @@ impl App {
                 return Vec::new();
             }
             KeyCode::Char('R') => return vec![Command::Refresh],
+            KeyCode::Char('s') => {
+                let cur = format!("{}", self.delay.as_secs_f64());
+                self.prompt(PromptKind::Delay, cur);
+                return Vec::new();
+            }
             KeyCode::Char('j') | KeyCode::Down => {
                 self.move_selection(1, None);
                 return Vec::new();
@@ -1054,6 +1076,23 @@ mod tests {
         app.update(Event::char('-'));
         app.update(Event::char('-'));
         assert_eq!(app.delay, Duration::from_secs(1));
+        app.update(Event::char('s'));
+        for _ in 0..5 {
+            app.update(Event::code(KeyCode::Backspace));
+        }
+        for c in "0.5".chars() {
+            app.update(Event::char(c));
+        }
+        app.update(Event::code(KeyCode::Enter));
+        assert_eq!(app.delay, Duration::from_millis(500));
+        app.update(Event::char('s'));
+        app.update(Event::char('x'));
+        app.update(Event::code(KeyCode::Enter));
+        assert_eq!(app.delay, Duration::from_millis(500));
+        assert!(app.message.as_ref().is_some_and(|m| m.error));
+        app.update(Event::char('+'));
+        app.update(Event::char('+'));
+        assert_eq!(app.delay, Duration::from_secs(2));
         app.update(Event::char('p'));
         assert!(app.paused);
         app.on_refresh(Err(Error::ConnectionLost("gone".into())));

@@ -7,6 +7,7 @@
 //! of key presses.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -44,15 +45,25 @@ impl EventSource for CrosstermEvents {
     }
 }
 
+/// Whether the console currently owns the terminal (raw mode + alternate screen).
+/// The terminal is process-global state, so this flag is too: it makes restoring
+/// idempotent. Leaving the alternate screen twice would move the cursor back to
+/// where the console started and overwrite what was printed since (the panic
+/// message, printed by the hook before `Drop` runs during unwinding).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 /// Put the terminal back: leave raw mode and the alternate screen, show the cursor.
-/// Safe to call more than once.
+/// Does nothing unless [`TerminalGuard::enter`] took the terminal, so it is safe to
+/// call from both the panic hook and `Drop`.
 pub fn restore_terminal() {
-    let _ = terminal::disable_raw_mode();
-    let _ = execute!(
-        std::io::stdout(),
-        terminal::LeaveAlternateScreen,
-        cursor::Show
-    );
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = terminal::disable_raw_mode();
+        let _ = execute!(
+            std::io::stdout(),
+            terminal::LeaveAlternateScreen,
+            cursor::Show
+        );
+    }
 }
 
 /// Restores the terminal when dropped (normal exit, `?` error return, unwinding).
@@ -65,6 +76,7 @@ impl TerminalGuard {
     /// Enter raw mode and the alternate screen.
     pub fn enter() -> Result<TerminalGuard> {
         terminal::enable_raw_mode().map_err(|e| Error::Terminal(e.to_string()))?;
+        ACTIVE.store(true, Ordering::SeqCst);
         let guard = TerminalGuard { _private: () };
         execute!(
             std::io::stdout(),

@@ -147,6 +147,7 @@ impl App {
                     PromptKind::StatusFilter | PromptKind::VarFilter => "filter".to_string(),
                     PromptKind::EditVariable(n) => format!("SET GLOBAL {n} ="),
                     PromptKind::EditDebug(n) => format!("SET GLOBAL {n} ="),
+                    PromptKind::Delay => "refresh every (seconds)".to_string(),
                 };
                 Line::from(vec![
                     Span::styled(
@@ -693,7 +694,7 @@ impl App {
             "1-5, Tab, Shift-Tab   views: processlist, plugins, status, variables, debug",
             "j/k, Up/Down, g/G     move; PgUp/PgDn page",
             "p or Space            pause / resume refreshing",
-            "+ / -                 refresh slower / faster;  R  refresh now",
+            "+ / -, s              refresh slower / faster / every N s;  R  now",
             "q, Ctrl-C             quit",
             "",
             "Processlist:  < >  sort column   r  reverse   i  hide/show idle",

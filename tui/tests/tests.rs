@@ -3,6 +3,7 @@
 //! - `render`: every view drawn on ratatui's `TestBackend`, compared with the golden
 //!   files in `tests/snapshots/` (`UPDATE_SNAPSHOTS=1` rewrites them).
 //! - `batch`: the real binary in `--batch` mode against a private MariaDB.
+//! - `tmux`: the real binary in tmux (sort, filter, kill, terminal restored).
 //! - `console`: the real event loop (`run_loop`) on a `TestBackend` with scripted
 //!   keys against a private MariaDB: kill, SET GLOBAL, DBUG, reconnect.
 //!
@@ -13,4 +14,5 @@
 mod batch;
 mod console;
 mod render;
+mod tmux;
 mod util;
