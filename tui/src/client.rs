@@ -184,6 +184,18 @@ pub fn is_plain_identifier(name: &str) -> bool {
 impl Client {
     /// Connect to the server.
     pub fn connect(opts: &ConnectOptions) -> Result<Client> {
+        crate::trace::traced("Client::connect", || {
+            dbug::dbug_print!("info", "target: {} user: {}", opts.target(), opts.user);
+            let r = Client::connect_inner(opts);
+            match &r {
+                Ok(c) => dbug::dbug_print!("info", "connection id: {}", c.connection_id()),
+                Err(e) => dbug::dbug_print!("error", "{e}"),
+            }
+            r
+        })
+    }
+
+    fn connect_inner(opts: &ConnectOptions) -> Result<Client> {
         let mut b = mysql::OptsBuilder::new()
             .user(Some(opts.user.clone()))
             .pass(opts.password.clone())
@@ -229,6 +241,18 @@ impl Client {
 
     /// Run a statement that returns rows; every value comes back as text.
     pub fn query(&mut self, sql: &str) -> Result<Table> {
+        crate::trace::traced("Client::query", || {
+            dbug::dbug_print!("query", "{sql}");
+            let r = self.query_inner(sql);
+            match &r {
+                Ok(t) => dbug::dbug_print!("info", "{} rows", t.rows.len()),
+                Err(e) => dbug::dbug_print!("error", "{e}"),
+            }
+            r
+        })
+    }
+
+    fn query_inner(&mut self, sql: &str) -> Result<Table> {
         self.queries += 1;
         let mut result = self.conn.query_iter(sql).map_err(query_error)?;
         let mut table = Table::default();
@@ -252,8 +276,15 @@ impl Client {
 
     /// Run a statement and ignore any rows.
     pub fn execute(&mut self, sql: &str) -> Result<()> {
-        self.queries += 1;
-        self.conn.query_drop(sql).map_err(query_error)
+        crate::trace::traced("Client::execute", || {
+            dbug::dbug_print!("query", "{sql}");
+            self.queries += 1;
+            let r = self.conn.query_drop(sql).map_err(query_error);
+            if let Err(e) = &r {
+                dbug::dbug_print!("error", "{e}");
+            }
+            r
+        })
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`batch`]: `--batch` output (text or TSV).
 //! - [`app`]: the interactive state and its `update` function (no I/O).
 //! - [`ui`]: rendering, `impl Widget for &App` (never mutates).
+//! - [`trace`]: `--debug` / `MYSQL_DEBUG` self-tracing through the `dbug` crate.
 //! - [`term`]: the terminal guard (restored on drop and on panic) and the event
 //!   loop, generic over the ratatui `Backend` so tests drive it with `TestBackend`.
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod explain;
 pub mod model;
 pub mod options;
 pub mod term;
+pub mod trace;
 pub mod ui;
 
 use std::io::Write;
@@ -36,6 +38,10 @@ use crate::options::{Settings, View};
 /// Batch mode: connect, take one snapshot, print `view` to `out` (notes to `err`
 /// in TSV format), return.
 pub fn run_batch(settings: &Settings, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    trace::traced("run_batch", || run_batch_inner(settings, out, err))
+}
+
+fn run_batch_inner(settings: &Settings, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let mut client = Client::connect(&settings.connect)?;
     let mut collector = Collector::new();
     let needs = Needs {
@@ -64,18 +70,30 @@ pub fn run_batch(settings: &Settings, out: &mut dyn Write, err: &mut dyn Write) 
 pub fn run(args: options::Args) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let mut settings = Settings::resolve(&args, &env)?;
+    if let Some(control) = &settings.debug {
+        trace::init(control)?;
+    }
+    let r = run_settings(&mut settings);
+    if let Err(e) = &r {
+        dbug::dbug_print!("error", "exit: {e}");
+    }
+    trace::finish();
+    r
+}
+
+fn run_settings(settings: &mut Settings) -> Result<()> {
     if settings.prompt_password {
         settings.connect.password = Some(term::read_password("Enter password: ")?);
     }
     if settings.batch {
         let stdout = std::io::stdout();
         let stderr = std::io::stderr();
-        match run_batch(&settings, &mut stdout.lock(), &mut stderr.lock()) {
+        match run_batch(settings, &mut stdout.lock(), &mut stderr.lock()) {
             // A closed pipe (`| head`) is a normal way for a reader to stop.
             Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
         }
     } else {
-        term::run_terminal(&settings)
+        term::run_terminal(settings)
     }
 }

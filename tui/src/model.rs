@@ -610,6 +610,10 @@ impl Collector {
     /// plus `SHOW GLOBAL VARIABLES` when needed (or never fetched), plus at most four
     /// plugin statements while `needs.plugins` — never more, whatever the number of threads.
     pub fn collect(&mut self, client: &mut Client, needs: Needs) -> Result<Snapshot> {
+        crate::trace::traced("Collector::collect", || self.collect_inner(client, needs))
+    }
+
+    fn collect_inner(&mut self, client: &mut Client, needs: Needs) -> Result<Snapshot> {
         let now = Instant::now();
         let processlist = parse_processlist(&client.query("SHOW FULL PROCESSLIST")?);
         let status_table = client.query("SHOW GLOBAL STATUS")?;

@@ -102,6 +102,10 @@ pub struct Args {
     /// No colours.
     #[arg(long)]
     pub nocolor: bool,
+    /// Trace minnow-top itself with DBUG (bare: d:t:o,/tmp/minnow-top.trace).
+    /// Also read from MYSQL_DEBUG.
+    #[arg(short = '#', long, num_args = 0..=1, value_name = "CONTROL")]
+    pub debug: Option<Option<String>>,
     /// Configuration file [default: ~/.config/minnow-top/config.toml].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -182,6 +186,8 @@ pub struct Settings {
     pub view: View,
     /// No colours.
     pub nocolor: bool,
+    /// DBUG control string for self-tracing, if any.
+    pub debug: Option<String>,
 }
 
 /// Check a refresh interval in seconds.
@@ -237,6 +243,11 @@ impl Settings {
             tsv: args.tsv,
             view: args.view.or(config.view).unwrap_or_default(),
             nocolor: args.nocolor || config.nocolor.unwrap_or(false),
+            debug: match &args.debug {
+                Some(Some(c)) => Some(c.clone()),
+                Some(None) => Some(crate::trace::DEFAULT_CONTROL.to_string()),
+                None => env("MYSQL_DEBUG").filter(|s| !s.is_empty()),
+            },
         })
     }
 }
@@ -279,6 +290,25 @@ mod tests {
         assert!(s.batch);
         assert_eq!(s.view, View::Status);
         assert!(!s.prompt_password);
+    }
+
+    #[test]
+    fn debug_flag_and_mysql_debug() {
+        let env = |k: &str| (k == "MYSQL_DEBUG").then(|| "d,info".to_string());
+        let a = Args::try_parse_from(["minnow-top", "--debug=d:t:o,/tmp/x"]).expect("valid");
+        let s = Settings::merge(&a, &Config::default(), &env).expect("merge");
+        assert_eq!(s.debug.as_deref(), Some("d:t:o,/tmp/x"));
+        let a = Args::try_parse_from(["minnow-top", "--debug"]).expect("valid");
+        let s = Settings::merge(&a, &Config::default(), &env).expect("merge");
+        assert_eq!(s.debug.as_deref(), Some(crate::trace::DEFAULT_CONTROL));
+        let a = Args::try_parse_from(["minnow-top", "-#d:t"]).expect("valid");
+        let s = Settings::merge(&a, &Config::default(), &env).expect("merge");
+        assert_eq!(s.debug.as_deref(), Some("d:t"));
+        let a = Args::try_parse_from(["minnow-top"]).expect("valid");
+        let s = Settings::merge(&a, &Config::default(), &env).expect("merge");
+        assert_eq!(s.debug.as_deref(), Some("d,info"));
+        let s = Settings::merge(&a, &Config::default(), &no_env).expect("merge");
+        assert_eq!(s.debug, None);
     }
 
     #[test]

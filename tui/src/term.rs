@@ -265,7 +265,9 @@ pub fn run_loop<B: Backend, E: EventSource>(
         let Some(ev) = events.next(timeout)? else {
             continue;
         };
+        dbug::dbug_print!("event", "{ev:?}");
         for cmd in app.update(ev) {
+            dbug::dbug_print!("event", "command: {cmd:?}");
             match cmd {
                 Command::Quit => app.quit = true,
                 Command::Refresh => next_refresh = Instant::now(),

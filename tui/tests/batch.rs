@@ -9,6 +9,10 @@ use crate::util::{
 };
 
 fn top(args: &[&str]) -> Output {
+    top_env(args, &[])
+}
+
+fn top_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     // An empty HOME so that no developer's config file leaks into the test.
     let home = TempDir::new("home");
     Command::new(env!("CARGO_BIN_EXE_minnow-top"))
@@ -16,8 +20,64 @@ fn top(args: &[&str]) -> Output {
         .env("HOME", &home.0)
         .env_remove("XDG_CONFIG_HOME")
         .env_remove("MYSQL_PWD")
+        .env_remove("MYSQL_DEBUG")
+        .envs(env.iter().copied())
         .output()
         .expect("run minnow-top")
+}
+
+#[test]
+fn debug_traces_the_client_through_dbug() {
+    let dir = TempDir::new("trace");
+    let trace = dir.0.join("top.trace");
+    let port = free_port().to_string();
+    let o = top(&[
+        "-P",
+        &port,
+        "--batch",
+        &format!("--debug=d:t:o,{}", trace.display()),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(exit::CONNECT as i32),
+        "{}",
+        stderr(&o)
+    );
+    let t = std::fs::read_to_string(&trace).expect("trace file written");
+    assert!(t.starts_with(">run_batch\n| >Client::connect\n"), "{t}");
+    assert!(
+        t.contains(&format!("| | info: target: 127.0.0.1:{port} user: root\n")),
+        "{t}"
+    );
+    assert!(t.contains("| | error: cannot connect to 127.0.0.1:"), "{t}");
+    assert!(t.contains("| <Client::connect\n<run_batch\n"), "{t}");
+
+    // MYSQL_DEBUG does the same when --debug is absent; keyword lists filter.
+    let trace2 = dir.0.join("env.trace");
+    let control = format!("d,error:o,{}", trace2.display());
+    let o = top_env(&["-P", &port, "--batch"], &[("MYSQL_DEBUG", &control)]);
+    assert_eq!(o.status.code(), Some(exit::CONNECT as i32));
+    let t = std::fs::read_to_string(&trace2).expect("trace file written");
+    // Without `t`, DBUG prefixes print lines with the function name.
+    assert!(
+        t.starts_with("Client::connect: error: cannot connect to"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("info:") && !t.contains(">Client::connect"),
+        "{t}"
+    );
+}
+
+#[test]
+fn malformed_debug_string_is_a_usage_error() {
+    let o = top(&["--batch", "--debug=d,info:Q"]);
+    assert_eq!(o.status.code(), Some(exit::USAGE as i32), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--debug") && e.contains("position") && e.contains('Q'),
+        "{e}"
+    );
 }
 
 fn stdout(o: &Output) -> String {
@@ -204,8 +264,24 @@ fn batch_views_degrade_gracefully_on_mariadb() {
     assert_eq!(field("Threads_connected")[2], "");
     assert!(field("Uptime")[1].parse::<u64>().is_ok());
 
-    // Variables: the version MariaDB reports.
-    let o = top(&["-P", &port, "--batch", "--view", "variables"]);
+    // Variables: the version MariaDB reports; every statement shows in the trace.
+    let dir = TempDir::new("trace");
+    let trace = dir.0.join("q.trace");
+    let o = top(&[
+        "-P",
+        &port,
+        "--batch",
+        "--view",
+        "variables",
+        &format!("-#d,query:o,{}", trace.display()),
+    ]);
+    let t = std::fs::read_to_string(&trace).expect("trace file");
+    assert_eq!(
+        t,
+        "Client::query: query: SHOW FULL PROCESSLIST\n\
+         Client::query: query: SHOW GLOBAL STATUS\n\
+         Client::query: query: SHOW GLOBAL VARIABLES\n"
+    );
     let version_line = stdout(&o)
         .lines()
         .find(|l| l.starts_with("version "))
