@@ -243,8 +243,9 @@ impl App {
         .style(head_style);
         let height = table_area.height.saturating_sub(1) as usize;
         let off = offset(p.selected, height);
-        let rows = p.rows.iter().skip(off).take(height).map(|&i| {
-            let r = &snap.processlist[i];
+        // Indices come from App::recompute; `get` keeps a stale index harmless.
+        let visible = p.rows.iter().skip(off).take(height);
+        let rows = visible.filter_map(|&i| snap.processlist.get(i)).map(|r| {
             Row::new(vec![
                 Cell::from(r.id.to_string()),
                 Cell::from(r.user.clone()),
@@ -518,8 +519,8 @@ impl App {
         let header = Row::new(["Variable_name", "Value", "Per second"]).style(head_style);
         let height = table_area.height.saturating_sub(1) as usize;
         let off = offset(self.status.selected, height);
-        let rows = self.status.rows.iter().skip(off).take(height).map(|&i| {
-            let v = &snap.status.vars[i];
+        let visible = self.status.rows.iter().skip(off).take(height);
+        let rows = visible.filter_map(|&i| snap.status.vars.get(i)).map(|v| {
             let rate = if v.gauge {
                 "(gauge)".to_string()
             } else {
@@ -612,10 +613,10 @@ impl App {
         let (head_style, sel_style) = self.table_styles();
         let height = table_area.height.saturating_sub(1) as usize;
         let off = offset(self.variables.selected, height);
-        let rows = self.variables.rows.iter().skip(off).take(height).map(|&i| {
-            let (n, v) = &vars.vars[i];
-            Row::new(vec![n.clone(), one_line(v)])
-        });
+        let visible = self.variables.rows.iter().skip(off).take(height);
+        let rows = visible
+            .filter_map(|&i| vars.vars.get(i))
+            .map(|(n, v)| Row::new(vec![n.clone(), one_line(v)]));
         let table = Table::new(rows, [Constraint::Length(44), Constraint::Fill(1)])
             .header(Row::new(["Variable_name", "Value"]).style(head_style))
             .row_highlight_style(sel_style)

@@ -2,17 +2,24 @@
 //!
 //! - `render`: every view drawn on ratatui's `TestBackend`, compared with the golden
 //!   files in `tests/snapshots/` (`UPDATE_SNAPSHOTS=1` rewrites them).
-//! - `batch`: the real binary in `--batch` mode against a private MariaDB.
-//! - `tmux`: the real binary in tmux (sort, filter, kill, terminal restored).
+//! - `batch`: the real binary in `--batch` mode (exit codes, config file, `--debug`
+//!   tracing) against a private MariaDB.
 //! - `console`: the real event loop (`run_loop`) on a `TestBackend` with scripted
-//!   keys against a private MariaDB: kill, SET GLOBAL, DBUG, reconnect.
+//!   keys against a private MariaDB: kill, SET GLOBAL, every view, reconnect, the
+//!   fixed number of statements per refresh.
+//! - `tmux`: the real binary in tmux: sort, filter, kill a `SELECT SLEEP`, the
+//!   terminal restored after quitting and after a panic, the `-p` password prompt.
+//! - `minnowd`: batch mode and the DBUG view against Minnow's own server.
 //!
-//! MariaDB tests skip with a message when `mariadbd` is not installed, and fail
-//! instead when the `CI` environment variable is set. Tests against `minnowd` will
-//! be added when the server lands (same fixture shape, started from the workspace).
+//! MariaDB and tmux tests skip with a message when those programs are not
+//! installed, and fail instead when the `CI` environment variable is set. The
+//! `minnowd` tests use the workspace's `minnowd` binary (or `$MINNOWD`); they skip
+//! when it is not built, and fail under `CI` once the server crate is in the
+//! workspace.
 
 mod batch;
 mod console;
+mod minnowd;
 mod render;
 mod tmux;
 mod util;

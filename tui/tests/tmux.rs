@@ -240,3 +240,33 @@ fn tmux_panic_restores_the_terminal() {
         "echo left off after a panic: {modes}"
     );
 }
+
+#[test]
+fn tmux_bare_p_asks_for_the_password_without_echo() {
+    let home = TempDir::new("tmux-pw");
+    let Some(tmux) = Tmux::start(&home) else {
+        return;
+    };
+    let Some(db) = MariaDb::start() else { return };
+    db.client()
+        .execute("CREATE USER 'watcher'@'localhost' IDENTIFIED BY 'sekret-pw'")
+        .expect("create user");
+    db.client()
+        .execute("GRANT PROCESS ON *.* TO 'watcher'@'localhost'")
+        .expect("grant");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_minnow-top"));
+    tmux.literal(&format!(
+        "'{}' -P {} -u watcher -p --batch --view processlist; echo EXIT-$((40+2))-$?",
+        bin.display(),
+        db.port
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the password prompt", |s| s.contains("Enter password:"));
+    tmux.literal("sekret-pw");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("the batch output", |s| s.contains("EXIT-42-"));
+    assert!(s.contains("EXIT-42-0"), "{s}");
+    assert!(s.contains("Id  User"), "{s}");
+    assert!(s.contains("watcher"), "{s}");
+    assert!(!s.contains("sekret-pw"), "the password was echoed:\n{s}");
+}

@@ -289,3 +289,110 @@ pub fn wait_for_query(db: &MariaDb, id: u32, needle: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A `minnowd` of our own (the workspace's server binary, next to `minnow-top` in
+/// the target directory, or `$MINNOWD`), on a free port with a temporary data
+/// directory; stopped on drop.
+pub struct Minnowd {
+    child: Child,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl Minnowd {
+    /// Start one, or return `None` (after printing why) when the binary is not built.
+    /// With `CI` set and the server crate in the workspace, a missing binary fails.
+    pub fn start() -> Option<Minnowd> {
+        let bin = std::env::var_os("MINNOWD")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_BIN_EXE_minnow-top")).with_file_name("minnowd")
+            });
+        if !bin.is_file() {
+            let server_in_workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../server/Cargo.toml")
+                .is_file();
+            let msg = format!(
+                "minnowd not built at {} (build the workspace, or set MINNOWD)",
+                bin.display()
+            );
+            if server_in_workspace && std::env::var_os("CI").is_some() {
+                panic!("{msg}: CI must run the minnowd tests");
+            }
+            eprintln!("SKIP: {msg}");
+            return None;
+        }
+        let dir = TempDir::new("minnowd");
+        let mut last = String::new();
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log = dir.0.join("error.log");
+            let mut child = Command::new(&bin)
+                .arg(format!("--port={port}"))
+                .arg("--bind-address=127.0.0.1")
+                .arg(format!("--datadir={}", dir.0.join("data").display()))
+                .arg(format!("--socket={}", dir.0.join("sock").display()))
+                .arg(format!("--log-error={}", log.display()))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn minnowd");
+            let opts = ConnectOptions {
+                port,
+                ..ConnectOptions::default()
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last = format!(
+                        "minnowd exited with {status}: {}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                    break;
+                }
+                if Client::connect(&opts).is_ok() {
+                    return Some(Minnowd {
+                        child,
+                        port,
+                        _dir: dir,
+                    });
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last = "minnowd did not answer within 30 s".into();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("{last}");
+    }
+
+    /// Connection options for root.
+    pub fn opts(&self) -> ConnectOptions {
+        ConnectOptions {
+            port: self.port,
+            ..ConnectOptions::default()
+        }
+    }
+}
+
+impl Drop for Minnowd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
