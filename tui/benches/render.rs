@@ -54,6 +54,8 @@ fn snapshot(procs: u64, vars: u64, round: u64, prev: Option<&Status>) -> Snapsho
         variables: Avail::NotFetched,
         plugins: Plugins::default(),
         elapsed_secs: 2.0,
+        processlist_note: None,
+        status_note: None,
     }
 }
 

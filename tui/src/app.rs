@@ -947,6 +947,8 @@ mod tests {
             variables: Avail::NotFetched,
             plugins: Plugins::default(),
             elapsed_secs: 0.0,
+            processlist_note: None,
+            status_note: None,
         }));
         app
     }

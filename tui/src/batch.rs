@@ -112,6 +112,7 @@ pub fn render(view: View, snap: &Snapshot, format: Format) -> BatchOutput {
     let mut notes = Vec::new();
     let (columns, rows): (Vec<&str>, Vec<Vec<String>>) = match view {
         View::Processlist => {
+            notes.extend(snap.processlist_note.clone());
             let mut procs: Vec<_> = snap.processlist.iter().collect();
             procs.sort_by_key(|p| p.id);
             (
@@ -136,6 +137,7 @@ pub fn render(view: View, snap: &Snapshot, format: Format) -> BatchOutput {
             )
         }
         View::Status => {
+            notes.extend(snap.status_note.clone());
             let uptime = snap.header.uptime.filter(|u| *u > 0);
             if uptime.is_none() {
                 notes.push("Uptime not reported: no per-second averages".to_string());

@@ -538,6 +538,10 @@ pub struct Snapshot {
     pub plugins: Plugins,
     /// Seconds between this sample and the previous one (0 for the first).
     pub elapsed_secs: f64,
+    /// Why the processlist is empty, if the server refused `SHOW FULL PROCESSLIST`.
+    pub processlist_note: Option<String>,
+    /// Why the status is empty, if the server refused `SHOW GLOBAL STATUS`.
+    pub status_note: Option<String>,
 }
 
 /// What one refresh must fetch besides processlist and status.
@@ -557,15 +561,6 @@ pub struct Collector {
     missing_details: Option<String>,
     missing_bindings: Option<String>,
     missing_sessions: Option<String>,
-}
-
-/// Errors meaning "this table or variable does not exist here" (or we may not see it).
-fn is_missing(e: &Error) -> bool {
-    matches!(
-        e.server_code(),
-        // unknown table, no such table, unknown column, access denied, unknown system variable
-        Some(1109 | 1146 | 1054 | 1142 | 1227 | 1044 | 1193)
-    )
 }
 
 impl Collector {
@@ -597,7 +592,9 @@ impl Collector {
         }
         match client.query(sql) {
             Ok(t) => Ok(Avail::Yes(t)),
-            Err(e) if is_missing(&e) => {
+            // Any error packet means "not here" (unknown table, no privilege, a syntax
+            // the server does not know); a broken connection is a real error.
+            Err(e) if e.server_code().is_some() => {
                 let why = format!("{what} not available on this server ({e})");
                 *known_missing = Some(why.clone());
                 Ok(Avail::Missing(why))
@@ -615,8 +612,21 @@ impl Collector {
 
     fn collect_inner(&mut self, client: &mut Client, needs: Needs) -> Result<Snapshot> {
         let now = Instant::now();
-        let processlist = parse_processlist(&client.query("SHOW FULL PROCESSLIST")?);
-        let status_table = client.query("SHOW GLOBAL STATUS")?;
+        let refused = |what: &str, e: &Error| format!("{what} refused by the server ({e})");
+        let (processlist, processlist_note) = match client.query("SHOW FULL PROCESSLIST") {
+            Ok(t) => (parse_processlist(&t), None),
+            Err(e) if e.server_code().is_some() => {
+                (Vec::new(), Some(refused("SHOW FULL PROCESSLIST", &e)))
+            }
+            Err(e) => return Err(e),
+        };
+        let (status_table, status_note) = match client.query("SHOW GLOBAL STATUS") {
+            Ok(t) => (t, None),
+            Err(e) if e.server_code().is_some() => {
+                (Table::default(), Some(refused("SHOW GLOBAL STATUS", &e)))
+            }
+            Err(e) => return Err(e),
+        };
         let elapsed = self
             .prev
             .as_ref()
@@ -629,8 +639,8 @@ impl Collector {
             Some(Avail::Yes(v)) if !needs.variables => Avail::Yes(v.clone()),
             _ => match client.query("SHOW GLOBAL VARIABLES") {
                 Ok(t) => Avail::Yes(Variables::from_pairs(pairs(&t))),
-                Err(e) if is_missing(&e) => {
-                    Avail::Missing(format!("SHOW GLOBAL VARIABLES refused ({e})"))
+                Err(e) if e.server_code().is_some() => {
+                    Avail::Missing(format!("SHOW GLOBAL VARIABLES refused by the server ({e})"))
                 }
                 Err(e) => return Err(e),
             },
@@ -654,6 +664,8 @@ impl Collector {
             variables,
             plugins,
             elapsed_secs: elapsed,
+            processlist_note,
+            status_note,
         };
         self.prev = Some((now, snap.clone()));
         Ok(snap)
@@ -663,7 +675,7 @@ impl Collector {
         let mut out = Plugins::default();
         let mut list = match client.query("SHOW PLUGINS") {
             Ok(t) => Some(parse_show_plugins(&t)),
-            Err(e) if is_missing(&e) || e.server_code().is_some() => {
+            Err(e) if e.server_code().is_some() => {
                 out.plugins = Avail::Missing(format!("SHOW PLUGINS failed ({e})"));
                 None
             }

@@ -244,12 +244,16 @@ pub fn run_loop<B: Backend, E: EventSource>(
     events: &mut E,
 ) -> Result<()> {
     let mut next_refresh = Instant::now();
+    // A refresh asked for by a command (view switch, kill, SET, `R`) happens even
+    // while paused; the periodic one does not.
+    let mut forced = true;
     app.quit = false;
     loop {
-        if !app.paused && Instant::now() >= next_refresh {
+        if forced || (!app.paused && Instant::now() >= next_refresh) {
             let r = session.refresh(app);
             app.on_refresh(r);
             next_refresh = Instant::now() + app.delay;
+            forced = false;
         }
         terminal
             .draw(|f| f.render_widget(&*app, f.area()))
@@ -270,7 +274,7 @@ pub fn run_loop<B: Backend, E: EventSource>(
             dbug::dbug_print!("event", "command: {cmd:?}");
             match cmd {
                 Command::Quit => app.quit = true,
-                Command::Refresh => next_refresh = Instant::now(),
+                Command::Refresh => forced = true,
                 other => {
                     let r = session.perform(&other);
                     app.on_command_result(&other, r);

@@ -275,7 +275,13 @@ impl App {
             .with_selected((!p.rows.is_empty()).then(|| p.selected.saturating_sub(off)));
         ratatui::widgets::StatefulWidget::render(table, table_area, buf, &mut state);
         if p.rows.is_empty() {
-            let msg = if snap.processlist.is_empty() {
+            let note = snap
+                .processlist_note
+                .as_ref()
+                .map(|n| format!(" {}", one_line(n)));
+            let msg = if let Some(n) = &note {
+                n.as_str()
+            } else if snap.processlist.is_empty() {
                 " no threads visible to this user"
             } else {
                 " no thread matches the filter"
@@ -513,6 +519,9 @@ impl App {
         );
         if !self.status.filter.is_empty() {
             desc = format!("{desc}  filter: {}", self.status.filter);
+        }
+        if let Some(n) = &snap.status_note {
+            desc = format!(" {}", one_line(n));
         }
         Paragraph::new(desc).render(info, buf);
         let (head_style, sel_style) = self.table_styles();

@@ -274,6 +274,30 @@ fn connection_loss_is_shown_and_the_console_reconnects() {
     assert_eq!(app.conn, ConnState::Up);
     assert_ne!(session.connection_id(), Some(ours));
     assert!(screen(&t).contains("reconnected"));
+
+    // Paused: no periodic refresh, but R still refreshes at once.
+    let mut fast = App::new(View::Processlist, Duration::from_millis(100), false);
+    let q0 = session.queries_sent();
+    run(
+        &mut t,
+        &mut fast,
+        &mut session,
+        Script::new().text("p").wait(400),
+    );
+    let one = session.queries_sent() - q0; // the loop's first refresh only
+    assert!(fast.paused);
+    let q1 = session.queries_sent();
+    run(
+        &mut t,
+        &mut fast,
+        &mut session,
+        Script::new().wait(300).text("R").wait(300),
+    );
+    assert_eq!(
+        session.queries_sent() - q1,
+        2 * one,
+        "first refresh + R, nothing periodic"
+    );
 }
 
 #[test]

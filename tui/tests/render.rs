@@ -201,6 +201,8 @@ fn app(view: View, plugins: Plugins, vars: Avail<Variables>) -> App {
             variables: vars.clone(),
             plugins: plugins.clone(),
             elapsed_secs: if i == 0 { 0.0 } else { 2.0 },
+            processlist_note: None,
+            status_note: None,
         }));
         prev = Some(status);
     }
@@ -330,6 +332,24 @@ fn connection_lost_banner_keeps_the_last_data() {
     )));
     keys(&mut a, "p");
     assert_golden("connection_lost", &render(&a, 120, 10));
+}
+
+#[test]
+fn processlist_and_status_refused_by_the_server() {
+    let mut a = minnow_app(View::Processlist);
+    let mut snap = a.snapshot.clone().expect("snapshot");
+    snap.processlist.clear();
+    snap.processlist_note = Some(
+        "SHOW FULL PROCESSLIST refused by the server (server error 1227 (42000): Access denied; you need the PROCESS privilege)".into(),
+    );
+    snap.status = Status::default();
+    snap.header = Header::from_status("127.0.0.1:3306".into(), "0.1.0-minnow".into(), &snap.status);
+    snap.status_note =
+        Some("SHOW GLOBAL STATUS refused by the server (server error 1064 (42000): syntax)".into());
+    a.on_refresh(Ok(snap));
+    assert_golden("processlist_refused", &render(&a, 120, 8));
+    a.update(Event::char('3'));
+    assert_golden("status_refused", &render(&a, 120, 8));
 }
 
 #[test]
