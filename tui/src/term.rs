@@ -75,7 +75,12 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     /// Enter raw mode and the alternate screen.
     pub fn enter() -> Result<TerminalGuard> {
-        terminal::enable_raw_mode().map_err(|e| Error::Terminal(e.to_string()))?;
+        terminal::enable_raw_mode().map_err(|e| {
+            Error::Terminal(format!(
+                "cannot take over the terminal ({e}); the interactive console needs one, \
+                 use --batch in scripts"
+            ))
+        })?;
         ACTIVE.store(true, Ordering::SeqCst);
         let guard = TerminalGuard { _private: () };
         execute!(

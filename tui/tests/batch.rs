@@ -307,4 +307,23 @@ fn batch_reads_defaults_from_the_config_file() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("Variable_name"), "{}", stdout(&o));
     assert!(stdout(&o).contains("max_connections"), "{}", stdout(&o));
+
+    // Without --batch and without a terminal: a clear error and exit code 6.
+    // `setsid` detaches from any controlling terminal (crossterm would open /dev/tty).
+    let home = TempDir::new("home");
+    let o = Command::new("setsid")
+        .arg("--wait")
+        .arg(env!("CARGO_BIN_EXE_minnow-top"))
+        .args(["--config", &cfg.to_string_lossy()])
+        .env("HOME", &home.0)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run setsid minnow-top");
+    assert_eq!(
+        o.status.code(),
+        Some(exit::TERMINAL as i32),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("use --batch"), "{}", stderr(&o));
 }
