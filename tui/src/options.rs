@@ -2,7 +2,21 @@
 //! (`~/.config/minnow-top/config.toml`), merged into [`Settings`].
 //!
 //! Precedence: command line, then the configuration file, then `MYSQL_PWD` (password
-//! only), then built-in defaults.
+//! only), then built-in defaults. Every key of the file is optional; unknown keys
+//! are an error naming the file, line and column:
+//!
+//! ```toml
+//! # ~/.config/minnow-top/config.toml (or $XDG_CONFIG_HOME/minnow-top/config.toml)
+//! host = "127.0.0.1"
+//! port = 3306
+//! user = "root"
+//! password = ""
+//! # socket = "/run/mysqld/mysqld.sock"
+//! # database = "shop"
+//! delay = 2.0          # seconds between refreshes
+//! view = "processlist" # processlist | plugins | status | variables | debug
+//! nocolor = false
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
