@@ -23,8 +23,11 @@ impl Tmux {
             eprintln!("SKIP: tmux not found (apt-get install tmux)");
             return None;
         }
+        // Unique per test: `cargo test` runs the tests of one binary as threads.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let t = Tmux {
-            name: format!("minnow-top-e2e-{}", std::process::id()),
+            name: format!("minnow-top-e2e-{}-{n}", std::process::id()),
         };
         let ok = Command::new("tmux")
             .args([
