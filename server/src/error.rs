@@ -82,7 +82,9 @@ fn state_for(code: u16) -> [u8; 5] {
         }
         ER_NO_DB_ERROR | ER_BAD_DB_ERROR => *b"3D000",
         ER_BAD_NULL_ERROR | ER_DUP_ENTRY => *b"23000",
-        ER_TABLE_EXISTS_ERROR | ER_TABLE_NOT_EXISTS | ER_PARSE_ERROR | ER_EMPTY_QUERY => *b"42000",
+        ER_TABLE_EXISTS_ERROR => *b"42S01",
+        ER_TABLE_NOT_EXISTS => *b"42S02",
+        ER_PARSE_ERROR | ER_EMPTY_QUERY => *b"42000",
         ER_BAD_FIELD_ERROR => *b"42S22",
         ER_QUERY_INTERRUPTED => *b"70100",
         ER_UNKNOWN_COM_ERROR | ER_CON_COUNT_ERROR => *b"08S01",

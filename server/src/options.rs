@@ -115,22 +115,24 @@ pub fn run(opts: Options) -> Result<(), ServerError> {
         errlog
             .warn("crash handler not available in this build (stackresolve::crash not wired yet)");
     }
-    let shutdown = Shutdown::new();
-    let config = opts.config();
-    let server = Server::new(config, errlog, shutdown.clone())?;
-    let sh = server.shared();
-    sh.errlog
-        .note(&format!("Data directory: {}", opts.datadir.display()));
     let tcp = TcpListener::bind((opts.bind_address.as_str(), opts.port)).map_err(|e| {
         ServerError::io(
             format!("Can't start server: Bind on TCP/IP port {}", opts.port),
             e,
         )
     })?;
-    sh.errlog.note(&format!(
-        "Server socket created on IP: '{}', port: '{}'.",
-        opts.bind_address, opts.port
+    let port = tcp.local_addr().map(|a| a.port()).unwrap_or(opts.port);
+    errlog.note(&format!(
+        "Server socket created on IP: '{}', port: '{port}'.",
+        opts.bind_address
     ));
+    let shutdown = Shutdown::new();
+    let mut config = opts.config();
+    config.port = port;
+    let server = Server::new(config, errlog, shutdown.clone())?;
+    let sh = server.shared();
+    sh.errlog
+        .note(&format!("Data directory: {}", opts.datadir.display()));
     let unix = match opts.socket_path() {
         Some(p) => {
             if p.exists() && std::os::unix::net::UnixStream::connect(&p).is_err() {

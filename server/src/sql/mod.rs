@@ -619,7 +619,8 @@ impl Session {
                     return Err(SqlError::no_db());
                 }
                 self.prepare_refs(toks)?;
-                let sql = rewrite::create_table(toks)?;
+                let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
+                let sql = rewrite::create_table(&mapped)?;
                 debug!(keyword = "info", "sqlite: {sql}");
                 self.implicit_commit()?;
                 self.exec_batch(&sql)?;
@@ -834,6 +835,8 @@ impl Session {
     }
 
     fn rewrite(&mut self, toks: &[TokenWithSpan]) -> Result<rewrite::Rewritten, SqlError> {
+        let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
+        let toks = &mapped[..];
         let sh = Arc::clone(&self.shared);
         let vars = &self.vars;
         let user_vars = &self.user_vars;
@@ -949,6 +952,9 @@ impl Session {
                 if name.contains(from.as_str()) {
                     name = name.replace(from.as_str(), to);
                 }
+            }
+            if name.len() >= 2 && name.starts_with('\'') && name.ends_with('\'') {
+                name = name[1..name.len() - 1].replace("''", "'");
             }
             declared.push(c.decl_type().map(decl_type));
             columns.push(ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING));

@@ -322,6 +322,23 @@ fn push_value(s: &mut String, out: &mut Rewritten, v: &Cell, orig: &str) {
     out.names.push((text, orig.to_string()));
 }
 
+/// Replaces `db.` qualifiers naming the current database by `main.`
+/// (the session's SQLite connection has the current database as `main`).
+pub fn map_current_db(toks: &[TokenWithSpan], db: Option<&str>) -> Vec<TokenWithSpan> {
+    let mut v = toks.to_vec();
+    let Some(db) = db else { return v };
+    for i in 0..v.len() {
+        let prev_period = i > 0 && matches!(v[i - 1].token, Token::Period);
+        let next_period = matches!(v.get(i + 1).map(|t| &t.token), Some(Token::Period));
+        if let Token::Word(w) = &v[i].token {
+            if next_period && !prev_period && w.value == db {
+                v[i].token = Token::make_word("main", None);
+            }
+        }
+    }
+    v
+}
+
 /// Splits a parenthesised list at top-level commas: token index ranges.
 fn split_top(toks: &[TokenWithSpan], open: usize, close: usize) -> Vec<(usize, usize)> {
     let mut parts = Vec::new();
