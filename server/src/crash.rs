@@ -1,33 +1,40 @@
-//! Crash-handler wiring.
-//!
-//! SEAM: `stackresolve::crash` (branch `crash`) installs the real handler.
-//! Until it is merged, [`install`] only records the choice and
-//! [`set_current`] keeps the per-thread connection id / query slot that the
-//! handler will print.
+//! Crash-handler wiring (`stackresolve::crash`): installed at start-up unless
+//! `--skip-stack-trace`/`--gdb`; every connection thread is armed (its own
+//! alternate signal stack) and keeps its connection id and current query in
+//! the slot the crash report prints.
 
-use std::cell::RefCell;
+use stackresolve::crash as sc;
 
-thread_local! {
-    static CURRENT: RefCell<(u32, String)> = const { RefCell::new((0, String::new())) };
+/// Installs the crash handler writing to `fd` (the error log). Returns whether it is active.
+pub fn install(fd: i32, core_file: bool) -> Result<(), String> {
+    sc::install(sc::Config {
+        fd,
+        program: "minnowd".into(),
+        version: crate::server::VERSION.into(),
+        core_file,
+        resolver: sc::Resolver::beside_current_exe(),
+    })
+    .map_err(|e| e.to_string())
 }
 
-/// Installs the crash handler (no-op until `stackresolve::crash` is merged).
-/// Returns whether a handler is active.
-pub fn install(_core_file: bool) -> bool {
-    false
+/// Keeps a connection thread armed while alive.
+#[derive(Debug)]
+pub struct ThreadArm(#[allow(dead_code)] Option<sc::ArmGuard>);
+
+/// Arms the calling connection thread (a no-op without a handler) and records its id.
+pub fn connection_thread_start(id: u32) -> ThreadArm {
+    let guard = sc::arm_current_thread().ok();
+    sc::set_connection_id(u64::from(id));
+    ThreadArm(guard)
 }
 
-/// Records the current connection id and statement of this thread.
-pub fn set_current(conn_id: u32, query: &str) {
-    CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        c.0 = conn_id;
-        c.1.clear();
-        c.1.push_str(query);
-    });
+/// Records the statement this thread runs. The text must stay alive until
+/// [`clear_query`]: only its address and length are stored.
+pub fn set_query(query: &str) {
+    sc::set_query(query.as_bytes());
 }
 
-/// This thread's (connection id, query), as the crash report shows it.
-pub fn current() -> (u32, String) {
-    CURRENT.with(|c| c.borrow().clone())
+/// Clears the statement slot.
+pub fn clear_query() {
+    sc::with_current(|c| c.clear_query());
 }

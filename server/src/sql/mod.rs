@@ -315,7 +315,7 @@ impl Session {
             conn_id: self.thd.id,
             query: text,
         })?;
-        if dbg::keyword_enabled(&self.debug_string(), "crash_mysql_execute_command") {
+        if dbg::execute_if("crash_mysql_execute_command") {
             sh.errlog
                 .error("crash_mysql_execute_command: crashing on purpose (DBUG fault injection)");
             std::process::abort();
@@ -332,14 +332,6 @@ impl Session {
             return Err(SqlError::interrupted());
         }
         r
-    }
-
-    fn debug_string(&self) -> String {
-        self.shared
-            .vars
-            .session(&self.vars, "debug")
-            .map(|v| v.show())
-            .unwrap_or_default()
     }
 
     fn bump(&mut self, c: Com) {
@@ -1105,11 +1097,15 @@ impl Session {
                 SetValue::Int(i) => i.to_string(),
                 SetValue::Default => String::new(),
             };
+            if !global && *v == SetValue::Default {
+                dbg::reset_session();
+                self.vars.remove("debug");
+                return Ok(());
+            }
             let new = if global {
                 dbg::set_global(&text)?
             } else {
-                let cur = self.debug_string();
-                dbg::set_session(&cur, &text)?
+                dbg::set_session(&text)?
             };
             let nv = SetValue::Str(new);
             if global {
@@ -1234,7 +1230,8 @@ impl Session {
             "minnowd: shutdown requested by connection {}",
             self.thd.id
         ));
-        self.shared.shutdown.trigger();
+        // Triggered once the reply is flushed, so the requester gets its OK.
+        self.shutdown_after_reply = true;
         Ok(())
     }
 
