@@ -229,6 +229,15 @@ impl PacketIo {
         self.write_packet(&buf);
     }
 
+    /// Queues an error packet without SQLSTATE (before the handshake, when the
+    /// client's capabilities are not known yet).
+    pub fn write_err_pre_handshake(&mut self, e: &SqlError) {
+        let pkt = ErrPacket::Error(MyServerError::new(e.code, None, e.message.as_bytes()));
+        let mut buf = Vec::with_capacity(16 + e.message.len());
+        pkt.serialize(&mut buf);
+        self.write_packet(&buf);
+    }
+
     /// Queues a result set: column count, column definitions, EOF, rows, EOF.
     pub fn write_result_set(&mut self, rs: &ResultSet, binary: bool, status: StatusFlags) {
         let mut p = Vec::with_capacity(64);

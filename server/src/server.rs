@@ -165,11 +165,15 @@ pub struct Shared {
     /// The shutdown signal.
     pub shutdown: Shutdown,
     general_log: Mutex<Option<File>>,
+    general_log_on: AtomicBool,
 }
 
 impl Shared {
     /// Appends a statement to the general query log if it is on.
     pub fn general_log(&self, conn_id: u32, command: &str, text: &str) {
+        if !self.general_log_on.load(Ordering::Relaxed) {
+            return;
+        }
         if let Ok(mut g) = self.general_log.lock() {
             if let Some(f) = g.as_mut() {
                 let line = format!(
@@ -198,6 +202,7 @@ impl Shared {
         if let Ok(mut g) = self.general_log.lock() {
             *g = f;
         }
+        self.general_log_on.store(on, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -250,6 +255,7 @@ impl Server {
             errlog,
             shutdown,
             general_log: Mutex::new(None),
+            general_log_on: AtomicBool::new(false),
         };
         if shared.config.general_log {
             shared

@@ -137,7 +137,7 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
         _ => 151,
     };
     let result = if shared.status.threads_connected.load(Ordering::Relaxed) > limit + 1 {
-        io.write_err(&SqlError::new(
+        io.write_err_pre_handshake(&SqlError::new(
             crate::error::code::ER_CON_COUNT_ERROR,
             "Too many connections",
         ));
@@ -330,6 +330,7 @@ fn authenticate(
 }
 
 fn command_loop(sess: &mut Session, io: &mut PacketIo) {
+    let mut current_timeout = None;
     loop {
         if sess.quit || sess.thd.is_conn_killed() {
             break;
@@ -338,7 +339,10 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
             Ok(crate::vars::VarValue::Int(n)) if n > 0 => Some(Duration::from_secs(n as u64)),
             _ => None,
         };
-        let _ = io.stream().set_read_timeout(timeout);
+        if timeout != current_timeout {
+            let _ = io.stream().set_read_timeout(timeout);
+            current_timeout = timeout;
+        }
         io.reset_seq();
         let pkt = match io.read_packet() {
             Ok(p) => p,

@@ -119,7 +119,11 @@ fn mariadb_cli_errors_and_access() {
     )
     .expect("client");
     assert!(stderr(&o).contains("ERROR 1045"), "{}", stderr(&o));
-    assert!(status_value(&s.shared, "Aborted_connects") >= 2);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status_value(&s.shared, "Aborted_connects") < 2 {
+        assert!(Instant::now() < deadline, "Aborted_connects not counted");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // A user with a password, created through SQL.
     s.mariadb(
         &["-e", "CREATE USER 'app'@'%' IDENTIFIED BY 's3cret'"],
@@ -950,4 +954,88 @@ fn fault_injection_crashes_with_report() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------- more client/server edges
+
+#[test]
+fn mariadb_cli_interactive_session() {
+    let s = TestServer::start();
+    let Some(_) = s.mariadb(&["-e", "CREATE DATABASE shop; CREATE TABLE shop.items (id INT, name VARCHAR(10)); INSERT INTO shop.items VALUES (1, 'a'), (2, 'b')"], None) else {
+        return;
+    };
+    // A pseudo-terminal makes the CLI interactive (with auto-rehash: SHOW TABLES + COM_FIELD_LIST).
+    let cmd = format!(
+        "mariadb -h127.0.0.1 -P{} -uroot --protocol=TCP -D shop",
+        s.port
+    );
+    let Some(o) = run_client(
+        "script",
+        &["-qec", &cmd, "/dev/null"],
+        Some("SELECT count(*) AS n FROM items;\nquit\n"),
+    ) else {
+        return;
+    };
+    let out = stdout(&o).replace('\r', "");
+    assert!(out.contains("Welcome to the MariaDB monitor"), "{out}");
+    assert!(out.contains("Server version: 8.0.99-Minnow"), "{out}");
+    assert!(out.contains("|    2 |"), "{out}");
+    assert!(out.contains("1 row in set"), "{out}");
+    assert!(
+        status_value(&s.shared, "Com_show_fields") >= 1,
+        "auto-rehash sent no COM_FIELD_LIST"
+    );
+}
+
+#[test]
+fn general_log_and_admin_debug_dump() {
+    let s = TestServer::start_with(|c| c.general_log = true);
+    let Some(o) = s.mariadb(&["-e", "SELECT 'logged statement'"], None) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read_to_string(&s.shared.config.general_log_file).expect("general log");
+    assert!(log.contains("Query\tSELECT 'logged statement'"), "{log}");
+    let o = s.admin(&["debug"]).expect("admin");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = s.error_log();
+    assert!(err.contains("Running threads:"), "{err}");
+    assert!(err.contains("Uptime: "), "{err}");
+}
+
+#[test]
+fn max_connections_refuses_with_1040() {
+    let s = TestServer::start_with(|c| c.max_connections = 1);
+    rt().block_on(async {
+        // max_connections + 1 are allowed (the extra one is for an administrator).
+        // No switch to the Unix socket: one server connection per client.
+        let url = format!("{}?prefer_socket=false", s.url());
+        let a = connect(&url).await;
+        let b = connect(&url).await;
+        let e = Conn::new(Opts::from_url(&url).expect("url"))
+            .await
+            .expect_err("too many");
+        assert_eq!(code(&e), 1040);
+        drop((a, b));
+    });
+}
+
+#[test]
+fn wait_timeout_closes_idle_sessions() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        let id = c.id();
+        c.query_drop("SET SESSION wait_timeout = 1")
+            .await
+            .expect("set");
+        let before = status_value(&s.shared, "Aborted_clients");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.shared.threads.get(id).is_some() {
+            assert!(Instant::now() < deadline, "idle session not closed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(status_value(&s.shared, "Aborted_clients") > before);
+        assert!(c.query_drop("SELECT 1").await.is_err());
+    });
 }

@@ -5,7 +5,8 @@
 pub mod infoschema;
 pub mod rewrite;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,19 @@ pub struct SqlConn {
     pub autocommit: bool,
     /// Last generated insert id.
     pub last_insert_id: i64,
+    /// Statements seen before whose SQLite text does not depend on session
+    /// state: the text goes straight to SQLite without parsing again.
+    plans: HashMap<String, Rc<Plan>>,
 }
+
+/// A cached translation of a statement.
+#[derive(Debug)]
+struct Plan {
+    sqlite: String,
+    com: Com,
+}
+
+const PLAN_CACHE_CAPACITY: usize = 256;
 
 impl SqlConn {
     /// Opens a connection with `db` as `main`.
@@ -104,7 +117,16 @@ impl SqlConn {
             attached: HashSet::new(),
             autocommit: true,
             last_insert_id: 0,
+            plans: HashMap::new(),
         })
+    }
+
+    fn remember_plan(&mut self, text: &str, sqlite: String, com: Com) {
+        if self.plans.len() >= PLAN_CACHE_CAPACITY {
+            self.plans.clear();
+        }
+        self.plans
+            .insert(text.to_string(), Rc::new(Plan { sqlite, com }));
     }
 
     /// Whether a transaction is open.
@@ -339,6 +361,16 @@ impl Session {
     }
 
     fn execute_text(&mut self, text: &str) -> Result<Outcome, SqlError> {
+        if let Some(plan) = self.sql.plans.get(text).cloned() {
+            self.bump(plan.com);
+            self.implicit_begin()?;
+            return self.run_sqlite(
+                &plan.sqlite,
+                &[],
+                &[],
+                matches!(plan.com, Com::Insert | Com::Replace),
+            );
+        }
         let text = rewrite::strip_versioned_comments(text);
         let toks = rewrite::tokenize(&text)?;
         let w = words(&toks, 3);
@@ -411,13 +443,14 @@ impl Session {
         };
         let com = com_of(&st);
         self.bump(com);
-        self.execute_statement(st, &toks)
+        self.execute_statement(st, &toks, text.as_ref())
     }
 
     fn execute_statement(
         &mut self,
         st: Statement,
         toks: &[TokenWithSpan],
+        text: &str,
     ) -> Result<Outcome, SqlError> {
         use ast::ObjectType;
         match st {
@@ -628,12 +661,28 @@ impl Session {
                 self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
             }
-            st @ (Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_)) => {
-                let is_insert = matches!(st, Statement::Insert(_));
+            st @ (Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update { .. }
+            | Statement::Delete(_)) => {
+                let com = com_of(&st);
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
                 self.implicit_begin()?;
-                self.run_sqlite(&rw.sql, &[], &rw.names, is_insert)
+                let r = self.run_sqlite(
+                    &rw.sql,
+                    &[],
+                    &rw.names,
+                    matches!(com, Com::Insert | Com::Replace),
+                );
+                if r.is_ok()
+                    && rw.names.is_empty()
+                    && rw.info_schema.is_empty()
+                    && rw.qualifiers.is_empty()
+                {
+                    self.sql.remember_plan(text, rw.sql, com);
+                }
+                r
             }
             st @ (Statement::Drop { .. }
             | Statement::AlterTable { .. }
