@@ -38,3 +38,13 @@ pub fn set_query(query: &str) {
 pub fn clear_query() {
     sc::with_current(|c| c.clear_query());
 }
+
+/// Adds a descriptor (the DBUG trace file) that the crash report `fsync`s.
+pub fn add_flush_fd(fd: i32, label: &str) {
+    sc::add_flush_fd(fd, label);
+}
+
+/// Removes a descriptor added with [`add_flush_fd`].
+pub fn remove_flush_fd(fd: i32) {
+    sc::remove_flush_fd(fd);
+}

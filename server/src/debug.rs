@@ -9,6 +9,10 @@
 //! Fault injection uses [`dbug::dbug_execute_if!`] on the connection's own
 //! thread, so `SET SESSION debug = 'd,crash_…'` affects one session only.
 
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::sync::Mutex;
+
 use crate::error::SqlError;
 
 /// The control string bare `--debug` uses (mysqld's default).
@@ -42,7 +46,46 @@ fn apply(r: Result<(), dbug::SetError>, s: &str) -> Result<(), SqlError> {
 /// string. Returns the new `@@global.debug`.
 pub fn set_global(s: &str) -> Result<String, SqlError> {
     apply(dbug::set_global(s), s)?;
-    Ok(dbug::explain_global())
+    let now = dbug::explain_global();
+    track_trace_file(&now);
+    Ok(now)
+}
+
+/// The trace file named by an `o`/`O`/`a`/`A` field of a control string.
+fn trace_file(control: &str) -> Option<&str> {
+    control.split(':').find_map(|f| {
+        let f = f.trim_start_matches(['+', '-']);
+        let (flag, rest) = f.split_at_checked(1)?;
+        match flag {
+            "o" | "O" | "a" | "A" => rest
+                .strip_prefix(',')
+                .filter(|p| *p != "-" && !p.is_empty()),
+            _ => None,
+        }
+    })
+}
+
+static TRACE_FILE: Mutex<Option<(String, File)>> = Mutex::new(None);
+
+/// Keeps a descriptor on the global trace file so the crash report can
+/// `fsync` it ("DBUG trace flushed: <path>").
+fn track_trace_file(control: &str) {
+    let Ok(mut slot) = TRACE_FILE.lock() else {
+        return;
+    };
+    let wanted = trace_file(control).map(str::to_string);
+    if slot.as_ref().map(|(p, _)| p) == wanted.as_ref() {
+        return;
+    }
+    if let Some((_, f)) = slot.take() {
+        crate::crash::remove_flush_fd(f.as_raw_fd());
+    }
+    if let Some(path) = wanted {
+        if let Ok(f) = OpenOptions::new().append(true).create(true).open(&path) {
+            crate::crash::add_flush_fd(f.as_raw_fd(), &path);
+            *slot = Some((path, f));
+        }
+    }
 }
 
 /// `SET SESSION debug` for the calling (connection) thread. Returns the new
@@ -94,5 +137,9 @@ mod tests {
         assert!(validate("d,a,b:t,20").is_ok());
         assert!(validate("z,1").is_err());
         assert!(validate("t,abc").is_err());
+        assert_eq!(trace_file("d:t:o,/tmp/x.trace"), Some("/tmp/x.trace"));
+        assert_eq!(trace_file("d:O,/a/b:t"), Some("/a/b"));
+        assert_eq!(trace_file("d:t"), None);
+        assert_eq!(trace_file("d:o,-"), None);
     }
 }

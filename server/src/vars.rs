@@ -126,7 +126,7 @@ impl VarDef {
                         .map(|w| w.to_string())
                         .ok_or_else(|| SqlError::wrong_value(&self.name, &shown))?,
                     SetValue::Str(s) => s.clone(),
-                    SetValue::Default => unreachable_default(),
+                    SetValue::Default => return Ok(self.default.clone()),
                 };
                 words
                     .iter()
@@ -137,10 +137,6 @@ impl VarDef {
             (_, SetValue::Default) => Ok(self.default.clone()),
         }
     }
-}
-
-fn unreachable_default() -> String {
-    String::new()
 }
 
 /// All system variables: definitions and global values.

@@ -931,12 +931,14 @@ fn fault_injection_crashes_with_report() {
     let dir = temp_dir("crash");
     let data = dir.join("data");
     let log = dir.join("err.log");
-    let mut srv = spawn_minnowd(&data, &log, &[]);
+    let trace = dir.join("minnowd.trace");
+    let debug = format!("--debug=d:t:i:O,{}", trace.display());
+    let mut srv = spawn_minnowd(&data, &log, &[&debug]);
     let port = srv.port;
     let id = rt().block_on(async {
         let mut c = connect(&format!("mysql://root@127.0.0.1:{port}")).await;
         let id = c.id();
-        c.query_drop("SET SESSION debug = 'd,crash_mysql_execute_command'")
+        c.query_drop("SET SESSION debug = '+d,crash_mysql_execute_command'")
             .await
             .expect("set");
         let r = c.query_drop("SELECT 'boom' AS crash_me").await;
@@ -952,6 +954,17 @@ fn fault_injection_crashes_with_report() {
     assert!(
         text.contains(&format!("Connection ID (thread ID): {id}")),
         "{text}"
+    );
+    assert!(
+        text.contains(&format!("DBUG trace flushed: {}", trace.display())),
+        "{text}"
+    );
+    let t = std::fs::read_to_string(&trace).expect("trace");
+    assert!(t.contains(">mysql_execute_command"), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with(&format!("T@{id}")) && l.contains(">mysql_execute_command")),
+        "the crashing statement is not traced under T@{id}:\n{t}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
