@@ -169,6 +169,15 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
     conn.create_scalar_function("now", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(crate::errlog::timestamp(false))
     })?;
+    conn.create_scalar_function("curdate", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(crate::errlog::timestamp(false)[..10].to_string())
+    })?;
+    conn.create_scalar_function("curtime", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(crate::errlog::timestamp(false)[11..].to_string())
+    })?;
+    conn.create_scalar_function("utc_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(crate::errlog::timestamp(false))
+    })?;
     conn.create_scalar_function("unix_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -410,6 +419,36 @@ impl Session {
                 )));
             }
             ("FLUSH", _) => return Ok(Outcome::ok(0)),
+            ("SHOW", Some("CREATE"))
+                if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
+            {
+                let name = toks
+                    .iter()
+                    .filter_map(|t| match &t.token {
+                        Token::Word(w) => Some(w.value.clone()),
+                        _ => None,
+                    })
+                    .nth(3)
+                    .ok_or_else(|| SqlError::parse(&text, "database name expected"))?;
+                if !self.shared.datadir.db_exists(&name) {
+                    return Err(SqlError::bad_db(&name));
+                }
+                return Ok(Outcome::Rows(pairs_result(
+                    ("Database", "Create Database"),
+                    vec![(
+                        name.clone(),
+                        format!(
+                            "CREATE DATABASE `{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+                        ),
+                    )],
+                )));
+            }
+            ("DO", _) => {
+                // DO expr: evaluate, discard the result.
+                let rest = text.trim_start().get(2..).unwrap_or("");
+                self.execute_text(&format!("SELECT {rest}"))?;
+                return Ok(Outcome::ok(0));
+            }
             _ => {}
         }
         let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(toks.clone());
@@ -695,11 +734,60 @@ impl Session {
                 self.exec_batch(&rw.sql)?;
                 Ok(Outcome::ok(0))
             }
-            _ => {
+            Statement::Truncate(t) => {
+                let mut n = 0;
+                for target in t.table_names {
+                    let (schema, table) = self.split_name(&target.name)?;
+                    let sql = format!("DELETE FROM {schema}.\"{}\"", table.replace('"', "\"\""));
+                    n += match self.run_sqlite(&sql, &[], &[], false)? {
+                        Outcome::Ok { affected, .. } => affected,
+                        Outcome::Rows(_) => 0,
+                    };
+                }
+                let _ = n;
+                Ok(Outcome::ok(0))
+            }
+            // SQLite locks whole databases; table locks are accepted and have no effect.
+            Statement::LockTables { .. } | Statement::UnlockTables => Ok(Outcome::ok(0)),
+            Statement::ShowCharset(_) => Ok(Outcome::Rows(ResultSet {
+                columns: ["Charset", "Description", "Default collation", "Maxlen"]
+                    .iter()
+                    .map(|n| ColDef::new(*n, ColumnType::MYSQL_TYPE_VAR_STRING))
+                    .collect(),
+                rows: [
+                    ("binary", "Binary pseudo charset", "binary", 1),
+                    ("latin1", "cp1252 West European", "latin1_swedish_ci", 1),
+                    ("utf8mb3", "UTF-8 Unicode", "utf8mb3_general_ci", 3),
+                    ("utf8mb4", "UTF-8 Unicode", "utf8mb4_general_ci", 4),
+                ]
+                .iter()
+                .map(|(a, b, c, d)| {
+                    vec![
+                        Cell::Text((*a).into()),
+                        Cell::Text((*b).into()),
+                        Cell::Text((*c).into()),
+                        Cell::Integer(*d),
+                    ]
+                })
+                .collect(),
+            })),
+            st @ (Statement::Explain { .. } | Statement::Analyze { .. }) => {
+                let _ = st;
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
-                self.implicit_begin()?;
                 self.run_sqlite(&rw.sql, &[], &rw.names, false)
+            }
+            other => {
+                let text = other.to_string();
+                let what: String = text
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Err(SqlError::new(
+                    code::ER_NOT_SUPPORTED_YET,
+                    format!("This version of Minnow doesn't yet support '{what}'"),
+                ))
             }
         }
     }

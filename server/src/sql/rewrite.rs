@@ -189,6 +189,7 @@ pub fn to_sqlite(
 ) -> Result<Rewritten, SqlError> {
     let mut out = Rewritten::default();
     let mut s = String::with_capacity(toks.len() * 6);
+    let mut upsert = false;
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i].token;
@@ -272,6 +273,48 @@ pub fn to_sqlite(
                         out.qualifiers.push(w.value.clone());
                     }
                 }
+                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM") {
+                    // FROM DUAL: SQLite has no DUAL table.
+                    if let Some(k) = next_non_ws(toks, i + 1) {
+                        if kw(&toks[k].token, "DUAL") {
+                            i = k + 1;
+                            continue;
+                        }
+                    }
+                }
+                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("ON") {
+                    // ON DUPLICATE KEY UPDATE → ON CONFLICT DO UPDATE SET
+                    let k1 = next_non_ws(toks, i + 1);
+                    let k2 = k1.and_then(|k| next_non_ws(toks, k + 1));
+                    let k3 = k2.and_then(|k| next_non_ws(toks, k + 1));
+                    if let (Some(a), Some(b), Some(c)) = (k1, k2, k3) {
+                        if kw(&toks[a].token, "DUPLICATE")
+                            && kw(&toks[b].token, "KEY")
+                            && kw(&toks[c].token, "UPDATE")
+                        {
+                            s.push_str("ON CONFLICT DO UPDATE SET");
+                            upsert = true;
+                            i = c + 1;
+                            continue;
+                        }
+                    }
+                }
+                if upsert && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("VALUES") {
+                    // VALUES(col) in the update list → excluded.col
+                    let a = next_non_ws(toks, i + 1);
+                    let b = a.and_then(|k| next_non_ws(toks, k + 1));
+                    let c = b.and_then(|k| next_non_ws(toks, k + 1));
+                    if let (Some(a), Some(b), Some(c)) = (a, b, c) {
+                        if let (Token::LParen, Token::Word(col), Token::RParen) =
+                            (&toks[a].token, &toks[b].token, &toks[c].token)
+                        {
+                            s.push_str("excluded.");
+                            s.push_str(&word_text(col));
+                            i = c + 1;
+                            continue;
+                        }
+                    }
+                }
                 if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("IGNORE") {
                     // INSERT IGNORE → INSERT OR IGNORE
                     let prev = toks[..i].iter().rev().find(|t| !is_ws(&t.token));
@@ -290,7 +333,20 @@ pub fn to_sqlite(
                 s.push_str(&word_text(w));
             }
             Token::DoubleQuotedString(v) | Token::SingleQuotedString(v) => {
-                s.push_str(&quote_str(v))
+                // MySQL concatenates adjacent literals: 'a' 'b' is 'ab'.
+                let mut text = v.clone();
+                let mut j = i + 1;
+                while let Some(k) = next_non_ws(toks, j) {
+                    match &toks[k].token {
+                        Token::SingleQuotedString(n) | Token::DoubleQuotedString(n) => {
+                            text.push_str(n);
+                            i = k;
+                            j = k + 1;
+                        }
+                        _ => break,
+                    }
+                }
+                s.push_str(&quote_str(&text));
             }
             Token::Placeholder(p) => {
                 out.placeholders += 1;
@@ -380,6 +436,15 @@ fn kw(t: &Token, k: &str) -> bool {
     matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k))
 }
 
+/// Words after which `(` starts a column list, not type arguments.
+fn is_constraint_word(t: Option<&Token>) -> bool {
+    t.is_some_and(|t| {
+        ["KEY", "UNIQUE", "CHECK", "ON", "REFERENCES", "INDEX"]
+            .iter()
+            .any(|k| kw(t, k))
+    })
+}
+
 fn text_of(toks: &[TokenWithSpan]) -> Vec<Token> {
     toks.iter()
         .filter(|t| !is_ws(&t.token))
@@ -389,10 +454,17 @@ fn text_of(toks: &[TokenWithSpan]) -> Vec<Token> {
 
 fn render(toks: &[Token]) -> String {
     let mut s = String::new();
+    let mut prev: Option<&Token> = None;
     for t in toks {
-        if !s.is_empty() {
+        let no_space = matches!(t, Token::RParen | Token::Comma | Token::Period)
+            || matches!(prev, Some(Token::LParen | Token::Period))
+            || (matches!(t, Token::LParen)
+                && matches!(prev, Some(Token::Word(_)))
+                && !is_constraint_word(prev));
+        if !s.is_empty() && !no_space {
             s.push(' ');
         }
+        prev = Some(t);
         match t {
             Token::Word(w) => s.push_str(&word_text(w)),
             Token::SingleQuotedString(v) | Token::DoubleQuotedString(v) => {
@@ -669,6 +741,26 @@ mod tests {
                 .sql
                 .contains("INSERT OR IGNORE INTO")
         );
+    }
+
+    #[test]
+    fn mysql_only_syntax() {
+        assert_eq!(rw("SELECT 'a' 'b' \"c\"").sql, "SELECT 'abc'");
+        assert_eq!(rw("SELECT 1 FROM DUAL").sql.trim(), "SELECT 1");
+        let r = rw(
+            "INSERT INTO t (id, c) VALUES (1, 'z') ON DUPLICATE KEY UPDATE c = VALUES(c), n = n + 1",
+        );
+        assert_eq!(
+            r.sql,
+            "INSERT INTO t (id, c) VALUES (1, 'z') ON CONFLICT DO UPDATE SET c = excluded.c, n = n + 1"
+        );
+        let c = rusqlite::Connection::open_in_memory().expect("db");
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, c TEXT, n INT DEFAULT 0)")
+            .expect("t");
+        c.execute_batch(&r.sql).expect("first");
+        c.execute_batch(&r.sql).expect("second");
+        let n: i64 = c.query_row("SELECT n FROM t", [], |r| r.get(0)).expect("n");
+        assert_eq!(n, 1);
     }
 
     #[test]
