@@ -1052,3 +1052,155 @@ fn wait_timeout_closes_idle_sessions() {
         assert!(c.query_drop("SELECT 1").await.is_err());
     });
 }
+
+// ------------------------------------------------ extension points (plugins)
+
+struct Recorder {
+    events: std::sync::Mutex<Vec<String>>,
+    veto_query: &'static str,
+}
+
+impl minnow_server::hooks::AuditObserver for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn notify(
+        &self,
+        ev: &minnow_server::hooks::AuditEvent<'_>,
+    ) -> Result<(), minnow_server::error::SqlError> {
+        use minnow_server::hooks::AuditEvent as E;
+        let line = match ev {
+            E::PreAuth { .. } => "pre-auth".to_string(),
+            E::Connect { user, error, .. } => format!("connect {user} {error}"),
+            E::Disconnect { .. } => "disconnect".to_string(),
+            E::ChangeUser { user, .. } => format!("change-user {user}"),
+            E::Starting { query, .. } => format!("starting {query}"),
+            E::Completed { query, error, .. } => format!("completed {query} {error}"),
+        };
+        self.events.lock().expect("lock").push(line);
+        match ev {
+            E::Starting { query, .. } if *query == self.veto_query => Err(
+                minnow_server::error::SqlError::new(1045, "vetoed by recorder"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn audit_hooks_and_plugin_information_schema_table() {
+    use minnow_server::hooks::InfoSchemaTable;
+    use minnow_server::protocol::{Cell, ColDef};
+    use mysql_common::constants::ColumnType;
+    let s = TestServer::start();
+    let rec = std::sync::Arc::new(Recorder {
+        events: Default::default(),
+        veto_query: "SELECT 'forbidden'",
+    });
+    s.shared.audit.add(rec.clone());
+    s.shared.infoschema.register(InfoSchemaTable {
+        name: "EXAMPLE".into(),
+        columns: vec![
+            ColDef::new("N", ColumnType::MYSQL_TYPE_LONGLONG),
+            ColDef::new("NAME", ColumnType::MYSQL_TYPE_VAR_STRING),
+        ],
+        fill: std::sync::Arc::new(|ctx| {
+            vec![
+                vec![Cell::Integer(0), Cell::Text("one".into())],
+                vec![
+                    Cell::Integer(i64::from(ctx.conn_id)),
+                    Cell::Text("me".into()),
+                ],
+            ]
+        }),
+    });
+    s.shared.vars.register(
+        minnow_server::vars::VarDef {
+            name: "example_level".into(),
+            scope: minnow_server::vars::Scope::Global,
+            kind: minnow_server::vars::Kind::Int { min: 0, max: 9 },
+            read_only: false,
+            default: minnow_server::vars::VarValue::Int(3),
+        },
+        minnow_server::vars::VarValue::Int(3),
+    );
+    s.shared.status.extra.register(
+        "example",
+        std::sync::Arc::new(|| vec![("Example_calls".to_string(), "7".to_string())]),
+    );
+    rt().block_on(async {
+        let mut c = connect(&format!("{}?prefer_socket=false", s.url())).await;
+        let e = c.query_drop("SELECT 'forbidden'").await.expect_err("veto");
+        assert_eq!(code(&e), 1045);
+        let rows: Vec<(i64, String)> = c.query("SELECT N, NAME FROM information_schema.EXAMPLE WHERE NAME = 'one'").await.expect("is");
+        assert_eq!(rows, vec![(0, "one".to_string())]);
+        let me: String = c
+            .query_first(format!("SELECT NAME FROM information_schema.EXAMPLE e JOIN information_schema.PROCESSLIST p ON p.ID = e.N WHERE p.ID = {}", c.id()))
+            .await
+            .expect("join")
+            .expect("row");
+        assert_eq!(me, "me");
+        c.query_drop("SET GLOBAL example_level = 5").await.expect("plugin var");
+        assert_eq!(code(&c.query_drop("SET GLOBAL example_level = 10").await.expect_err("range")), 1231);
+        let v: Vec<(String, String)> = c.query("SHOW STATUS LIKE 'Example%'").await.expect("status");
+        assert_eq!(v, vec![("Example_calls".to_string(), "7".to_string())]);
+        c.disconnect().await.expect("bye");
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ev = rec.events.lock().expect("lock").clone();
+        if ev.last().map(String::as_str) == Some("disconnect") {
+            assert_eq!(ev[0], "pre-auth");
+            assert_eq!(ev[1], "connect root 0");
+            assert!(
+                ev.contains(&"starting SELECT 'forbidden'".to_string()),
+                "{ev:?}"
+            );
+            assert!(
+                !ev.iter()
+                    .any(|e| e.starts_with("completed SELECT 'forbidden'")),
+                "vetoed statement ran: {ev:?}"
+            );
+            assert!(
+                ev.contains(&"completed SET GLOBAL example_level = 10 1231".to_string()),
+                "{ev:?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no disconnect event: {ev:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn prepared_protocol_for_admin_statements_and_long_data() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        // Minnow's own statements through COM_STMT_PREPARE/EXECUTE.
+        let rows: Vec<(String, String)> = c
+            .exec("SHOW VARIABLES LIKE 'port'", ())
+            .await
+            .expect("show via ps");
+        assert_eq!(rows, vec![("port".to_string(), s.port.to_string())]);
+        let e = c
+            .exec_drop("SET SESSION wait_timeout = ?", (5,))
+            .await
+            .expect_err("params on admin statement");
+        assert_eq!(code(&e), 1295);
+        c.query_drop("CREATE DATABASE ps").await.expect("db");
+        c.query_drop("CREATE TABLE ps.blobs (b BLOB)")
+            .await
+            .expect("table");
+        let big = vec![7u8; 3 << 20];
+        c.exec_drop("INSERT INTO ps.blobs VALUES (?)", (big.clone(),))
+            .await
+            .expect("big insert");
+        let back: Vec<u8> = c
+            .exec_first("SELECT b FROM ps.blobs", ())
+            .await
+            .expect("select")
+            .expect("row");
+        assert_eq!(back, big);
+    });
+}
