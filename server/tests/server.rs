@@ -312,6 +312,10 @@ fn mysql_async_text_and_prepared() {
         c.change_user(Default::default()).await.expect("change user");
         c.ping().await.expect("ping");
         c.disconnect().await.expect("disconnect");
+        // The Unix socket.
+        let mut u = connect(&s.socket_url()).await;
+        let host: String = u.query_first("SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()").await.expect("q").expect("row");
+        assert_eq!(host, "localhost");
     });
 }
 
@@ -532,11 +536,18 @@ fn processlist_visibility_and_truncation() {
         root.query_drop("CREATE USER 'joe'@'%' IDENTIFIED BY 'pw'")
             .await
             .expect("user");
-        let mut joe = connect(&format!("mysql://joe:pw@127.0.0.1:{}", s.port)).await;
+        let mut joe = connect(&format!(
+            "mysql://joe:pw@127.0.0.1:{}?prefer_socket=false",
+            s.port
+        ))
+        .await;
         let long = format!("SELECT SLEEP(2), '{}'", "x".repeat(150));
         let port = s.port;
         let h = tokio::spawn(async move {
-            let mut busy = connect(&format!("mysql://root@127.0.0.1:{port}")).await;
+            let mut busy = connect(&format!(
+                "mysql://root@127.0.0.1:{port}?prefer_socket=false"
+            ))
+            .await;
             let _: Vec<Row> = busy.query(long).await.expect("sleep");
         });
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -1022,7 +1033,7 @@ fn max_connections_refuses_with_1040() {
     rt().block_on(async {
         // max_connections + 1 are allowed (the extra one is for an administrator).
         // No switch to the Unix socket: one server connection per client.
-        let url = format!("{}?prefer_socket=false", s.url());
+        let url = s.url();
         let a = connect(&url).await;
         let b = connect(&url).await;
         let e = Conn::new(Opts::from_url(&url).expect("url"))
@@ -1129,7 +1140,7 @@ fn audit_hooks_and_plugin_information_schema_table() {
         std::sync::Arc::new(|| vec![("Example_calls".to_string(), "7".to_string())]),
     );
     rt().block_on(async {
-        let mut c = connect(&format!("{}?prefer_socket=false", s.url())).await;
+        let mut c = connect(&s.url()).await;
         let e = c.query_drop("SELECT 'forbidden'").await.expect_err("veto");
         assert_eq!(code(&e), 1045);
         let rows: Vec<(i64, String)> = c.query("SELECT N, NAME FROM information_schema.EXAMPLE WHERE NAME = 'one'").await.expect("is");

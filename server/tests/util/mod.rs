@@ -79,12 +79,22 @@ impl TestServer {
         }
     }
 
+    /// TCP only: mysql_async would otherwise reconnect over the Unix socket,
+    /// which briefly shows two server connections per client.
     pub fn url(&self) -> String {
-        format!("mysql://root@127.0.0.1:{}", self.port)
+        format!("mysql://root@127.0.0.1:{}?prefer_socket=false", self.port)
     }
 
     pub fn url_db(&self, db: &str) -> String {
-        format!("mysql://root@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "mysql://root@127.0.0.1:{}/{db}?prefer_socket=false",
+            self.port
+        )
+    }
+
+    /// Over the Unix socket.
+    pub fn socket_url(&self) -> String {
+        format!("mysql://root@localhost/?socket={}", self.socket.display())
     }
 
     pub fn error_log(&self) -> String {
