@@ -370,7 +370,22 @@ fn spawn_session(sh: &Arc<Shared>, stream: Stream, peer: Option<String>, is_loca
     let sh2 = Arc::clone(sh);
     let r = thread::Builder::new()
         .name("connection".into())
-        .spawn(move || crate::session::run_connection(sh2, stream, peer, is_local));
+        .spawn(move || {
+            let log = Arc::clone(&sh2);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::session::run_connection(sh2, stream, peer, is_local)
+            }));
+            if let Err(p) = r {
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                log.errlog
+                    .error(&format!("connection thread panicked: {what}"));
+                log.status.aborted_clients.fetch_add(1, Ordering::Relaxed);
+            }
+        });
     if let Err(e) = r {
         sh.errlog
             .error(&format!("cannot start a connection thread: {e}"));

@@ -126,6 +126,11 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     let thd = Arc::new(ThreadInfo::new(id, host.clone(), stream.try_clone().ok()));
     shared.threads.add(Arc::clone(&thd));
     shared.status.connected();
+    // Leaves the registry and the counters right even if the session panics.
+    let _registered = Registered {
+        shared: &shared,
+        id,
+    };
     crate::debug::connection_thread_start(id);
     let _arm = crate::crash::connection_thread_start(id);
     let span = info_span!("handle_one_connection", id);
@@ -158,13 +163,24 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
-    shared
-        .status
-        .threads_connected
-        .fetch_sub(1, Ordering::Relaxed);
-    shared.threads.remove(id);
     drop(_g);
-    crate::debug::connection_thread_end();
+}
+
+/// Unregisters a connection when its thread ends, normally or by panic.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: u32,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .status
+            .threads_connected
+            .fetch_sub(1, Ordering::Relaxed);
+        self.shared.threads.remove(self.id);
+        crate::debug::connection_thread_end();
+    }
 }
 
 fn login(

@@ -737,12 +737,19 @@ fn malformed_packets_close_cleanly_and_count() {
     });
 }
 
-#[test]
-fn unknown_and_short_commands() {
+fn read_pkt(t: &mut TcpStream) -> Vec<u8> {
+    let mut hdr = [0u8; 4];
+    t.read_exact(&mut hdr).expect("header");
+    let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], 0]) as usize;
+    let mut b = vec![0u8; len];
+    t.read_exact(&mut b).expect("payload");
+    b
+}
+
+/// A raw TCP session logged in as root (no password), after the OK packet.
+fn raw_login(port: u16) -> TcpStream {
     use mysql_common::constants::CapabilityFlags as C;
-    let s = TestServer::start();
-    let mut t = raw_handshake(s.port);
-    // Handshake response: root, no password.
+    let mut t = raw_handshake(port);
     let caps = (C::CLIENT_PROTOCOL_41
         | C::CLIENT_SECURE_CONNECTION
         | C::CLIENT_PLUGIN_AUTH
@@ -760,15 +767,14 @@ fn unknown_and_short_commands() {
     pkt.push(1);
     pkt.extend_from_slice(&p);
     t.write_all(&pkt).expect("response");
-    let read_pkt = |t: &mut TcpStream| {
-        let mut hdr = [0u8; 4];
-        t.read_exact(&mut hdr).expect("header");
-        let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], 0]) as usize;
-        let mut b = vec![0u8; len];
-        t.read_exact(&mut b).expect("payload");
-        b
-    };
     assert_eq!(read_pkt(&mut t)[0], 0, "auth OK");
+    t
+}
+
+#[test]
+fn unknown_and_short_commands() {
+    let s = TestServer::start();
+    let mut t = raw_login(s.port);
     // COM_BINLOG_DUMP (0x12) is not supported: an error packet, connection stays.
     t.write_all(&[1, 0, 0, 0, 0x12]).expect("write");
     let e = read_pkt(&mut t);
@@ -1214,4 +1220,52 @@ fn prepared_protocol_for_admin_statements_and_long_data() {
             .expect("row");
         assert_eq!(back, big);
     });
+}
+
+#[test]
+fn random_command_packets_never_take_the_server_down() {
+    let s = TestServer::start();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut t = raw_login(s.port);
+    for i in 0..300 {
+        let cmd = (next() % 0x22) as u8;
+        if cmd == 0x01 || cmd == 0x08 {
+            continue; // QUIT and SHUTDOWN end things on purpose
+        }
+        let len = (next() % 24) as usize;
+        let mut payload = vec![cmd];
+        payload.extend((0..len).map(|_| next() as u8));
+        let mut pkt = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+        pkt.push(0);
+        pkt.extend_from_slice(&payload);
+        if t.write_all(&pkt).is_err() {
+            t = raw_login(s.port);
+            continue;
+        }
+        // Drain whatever comes back (or the close) without blocking forever.
+        t.set_read_timeout(Some(Duration::from_millis(if i % 50 == 0 {
+            200
+        } else {
+            20
+        })))
+        .expect("timeout");
+        let mut buf = [0u8; 4096];
+        match t.read(&mut buf) {
+            Ok(0) => t = raw_login(s.port),
+            _ => {}
+        }
+    }
+    // Still serving, and no session code panicked.
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        let one: i64 = c.query_first("SELECT 1").await.expect("q").expect("row");
+        assert_eq!(one, 1);
+    });
+    assert!(!s.error_log().contains("panicked"), "{}", s.error_log());
 }

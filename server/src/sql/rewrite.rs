@@ -20,29 +20,23 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
     if !sql.contains("/*!") && !sql.contains("/*M!") {
         return Cow::Borrowed(sql);
     }
-    let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    while i < b.len() {
-        let c = b[i];
+    let mut quote: Option<char> = None;
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
         if let Some(q) = quote {
-            if c == b'\\' && i + 1 < b.len() {
-                out.push_str(&sql[i..i + 2]);
-                i += 2;
-                continue;
-            }
-            if c == q {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            if c == '\\' {
+                if let Some(n) = rest.chars().next() {
+                    out.push(n);
+                    rest = &rest[n.len_utf8()..];
+                }
+            } else if c == q {
                 quote = None;
             }
-            out.push(c as char);
-            i += 1;
             continue;
         }
-        if c == b'\'' || c == b'"' || c == b'`' {
-            quote = Some(c);
-        }
-        let rest = &sql[i..];
         let skip = if rest.starts_with("/*!") {
             3
         } else if rest.starts_with("/*M!") {
@@ -51,28 +45,22 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
             0
         };
         if skip > 0 {
-            let mut j = i + skip;
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
+            let body = rest[skip..].trim_start_matches(|c: char| c.is_ascii_digit());
+            if let Some(end) = body.find("*/") {
+                out.push(' ');
+                out.push_str(&body[..end]);
+                out.push(' ');
+                rest = &body[end + 2..];
+                continue;
             }
-            match sql[j..].find("*/") {
-                Some(end) => {
-                    out.push(' ');
-                    out.push_str(&sql[j..j + end]);
-                    out.push(' ');
-                    i = j + end + 2;
-                    continue;
-                }
-                None => {
-                    out.push_str(rest);
-                    break;
-                }
-            }
+            out.push_str(rest);
+            break;
         }
-        // Push the whole UTF-8 character.
-        let ch = rest.chars().next().unwrap_or(' ');
-        out.push(ch);
-        i += ch.len_utf8();
+        if c == '\'' || c == '"' || c == '`' {
+            quote = Some(c);
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     Cow::Owned(out)
 }
@@ -773,6 +761,11 @@ mod tests {
         assert_eq!(
             strip_versioned_comments("SELECT '/*!1 x */'"),
             "SELECT '/*!1 x */'"
+        );
+        let s = strip_versioned_comments("SELECT 'é\\é' /*!40101 , 'ü' */");
+        assert_eq!(
+            s.split_whitespace().collect::<Vec<_>>(),
+            ["SELECT", "'é\\é'", ",", "'ü'"]
         );
     }
 
