@@ -96,7 +96,11 @@ pub struct PacketIo {
     pub bytes_sent: u64,
     /// Largest accepted logical packet.
     pub max_packet: usize,
+    col_cache: Option<ColumnCache>,
 }
+
+/// The column definitions last sent: columns, wire types, encoded packets.
+type ColumnCache = (Vec<ColDef>, Vec<ColumnType>, Vec<Vec<u8>>);
 
 impl PacketIo {
     /// Wraps a stream.
@@ -108,6 +112,7 @@ impl PacketIo {
             bytes_received: 0,
             bytes_sent: 0,
             max_packet: 64 << 20,
+            col_cache: None,
         }
     }
 
@@ -187,6 +192,23 @@ impl PacketIo {
         }
     }
 
+    /// Queues one packet whose payload `f` appends directly to the output buffer.
+    pub fn write_packet_with(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.out.len();
+        self.out.extend_from_slice(&[0, 0, 0, self.seq]);
+        f(&mut self.out);
+        let len = self.out.len() - start - 4;
+        if len < MAX_PAYLOAD {
+            let l = (len as u32).to_le_bytes();
+            self.out[start..start + 3].copy_from_slice(&l[..3]);
+            self.seq = self.seq.wrapping_add(1);
+        } else {
+            let payload = self.out.split_off(start + 4);
+            self.out.truncate(start);
+            self.write_packet(&payload);
+        }
+    }
+
     /// Sends everything queued.
     pub fn flush(&mut self) -> io::Result<()> {
         if self.out.is_empty() {
@@ -255,20 +277,40 @@ impl PacketIo {
                 }
             })
             .collect();
-        for (c, ty) in rs.columns.iter().zip(&types) {
-            p.clear();
-            c.to_column(*ty).serialize(&mut p);
-            self.write_packet(&p);
+        // Column definitions of the previous result set are reused when equal:
+        // a client repeating a statement gets the same bytes without re-encoding.
+        let cached = self
+            .col_cache
+            .as_ref()
+            .is_some_and(|(cols, tys, _)| *cols == rs.columns && *tys == types);
+        if !cached {
+            let payloads = rs
+                .columns
+                .iter()
+                .zip(&types)
+                .map(|(c, ty)| {
+                    let mut b = Vec::with_capacity(64);
+                    c.to_column(*ty).serialize(&mut b);
+                    b
+                })
+                .collect();
+            self.col_cache = Some((rs.columns.clone(), types.clone(), payloads));
+        }
+        if let Some(cache) = self.col_cache.take() {
+            for b in &cache.2 {
+                self.write_packet(b);
+            }
+            self.col_cache = Some(cache);
         }
         self.write_eof(status);
         for row in &rs.rows {
-            p.clear();
-            if binary {
-                encode_binary_row(&mut p, row, &types);
-            } else {
-                encode_text_row(&mut p, row);
-            }
-            self.write_packet(&p);
+            self.write_packet_with(|p| {
+                if binary {
+                    encode_binary_row(p, row, &types);
+                } else {
+                    encode_text_row(p, row);
+                }
+            });
         }
         self.write_eof(status);
     }
@@ -550,7 +592,21 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn into_text(mut p: Vec<u8>) -> String {
+    p.remove(0);
+    String::from_utf8(p).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 impl Command {
+    /// Decodes a command packet, reusing its buffer for statement text.
+    pub fn from_packet(p: Vec<u8>) -> Result<Command, String> {
+        match p.first() {
+            Some(&com::QUERY) => Ok(Command::Query(into_text(p))),
+            Some(&com::STMT_PREPARE) => Ok(Command::StmtPrepare(into_text(p))),
+            _ => Command::parse(&p),
+        }
+    }
+
     /// Decodes a command packet. `Err` means the packet is malformed.
     pub fn parse(p: &[u8]) -> Result<Command, String> {
         let (&first, rest) = p.split_first().ok_or("empty command packet")?;
@@ -696,6 +752,19 @@ mod tests {
             Command::parse(b"\x03select 1").expect("query"),
             Command::Query("select 1".into())
         );
+    }
+
+    #[test]
+    fn from_packet_keeps_text_and_replaces_bad_utf8() {
+        assert_eq!(
+            Command::from_packet(b"\x03SELECT 'h\xc3\xa9'".to_vec()).expect("q"),
+            Command::Query("SELECT 'hé'".into())
+        );
+        assert_eq!(
+            Command::from_packet(vec![3, b'a', 0xff]).expect("q"),
+            Command::Query("a\u{fffd}".into())
+        );
+        assert!(Command::from_packet(vec![]).is_err());
     }
 
     #[test]

@@ -68,6 +68,16 @@ pub struct Session {
     pub quit: bool,
     /// `SHUTDOWN` was accepted: stop the server once the reply is sent.
     pub shutdown_after_reply: bool,
+    /// `@@session.wait_timeout`, copied from the global value at connect (as in MySQL).
+    pub wait_timeout: Option<Duration>,
+}
+
+/// `@@wait_timeout` as a socket timeout.
+pub fn timeout_of(v: Option<crate::vars::VarValue>) -> Option<Duration> {
+    match v {
+        Some(crate::vars::VarValue::Int(n)) if n > 0 => Some(Duration::from_secs(n as u64)),
+        _ => None,
+    }
 }
 
 fn server_caps() -> CapabilityFlags {
@@ -298,6 +308,7 @@ fn login(
         salt,
         quit: false,
         shutdown_after_reply: false,
+        wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {
@@ -351,10 +362,7 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
         if sess.quit || sess.thd.is_conn_killed() {
             break;
         }
-        let timeout = match sess.shared.vars.session(&sess.vars, "wait_timeout") {
-            Ok(crate::vars::VarValue::Int(n)) if n > 0 => Some(Duration::from_secs(n as u64)),
-            _ => None,
-        };
+        let timeout = sess.wait_timeout;
         if timeout != current_timeout {
             let _ = io.stream().set_read_timeout(timeout);
             current_timeout = timeout;
@@ -391,7 +399,7 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
                 break;
             }
         };
-        let ok = do_command(sess, io, &pkt);
+        let ok = do_command(sess, io, pkt);
         let sh = &sess.shared;
         let (rx, tx) = (io.bytes_received, io.bytes_sent);
         io.bytes_received = 0;
@@ -406,10 +414,10 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
 }
 
 /// Reads one command and answers it. `false` ends the connection.
-fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: &[u8]) -> bool {
+fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
     let span = info_span!("do_command");
     let _g = span.enter();
-    let cmd = match Command::parse(pkt) {
+    let cmd = match Command::from_packet(pkt) {
         Ok(c) => c,
         Err(why) => {
             debug!(keyword = "error", "malformed packet: {why}");
@@ -467,7 +475,7 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: &[u8]) -> bool {
 }
 
 fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
-    let span = info_span!("dispatch_command", command = command_name(&cmd));
+    let span = info_span!("dispatch_command");
     let _g = span.enter();
     let sh = Arc::clone(&sess.shared);
     match cmd {
@@ -746,6 +754,7 @@ impl Session {
     pub fn reset(&mut self) {
         self.sql.rollback_open();
         self.vars.clear();
+        self.wait_timeout = timeout_of(self.shared.vars.global("wait_timeout").ok());
         crate::debug::reset_session();
         self.user_vars.clear();
         self.stmts.clear();

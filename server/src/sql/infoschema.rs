@@ -110,9 +110,14 @@ pub fn processlist_rows(ctx: &FillContext<'_>, full: bool) -> Vec<Vec<Cell>> {
     rows
 }
 
-/// Attaches the in-memory `information_schema` database and creates the tables.
-pub fn attach(conn: &Connection, reg: &InfoSchemaRegistry) -> rusqlite::Result<()> {
-    conn.execute_batch("ATTACH DATABASE ':memory:' AS information_schema")?;
+/// Attaches the in-memory `information_schema` database (tables are created
+/// when first used; ATTACH itself is not allowed inside a transaction).
+pub fn attach(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ATTACH DATABASE ':memory:' AS information_schema")
+}
+
+/// Creates every registered table (for `SHOW TABLES FROM information_schema`).
+pub fn create_all(conn: &Connection, reg: &InfoSchemaRegistry) -> rusqlite::Result<()> {
     for t in reg.all() {
         create(conn, &t)?;
     }

@@ -65,6 +65,7 @@ pub struct SqlConn {
     /// Current database.
     pub db: Option<String>,
     attached: HashSet<String>,
+    info_schema_created: bool,
     /// `@@autocommit` of the session.
     pub autocommit: bool,
     /// Last generated insert id.
@@ -108,13 +109,14 @@ impl SqlConn {
             .map_err(e)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(e)?;
         conn.set_prepared_statement_cache_capacity(64);
-        infoschema::attach(&conn, &shared.infoschema).map_err(e)?;
+        infoschema::attach(&conn).map_err(e)?;
         register_functions(&conn, thd).map_err(e)?;
         thd.set_interrupt(conn.get_interrupt_handle());
         Ok(SqlConn {
             conn,
             db: db.map(str::to_string),
             attached: HashSet::new(),
+            info_schema_created: false,
             autocommit: true,
             last_insert_id: 0,
             plans: HashMap::new(),
@@ -900,6 +902,7 @@ impl Session {
             return Ok("main".into());
         }
         if db.eq_ignore_ascii_case("information_schema") {
+            self.ensure_info_schema()?;
             return Ok("information_schema".into());
         }
         if !self.shared.datadir.db_exists(db) {
@@ -923,6 +926,16 @@ impl Session {
             .map_err(|e| SqlError::from_sqlite(&e, Some(db)))?;
         let _ = self.sql.conn.pragma_update(Some(db), "journal_mode", "WAL");
         self.sql.attached.insert(db.to_string());
+        Ok(())
+    }
+
+    /// Creates the `information_schema` tables on first use.
+    fn ensure_info_schema(&mut self) -> Result<(), SqlError> {
+        if !self.sql.info_schema_created {
+            infoschema::create_all(&self.sql.conn, &self.shared.infoschema)
+                .map_err(|e| SqlError::from_sqlite(&e, None))?;
+            self.sql.info_schema_created = true;
+        }
         Ok(())
     }
 
@@ -978,7 +991,7 @@ impl Session {
         let id = self.thd.id;
         let last_id = self.sql.last_insert_id;
         let changes = self.sql.conn.changes() as i64;
-        rewrite::to_sqlite(toks, &mut |r| {
+        let rw = rewrite::to_sqlite(toks, &mut |r| {
             Ok(match r {
                 Ref::SysVar(scope, name) => {
                     let v = if scope == "global" {
@@ -1001,7 +1014,9 @@ impl Session {
                     _ => Cell::Integer(0),
                 },
             })
-        })
+        })?;
+        debug!(keyword = "info", "sqlite: {}", rw.sql);
+        Ok(rw)
     }
 
     fn exec_batch(&mut self, sql: &str) -> Result<(), SqlError> {
@@ -1047,7 +1062,6 @@ impl Session {
         names: &[(String, String)],
         is_insert: bool,
     ) -> Result<Outcome, SqlError> {
-        debug!(keyword = "info", "sqlite: {sql}");
         let db = self.sql.db.clone();
         let e = |e: rusqlite::Error| SqlError::from_sqlite(&e, db.as_deref());
         let conn = &self.sql.conn;
@@ -1263,6 +1277,9 @@ impl Session {
                 if *on {
                     self.implicit_commit()?;
                 }
+            }
+            ("wait_timeout", VarValue::Int(_)) if !global => {
+                self.wait_timeout = crate::session::timeout_of(Some(val.clone()));
             }
             ("general_log", VarValue::Bool(on)) => {
                 self.shared
