@@ -1,0 +1,43 @@
+//! `minnow-server`: the MySQL-compatible server `minnowd`.
+//!
+//! Map of the crate:
+//! - [`options`]: mysqld-style command line and [`options::run`] (the binary's body).
+//! - [`server`]: shared state ([`server::Shared`]), injected listeners and
+//!   shutdown ([`server::Listeners`], [`server::Shutdown`]), the accept loop.
+//! - [`session`]: one OS thread per connection: handshake,
+//!   `mysql_native_password`, the command loop (`do_command` → `dispatch_command`).
+//! - [`protocol`]: packet framing, the [`protocol::Command`] enum, response encoding
+//!   (packet layouts from `mysql_common`).
+//! - [`sql`]: `mysql_execute_command`: sqlparser (MySQL dialect) for
+//!   classification, Minnow's own administrative statements, SQLite for the rest.
+//! - [`vars`], [`status`], [`threads`]: system variables, status variables,
+//!   the processlist — all registries that plugins can extend.
+//! - [`hooks`]: audit events and information_schema tables (plugin extension points).
+//! - [`debug`]: DBUG wiring (`--debug`, `SET debug`, fault injection).
+//! - [`crash`]: crash-handler wiring.
+//! - [`error`]: MySQL error codes, in one place.
+//!
+//! Tracing uses `tracing` spans named like MySQL's functions
+//! (`do_command`, `dispatch_command`, `mysql_execute_command`) and events
+//! whose `keyword` field is `query`, `info` or `error`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod crash;
+pub mod datadir;
+pub mod debug;
+pub mod errlog;
+pub mod error;
+pub mod hooks;
+pub mod options;
+pub mod protocol;
+pub mod server;
+pub mod session;
+pub mod sql;
+pub mod status;
+pub mod threads;
+pub mod vars;
+
+pub use options::{Options, run};
+pub use server::{Config, Listeners, Server, Shutdown};

@@ -1,0 +1,763 @@
+//! One connection, served by one OS thread for its whole life: handshake,
+//! authentication, then the command loop (`do_command` → `dispatch_command`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mysql_common::constants::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
+use mysql_common::io::ParseBuf;
+use mysql_common::packets::{AuthPlugin, AuthSwitchRequest, HandshakePacket, HandshakeResponse};
+use mysql_common::proto::MySerialize;
+use tracing::{debug, info_span};
+
+use crate::datadir::{Account, native_verify};
+use crate::error::SqlError;
+use crate::hooks::AuditEvent;
+use crate::protocol::{Command, PacketIo, ReadError, Stream, command_name};
+use crate::server::{Shared, VERSION};
+use crate::sql::{Outcome, SqlConn};
+use crate::status::{Com, Counter, SessionStatus};
+use crate::threads::ThreadInfo;
+use crate::vars::SessionVars;
+
+const NATIVE: &str = "mysql_native_password";
+
+/// A prepared statement.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Original text.
+    pub text: String,
+    /// SQLite text, or `None` for statements Minnow runs itself.
+    pub sqlite: Option<String>,
+    /// Number of `?` parameters.
+    pub params: usize,
+    /// Parameter types bound by the client.
+    pub types: Vec<(ColumnType, ColumnFlags)>,
+    /// COM_STMT_SEND_LONG_DATA buffers.
+    pub long_data: Vec<Option<Vec<u8>>>,
+    /// Whether it is an INSERT/REPLACE (for the insert id).
+    pub is_insert: bool,
+}
+
+/// A logged-in session.
+#[derive(Debug)]
+pub struct Session {
+    /// Server state.
+    pub shared: Arc<Shared>,
+    /// This connection in the thread registry.
+    pub thd: Arc<ThreadInfo>,
+    /// The authenticated account.
+    pub account: Account,
+    /// Session overrides of system variables.
+    pub vars: SessionVars,
+    /// Session status counters.
+    pub status: SessionStatus,
+    /// SQLite state.
+    pub sql: SqlConn,
+    /// User variables (`@x`).
+    pub user_vars: HashMap<String, crate::protocol::Cell>,
+    /// Prepared statements.
+    pub stmts: HashMap<u32, Prepared>,
+    next_stmt: u32,
+    /// Capabilities agreed with the client.
+    pub caps: CapabilityFlags,
+    salt: [u8; 20],
+    /// Set when the session must end after this command.
+    pub quit: bool,
+    /// `SHUTDOWN` was accepted: stop the server once the reply is sent.
+    pub shutdown_after_reply: bool,
+    /// `@@session.wait_timeout`, copied from the global value at connect (as in MySQL).
+    pub wait_timeout: Option<Duration>,
+}
+
+/// `@@wait_timeout` as a socket timeout.
+pub fn timeout_of(v: Option<crate::vars::VarValue>) -> Option<Duration> {
+    match v {
+        Some(crate::vars::VarValue::Int(n)) if n > 0 => Some(Duration::from_secs(n as u64)),
+        _ => None,
+    }
+}
+
+fn server_caps() -> CapabilityFlags {
+    CapabilityFlags::CLIENT_LONG_PASSWORD
+        | CapabilityFlags::CLIENT_FOUND_ROWS
+        | CapabilityFlags::CLIENT_LONG_FLAG
+        | CapabilityFlags::CLIENT_CONNECT_WITH_DB
+        | CapabilityFlags::CLIENT_NO_SCHEMA
+        | CapabilityFlags::CLIENT_ODBC
+        | CapabilityFlags::CLIENT_IGNORE_SPACE
+        | CapabilityFlags::CLIENT_PROTOCOL_41
+        | CapabilityFlags::CLIENT_INTERACTIVE
+        | CapabilityFlags::CLIENT_IGNORE_SIGPIPE
+        | CapabilityFlags::CLIENT_TRANSACTIONS
+        | CapabilityFlags::CLIENT_SECURE_CONNECTION
+        | CapabilityFlags::CLIENT_MULTI_RESULTS
+        | CapabilityFlags::CLIENT_PS_MULTI_RESULTS
+        | CapabilityFlags::CLIENT_PLUGIN_AUTH
+        | CapabilityFlags::CLIENT_CONNECT_ATTRS
+        | CapabilityFlags::CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+}
+
+fn new_salt() -> [u8; 20] {
+    let mut s = [0u8; 20];
+    if getrandom::fill(&mut s).is_err() {
+        let t = Instant::now().elapsed().as_nanos() as u64 ^ std::process::id() as u64;
+        for (i, b) in s.iter_mut().enumerate() {
+            *b = (t >> (i % 8 * 8)) as u8 ^ (i as u8).wrapping_mul(37);
+        }
+    }
+    // Printable, never NUL or '$', as mysqld generates it.
+    for b in &mut s {
+        *b = 0x21 + (*b % 0x5d);
+        if *b == b'$' {
+            *b = b'%';
+        }
+    }
+    s
+}
+
+/// Serves one accepted connection until it ends. Runs on its own thread.
+pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>, is_local: bool) {
+    let id = shared.threads.next_id();
+    let host = match &peer {
+        Some(p) if is_local => format!("localhost:{}", p.rsplit(':').next().unwrap_or("")),
+        Some(p) => p.clone(),
+        None => "localhost".to_string(),
+    };
+    let bare_host = match &peer {
+        Some(p) if !is_local => p
+            .rsplit_once(':')
+            .map(|x| x.0.to_string())
+            .unwrap_or_else(|| p.clone()),
+        _ => "localhost".to_string(),
+    };
+    let thd = Arc::new(ThreadInfo::new(id, host.clone(), stream.try_clone().ok()));
+    shared.threads.add(Arc::clone(&thd));
+    shared.status.connected();
+    // Leaves the registry and the counters right even if the session panics.
+    let _registered = Registered {
+        shared: &shared,
+        id,
+    };
+    crate::debug::connection_thread_start(id);
+    let _arm = crate::crash::connection_thread_start(id);
+    let span = info_span!("handle_one_connection", id);
+    let _g = span.enter();
+    let mut io = PacketIo::new(stream);
+    let max = shared.vars.global("max_connections").ok();
+    let limit = match max {
+        Some(crate::vars::VarValue::Int(n)) => n as u64,
+        _ => 151,
+    };
+    let result = if shared.status.threads_connected.load(Ordering::Relaxed) > limit + 1 {
+        io.write_err_pre_handshake(&SqlError::new(
+            crate::error::code::ER_CON_COUNT_ERROR,
+            "Too many connections",
+        ));
+        let _ = io.flush();
+        Err(())
+    } else {
+        login(&shared, &thd, &mut io, &bare_host, is_local)
+    };
+    match result {
+        Ok(mut sess) => {
+            command_loop(&mut sess, &mut io);
+            let _ = shared.audit.notify(&AuditEvent::Disconnect { conn_id: id });
+        }
+        Err(()) => {
+            shared
+                .status
+                .aborted_connects
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    drop(_g);
+}
+
+/// Unregisters a connection when its thread ends, normally or by panic.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: u32,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .status
+            .threads_connected
+            .fetch_sub(1, Ordering::Relaxed);
+        self.shared.threads.remove(self.id);
+        crate::debug::connection_thread_end();
+    }
+}
+
+fn login(
+    shared: &Arc<Shared>,
+    thd: &Arc<ThreadInfo>,
+    io: &mut PacketIo,
+    host: &str,
+    is_local: bool,
+) -> Result<Session, ()> {
+    let id = thd.id;
+    if let Err(e) = shared
+        .audit
+        .notify(&AuditEvent::PreAuth { conn_id: id, host })
+    {
+        io.write_err(&e);
+        let _ = io.flush();
+        return Err(());
+    }
+    let salt = new_salt();
+    let mut part2 = salt[8..].to_vec();
+    part2.push(0);
+    let hs = HandshakePacket::new(
+        10,
+        VERSION.as_bytes(),
+        id,
+        salt[..8].try_into().unwrap_or([0; 8]),
+        Some(part2),
+        server_caps(),
+        45,
+        StatusFlags::SERVER_STATUS_AUTOCOMMIT,
+        Some(NATIVE.as_bytes()),
+    );
+    let mut buf = Vec::new();
+    hs.serialize(&mut buf);
+    io.write_packet(&buf);
+    if io.flush().is_err() {
+        return Err(());
+    }
+    let pkt = io.read_packet().map_err(|_| ())?;
+    let resp: HandshakeResponse<'_> = match ParseBuf(&pkt).parse(()) {
+        Ok(r) => r,
+        Err(e) => {
+            io.write_err(&SqlError::new(
+                crate::error::code::ER_MALFORMED_PACKET,
+                format!("Malformed handshake response: {e}"),
+            ));
+            let _ = io.flush();
+            return Err(());
+        }
+    };
+    let caps = resp.capabilities() & server_caps();
+    let user = String::from_utf8_lossy(resp.user()).into_owned();
+    let db = resp
+        .db_name()
+        .filter(|d| !d.is_empty())
+        .map(|d| String::from_utf8_lossy(d).into_owned());
+    let mut token = resp.scramble_buf().to_vec();
+    let plugin_ok = match resp.auth_plugin() {
+        None | Some(AuthPlugin::MysqlNativePassword) => true,
+        Some(_) => false,
+    };
+    if !plugin_ok {
+        let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), {
+            let mut d = salt.to_vec();
+            d.push(0);
+            d
+        });
+        let mut b = Vec::new();
+        sw.serialize(&mut b);
+        io.write_packet(&b);
+        if io.flush().is_err() {
+            return Err(());
+        }
+        token = io.read_packet().map_err(|_| ())?;
+    }
+    let account = authenticate(shared, &user, host, is_local, &salt, &token);
+    let account = match account {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = shared.audit.notify(&AuditEvent::Connect {
+                conn_id: id,
+                user: &user,
+                host,
+                error: e.code,
+            });
+            shared.errlog.line(
+                id,
+                "Warning",
+                &format!("Access denied for user '{user}'@'{host}'"),
+            );
+            io.write_err(&e);
+            let _ = io.flush();
+            return Err(());
+        }
+    };
+    let sql = match SqlConn::open(shared, thd, None) {
+        Ok(s) => s,
+        Err(e) => {
+            io.write_err(&e);
+            let _ = io.flush();
+            return Err(());
+        }
+    };
+    let mut sess = Session {
+        shared: Arc::clone(shared),
+        thd: Arc::clone(thd),
+        account,
+        vars: SessionVars::new(),
+        status: SessionStatus::default(),
+        sql,
+        user_vars: HashMap::new(),
+        stmts: HashMap::new(),
+        next_stmt: 1,
+        caps,
+        salt,
+        quit: false,
+        shutdown_after_reply: false,
+        wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
+    };
+    if let Some(db) = db {
+        if let Err(e) = sess.use_db(&db) {
+            io.write_err(&e);
+            let _ = io.flush();
+            return Err(());
+        }
+    }
+    thd.set(|s| {
+        s.user = user.clone();
+        s.command = "Sleep";
+        s.state = "";
+        s.since = Instant::now();
+    });
+    let _ = shared.audit.notify(&AuditEvent::Connect {
+        conn_id: id,
+        user: &user,
+        host,
+        error: 0,
+    });
+    io.write_ok(0, 0, sess.status_flags(), "");
+    if io.flush().is_err() {
+        return Err(());
+    }
+    Ok(sess)
+}
+
+fn authenticate(
+    shared: &Shared,
+    user: &str,
+    host: &str,
+    is_local: bool,
+    salt: &[u8],
+    token: &[u8],
+) -> Result<Account, SqlError> {
+    let denied = || SqlError::access_denied(user, host, !token.is_empty());
+    let acc = shared
+        .datadir
+        .find_account(user, host, is_local)
+        .ok_or_else(denied)?;
+    if native_verify(&acc.auth_string, salt, token) {
+        Ok(acc)
+    } else {
+        Err(denied())
+    }
+}
+
+fn command_loop(sess: &mut Session, io: &mut PacketIo) {
+    let mut current_timeout = None;
+    loop {
+        if sess.quit || sess.thd.is_conn_killed() {
+            break;
+        }
+        let timeout = sess.wait_timeout;
+        if timeout != current_timeout {
+            let _ = io.stream().set_read_timeout(timeout);
+            current_timeout = timeout;
+        }
+        io.reset_seq();
+        let pkt = match io.read_packet() {
+            Ok(p) => p,
+            Err(ReadError::Closed) => {
+                if !sess.thd.is_conn_killed() {
+                    sess.shared
+                        .status
+                        .aborted_clients
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                break;
+            }
+            Err(ReadError::Io(_)) | Err(ReadError::Malformed(_)) => {
+                sess.shared
+                    .status
+                    .aborted_clients
+                    .fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+            Err(ReadError::TooLarge) => {
+                io.write_err(&SqlError::new(
+                    crate::error::code::ER_NET_PACKET_TOO_LARGE,
+                    "Got a packet bigger than 'max_allowed_packet' bytes",
+                ));
+                let _ = io.flush();
+                sess.shared
+                    .status
+                    .aborted_clients
+                    .fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        };
+        let ok = do_command(sess, io, pkt);
+        let sh = &sess.shared;
+        let (rx, tx) = (io.bytes_received, io.bytes_sent);
+        io.bytes_received = 0;
+        io.bytes_sent = 0;
+        sh.status.add(&mut sess.status, Counter::BytesReceived, rx);
+        sh.status.add(&mut sess.status, Counter::BytesSent, tx);
+        if !ok {
+            break;
+        }
+    }
+    sess.sql.rollback_open();
+}
+
+/// Reads one command and answers it. `false` ends the connection.
+fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
+    let span = info_span!("do_command");
+    let _g = span.enter();
+    let cmd = match Command::from_packet(pkt) {
+        Ok(c) => c,
+        Err(why) => {
+            debug!(keyword = "error", "malformed packet: {why}");
+            sess.shared
+                .status
+                .aborted_clients
+                .fetch_add(1, Ordering::Relaxed);
+            sess.shared.errlog.line(
+                sess.thd.id,
+                "Warning",
+                &format!(
+                    "Aborted connection {} (malformed packet: {why})",
+                    sess.thd.id
+                ),
+            );
+            return false;
+        }
+    };
+    if matches!(cmd, Command::Quit) {
+        return false;
+    }
+    sess.shared
+        .status
+        .threads_running
+        .fetch_add(1, Ordering::Relaxed);
+    let name = command_name(&cmd);
+    sess.thd.set(|s| {
+        s.command = name;
+        s.since = Instant::now();
+        s.state = "starting";
+    });
+    dispatch_command(sess, io, cmd);
+    sess.thd.set(|s| {
+        s.command = "Sleep";
+        s.since = Instant::now();
+        s.state = "";
+        s.info = None;
+    });
+    sess.shared
+        .status
+        .threads_running
+        .fetch_sub(1, Ordering::Relaxed);
+    let flushed = io.flush();
+    if sess.shutdown_after_reply {
+        sess.shared.shutdown.trigger();
+    }
+    if flushed.is_err() {
+        sess.shared
+            .status
+            .aborted_clients
+            .fetch_add(1, Ordering::Relaxed);
+        return false;
+    }
+    true
+}
+
+fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
+    let span = info_span!("dispatch_command");
+    let _g = span.enter();
+    let sh = Arc::clone(&sess.shared);
+    match cmd {
+        Command::Quit => {}
+        Command::Query(q) => {
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            sh.status.add(&mut sess.status, Counter::Queries, 1);
+            crate::crash::set_query(&q);
+            sh.general_log(sess.thd.id, "Query", &q);
+            sess.thd.set(|s| {
+                s.info = Some(q.clone());
+                s.state = "executing";
+            });
+            let r = sess.run_statement(&q);
+            sess.respond(io, r, false);
+            crate::crash::clear_query();
+        }
+        Command::InitDb(db) => {
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::ChangeDb), 1);
+            sh.general_log(sess.thd.id, "Init DB", &db);
+            let r = sess.use_db(&db).map(|_| Outcome::ok(0));
+            sess.respond(io, r, false);
+        }
+        Command::Ping => io.write_ok(0, 0, sess.status_flags(), ""),
+        Command::Statistics => io.write_packet(sh.status.statistics_line().as_bytes()),
+        Command::FieldList(table) => {
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::ShowFields), 1);
+            match sess.field_list(&table) {
+                Ok(cols) => io.write_column_defs(&cols, sess.status_flags()),
+                Err(e) => io.write_err(&e),
+            }
+        }
+        Command::ProcessKill(id) => {
+            let r = sess
+                .kill(id, crate::threads::KillLevel::Connection)
+                .map(|_| Outcome::ok(0));
+            sess.respond(io, r, false);
+        }
+        Command::ProcessInfo => {
+            let r = sess.run_statement("SHOW PROCESSLIST");
+            sess.respond(io, r, false);
+        }
+        Command::Shutdown => {
+            let r = sess.shutdown_server().map(|_| Outcome::ok(0));
+            sess.respond(io, r, false);
+        }
+        Command::Debug => {
+            if sess.account.super_priv {
+                sess.debug_dump();
+                io.write_eof(sess.status_flags());
+            } else {
+                io.write_err(&SqlError::access_denied_priv("SUPER"));
+            }
+        }
+        Command::ChangeUser(payload) => {
+            let r = sess.change_user(io, &payload);
+            match r {
+                Ok(()) => io.write_ok(0, 0, sess.status_flags(), ""),
+                Err(e) => {
+                    io.write_err(&e);
+                    sess.quit = true;
+                }
+            }
+        }
+        Command::ResetConnection => {
+            sess.reset();
+            io.write_ok(0, 0, sess.status_flags(), "");
+        }
+        Command::StmtPrepare(q) => {
+            sh.status.add(&mut sess.status, Counter::Queries, 1);
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::StmtPrepare), 1);
+            sh.general_log(sess.thd.id, "Prepare", &q);
+            sess.prepare(io, q);
+        }
+        Command::StmtExecute(payload) => {
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            sh.status.add(&mut sess.status, Counter::Queries, 1);
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::StmtExecute), 1);
+            let r = sess.execute_prepared(&payload);
+            sess.respond(io, r, true);
+        }
+        Command::StmtSendLongData(id, param, data) => {
+            if let Some(st) = sess.stmts.get_mut(&id) {
+                if let Some(slot) = st.long_data.get_mut(usize::from(param)) {
+                    slot.get_or_insert_with(Vec::new).extend_from_slice(&data);
+                }
+            }
+        }
+        Command::StmtClose(id) => {
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::StmtClose), 1);
+            sess.stmts.remove(&id);
+        }
+        Command::StmtReset(id) => {
+            sh.status
+                .add(&mut sess.status, Counter::Com(Com::StmtReset), 1);
+            match sess.stmts.get_mut(&id) {
+                Some(st) => {
+                    st.long_data.iter_mut().for_each(|d| *d = None);
+                    io.write_ok(0, 0, sess.status_flags(), "");
+                }
+                None => io.write_err(&unknown_stmt(id, "mysqld_stmt_reset")),
+            }
+        }
+        Command::SetOption(_) => io.write_eof(sess.status_flags()),
+        Command::Unknown(b) => {
+            debug!(keyword = "error", "unknown command 0x{b:02x}");
+            io.write_err(&SqlError::unknown_command())
+        }
+    }
+}
+
+fn unknown_stmt(id: u32, what: &str) -> SqlError {
+    SqlError::new(
+        crate::error::code::ER_UNKNOWN_STMT_HANDLER,
+        format!("Unknown prepared statement handler ({id}) given to {what}"),
+    )
+}
+
+impl Session {
+    /// Server status flags for OK/EOF packets.
+    pub fn status_flags(&self) -> StatusFlags {
+        let mut f = StatusFlags::empty();
+        if self.sql.autocommit {
+            f |= StatusFlags::SERVER_STATUS_AUTOCOMMIT;
+        }
+        if self.sql.in_transaction() {
+            f |= StatusFlags::SERVER_STATUS_IN_TRANS;
+        }
+        f
+    }
+
+    fn respond(&mut self, io: &mut PacketIo, r: Result<Outcome, SqlError>, binary: bool) {
+        match r {
+            Ok(Outcome::Ok {
+                affected,
+                insert_id,
+                info,
+            }) => io.write_ok(affected, insert_id, self.status_flags(), &info),
+            Ok(Outcome::Rows(rs)) => io.write_result_set(&rs, binary, self.status_flags()),
+            Err(e) => {
+                if e.code == crate::error::code::ER_QUERY_INTERRUPTED {
+                    self.thd.clear_query_kill();
+                }
+                debug!(keyword = "error", code = e.code, "{}", e.message);
+                io.write_err(&e)
+            }
+        }
+    }
+
+    fn prepare(&mut self, io: &mut PacketIo, q: String) {
+        match self.prepare_statement(&q) {
+            Ok((prep, cols, param_count)) => {
+                let id = self.next_stmt;
+                self.next_stmt = self.next_stmt.wrapping_add(1).max(1);
+                let mut p = vec![0u8];
+                p.extend_from_slice(&id.to_le_bytes());
+                p.extend_from_slice(&(cols.len() as u16).to_le_bytes());
+                p.extend_from_slice(&(param_count as u16).to_le_bytes());
+                p.push(0);
+                p.extend_from_slice(&0u16.to_le_bytes());
+                io.write_packet(&p);
+                let flags = self.status_flags();
+                if param_count > 0 {
+                    let params: Vec<_> = (0..param_count)
+                        .map(|_| {
+                            crate::protocol::ColDef::new("?", ColumnType::MYSQL_TYPE_VAR_STRING)
+                        })
+                        .collect();
+                    io.write_column_defs(&params, flags);
+                }
+                if !cols.is_empty() {
+                    io.write_column_defs(&cols, flags);
+                }
+                self.stmts.insert(id, prep);
+            }
+            Err(e) => io.write_err(&e),
+        }
+    }
+
+    fn execute_prepared(&mut self, payload: &[u8]) -> Result<Outcome, SqlError> {
+        let id = u32::from_le_bytes([payload[0], payload[1], payload[2], payload[3]]);
+        let mut st = self
+            .stmts
+            .remove(&id)
+            .ok_or_else(|| unknown_stmt(id, "mysqld_stmt_execute"))?;
+        let params = crate::protocol::parse_execute_params(
+            payload,
+            st.params,
+            &mut st.types,
+            &mut st.long_data,
+        )
+        .map_err(|m| SqlError::new(crate::error::code::ER_MALFORMED_PACKET, m));
+        crate::crash::set_query(&st.text);
+        self.shared.general_log(self.thd.id, "Execute", &st.text);
+        self.thd.set(|s| {
+            s.info = Some(st.text.clone());
+            s.state = "executing";
+        });
+        let r = params.and_then(|p| self.run_prepared(&st, &p));
+        crate::crash::clear_query();
+        self.stmts.insert(id, st);
+        r
+    }
+
+    fn change_user(&mut self, io: &mut PacketIo, payload: &[u8]) -> Result<(), SqlError> {
+        let malformed = || {
+            SqlError::new(
+                crate::error::code::ER_MALFORMED_PACKET,
+                "Malformed COM_CHANGE_USER packet",
+            )
+        };
+        let mut pb = ParseBuf(payload.get(1..).ok_or_else(malformed)?);
+        let user = String::from_utf8_lossy(pb.eat_null_str()).into_owned();
+        let auth_len = pb.checked_eat_u8().ok_or_else(malformed)?;
+        let mut token = pb
+            .checked_eat(usize::from(auth_len))
+            .ok_or_else(malformed)?
+            .to_vec();
+        let db = String::from_utf8_lossy(pb.eat_null_str()).into_owned();
+        let _charset = pb.checked_eat_u16_le();
+        let plugin = if pb.is_empty() {
+            NATIVE.as_bytes()
+        } else {
+            pb.eat_null_str()
+        };
+        if plugin != NATIVE.as_bytes() {
+            let mut d = self.salt.to_vec();
+            d.push(0);
+            let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), d);
+            let mut b = Vec::new();
+            sw.serialize(&mut b);
+            io.write_packet(&b);
+            io.flush().map_err(|e| SqlError::internal(e.to_string()))?;
+            token = io.read_packet().map_err(|_| malformed())?;
+        }
+        let host = self
+            .thd
+            .host
+            .split(':')
+            .next()
+            .unwrap_or("localhost")
+            .to_string();
+        let is_local = host == "localhost";
+        let acc = authenticate(&self.shared, &user, &host, is_local, &self.salt, &token);
+        let acc = match acc {
+            Ok(a) => a,
+            Err(e) => {
+                self.shared
+                    .status
+                    .aborted_connects
+                    .fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
+        self.account = acc;
+        self.reset();
+        self.thd.set(|s| s.user = user.clone());
+        let _ = self.shared.audit.notify(&AuditEvent::ChangeUser {
+            conn_id: self.thd.id,
+            user: &user,
+        });
+        if !db.is_empty() {
+            self.use_db(&db)?;
+        }
+        Ok(())
+    }
+
+    /// COM_RESET_CONNECTION: session state back to defaults, same user and db.
+    pub fn reset(&mut self) {
+        self.sql.rollback_open();
+        self.vars.clear();
+        self.wait_timeout = timeout_of(self.shared.vars.global("wait_timeout").ok());
+        crate::debug::reset_session();
+        self.user_vars.clear();
+        self.stmts.clear();
+        self.sql.autocommit = true;
+    }
+}
