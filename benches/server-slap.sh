@@ -12,8 +12,10 @@
 #   debug    minnowd without --debug vs minnowd --debug=d,nothing on select1 (DEBUG_QUERIES
 #            queries a run), the two servers alternated DEBUG_ROUNDS times (target: <= 3 % apart)
 # For each figure it also prints the server's own CPU time per query (utime+stime from
-# /proc/PID/stat), which is much less sensitive than q/s to other load on a shared machine,
-# and the load average before and after.
+# /proc/PID/stat), less sensitive than q/s to other load on a shared machine, and the load
+# average before and after. With CALLGRIND=1 (default; installs valgrind if missing) it also
+# counts minnowd's user-space instructions per SELECT 1 command and per connection, without and
+# with --debug=d,nothing, under callgrind: the one tracing-cost figure that load cannot blur.
 #
 # Durability is matched: minnowd runs SQLite in WAL mode with synchronous=NORMAL (no fsync
 # per commit), so MariaDB runs with --innodb-flush-log-at-trx-commit=2 (no fsync per commit).
@@ -24,9 +26,9 @@
 #   QUERIES=20000 CONCURRENCY=8 ITERATIONS=3 ROUNDS=2 bash benches/server-slap.sh
 # Knobs: QUERIES (select1/point), INSERTS (insert), CONCURRENCY, ITERATIONS, ROUNDS (each
 # server/workload pair is run ROUNDS times, alternating, best kept), DEBUG_ROUNDS, DEBUG_QUERIES,
-# SLAP_TIMEOUT
-# (seconds per mariadb-slap call), CARGO_TARGET_DIR (honoured). Builds minnowd in release first
-# (not timed); the measuring part takes about 1-3 minutes and is bounded by SLAP_TIMEOUT per call.
+# CALLGRIND (1/0), SLAP_TIMEOUT (seconds per mariadb-slap call), CARGO_TARGET_DIR (honoured).
+# Builds minnowd in release first (not timed); the measuring part takes about 1-3 minutes and is
+# bounded by SLAP_TIMEOUT per call.
 # Everything (datadirs, sockets, logs) lives in one temp dir removed on exit, with both servers.
 set -euo pipefail
 
@@ -38,6 +40,7 @@ ROUNDS=${ROUNDS:-2}
 DEBUG_ROUNDS=${DEBUG_ROUNDS:-6}
 DEBUG_QUERIES=${DEBUG_QUERIES:-60000}
 SLAP_TIMEOUT=${SLAP_TIMEOUT:-120}
+CALLGRIND=${CALLGRIND:-1}
 POINT_ROWS=10000
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +76,15 @@ if ! command -v mariadbd >/dev/null || ! command -v mariadb-slap >/dev/null \
     apt-get install -y -qq mariadb-server mariadb-client >/dev/null
 fi
 command -v python3 >/dev/null || die "python3 is needed (free ports, arithmetic)"
+if [ "$CALLGRIND" = 1 ] && ! command -v callgrind_control >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing valgrind (instruction counts)..."
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+    else
+        echo "valgrind missing and not root: instruction counts skipped"; CALLGRIND=0
+    fi
+fi
 
 echo "building minnowd (release, target dir $TARGET_DIR)..."
 (cd "$ROOT" && cargo build --release -q -p minnow-server --bin minnowd)
@@ -91,10 +103,10 @@ client() {
 sql() { client "$1" -e "$2"; }
 sql_value() { client "$1" -N -B -e "$2"; }
 
-# wait_ready PORT PID LOG: until the server answers SELECT 1 (max 30 s)
+# wait_ready PORT PID LOG: until the server answers SELECT 1 (max 60 s)
 wait_ready() {
     local port=$1 pid=$2 log=$3
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 600); do
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "server (pid $pid) exited during startup; its log:" >&2
             cat "$log" >&2 || true
@@ -104,7 +116,7 @@ wait_ready() {
         sleep 0.1
     done
     cat "$log" >&2 || true
-    die "server on port $port did not answer within 30 s"
+    die "server on port $port did not answer within 60 s"
 }
 
 # cpu_ticks PID: utime+stime of the whole process, in clock ticks
@@ -130,9 +142,11 @@ slap() {
         --number-of-queries="$n" --create-schema=slap "$@" 2>&1) || rc=$?
     t1=$(cpu_ticks "$pid")
     secs=$(echo "$out" | awk '/Average number of seconds/ {print $(NF-1)}')
-    if [ "$rc" != 0 ] || [ -z "$secs" ]; then
+    # mariadb-slap exits 0 even when its clients cannot connect or a query fails: any line
+    # of its own ("mariadb-slap: Error when connecting...", "...Cannot run query...") fails it
+    if [ "$rc" != 0 ] || [ -z "$secs" ] || echo "$out" | grep -q '^mariadb-slap:'; then
         [ "$rc" = 124 ] && out="timed out after ${SLAP_TIMEOUT}s; $out"
-        FAILURES+=("$name: mariadb-slap exit $rc: $(echo "$out" | head -5 | tr '\n' ' ')")
+        FAILURES+=("$name: mariadb-slap exit $rc: $(echo "$out" | grep -v '^\s' | sort -u | head -5 | tr '\n' ' ')")
         QPS=FAIL; CPU_US=-
         return 0
     fi
@@ -167,15 +181,16 @@ PIDS+=("$MPID")
 
 # start_minnow DIR ARGS...: sets NPORT_OUT and NPID_OUT; --port=0 and the port read back from
 # the error log, so there is no race for a free port
+LAUNCH=()
 start_minnow() {
     local dir=$1; shift
     mkdir -p "$dir"
-    "$MINNOWD" --datadir="$dir/data" --port=0 --bind-address=127.0.0.1 \
+    "${LAUNCH[@]}" "$MINNOWD" --datadir="$dir/data" --port=0 --bind-address=127.0.0.1 \
         --socket="$dir/minnowd.sock" --log-error="$dir/error.log" "$@" &
     NPID_OUT=$!
     PIDS+=("$NPID_OUT")
     NPORT_OUT=
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 600); do
         NPORT_OUT=$(sed -n "s/.*Server socket created on IP: '[^']*', port: '\([0-9]*\)'.*/\1/p" \
             "$dir/error.log" 2>/dev/null | tail -1) || true
         [ -n "$NPORT_OUT" ] && break
@@ -291,6 +306,50 @@ for r in $(seq 1 "$DEBUG_ROUNDS"); do
     done
     echo "  round $r: off ${OFF_ALL[-1]} q/s (${OFF_CPU[-1]} us), d,nothing ${ON_ALL[-1]} q/s (${ON_CPU[-1]} us)"
 done
+
+# ---------------------------------------------------------------- instructions (callgrind)
+# q/s on a shared 2-core machine moves by more than 3 %, so the tracing cost is also measured
+# as user-space instructions, which other load does not change: minnowd runs under callgrind,
+# counters are zeroed, SELECT 1 is run N1 then N2 times (CONCURRENCY connections each), and
+# (Ir(N2) - Ir(N1)) / (N2 - N1) is the cost of one command without the connection setup.
+IR_N1=4000; IR_N2=24000
+declare -A IR_CMD IR_CONN
+callgrind_ir() { # label minnowd-args...
+    local label=$1; shift
+    local dir=$WORK/cg-${label//[^a-z]/_} saved_iter=$ITERATIONS ir1 ir2 k
+    LAUNCH=(valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out")
+    start_minnow "$dir" "$@" 2>"$WORK/valgrind-${label//[^a-z]/_}.log"
+    LAUNCH=()
+    sql "$NPORT_OUT" "CREATE DATABASE IF NOT EXISTS slap" || die "CREATE DATABASE under valgrind failed"
+    ITERATIONS=1
+    slap "$label/callgrind warm-up" "$NPORT_OUT" "$NPID_OUT" 1000 --query='SELECT 1'
+    k=0
+    for n in $IR_N1 $IR_N2; do
+        k=$((k + 1))
+        callgrind_control -z "$NPID_OUT" >/dev/null 2>&1
+        slap "$label/callgrind" "$NPORT_OUT" "$NPID_OUT" "$n" --query='SELECT 1'
+        callgrind_control -d "$NPID_OUT" >/dev/null 2>&1
+        for _ in $(seq 1 100); do grep -q '^totals:' "$dir/cg.out.$k" 2>/dev/null && break; sleep 0.1; done
+    done
+    ITERATIONS=$saved_iter
+    kill -TERM "$NPID_OUT" 2>/dev/null || true
+    ir1=$(awk '/^totals:/ {print $2}' "$dir/cg.out.1" 2>/dev/null || true)
+    ir2=$(awk '/^totals:/ {print $2}' "$dir/cg.out.2" 2>/dev/null || true)
+    if [ -z "$ir1" ] || [ -z "$ir2" ]; then
+        FAILURES+=("$label/callgrind: no totals in $dir/cg.out.1/.2")
+        IR_CMD[$label]=-; IR_CONN[$label]=-
+        return 0
+    fi
+    local cmd=$(( (ir2 - ir1) / (IR_N2 - IR_N1) ))
+    local conn=$(( (ir1 - IR_N1 * cmd) / CONCURRENCY ))
+    IR_CMD[$label]=$cmd; IR_CONN[$label]=$conn
+    echo "  $label: $cmd instructions/command, $conn instructions/connection"
+}
+if [ "$CALLGRIND" = 1 ]; then
+    echo "instruction counts under callgrind (SELECT 1, $IR_N1 and $IR_N2 queries)..."
+    callgrind_ir off
+    callgrind_ir d,nothing --debug=d,nothing
+fi
 LOAD_END=$(load)
 
 # ---------------------------------------------------------------- report
@@ -327,6 +386,14 @@ if offc and onc:
           f" -> cost {100 * (cn / co - 1):+.1f} %")
 print("target: <= 3 % difference")
 EOF
+if [ "$CALLGRIND" = 1 ] && [ "${IR_CMD[off]}" != - ] && [ "${IR_CMD[d,nothing]}" != - ]; then
+    echo
+    echo "== instructions per SELECT 1 command in minnowd (callgrind, user space, load-independent)"
+    printf '%-22s %14s %18s\n' minnowd instr/command instr/connection
+    printf '%-22s %14s %18s\n' "without --debug" "${IR_CMD[off]}" "${IR_CONN[off]}"
+    printf '%-22s %14s %18s\n' "--debug=d,nothing" "${IR_CMD[d,nothing]}" "${IR_CONN[d,nothing]}"
+    python3 -c "print(f'd,nothing cost: {100 * (${IR_CMD[d,nothing]} / ${IR_CMD[off]} - 1):+.1f} % instructions per command (target <= 3 %)')"
+fi
 echo
 echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) CPUs; other jobs share them)"
 if [ "${#FAILURES[@]}" -gt 0 ]; then
