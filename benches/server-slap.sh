@@ -150,8 +150,10 @@ slap() {
         QPS=FAIL; CPU_US=-
         return 0
     fi
-    QPS=$(python3 -c "print(round($n / max($secs, 1e-9)))")
-    CPU_US=$(python3 -c "print(f'{($t1 - $t0) * 1e6 / $CLK_TCK / ($n * $ITERATIONS):.1f}')")
+    # every client runs n / concurrency queries (integer division)
+    local done=$(( n / CONCURRENCY * CONCURRENCY ))
+    QPS=$(python3 -c "print(round($done / max($secs, 1e-9)))")
+    CPU_US=$(python3 -c "print(f'{($t1 - $t0) * 1e6 / $CLK_TCK / max($done * $ITERATIONS, 1):.1f}')")
 }
 
 ratio() {
@@ -282,7 +284,7 @@ done
 # every INSERT of every round must have landed
 for p in "$MPORT" "$NPORT"; do
     rows=$(sql_value "$p" "SELECT COUNT(*) FROM slap.ins WHERE k = 12345 AND v = 'minnow-bench-row'")
-    want=$((INSERTS * ITERATIONS * ROUNDS))
+    want=$((INSERTS / CONCURRENCY * CONCURRENCY * ITERATIONS * ROUNDS))
     [ "$rows" = "$want" ] || FAILURES+=("insert on port $p: $rows rows in slap.ins, expected $want")
 done
 
@@ -360,6 +362,7 @@ printf '%-9s %8s %14s %14s %9s %16s %16s\n' workload queries "MariaDB q/s" "Minn
     "MariaDB us/q cpu" "Minnow us/q cpu"
 for w in select1 insert point; do
     n=$QUERIES; [ "$w" = insert ] && n=$INSERTS
+    n=$(( n / CONCURRENCY * CONCURRENCY ))
     printf '%-9s %8s %14s %14s %9s %16s %16s\n' "$w" "$n" "${QPS_OF[mariadb,$w]}" \
         "${QPS_OF[minnow,$w]}" "$(ratio "${QPS_OF[minnow,$w]}" "${QPS_OF[mariadb,$w]}")" \
         "${CPU_OF[mariadb,$w]}" "${CPU_OF[minnow,$w]}"
