@@ -439,6 +439,8 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
     if matches!(cmd, Command::Quit) {
         return false;
     }
+    // A KILL QUERY that arrived while the session was idle has nothing to stop.
+    sess.thd.clear_query_kill();
     sess.shared
         .status
         .threads_running

@@ -625,6 +625,11 @@ fn kill_query_stops_sleep_and_long_sqlite_query() {
             let one: i64 = victim.query_first("SELECT 1").await.expect("after kill").expect("row");
             assert_eq!(one, 1);
         }
+        // KILL QUERY on an idle session does not break its next statement.
+        let mut idle = connect(&s.url()).await;
+        killer.query_drop(format!("KILL QUERY {}", idle.id())).await.expect("kill idle");
+        let slept: i64 = idle.query_first("SELECT SLEEP(0.2)").await.expect("sleep after idle kill").expect("row");
+        assert_eq!(slept, 0);
         // KILL CONNECTION closes the victim.
         let mut victim = connect(&s.url()).await;
         let id = victim.id();
