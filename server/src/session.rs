@@ -298,7 +298,7 @@ fn login(
         shared: Arc::clone(shared),
         thd: Arc::clone(thd),
         account,
-        vars: SessionVars::new(),
+        vars: shared.vars.session_defaults(),
         status: SessionStatus::default(),
         sql,
         user_vars: HashMap::new(),
@@ -755,7 +755,7 @@ impl Session {
     /// COM_RESET_CONNECTION: session state back to defaults, same user and db.
     pub fn reset(&mut self) {
         self.sql.rollback_open();
-        self.vars.clear();
+        self.vars = self.shared.vars.session_defaults();
         self.wait_timeout = timeout_of(self.shared.vars.global("wait_timeout").ok());
         crate::debug::reset_session();
         self.user_vars.clear();

@@ -197,6 +197,19 @@ impl SysVars {
             .ok_or_else(|| SqlError::unknown_var(name))
     }
 
+    /// A new session's variables: the current global value of every
+    /// session-scoped variable, as MySQL copies them at connect. `debug` is left
+    /// out: a session follows the global DBUG settings until it sets its own.
+    pub fn session_defaults(&self) -> SessionVars {
+        let (Ok(defs), Ok(globals)) = (self.defs.read(), self.globals.read()) else {
+            return SessionVars::new();
+        };
+        defs.values()
+            .filter(|d| d.scope == Scope::Both && d.name != "debug")
+            .filter_map(|d| globals.get(&d.name).map(|v| (d.name.clone(), v.clone())))
+            .collect()
+    }
+
     /// Sets the global value after type/range checks. The caller checks privilege.
     pub fn set_global(&self, name: &str, v: &SetValue) -> Result<VarValue, SqlError> {
         let def = self.def(name).ok_or_else(|| SqlError::unknown_var(name))?;
@@ -659,12 +672,18 @@ mod tests {
             VarValue::Bool(false)
         );
         assert_eq!(v.global("autocommit").expect("get"), VarValue::Bool(true));
+        let snapshot = v.session_defaults();
         v.set_global("wait_timeout", &SetValue::Int(10))
             .expect("global");
         assert_eq!(
             v.session(&SessionVars::new(), "wait_timeout").expect("g"),
             VarValue::Int(10)
         );
+        assert_eq!(
+            v.session(&snapshot, "wait_timeout").expect("s"),
+            VarValue::Int(28800)
+        );
+        assert!(!snapshot.contains_key("debug") && !snapshot.contains_key("port"));
         assert_eq!(
             v.set_session(
                 &mut s,

@@ -439,6 +439,23 @@ fn system_variables_and_status() {
             ),
             1193
         );
+        // A session keeps the values it started with; new sessions see the new global.
+        c.query_drop("SET GLOBAL net_read_timeout = 45")
+            .await
+            .expect("set global");
+        let mine: i64 = c
+            .query_first("SELECT @@net_read_timeout")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(mine, 30);
+        let mut fresh = connect(&s.url()).await;
+        let theirs: i64 = fresh
+            .query_first("SELECT @@net_read_timeout")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(theirs, 45);
         c.query_drop("SET GLOBAL max_connections = 200")
             .await
             .expect("set global");
