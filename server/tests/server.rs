@@ -1053,6 +1053,7 @@ fn general_log_and_admin_debug_dump() {
     let err = s.error_log();
     assert!(err.contains("Running threads:"), "{err}");
     assert!(err.contains("Uptime: "), "{err}");
+    assert!(err.contains("Memory/process: VmRSS:"), "{err}");
 }
 
 #[test]

@@ -1411,6 +1411,15 @@ impl Session {
             "\nDatabases: {}\n",
             self.shared.datadir.databases().join(", ")
         ));
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        for key in ["VmRSS:", "VmHWM:", "Threads:"] {
+            if let Some(l) = status.lines().find(|l| l.starts_with(key)) {
+                s.push_str(&format!(
+                    "Memory/process: {}\n",
+                    l.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
         s.push_str(&format!("{}\n\n", self.shared.status.statistics_line()));
         self.shared.errlog.raw(&s);
     }
