@@ -95,6 +95,10 @@ impl Options {
 
 /// Runs `minnowd` until SIGTERM/SIGINT or `SHUTDOWN`.
 pub fn run(opts: Options) -> Result<(), ServerError> {
+    if let Some(d) = &opts.debug {
+        crate::debug::validate(d)
+            .map_err(|why| ServerError::Option(format!("--debug='{d}': {why}")))?;
+    }
     let (errlog, log_fd) = match &opts.log_error {
         Some(p) => {
             let f = OpenOptions::new()

@@ -1291,3 +1291,26 @@ fn random_command_packets_never_take_the_server_down() {
     });
     assert!(!s.error_log().contains("panicked"), "{}", s.error_log());
 }
+
+#[test]
+fn bad_options_fail_cleanly() {
+    let dir = temp_dir("opts");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_minnowd"))
+        .arg(format!("--datadir={}", dir.join("d").display()))
+        .args(["--port=0", "--debug=zz"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("minnowd: [ERROR] invalid option: --debug='zz'"),
+        "{err}"
+    );
+    assert!(!err.contains("ready for connections"), "{err}");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_minnowd"))
+        .arg("--version")
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("minnowd 8.0.99-Minnow-"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
