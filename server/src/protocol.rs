@@ -524,7 +524,7 @@ pub enum Command {
     InitDb(String),
     /// COM_QUERY
     Query(String),
-    /// COM_FIELD_LIST table [wildcard]
+    /// COM_FIELD_LIST: table (the optional wildcard is ignored)
     FieldList(String),
     /// COM_SHUTDOWN
     Shutdown,
