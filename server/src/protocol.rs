@@ -588,12 +588,20 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-fn text(b: &[u8]) -> String {
+fn text(mut b: &[u8]) -> String {
+    while let [rest @ .., 0] = b {
+        b = rest;
+    }
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Statement text from a command packet. Some clients (mariadb-slap) send the
+/// C string's terminating NUL too; like mysqld, drop trailing NULs.
 fn into_text(mut p: Vec<u8>) -> String {
     p.remove(0);
+    while p.last() == Some(&0) {
+        p.pop();
+    }
     String::from_utf8(p).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -765,6 +773,15 @@ mod tests {
             Command::Query("a\u{fffd}".into())
         );
         assert!(Command::from_packet(vec![]).is_err());
+        // mariadb-slap sends the terminating NUL.
+        assert_eq!(
+            Command::from_packet(b"\x03SELECT 1\0".to_vec()).expect("q"),
+            Command::Query("SELECT 1".into())
+        );
+        assert_eq!(
+            Command::parse(b"\x02db\0").expect("init db"),
+            Command::InitDb("db".into())
+        );
     }
 
     #[test]

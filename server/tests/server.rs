@@ -260,6 +260,39 @@ fn mariadb_slap_select_1() {
     assert!(status_value(&s.shared, "Com_select") >= 400);
 }
 
+#[test]
+fn mariadb_slap_auto_generated_mixed_load() {
+    let s = TestServer::start();
+    let port = s.port.to_string();
+    // Its own schema and table (`id serial`), INSERT/SELECT mix, NUL-terminated statements.
+    let Some(o) = run_client(
+        "mariadb-slap",
+        &[
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            "--protocol=TCP",
+            "--auto-generate-sql",
+            "--auto-generate-sql-load-type=mixed",
+            "--auto-generate-sql-add-autoincrement",
+            "--concurrency=4",
+            "--number-of-queries=200",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(status_value(&s.shared, "Com_insert") > 0);
+    assert!(status_value(&s.shared, "Com_select") > 0);
+}
+
 // --------------------------------------------------------------- mysql_async
 
 #[test]

@@ -547,9 +547,11 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             continue;
         }
         // A column definition.
+        // `SERIAL` is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
         let is_auto = p
             .iter()
-            .any(|t| kw(t, "AUTO_INCREMENT") || kw(t, "AUTOINCREMENT"));
+            .any(|t| kw(t, "AUTO_INCREMENT") || kw(t, "AUTOINCREMENT"))
+            || p.get(1).is_some_and(|t| kw(t, "SERIAL"));
         let mut col = Vec::new();
         col.push(p[0].clone());
         let mut j = 1;
@@ -791,5 +793,17 @@ mod tests {
             "{sql}"
         );
         assert!(!sql.contains("ENGINE"), "{sql}");
+        // mariadb-slap's `id serial`.
+        let t = tokenize("CREATE TABLE `t2` (id serial,intcol1 INT(32) ,charcol1 VARCHAR(128))")
+            .expect("tokens");
+        let sql = create_table(&t).expect("rewrite");
+        c.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.execute("INSERT INTO t2 VALUES (NULL, 1, 'a')", [])
+            .expect("insert");
+        let id: i64 = c
+            .query_row("SELECT id FROM t2", [], |r| r.get(0))
+            .expect("id");
+        assert_eq!(id, 1);
     }
 }
