@@ -1096,6 +1096,9 @@ impl Session {
                     name = name.replace(from.as_str(), to);
                 }
             }
+            if name.contains(rewrite::EXACT_DIV) {
+                name = name.replace(rewrite::EXACT_DIV, "/");
+            }
             if name.len() >= 2 && name.starts_with('\'') && name.ends_with('\'') {
                 name = name[1..name.len() - 1].replace("''", "'");
             }

@@ -72,6 +72,10 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, SqlError> {
         .map_err(|e| SqlError::parse(sql, &e.to_string()))
 }
 
+/// What `/` becomes: MySQL's division is exact, SQLite's truncates integers.
+/// Result-column names map it back to `/`.
+pub const EXACT_DIV: &str = "* 1.0 /";
+
 /// A reference to a variable or session value found in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ref {
@@ -352,6 +356,8 @@ pub fn to_sqlite(
                 }
             }
             Token::EOF => {}
+            // MySQL's `/` always divides exactly (7 / 2 = 3.5); SQLite's truncates integers.
+            Token::Div => s.push_str(EXACT_DIV),
             other => s.push_str(&other.to_string()),
         }
         i += 1;
@@ -731,6 +737,21 @@ mod tests {
                 .sql
                 .contains("INSERT OR IGNORE INTO")
         );
+    }
+
+    #[test]
+    fn division_is_exact() {
+        let c = rusqlite::Connection::open_in_memory().expect("db");
+        for (expr, want) in [
+            ("7 / 2", 3.5),
+            ("1 + 7 / 2 * 2", 8.0),
+            ("(1 + 2) / 4 / 2", 0.375),
+            ("-9 / 2", -4.5),
+        ] {
+            let sql = rw(&format!("SELECT {expr}")).sql;
+            let got: f64 = c.query_row(&sql, [], |r| r.get(0)).expect(&sql);
+            assert_eq!(got, want, "{expr} → {sql}");
+        }
     }
 
     #[test]
