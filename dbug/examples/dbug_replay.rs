@@ -364,6 +364,7 @@ fn main() -> ExitCode {
     let ops: &'static [Op] = Box::leak(ops.into_boxed_slice());
     // Start-up (REPLAY 3.1): main thread is T@1, sanity hook, DBUG initialised.
     engine::set_auto_register(false);
+    engine::set_exact_frames(true);
     engine::register_thread(None);
     engine::set_sanity_hook(|| {
         let n = SANITY_CALLS.fetch_add(1, Ordering::SeqCst) + 1;

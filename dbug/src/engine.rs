@@ -5,10 +5,10 @@
 //! thread-local), like the C library's `_db_*_` entry points. Function and file names are
 //! `&'static str` (string literals, `tracing` metadata, or [`intern`]ed names).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 
 use crate::control::{ControlString, MAX_FILE_NAME, Sign, atoi};
@@ -492,9 +492,11 @@ fn apply_capacity(mut text: Vec<u8>, capacity: usize) -> Explained {
 
 const ST_ON: u64 = 1;
 const ST_INIT: u64 = 2;
-const ST_GEN: u64 = 4;
+const ST_INERT: u64 = 4;
+const ST_GEN: u64 = 8;
 
-/// bit 0: DBUG on (`_dbug_on_`); bit 1: initialised; the rest: a generation counter bumped
+/// bit 0: DBUG on (`_dbug_on_`); bit 1: initialised; bit 2: inert (fast frame mode and
+/// nothing enabled anywhere: frames are not tracked); the rest: a generation counter bumped
 /// by every change of the global record or of the switches.
 static STATE: AtomicU64 = AtomicU64::new(ST_ON);
 
@@ -507,6 +509,10 @@ static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
         settings: Arc::new(Settings::initial()),
     })
 });
+
+/// Number of threads whose settings stack is not empty.
+static PUSHED: AtomicUsize = AtomicUsize::new(0);
+static EXACT_FRAMES: AtomicBool = AtomicBool::new(false);
 
 static DB_PROCESS: Mutex<Option<Arc<str>>> = Mutex::new(None);
 static THREAD_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -529,6 +535,43 @@ fn bump(set: u64, clear: u64) {
             Err(x) => cur = x,
         }
     }
+}
+
+/// Sets the inert bit from the global record, the pushed-thread count and the frame mode.
+fn update_inert_locked(g: &Global) {
+    let st = STATE.load(Ordering::Acquire);
+    let inert = !EXACT_FRAMES.load(Ordering::Relaxed)
+        && st & ST_INIT != 0
+        && PUSHED.load(Ordering::Acquire) == 0
+        && g.settings.quiet
+        && !g.settings.debugging();
+    if inert != (st & ST_INERT != 0) {
+        if inert {
+            bump(ST_INERT, 0);
+        } else {
+            bump(0, ST_INERT);
+        }
+    }
+}
+
+fn update_inert() {
+    update_inert_locked(&lock(&GLOBAL));
+}
+
+/// Chooses how frames are tracked (process-wide).
+///
+/// * `exact == false` (the default): while nothing is enabled anywhere (the global record
+///   has no `d`, `t`, `S` or `f`, and no thread has its own record), `enter` does not track
+///   the frame at all: an enter/return pair costs about as much as an atomic load. Such
+///   frames are invisible to DBUG: if tracing is switched on while they are active, their
+///   returns print nothing, the levels of new frames count from where tracing started, and
+///   the missing-return check does not apply to them.
+/// * `exact == true`: every frame of a registered thread is tracked, exactly as the C
+///   library does (the missing-return abort fires even with no debug string set). The
+///   replay tool uses this.
+pub fn set_exact_frames(exact: bool) {
+    EXACT_FRAMES.store(exact, Ordering::Relaxed);
+    update_inert();
 }
 
 fn default_process() -> Arc<str> {
@@ -573,12 +616,146 @@ struct Frame {
     trace: bool,
 }
 
+impl Frame {
+    const EMPTY: Frame = Frame {
+        func: "",
+        file: "",
+        level: 0,
+        trace: false,
+    };
+}
+
+const HOT_FRAMES: usize = 64;
+
+/// The per-thread state the enter/return fast path needs, in plain `Cell`s (no `Drop`, no
+/// borrow flag): the frame stack (the first [`HOT_FRAMES`] frames inline, deeper ones in
+/// `OVERFLOW`), the nesting level, and a cache of the top record's `quiet` / `default_bit`
+/// valid while `STATE == cached`.
+struct Hot {
+    cached: Cell<u64>,
+    quiet: Cell<bool>,
+    default_bit: Cell<bool>,
+    level: Cell<u32>,
+    depth: Cell<usize>,
+    frames: [Cell<Frame>; HOT_FRAMES],
+}
+
+thread_local! {
+    static HOT: Hot = const {
+        Hot {
+            cached: Cell::new(u64::MAX),
+            quiet: Cell::new(true),
+            default_bit: Cell::new(true),
+            level: Cell::new(0),
+            depth: Cell::new(0),
+            frames: [const { Cell::new(Frame::EMPTY) }; HOT_FRAMES],
+        }
+    };
+    static OVERFLOW: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+fn hot<R>(f: impl FnOnce(&Hot) -> R) -> Option<R> {
+    HOT.try_with(f).ok()
+}
+
+fn fs_len() -> usize {
+    hot(|h| h.depth.get()).unwrap_or(0)
+}
+
+fn fs_get(i: usize) -> Option<Frame> {
+    hot(|h| {
+        if i >= h.depth.get() {
+            None
+        } else if i < HOT_FRAMES {
+            Some(h.frames[i].get())
+        } else {
+            OVERFLOW
+                .try_with(|o| o.borrow().get(i - HOT_FRAMES).copied())
+                .ok()
+                .flatten()
+        }
+    })
+    .flatten()
+}
+
+fn fs_set(i: usize, f: Frame) {
+    let _ = hot(|h| {
+        if i < HOT_FRAMES {
+            h.frames[i].set(f);
+        } else {
+            let _ = OVERFLOW.try_with(|o| {
+                if let Some(slot) = o.borrow_mut().get_mut(i - HOT_FRAMES) {
+                    *slot = f;
+                }
+            });
+        }
+    });
+}
+
+fn fs_last() -> Option<Frame> {
+    match fs_len() {
+        0 => None,
+        n => fs_get(n - 1),
+    }
+}
+
+fn fs_push(f: Frame) -> usize {
+    hot(|h| {
+        let d = h.depth.get();
+        if d < HOT_FRAMES {
+            h.frames[d].set(f);
+        } else {
+            let _ = OVERFLOW.try_with(|o| {
+                let mut o = o.borrow_mut();
+                o.truncate(d - HOT_FRAMES);
+                o.push(f);
+            });
+        }
+        h.depth.set(d + 1);
+        d
+    })
+    .unwrap_or(usize::MAX)
+}
+
+fn fs_pop() -> Option<Frame> {
+    let n = fs_len();
+    if n == 0 {
+        return None;
+    }
+    let f = fs_get(n - 1);
+    let _ = hot(|h| h.depth.set(n - 1));
+    f
+}
+
+fn set_last_trace(trace: bool) {
+    let n = fs_len();
+    if let Some(mut f) = n.checked_sub(1).and_then(fs_get) {
+        f.trace = trace;
+        fs_set(n - 1, f);
+    }
+}
+
+fn level() -> u32 {
+    hot(|h| h.level.get()).unwrap_or(0)
+}
+
+fn set_level(l: u32) {
+    let _ = hot(|h| h.level.set(l));
+}
+
 /// Identifies a frame opened by [`enter`]; pass it to [`ret`] or [`unwind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameToken(u32);
 
 impl FrameToken {
     const INACTIVE: FrameToken = FrameToken(u32::MAX);
+    const UNTRACKED: FrameToken = FrameToken(u32::MAX - 1);
+
+    /// True if the frame was entered while DBUG was inert (see [`set_exact_frames`]): its
+    /// return and unwind do nothing.
+    pub fn is_untracked(self) -> bool {
+        self == FrameToken::UNTRACKED
+    }
 
     /// True if DBUG did not see the frame (it was entered while DBUG was off, or in an
     /// unregistered thread).
@@ -590,13 +767,19 @@ impl FrameToken {
 struct CodeState {
     process: Arc<str>,
     thread_name: Arc<str>,
-    level: u32,
-    frames: Vec<Frame>,
     lineno: i32,
     stack: Vec<Settings>,
     global: Arc<Settings>,
-    cached: u64,
     buf: Vec<u8>,
+}
+
+impl Drop for CodeState {
+    fn drop(&mut self) {
+        if !self.stack.is_empty() {
+            PUSHED.fetch_sub(1, Ordering::AcqRel);
+            update_inert();
+        }
+    }
 }
 
 struct ThreadState {
@@ -699,13 +882,34 @@ impl CodeState {
         CodeState {
             process: default_process(),
             thread_name: name,
-            level: 0,
-            frames: Vec::with_capacity(32),
             lineno: 0,
             stack: Vec::new(),
             global: Arc::new(Settings::uninit()),
-            cached: u64::MAX,
             buf: Vec::with_capacity(256),
+        }
+    }
+
+    /// Re-reads the cached fields of the top record; call after any change of the stack,
+    /// of the top record or of the global snapshot.
+    fn retop(&mut self) {
+        let t = self.stack.last().unwrap_or(&self.global);
+        let _ = hot(|h| {
+            h.quiet.set(t.quiet);
+            h.default_bit.set(t.default_bit);
+        });
+    }
+
+    /// Keeps the pushed-thread count right after the stack may have gone empty / non-empty.
+    fn stack_changed(&mut self, was_empty: bool) {
+        self.retop();
+        let empty = self.stack.is_empty();
+        if was_empty != empty {
+            if empty {
+                PUSHED.fetch_sub(1, Ordering::AcqRel);
+            } else {
+                PUSHED.fetch_add(1, Ordering::AcqRel);
+            }
+            update_inert();
         }
     }
 
@@ -715,11 +919,11 @@ impl CodeState {
     }
 
     fn func(&self) -> &'static str {
-        self.frames.last().map(|f| f.func).unwrap_or("?func")
+        fs_last().map(|f| f.func).unwrap_or("?func")
     }
 
     fn cur_bit(&self) -> bool {
-        match self.frames.last() {
+        match fs_last() {
             Some(f) => f.trace,
             None => self.top().default_bit,
         }
@@ -728,7 +932,7 @@ impl CodeState {
     fn decide(&self) -> Decision {
         do_trace(
             self.top(),
-            self.level,
+            level(),
             self.func(),
             &self.process,
             self.cur_bit(),
@@ -740,6 +944,7 @@ impl CodeState {
         if let Some(top) = self.stack.last_mut() {
             top.flags &= !SANITY_CHECK_ON;
             top.derive();
+            self.retop();
             return;
         }
         let mut g = lock(&GLOBAL);
@@ -747,8 +952,11 @@ impl CodeState {
         s.flags &= !SANITY_CHECK_ON;
         s.derive();
         bump(0, 0);
+        update_inert_locked(&g);
         self.global = g.settings.clone();
-        self.cached = STATE.load(Ordering::Acquire);
+        let st = STATE.load(Ordering::Acquire);
+        let _ = hot(|h| h.cached.set(st));
+        self.retop();
     }
 
     fn sanity(&mut self) {
@@ -785,7 +993,7 @@ impl CodeState {
             buf.extend_from_slice(b": ");
         }
         if flags & FILE_ON != 0 {
-            let f = self.frames.last().map(|f| f.file).unwrap_or("?file");
+            let f = fs_last().map(|f| f.file).unwrap_or("?file");
             push_padded_left(buf, basename(f).as_bytes(), 14);
             buf.extend_from_slice(b": ");
         }
@@ -794,7 +1002,7 @@ impl CodeState {
             buf.extend_from_slice(b": ");
         }
         if flags & DEPTH_ON != 0 {
-            push_num(buf, i64::from(self.level as i32), 4);
+            push_num(buf, i64::from(level() as i32), 4);
             buf.extend_from_slice(b": ");
         }
     }
@@ -814,7 +1022,7 @@ impl CodeState {
     fn trace_line(&mut self, line: u32, mark: u8) {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
-        push_indent(&mut self.buf, s, self.level);
+        push_indent(&mut self.buf, s, level());
         self.buf.push(mark);
         let func = self.func();
         self.buf.extend_from_slice(func.as_bytes());
@@ -824,20 +1032,20 @@ impl CodeState {
 
     #[inline]
     fn enter(&mut self, func: &'static str, file: &'static str, line: u32) -> FrameToken {
-        let top = self.stack.last().unwrap_or(&self.global);
-        let trace = match self.frames.last() {
+        let top = self.top();
+        let trace = match fs_last() {
             Some(f) => f.trace,
             None => top.default_bit,
         };
         let quiet = top.quiet;
-        self.level = self.level.wrapping_add(1);
-        self.frames.push(Frame {
+        let l = level().wrapping_add(1);
+        set_level(l);
+        let token = FrameToken(fs_push(Frame {
             func,
             file,
-            level: self.level,
+            level: l,
             trace,
-        });
-        let token = FrameToken((self.frames.len() - 1) as u32);
+        }) as u32);
         if !quiet {
             self.enter_slow(line);
         }
@@ -850,9 +1058,7 @@ impl CodeState {
         let tracing = self.top().tracing();
         match d {
             Decision::Enable => {
-                if let Some(f) = self.frames.last_mut() {
-                    f.trace = true;
-                }
+                set_last_trace(true);
                 if tracing {
                     self.sanity();
                     if self.top().tracing() {
@@ -867,9 +1073,7 @@ impl CodeState {
                 }
             }
             Decision::Disable => {
-                if let Some(f) = self.frames.last_mut() {
-                    f.trace = false;
-                }
+                set_last_trace(false);
             }
             Decision::Dont => {}
         }
@@ -900,15 +1104,14 @@ impl CodeState {
     #[inline]
     fn ret(&mut self, token: FrameToken, line: u32) {
         let idx = token.0 as usize;
-        if token.is_inactive() || idx + 1 != self.frames.len() {
+        if token.is_inactive() || idx + 1 != fs_len() {
             self.abort_missing_return();
         }
         if !self.top().quiet {
             self.ret_slow(line);
         }
-        let f = self.frames.pop();
-        if let Some(f) = f {
-            self.level = f.level.saturating_sub(1);
+        if let Some(f) = fs_pop() {
+            set_level(f.level.saturating_sub(1));
         }
     }
 
@@ -938,9 +1141,9 @@ impl CodeState {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
         if s.tracing() {
-            push_indent(&mut self.buf, s, self.level.wrapping_add(1));
+            push_indent(&mut self.buf, s, level().wrapping_add(1));
         } else {
-            let func = self.frames.last().map(|f| f.func).unwrap_or("?func");
+            let func = fs_last().map(|f| f.func).unwrap_or("?func");
             self.buf.extend_from_slice(func.as_bytes());
             self.buf.extend_from_slice(b": ");
         }
@@ -959,9 +1162,9 @@ impl CodeState {
         self.prefix(line);
         let s = self.stack.last().unwrap_or(&self.global);
         if s.tracing() {
-            push_indent(&mut self.buf, s, self.level.wrapping_add(1));
+            push_indent(&mut self.buf, s, level().wrapping_add(1));
         } else {
-            let func = self.frames.last().map(|f| f.func).unwrap_or("?func");
+            let func = fs_last().map(|f| f.func).unwrap_or("?func");
             self.buf.extend_from_slice(func.as_bytes());
             self.buf.extend_from_slice(b": ");
         }
@@ -988,7 +1191,8 @@ impl CodeState {
 
     /// `FixTraceFlags`.
     fn fix_trace_flags(&mut self, old: u32) {
-        if self.frames.is_empty() {
+        let n = fs_len();
+        if n == 0 {
             return;
         }
         let new = self.top().fflags();
@@ -997,8 +1201,8 @@ impl CodeState {
         } else if old & SUBDIR == 0 && (new ^ old) & INCLUDE == 0 {
             false
         } else {
-            let traceon = self.frames.last().map(|f| f.trace).unwrap_or(false);
-            if self.frames.iter().any(|f| f.trace != traceon) {
+            let traceon = fs_last().map(|f| f.trace).unwrap_or(false);
+            if (0..n).any(|i| fs_get(i).is_some_and(|f| f.trace != traceon)) {
                 true
             } else {
                 traceon != (new & INCLUDE == 0)
@@ -1010,8 +1214,10 @@ impl CodeState {
         let top = self.stack.last().unwrap_or(&self.global);
         let default = list_flags(&top.functions) & INCLUDE == 0;
         let mut parent = default;
-        for i in 0..self.frames.len() {
-            let f = self.frames[i];
+        for i in 0..n {
+            let Some(mut f) = fs_get(i) else {
+                break;
+            };
             let mut bit = parent;
             // The decision's INHERIT case uses the innermost frame, but only ENABLE and
             // DISABLE matter here.
@@ -1020,13 +1226,14 @@ impl CodeState {
                 Decision::Disable => bit = false,
                 _ => {}
             }
-            self.frames[i].trace = bit;
+            f.trace = bit;
+            fs_set(i, f);
             parent = bit;
         }
     }
 
     fn ctx(&self) -> (u32, Arc<str>) {
-        (self.level, self.process.clone())
+        (level(), self.process.clone())
     }
 
     fn parse_top(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) -> bool {
@@ -1048,18 +1255,24 @@ impl CodeState {
 
     fn push(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
         let old = self.top().fflags();
+        let was_empty = self.stack.is_empty();
         self.stack.push(Settings::uninit());
-        if self.parse_top(ctl, errors) {
+        let fix = self.parse_top(ctl, errors);
+        self.stack_changed(was_empty);
+        if fix {
             self.fix_trace_flags(old);
         }
     }
 
     fn set(&mut self, ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
         let old = self.top().fflags();
-        if self.stack.is_empty() {
+        let was_empty = self.stack.is_empty();
+        if was_empty {
             self.stack.push(Settings::uninit());
         }
-        if self.parse_top(ctl, errors) {
+        let fix = self.parse_top(ctl, errors);
+        self.stack_changed(was_empty);
+        if fix {
             self.fix_trace_flags(old);
         }
     }
@@ -1072,7 +1285,16 @@ impl CodeState {
         if let Some(rec) = self.stack.pop() {
             free_record(rec, &self.process);
         }
+        self.stack_changed(false);
         self.fix_trace_flags(old);
+    }
+
+    fn clear_stack(&mut self) {
+        let was_empty = self.stack.is_empty();
+        while let Some(rec) = self.stack.pop() {
+            free_record(rec, &self.process);
+        }
+        self.stack_changed(was_empty);
     }
 }
 
@@ -1089,7 +1311,7 @@ fn code_state(ts: &mut ThreadState) -> Option<&mut CodeState> {
         create_code_state(ts)?;
     }
     let cs = ts.cs.as_mut()?;
-    if cs.cached != st {
+    if hot(|h| h.cached.get()) != Some(st) {
         refresh(cs);
     }
     Some(cs)
@@ -1127,13 +1349,17 @@ fn refresh(cs: &mut CodeState) {
     let mut g = lock(&GLOBAL);
     init_locked(&mut g);
     cs.global = g.settings.clone();
-    cs.cached = STATE.load(Ordering::Acquire);
+    let st = STATE.load(Ordering::Acquire);
+    let _ = hot(|h| h.cached.set(st));
+    drop(g);
+    cs.retop();
 }
 
 fn init_locked(g: &mut Global) {
     if STATE.load(Ordering::Acquire) & ST_INIT == 0 {
         g.settings = Arc::new(Settings::initial());
         bump(ST_INIT, 0);
+        update_inert_locked(g);
     }
 }
 
@@ -1191,6 +1417,12 @@ pub fn unregister_thread() {
             ts.name = None;
         }
     });
+    let _ = hot(|h| {
+        h.cached.set(u64::MAX);
+        h.depth.set(0);
+        h.level.set(0);
+    });
+    let _ = OVERFLOW.try_with(|o| o.borrow_mut().clear());
 }
 
 /// The calling thread's name for the `i` flag, if registered.
@@ -1207,10 +1439,77 @@ pub fn thread_name() -> Option<String> {
 /// `DBUG_ENTER(func)` at `file:line`. Returns the token for [`ret`] / [`unwind`].
 #[inline]
 pub fn enter(func: &'static str, file: &'static str, line: u32) -> FrameToken {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
-        return FrameToken::INACTIVE;
+    let st = STATE.load(Ordering::Relaxed);
+    if st & (ST_ON | ST_INERT) != ST_ON {
+        return if st & ST_ON == 0 {
+            FrameToken::INACTIVE
+        } else {
+            FrameToken::UNTRACKED
+        };
     }
-    with_cs(FrameToken::INACTIVE, |cs| cs.enter(func, file, line))
+    enter_tracked(st, func, file, line)
+}
+
+#[inline]
+fn enter_tracked(st: u64, func: &'static str, file: &'static str, line: u32) -> FrameToken {
+    let fast = HOT.try_with(|h| {
+        let d = h.depth.get();
+        if h.cached.get() != st || !h.quiet.get() || d >= HOT_FRAMES {
+            return None;
+        }
+        let trace = if d == 0 {
+            h.default_bit.get()
+        } else {
+            h.frames[d - 1].get().trace
+        };
+        let l = h.level.get().wrapping_add(1);
+        h.level.set(l);
+        h.frames[d].set(Frame {
+            func,
+            file,
+            level: l,
+            trace,
+        });
+        h.depth.set(d + 1);
+        Some(FrameToken(d as u32))
+    });
+    match fast {
+        Ok(Some(t)) => t,
+        Ok(None) => enter_via_code_state(func, file, line),
+        Err(_) => FrameToken::UNTRACKED,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn enter_via_code_state(func: &'static str, file: &'static str, line: u32) -> FrameToken {
+    TS.try_with(|ts| match ts.try_borrow_mut() {
+        Ok(mut ts) => enter_cold(&mut ts, func, file, line),
+        Err(_) => FrameToken::UNTRACKED,
+    })
+    .unwrap_or(FrameToken::UNTRACKED)
+}
+
+#[cold]
+fn enter_cold(
+    ts: &mut ThreadState,
+    func: &'static str,
+    file: &'static str,
+    line: u32,
+) -> FrameToken {
+    match code_state(ts) {
+        Some(cs) => cs.enter(func, file, line),
+        None => FrameToken::INACTIVE,
+    }
+}
+
+/// [`enter`] for names that are not `&'static` (for example from a C plugin): the names are
+/// [`intern`]ed, which costs a hash lookup under a mutex.
+pub fn enter_dyn(func: &str, file: &str, line: u32) -> FrameToken {
+    if !is_active() && STATE.load(Ordering::Relaxed) & ST_ON != 0 {
+        return FrameToken::UNTRACKED;
+    }
+    enter(intern(func), intern(file), line)
 }
 
 /// `DBUG_RETURN` at `line` followed by leaving the frame's scope: return processing. If the
@@ -1218,10 +1517,48 @@ pub fn enter(func: &'static str, file: &'static str, line: u32) -> FrameToken {
 /// missing-return abort (SIGABRT).
 #[inline]
 pub fn ret(token: FrameToken, line: u32) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if token.is_untracked() {
         return;
     }
-    with_cs((), |cs| cs.ret(token, line));
+    ret_tracked(token, line);
+}
+
+#[inline]
+fn ret_tracked(token: FrameToken, line: u32) {
+    let st = STATE.load(Ordering::Relaxed);
+    if st & ST_ON == 0 {
+        return;
+    }
+    let fast = HOT.try_with(|h| {
+        let d = h.depth.get();
+        let idx = token.0 as usize;
+        if h.cached.get() != st || !h.quiet.get() || idx + 1 != d || idx >= HOT_FRAMES {
+            return false;
+        }
+        h.level.set(h.frames[idx].get().level.saturating_sub(1));
+        h.depth.set(idx);
+        true
+    });
+    if fast != Ok(true) {
+        ret_via_code_state(token, line);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn ret_via_code_state(token: FrameToken, line: u32) {
+    let _ = TS.try_with(|ts| {
+        if let Ok(mut ts) = ts.try_borrow_mut() {
+            ret_cold(&mut ts, token, line);
+        }
+    });
+}
+
+#[cold]
+fn ret_cold(ts: &mut ThreadState, token: FrameToken, line: u32) {
+    if let Some(cs) = code_state(ts) {
+        cs.ret(token, line);
+    }
 }
 
 /// Return processing for `token` that never aborts (for adapters such as the `tracing`
@@ -1229,17 +1566,17 @@ pub fn ret(token: FrameToken, line: u32) {
 /// returned are dropped silently first. Does nothing if DBUG never saw the frame or it is
 /// already gone.
 pub fn ret_unordered(token: FrameToken, line: u32) {
-    if token.is_inactive() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if token.is_inactive() || token.is_untracked() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
         return;
     }
     with_cs((), |cs| {
         let idx = token.0 as usize;
-        if idx >= cs.frames.len() {
+        if idx >= fs_len() {
             return;
         }
-        while cs.frames.len() > idx + 1 {
-            if let Some(f) = cs.frames.pop() {
-                cs.level = f.level.saturating_sub(1);
+        while fs_len() > idx + 1 {
+            if let Some(f) = fs_pop() {
+                set_level(f.level.saturating_sub(1));
             }
         }
         cs.ret(token, line);
@@ -1249,7 +1586,7 @@ pub fn ret_unordered(token: FrameToken, line: u32) {
 /// The frame leaves its scope without a return macro. If DBUG is active and saw the frame,
 /// this is the missing-return abort (SIGABRT); otherwise nothing happens.
 pub fn unwind(token: FrameToken) {
-    if token.is_inactive() {
+    if token.is_inactive() || token.is_untracked() {
         return;
     }
     with_cs((), |cs| cs.abort_missing_return());
@@ -1258,7 +1595,7 @@ pub fn unwind(token: FrameToken) {
 /// Non-strict keyword test (`DBUG_EXECUTE`, `DBUG_EVALUATE`; the test of `DBUG_PRINT`).
 #[inline]
 pub fn keyword(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
     with_cs(false, |cs| cs.keyword(kw, false))
@@ -1268,7 +1605,7 @@ pub fn keyword(kw: &str) -> bool {
 /// be explicitly included, matched exactly.
 #[inline]
 pub fn execute_if(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
     with_cs(false, |cs| cs.keyword(kw, true))
@@ -1277,13 +1614,13 @@ pub fn execute_if(kw: &str) -> bool {
 /// `DBUG_PRINT(kw, ("%s", msg))` at `line`: keyword test, then the print line (the message
 /// is cut to 1023 bytes).
 pub fn print(kw: &str, line: u32, msg: &[u8]) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return;
     }
     with_cs((), |cs| cs.print(kw, line, msg));
 }
 
-/// Like [`print`], formatting `args` only if the keyword test passes.
+/// Like [`print()`], formatting `args` only if the keyword test passes.
 pub fn print_fmt(kw: &str, line: u32, args: std::fmt::Arguments<'_>) {
     if !keyword(kw) {
         return;
@@ -1297,7 +1634,7 @@ pub fn print_fmt(kw: &str, line: u32, args: std::fmt::Arguments<'_>) {
 
 /// `DBUG_DUMP(kw, data, len)` at `line`.
 pub fn dump(kw: &str, line: u32, data: &[u8]) {
-    if STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
         return;
     }
     with_cs((), |cs| cs.dump(kw, line, data));
@@ -1332,6 +1669,7 @@ pub fn set_initial(ctl: &ControlString, errors: Option<&mut Vec<OpenError>>) {
     parse_into(&mut rec, None, false, ctl, &mut ctx);
     g.settings = Arc::new(rec);
     bump(0, 0);
+    update_inert_locked(&g);
 }
 
 /// `DBUG_EXPLAIN(buf, capacity)` of the calling thread's current record. `""` when inactive.
@@ -1397,11 +1735,7 @@ pub fn flush() {
 pub fn end() {
     bump(ST_ON, 0);
     let process = with_cs(None, |cs| {
-        while !cs.stack.is_empty() {
-            if let Some(rec) = cs.stack.pop() {
-                free_record(rec, &cs.process);
-            }
-        }
+        cs.clear_stack();
         Some(cs.process.clone())
     });
     let process = process.unwrap_or_else(|| Arc::from("(null)"));
@@ -1426,6 +1760,13 @@ pub fn off() {
 /// `DEBUGGER_ON`.
 pub fn on() {
     bump(ST_ON, 0);
+}
+
+/// True when an `enter` now would be seen by DBUG (it is on and not inert, see
+/// [`set_exact_frames`]). Adapters use it to skip work early.
+#[inline]
+pub fn is_active() -> bool {
+    STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) == ST_ON
 }
 
 /// True while DBUG is switched on.

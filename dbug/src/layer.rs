@@ -190,6 +190,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        if !engine::is_active() {
+            return; // the frame would be untracked (or DBUG is off)
+        }
         let Some(meta) = ctx.metadata(id) else {
             return;
         };
@@ -206,7 +209,6 @@ where
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        let line = ctx.metadata(id).and_then(|m| m.line()).unwrap_or(0);
         let token = SPANS
             .try_with(|s| {
                 let mut s = s.try_borrow_mut().ok()?;
@@ -218,11 +220,15 @@ where
             .ok()
             .flatten();
         if let Some(t) = token {
+            let line = ctx.metadata(id).and_then(|m| m.line()).unwrap_or(0);
             engine::ret_unordered(t, line);
         }
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if !engine::is_active() {
+            return; // no keyword can pass
+        }
         let meta = event.metadata();
         let mut kv = KeywordVisitor(None);
         event.record(&mut kv);
