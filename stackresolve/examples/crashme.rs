@@ -15,6 +15,38 @@ use stackresolve::crash::{self, Config, KillStatus};
 
 static QUERY: &[u8] = b"SELECT crash(1)\x07 FROM t";
 
+/// Set right before crashing when `CRASHME_FORBID_ALLOC` is set: from then on,
+/// every allocation (which can only come from the signal handler) is reported.
+static FORBID_ALLOC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+struct WatchingAllocator;
+
+// SAFETY: forwards to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for WatchingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if FORBID_ALLOC.load(std::sync::atomic::Ordering::Relaxed) {
+            let msg = b"ALLOCATION AFTER THE CRASH\n";
+            // SAFETY: writing a static buffer to stderr.
+            unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+        }
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: WatchingAllocator = WatchingAllocator;
+
+fn forbid_alloc_if_asked() {
+    if std::env::var_os("CRASHME_FORBID_ALLOC").is_some() {
+        FORBID_ALLOC.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Writes to `addr`: a segfault in the main binary.
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -83,6 +115,14 @@ pub extern "C" fn crashme_read(addr: usize) -> u8 {
     let p = addr as *const u8;
     // SAFETY: deliberately beyond the end of a mapped file: SIGBUS on purpose.
     unsafe { *p }
+}
+
+/// Called by the Rust plugin: a panic with a plugin frame below it.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C-unwind" fn crashme_host_callback() {
+    std::hint::black_box(0);
+    panic!("host callback panics under a plugin frame");
 }
 
 /// Maps one page of an empty file and returns its address: reading it is SIGBUS.
@@ -175,6 +215,20 @@ fn resolver_for(mode: &str) -> Option<crash::Resolver> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("");
+    if mode != "core" {
+        // Test crashes must not litter the working directory with core files.
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        let mut lim = none;
+        // SAFETY: valid in/out pointers.
+        unsafe {
+            libc::getrlimit(libc::RLIMIT_CORE, &mut lim);
+            lim.rlim_cur = 0;
+            libc::setrlimit(libc::RLIMIT_CORE, &lim);
+        }
+    }
     let lib = args.get(2).cloned().unwrap_or_default();
     if let Err(e) = run(mode, &lib) {
         eprintln!("crashme: {e}");
@@ -220,7 +274,8 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
     let bad = 0x10usize;
     match mode {
         "main" | "chain-siginfo" | "chain-plain" | "resolve" | "resolve-timeout" => {
-            crashme_segv_main(bad)
+            forbid_alloc_if_asked();
+            crashme_segv_main(bad);
         }
         "bad-query" => {
             crash::with_current(|c| c.set_query_raw(0x10, 20));
@@ -248,6 +303,7 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             unsafe { f(std::ptr::null_mut()) };
         }
         "overflow-main" => {
+            forbid_alloc_if_asked();
             std::hint::black_box(crashme_recurse(0));
         }
         "overflow-thread" => {
@@ -257,7 +313,34 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             })?;
             let _ = t.join();
         }
-        "abort" => crashme_abort(),
+        "abort" => {
+            forbid_alloc_if_asked();
+            crashme_abort();
+        }
+        "overflow-pthread" => {
+            // A thread started the way a C plugin starts one (raw pthread_create,
+            // no Rust runtime altstack), armed from inside until it exits.
+            extern "C" fn start(_: *mut libc::c_void) -> *mut libc::c_void {
+                if crash::arm_current_thread_until_exit().is_err()
+                    || crash::arm_current_thread_until_exit().is_err()
+                {
+                    return std::ptr::null_mut();
+                }
+                crash::set_connection_id(88);
+                std::hint::black_box(crashme_recurse(0));
+                std::ptr::null_mut()
+            }
+            let mut tid: libc::pthread_t = 0;
+            // SAFETY: valid out-pointer, a C start routine, default attributes.
+            let rc = unsafe {
+                libc::pthread_create(&mut tid, std::ptr::null(), start, std::ptr::null_mut())
+            };
+            if rc != 0 {
+                return Err(std::io::Error::from_raw_os_error(rc).into());
+            }
+            // SAFETY: joining the thread created above.
+            unsafe { libc::pthread_join(tid, std::ptr::null_mut()) };
+        }
         #[cfg(target_arch = "x86_64")]
         "sigill" => crashme_sigill(),
         #[cfg(target_arch = "x86_64")]
@@ -293,7 +376,37 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
                 let _ = t.join();
             }
         }
-        "panic" => crashme_panic(),
+        "panic" => {
+            forbid_alloc_if_asked();
+            crashme_panic();
+        }
+        "panic-in-plugin" => {
+            // SAFETY: loading our own test fixture, whose initialisers are trivial.
+            let library = unsafe { libloading::Library::new(lib)? };
+            crash::refresh_module_map();
+            type CallBack = unsafe extern "C-unwind" fn(extern "C-unwind" fn());
+            // SAFETY: the fixture exports `call_host_back` with this signature.
+            let f: libloading::Symbol<'_, CallBack> = unsafe { library.get(b"call_host_back")? };
+            crash::register_plugin_at("rustplug", "libcrashlib_rs.so", *f as usize)?;
+            let caught = std::panic::catch_unwind(|| {
+                // SAFETY: a valid callback; its panic unwinds through the
+                // plugin's C-unwind frame back to here.
+                unsafe { f(crashme_host_callback) }
+            });
+            println!("caught: {}", caught.is_err());
+            std::process::exit(0);
+        }
+        "reinstall-chain" => {
+            // A plugin installs its own handler (flags like Rust's runtime
+            // handler); the host puts ours back and chains to the plugin's.
+            set_previous(
+                SigHandler::SigAction(previous_siginfo),
+                SaFlags::SA_SIGINFO | SaFlags::SA_ONSTACK,
+            );
+            crash::reinstall_handlers()?;
+            crash::check_handlers()?;
+            crashme_segv_main(bad);
+        }
         "replace" => {
             set_previous(SigHandler::Handler(previous_plain), SaFlags::empty());
             match crash::check_handlers_and_log() {

@@ -40,8 +40,16 @@
 //! straight to the default action. The owner writes the report to the
 //! configured descriptor, one `write(2)` per line from stack buffers, using only
 //! snapshots prepared beforehand (module map with build-ids and exported
-//! symbols, plugin ranges, descriptors to flush), then calls the handler that
-//! was installed before ours (if any) and dies by the original signal.
+//! symbols, plugin ranges, descriptors to flush), optionally starts a resolver
+//! out of process on it ([`Resolver`]), calls the handler that was installed
+//! before ours (if any) and dies by the original signal: a hardware fault
+//! returns with the default action restored and faults again (so a core file
+//! shows the real fault); anything else is re-raised with `tgkill`, with
+//! `_exit(128 + N)` as the last resort.
+//!
+//! Threads must be armed ([`arm_current_thread`], [`spawn_armed`],
+//! [`arm_current_thread_until_exit`]) for their stack overflows to be reported
+//! and for the context lines (connection id, query, kill status) to appear.
 
 #![allow(unsafe_code)]
 
@@ -225,6 +233,26 @@ pub fn reinstall_handlers() -> Result<Vec<Signal>, CrashError> {
 /// long as the thread runs (or call [`ArmGuard::keep`]).
 pub fn arm_current_thread() -> Result<ArmGuard, CrashError> {
     AltStack::allocate()?.arm()
+}
+
+/// Arms the calling thread until it exits (for threads whose start routine the
+/// host does not control, such as threads a C plugin creates: the plugin API
+/// calls this first thing in the new thread). The alternate stack is freed by
+/// a thread-local destructor at thread exit. Arming an armed thread is a no-op.
+pub fn arm_current_thread_until_exit() -> Result<(), CrashError> {
+    thread_local! {
+        static UNTIL_EXIT: std::cell::RefCell<Option<ArmGuard>> = const { std::cell::RefCell::new(None) };
+    }
+    if with_current(|_| ()).is_some() {
+        return Ok(());
+    }
+    let guard = arm_current_thread()?;
+    UNTIL_EXIT
+        .try_with(|slot| *slot.borrow_mut() = Some(guard))
+        .map_err(|_| CrashError::Os {
+            what: "thread-local storage (thread is exiting)",
+            source: std::io::Error::other("thread-local storage destroyed"),
+        })
 }
 
 /// Spawns a thread that is armed before `f` runs. The alternate stack is

@@ -72,8 +72,15 @@ fn segfault_in_main_binary() {
     let (module, func) = r.function_at(2, false);
     assert_eq!(module, crashme().display().to_string());
     assert_eq!(func, "crashme_segv_main");
-    let (_, caller) = r.function_at(3, true);
-    assert!(caller.contains("crashme::run"), "caller frame: {caller}");
+    // The caller: `crashme::run`, or `crashme::main` in release builds where
+    // `run` is inlined into it (and line tables attribute the call to `main`).
+    let callers = r.chain_at(3, true);
+    assert!(
+        callers
+            .iter()
+            .any(|f| f == "crashme::run" || f == "crashme::main"),
+        "caller frame: {callers:?}"
+    );
     check_main_thread_context(&r);
     // The trace descriptor was fsynced and named, and what was written is there.
     assert_eq!(
@@ -345,7 +352,14 @@ fn panic_hook_prints_glibc_frames_with_module_offsets() {
         "{}",
         lines[head]
     );
-    assert_eq!(lines[head + 1], "Server version: crashme 9.9.9-test");
+    let exe = crashme().display().to_string();
+    assert_eq!(
+        lines[head + 1],
+        format!(
+            "Server version: crashme 9.9.9-test BuildID[sha1]={}",
+            readelf_build_id(&exe)
+        )
+    );
     let map = (head..lines.len())
         .find(|&i| lines[i] == "Module map:")
         .expect("module map");
@@ -418,16 +432,22 @@ fn resolver_runs_out_of_process_on_the_finished_report() {
         .skip_while(|l| !l.starts_with("Status: "))
         .skip(1)
         .collect();
+    assert_eq!(tail.len(), 4, "stderr:\n{}", out.stderr);
     assert_eq!(
-        tail,
+        tail[..3],
         [
             "Resolved by resolve-stack:",
             "stackresolve::crash::handler::on_fatal_signal",
-            "crashme_segv_main",
-            "crashme::run"
+            "crashme_segv_main"
         ],
         "stderr:\n{}",
         out.stderr
+    );
+    // The caller: `crashme::run`, or `crashme::main` where `run` is inlined (release).
+    assert!(
+        tail[3] == "crashme::run" || tail[3] == "crashme::main",
+        "{}",
+        tail[3]
     );
 }
 
@@ -515,5 +535,126 @@ fn read_past_end_of_mapped_file_dies_by_sigbus() {
         r.lines[1].ends_with(&format!(" at address {mapped}")),
         "{} vs {mapped}",
         r.lines[1]
+    );
+}
+
+#[test]
+fn panic_under_a_rust_plugin_frame_names_the_plugin_and_its_offset() {
+    let lib = rust_plugin();
+    let out = run("panic-in-plugin", &[&lib], &[]);
+    assert!(out.status.success(), "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "caught: true\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.contains(" UTC - crashme panicked in thread 'main' at "))
+        .expect("panic header");
+    assert!(lines[head].ends_with(": host callback panics under a plugin frame"));
+    let map = (head..lines.len())
+        .find(|&i| lines[i] == "Module map:")
+        .expect("module map");
+    let lib_path = lib.display().to_string();
+    let module = lines[map..]
+        .iter()
+        .find(|l| l.contains(&format!(" {lib_path} BuildID[sha1]=")))
+        .expect("plugin in the module map");
+    let start = u64::from_str_radix(&module[2..module.find('-').expect("range")], 16).expect("hex");
+    let frame = lines[head..map]
+        .iter()
+        .filter_map(|l| util::parse_frame(l))
+        .find(|f| f.module == lib_path)
+        .expect("a frame in the plugin");
+    assert_eq!(
+        frame.symbol.as_ref().map(|s| s.0.as_str()),
+        Some("call_host_back")
+    );
+    assert_eq!(
+        addr2line_function(&lib_path, frame.pc - start - 1),
+        "call_host_back"
+    );
+    assert!(
+        lines[map..]
+            .contains(&"Plugin: rustplug (libcrashlib_rs.so) owns a frame of the panicking thread")
+    );
+}
+
+#[test]
+fn c_style_thread_armed_until_exit_reports_its_stack_overflow() {
+    let out = run("overflow-pthread", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    check_overflow(&r);
+    assert_eq!(r.value("Connection ID (thread ID): "), "88");
+}
+
+#[test]
+fn arming_until_exit_is_idempotent_and_freed_at_thread_exit() {
+    use stackresolve::crash;
+    let maps = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .expect("maps")
+            .lines()
+            .count()
+    };
+    let before = maps();
+    for _ in 0..64 {
+        std::thread::spawn(|| {
+            crash::arm_current_thread_until_exit().expect("arm");
+            crash::arm_current_thread_until_exit().expect("second call is a no-op");
+            assert!(crash::set_connection_id(5), "thread is armed");
+        })
+        .join()
+        .expect("thread");
+    }
+    // 64 leaked alternate stacks would add at least 64 mappings.
+    assert!(
+        maps() < before + 32,
+        "alternate stacks not freed: {before} -> {}",
+        maps()
+    );
+}
+
+#[test]
+fn handler_put_back_after_a_plugin_replaced_it_chains_to_the_plugin_handler() {
+    let out = run("reinstall-chain", &[], &[]);
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    let r = Report::single(&out.stderr);
+    assert_eq!(r.function_at(2, false).1, "crashme_segv_main");
+    let status = out.stderr.find("Status: ").expect("status");
+    let chained = out
+        .stderr
+        .find("previous SA_SIGINFO handler called for signal 11")
+        .expect("the plugin's handler ran");
+    assert!(chained > status);
+}
+
+/// Rule 2: the handler allocates nothing. `crashme` counts every allocation made
+/// after the moment it crashes (only the handler runs then), with and without
+/// the out-of-process resolver, for a fault, a stack overflow and `abort()`.
+#[test]
+fn the_signal_handler_does_not_allocate() {
+    let flag = std::path::Path::new("1");
+    for (mode, sig) in [
+        ("main", SIGSEGV),
+        ("resolve", SIGSEGV),
+        ("overflow-main", SIGSEGV),
+        ("abort", SIGABRT),
+    ] {
+        let out = run(mode, &[], &[("CRASHME_FORBID_ALLOC", flag)]);
+        assert_eq!(out.signal(), Some(sig), "{mode} stderr:\n{}", out.stderr);
+        Report::single(&out.stderr);
+        assert!(
+            !out.stderr.contains("ALLOCATION AFTER THE CRASH"),
+            "{mode}: the handler allocated:\n{}",
+            out.stderr
+        );
+    }
+    // The watch itself works: the panic hook (not a signal handler) allocates.
+    let out = run("panic", &[], &[("CRASHME_FORBID_ALLOC", flag)]);
+    assert_eq!(out.status.code(), Some(101));
+    assert!(
+        out.stderr.contains("ALLOCATION AFTER THE CRASH"),
+        "{}",
+        out.stderr
     );
 }

@@ -132,10 +132,24 @@ impl LineBuf {
             .str("Z")
     }
 
-    /// Replaces every byte from `from` on that is not printable ASCII by `?`.
+    /// Replaces, from `from` on, control characters and bytes that are not part
+    /// of valid UTF-8 by `?` (UTF-8 text such as `é` in a query or a path is
+    /// kept). Allocation-free.
     pub(crate) fn sanitize_from(&mut self, from: usize) {
-        for b in &mut self.buf[from.min(self.len)..self.len] {
-            if !(b' '..=b'~').contains(b) {
+        let tail = &mut self.buf[from.min(self.len)..self.len];
+        let mut i = 0;
+        while i < tail.len() {
+            match std::str::from_utf8(&tail[i..]) {
+                Ok(_) => break,
+                Err(e) => {
+                    i += e.valid_up_to();
+                    tail[i] = b'?';
+                    i += 1;
+                }
+            }
+        }
+        for b in tail.iter_mut() {
+            if *b < b' ' || *b == 0x7f {
                 *b = b'?';
             }
         }
@@ -269,6 +283,11 @@ mod tests {
         l.bytes(b"ok\x01\n\xff!");
         l.sanitize_from(start);
         assert_eq!(l.as_bytes(), b"Q: ok???!");
+        l.clear()
+            .bytes("caf\u{e9} \u{2713}\x7f".as_bytes())
+            .bytes(b"\xe2\x9c");
+        l.sanitize_from(0);
+        assert_eq!(l.as_bytes(), "caf\u{e9} \u{2713}???".as_bytes());
     }
 
     #[test]

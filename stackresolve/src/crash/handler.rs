@@ -13,7 +13,11 @@
 //!   handler;
 //! * with glibc ≥ 2.35 and GCC ≥ 12 (Debian 12 here), libgcc finds FDEs through
 //!   `_dl_find_object`, which is documented as async-signal-safe and takes no
-//!   lock (older combinations fall back to `dl_iterate_phdr`, which does);
+//!   lock (older combinations fall back to `dl_iterate_phdr`, which does). One
+//!   residual risk remains in libgcc itself: objects registered at run time
+//!   with `__register_frame_info` (JIT compilers) are looked up under libgcc's
+//!   `object_mutex`, so a crash inside such a registration could deadlock the
+//!   unwind; nothing in Minnow registers frames;
 //! * it unwinds through the kernel's signal trampoline using its CFI and marks
 //!   the interrupted frame (`_Unwind_GetIPInfo`'s `ip_before_insn`), so the
 //!   faulting PC is reported exactly, not as a return address.
@@ -130,13 +134,16 @@ fn our_action() -> SigAction {
     )
 }
 
-fn chainable(sig: Signal, prev: SigAction) -> Option<SigAction> {
+/// The previous action to chain to, if it is a function. `at_install`: the
+/// Rust runtime's handler can only be the one found by `install` (a handler
+/// found by `reinstall` was put there later, by a plugin, and is chained).
+fn chainable(sig: Signal, prev: SigAction, at_install: bool) -> Option<SigAction> {
     match prev.handler() {
         SigHandler::SigDfl | SigHandler::SigIgn => None,
         SigHandler::SigAction(f) if std::ptr::eq(f as *const (), on_fatal_signal as *const ()) => {
             None
         }
-        _ if is_rust_runtime_handler(sig, &prev) => None,
+        _ if at_install && is_rust_runtime_handler(sig, &prev) => None,
         _ => Some(prev),
     }
 }
@@ -176,7 +183,7 @@ pub(crate) fn install(config: Config) -> Result<(), CrashError> {
         // (see `on_fatal_signal`).
         let prev = unsafe { nix::sys::signal::sigaction(sig, &our_action()) }
             .map_err(|e| CrashError::os("sigaction", e))?;
-        *slot = chainable(sig, prev);
+        *slot = chainable(sig, prev, true);
     }
     STATE.publish(State {
         fd: config.fd,
@@ -207,8 +214,11 @@ fn raise_core_limit() -> Result<(), CrashError> {
     Ok(())
 }
 
-/// Signals whose action is no longer our handler.
+/// Signals whose action is no longer our handler (none before `install`).
 pub(crate) fn replaced() -> Vec<Signal> {
+    if STATE.load().is_none() {
+        return Vec::new();
+    }
     let ours = on_fatal_signal as *const () as usize;
     SIGNALS
         .into_iter()
@@ -229,7 +239,7 @@ pub(crate) fn reinstall() -> Result<Vec<Signal>, CrashError> {
             // SAFETY: as in `install`.
             let prev = unsafe { nix::sys::signal::sigaction(sig, &our_action()) }
                 .map_err(|e| CrashError::os("sigaction", e))?;
-            *slot = chainable(sig, prev);
+            *slot = chainable(sig, prev, false);
         }
     }
     STATE.publish(State {
@@ -368,7 +378,36 @@ extern "C" fn on_fatal_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut
         }
         chain(state, sig, info, uctx);
     }
+    if is_hardware_fault(sig, info) {
+        // Rule 7: a hardware fault simply returns and faults again, now with the
+        // default action, so a core file records the real fault (not a re-raise).
+        restore_default(sig);
+        return;
+    }
     die(sig);
+}
+
+/// SIGSEGV, SIGBUS, SIGILL or SIGFPE raised by the CPU (not sent by a process):
+/// re-executing the instruction raises it again.
+fn is_hardware_fault(sig: c_int, info: *mut libc::siginfo_t) -> bool {
+    let hardware = matches!(
+        sig,
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE
+    );
+    // SAFETY: the kernel passes a valid siginfo_t to SA_SIGINFO handlers.
+    hardware && !info.is_null() && unsafe { (*info).si_code } > 0
+}
+
+/// Default action for `sig`, and `sig` unblocked on this thread.
+fn restore_default(sig: c_int) {
+    if let Ok(signal) = Signal::try_from(sig) {
+        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // SAFETY: restoring the default action is always sound.
+        let _ = unsafe { nix::sys::signal::sigaction(signal, &dfl) };
+        let mut set = SigSet::empty();
+        set.add(signal);
+        let _ = set.thread_unblock();
+    }
 }
 
 fn wait_for_owner() {
@@ -402,14 +441,7 @@ fn chain(state: &State, sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_voi
 /// Dies by `sig`: default action, unblock, re-raise on this thread; `_exit(128+N)`
 /// if we are somehow still alive.
 fn die(sig: c_int) -> ! {
-    if let Ok(signal) = Signal::try_from(sig) {
-        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-        // SAFETY: restoring the default action is always sound.
-        let _ = unsafe { nix::sys::signal::sigaction(signal, &dfl) };
-        let mut set = SigSet::empty();
-        set.add(signal);
-        let _ = set.thread_unblock();
-    }
+    restore_default(sig);
     // SAFETY: plain system calls on our own process and thread; `_exit` does not return.
     unsafe {
         libc::syscall(libc::SYS_tgkill, libc::getpid(), gettid(), sig);

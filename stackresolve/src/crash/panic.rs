@@ -9,7 +9,7 @@ use std::panic::PanicHookInfo;
 use super::fmt::LineBuf;
 use super::handler::STATE;
 use super::modules::{self, ModuleMap};
-use super::report::{emit, frame_line, module_line, plugin_line};
+use super::report::{emit, frame_line, module_line, plugin_line, push_build_id};
 
 /// Installs a panic hook that writes a panic report to the crash handler's
 /// error log (stderr before [`install`](super::install)), then calls the hook
@@ -55,11 +55,16 @@ fn write_panic_report(info: &PanicHookInfo<'_>) {
     l.str(message);
     l.sanitize_from(start);
     emit(fd, &mut l);
+    let map = ModuleMap::take();
     if let Some(s) = state {
         l.str("Server version: ")
             .bytes(&s.program)
             .str(" ")
             .bytes(&s.version);
+        if let Some(main) = map.modules.first().filter(|m| !m.build_id.is_empty()) {
+            l.str(" BuildID[sha1]=");
+            push_build_id(&mut l, main);
+        }
         emit(fd, &mut l);
     }
     l.str("Attempting backtrace of the panicking thread:");
@@ -73,7 +78,6 @@ fn write_panic_report(info: &PanicHookInfo<'_>) {
         }
         ip != 0 && pcs.len() < 200
     });
-    let map = ModuleMap::take();
     for &pc in &pcs {
         // Every frame of a synchronous walk is a return address.
         frame_line(&mut l, mem, Some(&map), pc, pc.wrapping_sub(1));
@@ -90,7 +94,7 @@ fn write_panic_report(info: &PanicHookInfo<'_>) {
             .iter()
             .find_map(|&pc| plugins.iter().find(|p| pc > p.start && pc <= p.end));
         if let Some(p) = owner {
-            plugin_line(&mut l, mem, p, "panicking code");
+            plugin_line(&mut l, mem, p, "owns a frame of the panicking thread");
             emit(fd, &mut l);
         }
     }

@@ -25,7 +25,7 @@ pub(crate) fn emit(fd: c_int, l: &mut LineBuf) {
         let r = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
         if r > 0 {
             done += r as usize;
-        } else if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+        } else if r < 0 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
             continue;
         } else {
             break;
@@ -95,7 +95,7 @@ fn server_version(l: &mut LineBuf, state: &State, map: Option<&ModuleMap>) {
     }
 }
 
-fn push_build_id(l: &mut LineBuf, m: &Module) {
+pub(crate) fn push_build_id(l: &mut LineBuf, m: &Module) {
     for &b in m.build_id.iter().take(64) {
         if b < 16 {
             l.str("0");
@@ -166,7 +166,7 @@ pub(crate) fn plugin_line(l: &mut LineBuf, mem_fd: c_int, p: &modules::PluginEnt
     push_foreign(l, mem_fd, &p.name, 256);
     l.str(" (");
     push_foreign(l, mem_fd, &p.library, 1024);
-    l.str(") owns the ").str(what);
+    l.str(") ").str(what);
 }
 
 /// The frames to print, composed in place in the unwinder's array (the handler
@@ -311,7 +311,7 @@ pub(crate) fn write_signal_report(
     }
     let from_fault = frames.ips[..frames.n].iter().skip(2).copied();
     if let Some(p) = owning_plugin(from_fault) {
-        plugin_line(&mut l, mem, p, "faulting address");
+        plugin_line(&mut l, mem, p, "owns the faulting address");
         emit_tee(fd, wr, &mut l);
     }
 

@@ -56,11 +56,21 @@ pub fn crashme() -> PathBuf {
     .clone()
 }
 
-/// A scratch directory private to this test process.
+/// A scratch directory private to this test process (those of test processes
+/// that no longer exist are removed first).
 pub fn scratch() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("stackresolve-crash-{}", std::process::id()));
+        let tmp = std::env::temp_dir();
+        for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("stackresolve-crash-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let d = tmp.join(format!("stackresolve-crash-{}", std::process::id()));
         std::fs::create_dir_all(&d).expect("scratch dir");
         d
     })
@@ -358,6 +368,14 @@ impl Report {
         (m.path, off)
     }
 
+    /// The inline chain `addr2line -i` gives for frame `i` (innermost first).
+    pub fn chain_at(&self, i: usize, is_return: bool) -> Vec<String> {
+        let frames = self.frames();
+        let f = &frames[i];
+        let (module, off) = self.module_offset(f);
+        addr2line_chain(&module, if is_return { off - 1 } else { off })
+    }
+
     /// The function `addr2line` names for frame `i` (`is_return`: look up pc - 1).
     pub fn function_at(&self, i: usize, is_return: bool) -> (String, String) {
         let frames = self.frames();
@@ -373,6 +391,11 @@ impl Report {
 /// `addr2line -f -i -C -e MODULE 0xOFF`: the name of the function that
 /// physically contains the address (the outermost of the inline chain).
 pub fn addr2line_function(module: &str, off: u64) -> String {
+    addr2line_chain(module, off).pop().unwrap_or_default()
+}
+
+/// Every function of the inline chain at `off`, innermost first.
+pub fn addr2line_chain(module: &str, off: u64) -> Vec<String> {
     let out = Command::new("addr2line")
         .args(["-f", "-i", "-C", "-e", module, &format!("{off:#x}")])
         .output()
@@ -380,7 +403,7 @@ pub fn addr2line_function(module: &str, off: u64) -> String {
     assert!(out.status.success(), "addr2line failed on {module}");
     let text = String::from_utf8_lossy(&out.stdout);
     // Lines alternate: function, file:line (innermost first).
-    text.lines().step_by(2).last().unwrap_or("").to_string()
+    text.lines().step_by(2).map(str::to_string).collect()
 }
 
 /// The GNU build-id `readelf -n` reports for `path`.
