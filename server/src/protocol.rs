@@ -327,6 +327,74 @@ impl PacketIo {
     }
 }
 
+/// The answer to one command. Consumed by value, so a command cannot be
+/// answered twice; `#[must_use]` makes a forgotten answer a warning (and,
+/// with `-D warnings`, an error). Commands that get no answer say so with
+/// [`Reply::none`].
+#[must_use = "every command gets exactly one answer, or an explicit `none()`"]
+#[derive(Debug)]
+pub struct Reply<'a> {
+    io: &'a mut PacketIo,
+}
+
+impl<'a> Reply<'a> {
+    /// The reply to the command just read from `io`.
+    pub fn new(io: &'a mut PacketIo) -> Self {
+        Reply { io }
+    }
+    /// The connection, for exchanges inside one command (an authentication
+    /// switch during COM_CHANGE_USER).
+    pub fn io(&mut self) -> &mut PacketIo {
+        self.io
+    }
+    /// An OK packet.
+    pub fn ok(self, affected: u64, insert_id: u64, status: StatusFlags, info: &str) {
+        self.io.write_ok(affected, insert_id, status, info)
+    }
+    /// An error packet.
+    pub fn err(self, e: &SqlError) {
+        self.io.write_err(e)
+    }
+    /// A bare EOF packet (COM_DEBUG, COM_SET_OPTION).
+    pub fn eof(self, status: StatusFlags) {
+        self.io.write_eof(status)
+    }
+    /// A result set, text or binary protocol.
+    pub fn rows(self, rs: &ResultSet, binary: bool, status: StatusFlags) {
+        self.io.write_result_set(rs, binary, status)
+    }
+    /// Column definitions and EOF (COM_FIELD_LIST).
+    pub fn columns(self, cols: &[ColDef], status: StatusFlags) {
+        self.io.write_column_defs(cols, status)
+    }
+    /// A raw packet (COM_STATISTICS's text line).
+    pub fn raw(self, payload: &[u8]) {
+        self.io.write_packet(payload)
+    }
+    /// COM_STMT_PREPARE's answer: statement id, parameter and column definitions.
+    pub fn prepared(self, id: u32, cols: &[ColDef], params: usize, status: StatusFlags) {
+        let mut p = vec![0u8];
+        p.extend_from_slice(&id.to_le_bytes());
+        p.extend_from_slice(&(cols.len() as u16).to_le_bytes());
+        p.extend_from_slice(&(params as u16).to_le_bytes());
+        p.push(0);
+        p.extend_from_slice(&0u16.to_le_bytes());
+        self.io.write_packet(&p);
+        if params > 0 {
+            let defs: Vec<ColDef> = (0..params)
+                .map(|_| ColDef::new("?", ColumnType::MYSQL_TYPE_VAR_STRING))
+                .collect();
+            self.io.write_column_defs(&defs, status);
+        }
+        if !cols.is_empty() {
+            self.io.write_column_defs(cols, status);
+        }
+    }
+    /// No answer: the protocol defines none for this command
+    /// (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA, COM_QUIT).
+    pub fn none(self) {}
+}
+
 /// Appends a length-encoded integer.
 pub fn put_lenenc_int(buf: &mut Vec<u8>, v: u64) {
     if v < 251 {
