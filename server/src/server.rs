@@ -268,6 +268,7 @@ impl Server {
                 .map_err(|e| ServerError::io("opening the general log", e))?;
         }
         crate::sql::infoschema::register_builtin_tables(&shared.infoschema);
+        crate::sql::infoschema::register_catalog_tables(&shared.infoschema);
         Ok(Server {
             shared: Arc::new(shared),
         })

@@ -490,6 +490,24 @@ pub fn register_builtins(v: &SysVars, b: &BuiltinValues) {
     );
     add("sql_auto_is_null", Both, Bool, false, VarValue::Bool(false));
     add(
+        "sql_quote_show_create",
+        Both,
+        Bool,
+        false,
+        VarValue::Bool(true),
+    );
+    add("sql_notes", Both, Bool, false, VarValue::Bool(true));
+    add("unique_checks", Both, Bool, false, VarValue::Bool(true));
+    add(
+        "foreign_key_checks",
+        Both,
+        Bool,
+        false,
+        VarValue::Bool(true),
+    );
+    add("sql_log_bin", Both, Bool, false, VarValue::Bool(true));
+    add("big_tables", Both, Bool, false, VarValue::Bool(false));
+    add(
         "sql_select_limit",
         Both,
         int(0, i64::MAX),

@@ -1347,3 +1347,55 @@ fn bad_options_fail_cleanly() {
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("minnowd 8.0.99-Minnow-"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mariadb_dump_and_restore_roundtrip() {
+    let s = TestServer::start();
+    let Some(o) = s.mariadb(
+        &["-e", "CREATE DATABASE src; CREATE TABLE src.items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20), price DOUBLE); \
+                 INSERT INTO src.items (name, price) VALUES ('tea', 2.5), ('it''s', NULL); CREATE DATABASE dst"],
+        None,
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let port = s.port.to_string();
+    let Some(dump) = run_client(
+        "mariadb-dump",
+        &[
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            "--protocol=TCP",
+            "src",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(dump.status.success(), "{}", stderr(&dump));
+    let sql = stdout(&dump);
+    assert!(sql.contains("INSERT INTO `items` VALUES"), "{sql}");
+    let o = s.mariadb(&["dst"], Some(&sql)).expect("restore");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = s
+        .mariadb(
+            &[
+                "--batch",
+                "-e",
+                "SELECT id, name, price FROM dst.items ORDER BY id",
+            ],
+            None,
+        )
+        .expect("select");
+    assert_eq!(stdout(&o), "id\tname\tprice\n1\ttea\t2.5\n2\tit's\tNULL\n");
+    // information_schema catalog tables the dump used.
+    let o = s
+        .mariadb(&["--batch", "-e", "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_NAME = 'items' ORDER BY 1"], None)
+        .expect("tables");
+    assert_eq!(
+        stdout(&o),
+        "TABLE_SCHEMA\tTABLE_NAME\tENGINE\ndst\titems\tSQLite\nsrc\titems\tSQLite\n"
+    );
+}

@@ -421,6 +421,18 @@ impl Session {
                 )));
             }
             ("FLUSH", _) => return Ok(Outcome::ok(0)),
+            // ALTER TABLE t DISABLE|ENABLE KEYS (mariadb-dump): SQLite keeps indexes current.
+            ("ALTER", Some("TABLE"))
+                if {
+                    let all = words(&toks, 8);
+                    all.len() >= 5
+                        && matches!(all[all.len() - 2].as_str(), "DISABLE" | "ENABLE")
+                        && all[all.len() - 1] == "KEYS"
+                } =>
+            {
+                self.bump(Com::AlterTable);
+                return Ok(Outcome::ok(0));
+            }
             ("SHOW", Some("CREATE"))
                 if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
             {

@@ -15,6 +15,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace, Word};
 use crate::error::SqlError;
 use crate::protocol::Cell;
 
+/// The server version as versioned comments compare it (8.0.99).
+const SERVER_VERSION_ID: u32 = 80099;
+
 /// Removes MySQL versioned comments (`/*!50002 GLOBAL */` → ` GLOBAL `).
 pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
     if !sql.contains("/*!") && !sql.contains("/*M!") {
@@ -45,11 +48,18 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
             0
         };
         if skip > 0 {
-            let body = rest[skip..].trim_start_matches(|c: char| c.is_ascii_digit());
+            let after = &rest[skip..];
+            let body = after.trim_start_matches(|c: char| c.is_ascii_digit());
+            let version: u32 = after[..after.len() - body.len()].parse().unwrap_or(0);
+            // `/*M!…*/` is MariaDB-only and `/*!NNNNN …*/` needs server version NNNNN:
+            // for this server (MySQL 8.0.99) both are plain comments when they don't apply.
+            let applies = skip == 3 && version <= SERVER_VERSION_ID;
             if let Some(end) = body.find("*/") {
                 out.push(' ');
-                out.push_str(&body[..end]);
-                out.push(' ');
+                if applies {
+                    out.push_str(&body[..end]);
+                    out.push(' ');
+                }
                 rest = &body[end + 2..];
                 continue;
             }
@@ -114,6 +124,18 @@ const SESSION_FUNCS: &[&str] = &[
     "LAST_INSERT_ID",
     "FOUND_ROWS",
     "ROW_COUNT",
+];
+
+/// Modifiers MySQL accepts right after SELECT, dropped for SQLite.
+const SELECT_MODIFIERS: &[&str] = &[
+    "SQL_NO_CACHE",
+    "SQL_CACHE",
+    "SQL_BUFFER_RESULT",
+    "SQL_SMALL_RESULT",
+    "SQL_BIG_RESULT",
+    "HIGH_PRIORITY",
+    "STRAIGHT_JOIN",
+    "SQL_CALC_FOUND_ROWS",
 ];
 
 /// Quotes a string as an SQLite literal.
@@ -263,6 +285,20 @@ pub fn to_sqlite(
                             continue;
                         }
                         out.qualifiers.push(w.value.clone());
+                    }
+                }
+                if w.quote_style.is_none()
+                    && SELECT_MODIFIERS
+                        .iter()
+                        .any(|m| w.value.eq_ignore_ascii_case(m))
+                {
+                    // SELECT SQL_NO_CACHE …: MySQL's hints; SQLite has none of them.
+                    let prev = toks[..i].iter().rev().find(|t| !is_ws(&t.token));
+                    if prev.is_some_and(|t| {
+                        kw(&t.token, "SELECT") || SELECT_MODIFIERS.iter().any(|m| kw(&t.token, m))
+                    }) {
+                        i += 1;
+                        continue;
                     }
                 }
                 if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM") {
@@ -758,6 +794,13 @@ mod tests {
     fn mysql_only_syntax() {
         assert_eq!(rw("SELECT 'a' 'b' \"c\"").sql, "SELECT 'abc'");
         assert_eq!(rw("SELECT 1 FROM DUAL").sql.trim(), "SELECT 1");
+        assert_eq!(
+            rw("SELECT /*!40001 SQL_NO_CACHE */ a FROM t")
+                .sql
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["SELECT", "a", "FROM", "t"]
+        );
         let r = rw(
             "INSERT INTO t (id, c) VALUES (1, 'z') ON DUPLICATE KEY UPDATE c = VALUES(c), n = n + 1",
         );
@@ -785,6 +828,10 @@ mod tests {
             strip_versioned_comments("SELECT '/*!1 x */'"),
             "SELECT '/*!1 x */'"
         );
+        let s = strip_versioned_comments(
+            "/*M!999999\\- enable the sandbox mode */ SELECT 1 /*!90000 , 2 */",
+        );
+        assert_eq!(s.split_whitespace().collect::<Vec<_>>(), ["SELECT", "1"]);
         let s = strip_versioned_comments("SELECT 'é\\é' /*!40101 , 'ü' */");
         assert_eq!(
             s.split_whitespace().collect::<Vec<_>>(),
