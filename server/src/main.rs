@@ -1,9 +1,26 @@
 //! `minnowd`: parses the command line and runs the server.
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let opts = minnow_server::Options::parse();
-    minnow_server::run(opts)?;
-    Ok(())
+    match minnow_server::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let text = s.to_string();
+                if !msg.contains(&text) {
+                    msg.push_str(": ");
+                    msg.push_str(&text);
+                }
+                source = s.source();
+            }
+            eprintln!("minnowd: [ERROR] {msg}");
+            ExitCode::FAILURE
+        }
+    }
 }
