@@ -692,10 +692,16 @@ fn fs_set(i: usize, f: Frame) {
     });
 }
 
+#[inline]
 fn fs_last() -> Option<Frame> {
-    match fs_len() {
-        0 => None,
-        n => fs_get(n - 1),
+    let inline = hot(|h| match h.depth.get() {
+        0 => Ok(None),
+        d if d <= HOT_FRAMES => Ok(Some(h.frames[d - 1].get())),
+        d => Err(d),
+    })?;
+    match inline {
+        Ok(f) => f,
+        Err(d) => fs_get(d - 1),
     }
 }
 
@@ -930,13 +936,26 @@ impl CodeState {
     }
 
     fn decide(&self) -> Decision {
-        do_trace(
-            self.top(),
-            level(),
-            self.func(),
-            &self.process,
-            self.cur_bit(),
-        )
+        let top = self.top();
+        let last = fs_last();
+        let (func, bit) = match last {
+            Some(f) => (f.func, f.trace),
+            None => ("?func", top.default_bit),
+        };
+        do_trace(top, level(), func, &self.process, bit)
+    }
+
+    /// Whether the decision for the current function at the current level passes (SPEC
+    /// 6.1). Without a depth limit, process list and function list, the decision is the
+    /// INHERIT case whatever the function and level are: the current frame's trace bit (the
+    /// default bit outside any frame), read without walking any list.
+    #[inline]
+    fn decision_passes(&self) -> bool {
+        let top = self.top();
+        if top.maxdepth == 0 && top.processes.is_none() && top.functions.is_none() {
+            return self.cur_bit();
+        }
+        self.decide().passes()
     }
 
     /// Clears `S` in the current top record (which may be the global one).
@@ -1125,9 +1144,10 @@ impl CodeState {
         }
     }
 
+    #[inline]
     fn keyword(&self, kw: &str, strict: bool) -> bool {
         let top = self.top();
-        if !top.debugging() || !self.decide().passes() {
+        if !top.debugging() || !self.decision_passes() {
             return false;
         }
         let want = if strict { INCLUDE } else { INCLUDE | MATCHED };
@@ -1567,6 +1587,12 @@ fn ret_cold(ts: &mut ThreadState, token: FrameToken, line: u32) {
 /// already gone.
 pub fn ret_unordered(token: FrameToken, line: u32) {
     if token.is_inactive() || token.is_untracked() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
+        return;
+    }
+    if token.0 as usize + 1 == fs_len() {
+        // The innermost frame: an ordinary return (nothing to drop, cannot abort), which
+        // has the `Cell` fast path.
+        ret_tracked(token, line);
         return;
     }
     with_cs((), |cs| {
