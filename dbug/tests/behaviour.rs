@@ -833,3 +833,74 @@ fn layer_out_of_order_exits_drop_inner_frames_and_keep_span_lines() {
         );
     });
 }
+
+#[test]
+fn repeated_keyword_tests_follow_every_settings_change() {
+    let _g = guard();
+    let long = "x".repeat(40); // longer than the per-thread verdict cache keeps
+    for _ in 0..3 {
+        assert!(!engine::keyword("info"));
+        assert!(!engine::execute_if("inject"));
+    }
+    dbug::set_global("d").expect("set");
+    for _ in 0..3 {
+        assert!(
+            engine::keyword("inject"),
+            "d with an empty list prints everything"
+        );
+        assert!(!engine::execute_if("inject"), "but fires no EXECUTE_IF");
+    }
+    dbug::set_global("d,inj*").expect("set");
+    for _ in 0..3 {
+        assert!(engine::keyword("inject"));
+        assert!(!engine::execute_if("inject"), "strict tests are exact");
+        assert!(engine::execute_if("inj*"));
+    }
+    dbug::set_session(&format!("d,inject,{long}")).expect("session");
+    for _ in 0..3 {
+        assert!(engine::execute_if("inject"));
+        assert!(engine::keyword(&long));
+        assert!(engine::execute_if(&long));
+        assert!(!engine::execute_if("inj*"));
+    }
+    dbug::set_session("-d,inject").expect("session");
+    assert!(!engine::execute_if("inject"));
+    assert!(!engine::keyword("inject"));
+    assert!(engine::keyword(&long));
+    engine::push(&dbug::ControlString::parse_lenient("d,other"), None);
+    assert!(!engine::keyword(&long));
+    assert!(engine::keyword("other"));
+    engine::pop();
+    assert!(engine::keyword(&long));
+    assert!(!engine::keyword("other"));
+    dbug::pop_session();
+    assert!(engine::execute_if("inj*"), "the global record again");
+    // A function list makes the test depend on the current function.
+    dbug::set_global("d,info:f,main").expect("set");
+    assert!(!engine::keyword("info"));
+    let m = engine::enter("main", "m.c", 1);
+    assert!(engine::keyword("info"));
+    let o = engine::enter("other", "o.c", 2);
+    assert!(!engine::keyword("info"));
+    engine::ret(o, 3);
+    engine::ret(m, 4);
+    // Depth limit: `t,1` suppresses keyword output below depth 1.
+    dbug::set_global("d,info:t,1").expect("set");
+    let a = engine::enter("a", "a.c", 1);
+    assert!(engine::keyword("info"));
+    let b = engine::enter("b", "b.c", 2);
+    assert!(!engine::keyword("info"));
+    engine::ret(b, 3);
+    engine::ret(a, 4);
+    dbug::set_global("").expect("reset");
+    assert!(!engine::keyword("info"));
+    // Other threads see the global change, each with its own cache.
+    dbug::set_global("d,info").expect("set");
+    let t = std::thread::spawn(|| (engine::keyword("info"), engine::keyword("x")));
+    assert_eq!(t.join().expect("thread"), (true, false));
+    dbug::set_global("d,x").expect("set");
+    let t = std::thread::spawn(|| (engine::keyword("info"), engine::keyword("x")));
+    assert_eq!(t.join().expect("thread"), (false, true));
+    assert!(!engine::keyword("info"));
+    dbug::set_global("").expect("reset");
+}
