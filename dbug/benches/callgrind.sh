@@ -19,5 +19,6 @@ base=$(per none)
 echo "no debug string: $base instructions/statement"
 for c in "d,nothing" "d,nothing:t:f,nothing"; do
     v=$(per "$c")
-    echo "$c: $v instructions/statement, +$((v - base)) over no debug string"
+    echo "$c: $v instructions/statement, +$((v - base)) over no debug string" \
+        "(server: $(( (v - base) * 1000 / 13277 / 10 )).$(( (v - base) * 1000 / 13277 % 10 )) % of its 13,277 instructions per SELECT 1)"
 done

@@ -1,6 +1,7 @@
 //! A load-independent measure of what `dbug::Layer` adds to a server statement: runs N
-//! iterations of what `minnowd` does per statement (a new span entered and exited, two
-//! events with a `keyword` field, one `dbug_execute_if!`) under a `Registry` + `dbug::Layer`.
+//! iterations of what `minnowd` does per statement (three nested new spans entered and
+//! exited, two events with a `keyword` field, one `dbug_execute_if!`; the same as the
+//! `layer/statement/*` criterion benches) under a `Registry` + `dbug::Layer`.
 //!
 //! ```text
 //! cargo build --release -p dbug --example layer_overhead
@@ -20,14 +21,18 @@ use std::process::ExitCode;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn statement(i: u64) -> u64 {
-    let span = tracing::info_span!("mysql_execute_command");
-    let _e = span.enter();
-    tracing::info!(keyword = "info", id = i, "executing");
+    let do_command = tracing::info_span!("do_command");
+    let _a = do_command.enter();
+    let dispatch = tracing::info_span!("dispatch_command");
+    let _b = dispatch.enter();
+    tracing::debug!(keyword = "query", id = i, "SELECT 1");
+    let exec = tracing::info_span!("mysql_execute_command");
+    let _c = exec.enter();
     let mut r = black_box(i);
     dbug::dbug_execute_if!("crash_mysql_execute_command", {
         r = 0;
     });
-    tracing::debug!(keyword = "enter", "done");
+    tracing::debug!(keyword = "info", rows = 1u64, "sent");
     r
 }
 
