@@ -5,6 +5,13 @@
 //! * `lines/*`: `d:t` trace lines to a file, 2 lines per pair, reported as elements/s = lines/s
 //!   (C: 12.1 M lines/s with `o`, 2.17 M lines/s with `O`; targets ≥ 12 M and ≥ 2.2 M).
 //!
+//! * `keyword/*`, `execute_if/*`: a filtered `dbug_print!` / `dbug_execute_if!` under
+//!   `d,nothing` (C: about 45 ns for a filtered DBUG_PRINT, B2 - B1).
+//! * `layer/event/*`: a filtered `tracing` event (with and without a `keyword` field);
+//!   `layer/statement/*`: what `minnowd` does per statement (3 nested spans, 2 events with a
+//!   `keyword` field, one `dbug_execute_if!`), with no debug string and with `d,nothing`.
+//!   `benches/callgrind.sh` gives the same statement as instruction counts.
+//!
 //! Each group runs on the engine path (`dbug::Frame` guard) and on the `tracing` Layer path
 //! (a span entered and exited through a `Registry` + `dbug::Layer`).
 //!
@@ -48,6 +55,18 @@ fn engine_benches(c: &mut Criterion) {
         let mut x = 0u64;
         b.iter(|| x = bench_pair(x))
     });
+    g.bench_function("keyword/d,nothing", |b| {
+        b.iter(|| dbug::dbug_print!("info", "x: {}", black_box(1)))
+    });
+    g.bench_function("execute_if/d,nothing", |b| {
+        b.iter(|| {
+            let mut x = black_box(1u32);
+            dbug::dbug_execute_if!("crash_mysql_execute_command", {
+                x = 0;
+            });
+            x
+        })
+    });
     set("d,nothing:t:f,nothing");
     g.bench_function("pair/d,nothing:t:f,nothing", |b| {
         let mut x = 0u64;
@@ -76,6 +95,24 @@ fn engine_benches(c: &mut Criterion) {
     g.finish();
 }
 
+/// One `minnowd` statement as the server instruments it.
+#[inline(never)]
+fn statement(i: u64) -> u64 {
+    let do_command = tracing::info_span!("do_command");
+    let _a = do_command.enter();
+    let dispatch = tracing::info_span!("dispatch_command");
+    let _b = dispatch.enter();
+    tracing::debug!(keyword = "query", id = i, "SELECT 1");
+    let exec = tracing::info_span!("mysql_execute_command");
+    let _c = exec.enter();
+    let mut r = black_box(i);
+    dbug::dbug_execute_if!("crash_mysql_execute_command", {
+        r = 0;
+    });
+    tracing::debug!(keyword = "info", rows = 1u64, "sent");
+    r
+}
+
 fn layer_benches(c: &mut Criterion) {
     let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
     tracing::subscriber::with_default(subscriber, || {
@@ -92,6 +129,19 @@ fn layer_benches(c: &mut Criterion) {
         });
         g.bench_function("event/d,nothing", |b| {
             b.iter(|| tracing::info!(keyword = "info", x = black_box(1), "filtered"))
+        });
+        g.bench_function("event/no_keyword_field,d,nothing", |b| {
+            b.iter(|| tracing::info!(x = black_box(1), "filtered"))
+        });
+        set("");
+        g.bench_function("statement/no_debug_string", |b| {
+            let mut x = 0u64;
+            b.iter(|| x = statement(x))
+        });
+        set("d,nothing");
+        g.bench_function("statement/d,nothing", |b| {
+            let mut x = 0u64;
+            b.iter(|| x = statement(x))
         });
         g.throughput(Throughput::Elements(2));
         for (id, flag) in [("lines/d:t:o,file", "o"), ("lines/d:t:O,file", "O")] {

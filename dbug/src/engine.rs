@@ -638,6 +638,30 @@ struct Hot {
     level: Cell<u32>,
     depth: Cell<usize>,
     frames: [Cell<Frame>; HOT_FRAMES],
+    /// How a keyword test of the top record can be decided (`KW_*`).
+    kw_mode: Cell<u8>,
+    /// Bumped whenever the top record (or the global snapshot) is re-read: keys `kw_cache`.
+    kw_gen: Cell<u32>,
+    kw_next: Cell<u8>,
+    /// Cached keyword-list verdicts of the top record: `kw_key` packs the generation (bits
+    /// 63..32, valid while equal to `kw_gen`), strict (bit 9), verdict (bit 8) and the
+    /// keyword length (bits 7..0); `kw_text` holds the keyword.
+    kw_key: [Cell<u64>; KW_CACHE],
+    kw_text: [Cell<[u8; KW_MAX]>; KW_CACHE],
+}
+
+/// Keyword tests need the code state (`with_cs`).
+const KW_SLOW: u8 = 0;
+/// `d` is off in the top record: every keyword test fails.
+const KW_NEVER: u8 = 1;
+/// `d` on, no depth limit, no process list, no function list: the decision is the current
+/// frame's trace bit (SPEC 6.1 INHERIT) and the rest is the keyword list, cached per keyword.
+const KW_SIMPLE: u8 = 2;
+const KW_CACHE: usize = 4;
+const KW_MAX: usize = 32;
+
+fn kw_key(generation: u32, strict: bool, len: usize) -> u64 {
+    (u64::from(generation) << 32) | (u64::from(strict) << 9) | len as u64
 }
 
 thread_local! {
@@ -649,6 +673,11 @@ thread_local! {
             level: Cell::new(0),
             depth: Cell::new(0),
             frames: [const { Cell::new(Frame::EMPTY) }; HOT_FRAMES],
+            kw_mode: Cell::new(KW_SLOW),
+            kw_gen: Cell::new(1),
+            kw_next: Cell::new(0),
+            kw_key: [const { Cell::new(0) }; KW_CACHE],
+            kw_text: [const { Cell::new([0; KW_MAX]) }; KW_CACHE],
         }
     };
     static OVERFLOW: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
@@ -692,10 +721,16 @@ fn fs_set(i: usize, f: Frame) {
     });
 }
 
+#[inline]
 fn fs_last() -> Option<Frame> {
-    match fs_len() {
-        0 => None,
-        n => fs_get(n - 1),
+    let inline = hot(|h| match h.depth.get() {
+        0 => Ok(None),
+        d if d <= HOT_FRAMES => Ok(Some(h.frames[d - 1].get())),
+        d => Err(d),
+    })?;
+    match inline {
+        Ok(f) => f,
+        Err(d) => fs_get(d - 1),
     }
 }
 
@@ -895,6 +930,15 @@ impl CodeState {
         let t = self.stack.last().unwrap_or(&self.global);
         let _ = hot(|h| {
             h.quiet.set(t.quiet);
+            h.kw_mode.set(if !t.debugging() {
+                KW_NEVER
+            } else if t.maxdepth == 0 && t.processes.is_none() && t.functions.is_none() {
+                KW_SIMPLE
+            } else {
+                KW_SLOW
+            });
+            // Never 0, so an EMPTY entry is never valid.
+            h.kw_gen.set(h.kw_gen.get().wrapping_add(1).max(1));
             h.default_bit.set(t.default_bit);
         });
     }
@@ -930,13 +974,26 @@ impl CodeState {
     }
 
     fn decide(&self) -> Decision {
-        do_trace(
-            self.top(),
-            level(),
-            self.func(),
-            &self.process,
-            self.cur_bit(),
-        )
+        let top = self.top();
+        let last = fs_last();
+        let (func, bit) = match last {
+            Some(f) => (f.func, f.trace),
+            None => ("?func", top.default_bit),
+        };
+        do_trace(top, level(), func, &self.process, bit)
+    }
+
+    /// Whether the decision for the current function at the current level passes (SPEC
+    /// 6.1). Without a depth limit, process list and function list, the decision is the
+    /// INHERIT case whatever the function and level are: the current frame's trace bit (the
+    /// default bit outside any frame), read without walking any list.
+    #[inline]
+    fn decision_passes(&self) -> bool {
+        let top = self.top();
+        if top.maxdepth == 0 && top.processes.is_none() && top.functions.is_none() {
+            return self.cur_bit();
+        }
+        self.decide().passes()
     }
 
     /// Clears `S` in the current top record (which may be the global one).
@@ -1125,9 +1182,10 @@ impl CodeState {
         }
     }
 
+    #[inline]
     fn keyword(&self, kw: &str, strict: bool) -> bool {
         let top = self.top();
-        if !top.debugging() || !self.decide().passes() {
+        if !top.debugging() || !self.decision_passes() {
             return false;
         }
         let want = if strict { INCLUDE } else { INCLUDE | MATCHED };
@@ -1569,6 +1627,12 @@ pub fn ret_unordered(token: FrameToken, line: u32) {
     if token.is_inactive() || token.is_untracked() || STATE.load(Ordering::Relaxed) & ST_ON == 0 {
         return;
     }
+    if token.0 as usize + 1 == fs_len() {
+        // The innermost frame: an ordinary return (nothing to drop, cannot abort), which
+        // has the `Cell` fast path.
+        ret_tracked(token, line);
+        return;
+    }
     with_cs((), |cs| {
         let idx = token.0 as usize;
         if idx >= fs_len() {
@@ -1595,20 +1659,93 @@ pub fn unwind(token: FrameToken) {
 /// Non-strict keyword test (`DBUG_EXECUTE`, `DBUG_EVALUATE`; the test of `DBUG_PRINT`).
 #[inline]
 pub fn keyword(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
+    let st = STATE.load(Ordering::Relaxed);
+    if st & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
-    with_cs(false, |cs| cs.keyword(kw, false))
+    keyword_test(st, kw, false)
 }
 
 /// Strict keyword test (`DBUG_EXECUTE_IF`, `DBUG_EVALUATE_IF`, `DBUG_IF`): the keyword must
 /// be explicitly included, matched exactly.
 #[inline]
 pub fn execute_if(kw: &str) -> bool {
-    if STATE.load(Ordering::Relaxed) & (ST_ON | ST_INERT) != ST_ON {
+    let st = STATE.load(Ordering::Relaxed);
+    if st & (ST_ON | ST_INERT) != ST_ON {
         return false;
     }
-    with_cs(false, |cs| cs.keyword(kw, true))
+    keyword_test(st, kw, true)
+}
+
+enum KwFast {
+    Verdict(bool),
+    /// `KW_SIMPLE`, the decision passes, the keyword is not cached: test the list and
+    /// cache the verdict under this generation.
+    Miss(u32),
+    Slow,
+}
+
+/// `_db_keyword_` (SPEC 6.4) with a per-thread fast path that needs neither the code state
+/// nor a list walk in the common cases (see `KW_SIMPLE`); identical results.
+#[inline]
+fn keyword_test(st: u64, kw: &str, strict: bool) -> bool {
+    let fast = HOT.try_with(|h| {
+        if h.cached.get() != st {
+            return KwFast::Slow;
+        }
+        match h.kw_mode.get() {
+            KW_NEVER => return KwFast::Verdict(false),
+            KW_SIMPLE => {}
+            _ => return KwFast::Slow,
+        }
+        let d = h.depth.get();
+        let bit = match d {
+            0 => h.default_bit.get(),
+            d if d <= HOT_FRAMES => h.frames[d - 1].get().trace,
+            _ => return KwFast::Slow,
+        };
+        if !bit {
+            return KwFast::Verdict(false);
+        }
+        let generation = h.kw_gen.get();
+        let b = kw.as_bytes();
+        if b.len() > KW_MAX {
+            return KwFast::Slow;
+        }
+        let key = kw_key(generation, strict, b.len());
+        for i in 0..KW_CACHE {
+            let k = h.kw_key[i].get();
+            if k & !(1 << 8) == key && h.kw_text[i].get()[..b.len()] == *b {
+                return KwFast::Verdict(k & (1 << 8) != 0);
+            }
+        }
+        KwFast::Miss(generation)
+    });
+    match fast {
+        Ok(KwFast::Verdict(v)) => v,
+        Ok(KwFast::Miss(generation)) => keyword_miss(kw, strict, generation),
+        Ok(KwFast::Slow) => with_cs(false, |cs| cs.keyword(kw, strict)),
+        Err(_) => false,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn keyword_miss(kw: &str, strict: bool, generation: u32) -> bool {
+    let verdict = with_cs(false, |cs| cs.keyword(kw, strict));
+    let _ = hot(|h| {
+        // Still the record the miss was computed for (no refresh in between)?
+        if h.kw_gen.get() != generation || kw.len() > KW_MAX {
+            return;
+        }
+        let mut text = [0u8; KW_MAX];
+        text[..kw.len()].copy_from_slice(kw.as_bytes());
+        let i = usize::from(h.kw_next.get()) % KW_CACHE;
+        h.kw_next.set(((i + 1) % KW_CACHE) as u8);
+        h.kw_text[i].set(text);
+        h.kw_key[i].set(kw_key(generation, strict, kw.len()) | (u64::from(verdict) << 8));
+    });
+    verdict
 }
 
 /// `DBUG_PRINT(kw, ("%s", msg))` at `line`: keyword test, then the print line (the message

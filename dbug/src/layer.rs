@@ -129,7 +129,9 @@ impl Handle {
 }
 
 thread_local! {
-    static SPANS: RefCell<Vec<(span::Id, FrameToken)>> = const { RefCell::new(Vec::new()) };
+    /// The spans this thread entered while DBUG was active: id, engine frame, span line
+    /// (the line of the return, so `on_exit` needs no registry lookup).
+    static SPANS: RefCell<Vec<(span::Id, FrameToken, u32)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn level_keyword(l: &Level) -> &'static str {
@@ -142,17 +144,77 @@ fn level_keyword(l: &Level) -> &'static str {
     }
 }
 
-struct KeywordVisitor(Option<String>);
+/// A `fmt::Write` into a stack buffer that spills to a `String` only when the text does not
+/// fit, so formatting a short keyword allocates nothing.
+struct SmallText {
+    buf: [u8; 64],
+    len: usize,
+    spill: Option<String>,
+}
 
-impl Visit for KeywordVisitor {
+impl SmallText {
+    fn new() -> SmallText {
+        SmallText {
+            buf: [0; 64],
+            len: 0,
+            spill: None,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.spill {
+            Some(s) => s,
+            // Only whole `&str` pieces are ever copied in, so this is valid UTF-8.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or(""),
+        }
+    }
+}
+
+impl fmt::Write for SmallText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(spill) = &mut self.spill {
+            spill.push_str(s);
+        } else if self.len + s.len() <= self.buf.len() {
+            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut spill = String::with_capacity(self.len + s.len());
+            spill.push_str(self.as_str());
+            spill.push_str(s);
+            self.spill = Some(spill);
+        }
+        Ok(())
+    }
+}
+
+/// Runs the DBUG keyword test on the event's `keyword` field as it is recorded, without
+/// copying it (a `&str` value) or with a stack buffer (any other value, formatted with
+/// `Debug` once). The text is kept only for an accepted keyword.
+#[derive(Default)]
+struct KeywordCheck {
+    accepted: Option<bool>,
+    text: Option<String>,
+}
+
+impl KeywordCheck {
+    fn check(&mut self, kw: &str) {
+        let ok = engine::keyword(kw);
+        self.accepted = Some(ok);
+        self.text = ok.then(|| kw.to_string());
+    }
+}
+
+impl Visit for KeywordCheck {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "keyword" {
-            self.0 = Some(value.to_string());
+            self.check(value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "keyword" {
-            self.0 = Some(format!("{value:?}"));
+            let mut t = SmallText::new();
+            let _ = write!(t, "{value:?}");
+            self.check(t.as_str());
         }
     }
 }
@@ -196,32 +258,28 @@ where
         let Some(meta) = ctx.metadata(id) else {
             return;
         };
-        let token = engine::enter(
-            meta.name(),
-            meta.file().unwrap_or("?file"),
-            meta.line().unwrap_or(0),
-        );
+        let line = meta.line().unwrap_or(0);
+        let token = engine::enter(meta.name(), meta.file().unwrap_or("?file"), line);
         let _ = SPANS.try_with(|s| {
             if let Ok(mut s) = s.try_borrow_mut() {
-                s.push((id.clone(), token));
+                s.push((id.clone(), token, line));
             }
         });
     }
 
-    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        let token = SPANS
+    fn on_exit(&self, id: &span::Id, _ctx: Context<'_, S>) {
+        let found = SPANS
             .try_with(|s| {
                 let mut s = s.try_borrow_mut().ok()?;
-                let pos = s.iter().rposition(|(sid, _)| sid == id)?;
-                let token = s[pos].1;
+                let pos = s.iter().rposition(|(sid, _, _)| sid == id)?;
+                let (_, token, line) = s[pos];
                 s.truncate(pos);
-                Some(token)
+                Some((token, line))
             })
             .ok()
             .flatten();
-        if let Some(t) = token {
-            let line = ctx.metadata(id).and_then(|m| m.line()).unwrap_or(0);
-            engine::ret_unordered(t, line);
+        if let Some((token, line)) = found {
+            engine::ret_unordered(token, line);
         }
     }
 
@@ -230,12 +288,21 @@ where
             return; // no keyword can pass
         }
         let meta = event.metadata();
-        let mut kv = KeywordVisitor(None);
-        event.record(&mut kv);
-        let kw: &str = kv.0.as_deref().unwrap_or(level_keyword(meta.level()));
-        if !engine::keyword(kw) {
+        let level_kw = level_keyword(meta.level());
+        // The keyword test comes first, on the keyword as a `&str`: nothing is formatted
+        // (and nothing allocated) for a filtered event.
+        let mut kc = KeywordCheck::default();
+        if meta.fields().field("keyword").is_some() {
+            event.record(&mut kc);
+        }
+        let accepted = match kc.accepted {
+            Some(ok) => ok,
+            None => engine::keyword(level_kw),
+        };
+        if !accepted {
             return;
         }
+        let kw: &str = kc.text.as_deref().unwrap_or(level_kw);
         let mut mv = MessageVisitor {
             message: String::new(),
             rest: String::new(),

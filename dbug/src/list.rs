@@ -20,6 +20,20 @@ pub(crate) const NOT_MATCHED: u32 = 0;
 pub(crate) struct Link {
     pub(crate) text: Box<str>,
     pub(crate) flags: u32,
+    /// Derived: `text` has no glob special character, so a glob match is byte equality.
+    pub(crate) literal: bool,
+}
+
+impl Link {
+    fn new(text: &str, flags: u32) -> Link {
+        Link {
+            text: text.into(),
+            flags,
+            literal: !text
+                .bytes()
+                .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')),
+        }
+    }
 }
 
 /// A list; `None` is the C `NULL` (empty) list. Lists are shared copy-on-write between a
@@ -75,10 +89,7 @@ pub(crate) fn add_del(list: &mut List, modifier: &str, todo: u32) {
                     v[i].flags |= INCLUDE | subdir;
                 }
             }
-            None => v.push(Link {
-                text: tok.into(),
-                flags: todo | subdir,
-            }),
+            None => v.push(Link::new(tok, todo | subdir)),
         }
     }
     *list = if v.is_empty() {
@@ -95,7 +106,7 @@ pub(crate) fn in_list(l: &List, name: &str, exact: bool) -> u32 {
         return result;
     };
     for e in v.iter() {
-        let hit = if exact {
+        let hit = if exact || e.literal {
             *e.text == *name
         } else {
             fnmatch(e.text.as_bytes(), name.as_bytes())
@@ -158,5 +169,26 @@ mod tests {
         let mut l: List = None;
         add_del(&mut l, "x", EXCLUDE);
         assert_eq!(in_list(&l, "y", false), MATCHED);
+    }
+
+    #[test]
+    fn literal_elements_match_like_fnmatch() {
+        let names = ["info", "inf", "info2", "", "i*", "[x", "a\\b", "ab", "x"];
+        for pat in [
+            "info", "inf*", "i?fo", "[ix]nfo", "a\\b", "[x", "x", "info\\",
+        ] {
+            let mut l: List = None;
+            add_del(&mut l, pat, INCLUDE);
+            let lit = l.as_ref().map(|v| v[0].literal);
+            assert_eq!(lit, Some(!pat.contains(['*', '?', '[', '\\'])), "{pat}");
+            for n in names {
+                let want = if fnmatch(pat.as_bytes(), n.as_bytes()) {
+                    INCLUDE
+                } else {
+                    NOT_MATCHED
+                };
+                assert_eq!(in_list(&l, n, false), want, "{pat} vs {n}");
+            }
+        }
     }
 }

@@ -693,3 +693,214 @@ fn dynamic_names_for_plugin_hosts() {
         "       audit.c: >plugin_init\n       audit.c: | info: loaded\n       audit.c: <plugin_init\n"
     );
 }
+
+/// A value that counts how often it is formatted.
+struct Counted(&'static std::sync::atomic::AtomicUsize, &'static str);
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        f.write_str(self.1)
+    }
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+#[test]
+fn layer_filtered_events_format_nothing_and_accepted_lines_are_unchanged() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tracing_subscriber::layer::SubscriberExt;
+    static FMT: AtomicUsize = AtomicUsize::new(0);
+    let _g = guard();
+    let long_kw = "k".repeat(100); // longer than the layer's stack buffer
+    let path = tmp("layer-filter");
+    let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
+    tracing::subscriber::with_default(subscriber, || {
+        dbug::set_session(&format!(
+            "d,query,warn,dbg_kw,{long_kw}:t:L:o,{}",
+            path.display()
+        ))
+        .expect("session");
+        let span = tracing::info_span!("handle_query");
+        let span_line = line!() - 1;
+        span.in_scope(|| {
+            // Filtered: neither the message nor any field may be formatted.
+            tracing::info!(keyword = "info", v = ?Counted(&FMT, "x"), "m {}", Counted(&FMT, "y"));
+            tracing::info!(v = ?Counted(&FMT, "x"), "m {}", Counted(&FMT, "y"));
+            tracing::info!(keyword = ?"query", v = ?Counted(&FMT, "x"));
+            tracing::info!(keyword = %Counted(&FMT, "zzz"), v = ?Counted(&FMT, "x"));
+            assert_eq!(
+                FMT.load(Ordering::SeqCst),
+                1,
+                "only the zzz keyword is formatted"
+            );
+            // Accepted: a &str keyword, the level keyword, a Display keyword (formatted
+            // once), and a keyword longer than the stack buffer.
+            tracing::info!(keyword = "query", sql = "SELECT 1", "parsing {}", 7);
+            tracing::warn!(n = 3, "careful");
+            tracing::info!(keyword = %Counted(&FMT, "dbg_kw"), v = ?Counted(&FMT, "x"));
+            tracing::info!(keyword = long_kw.as_str(), "long");
+        });
+        dbug::pop_session();
+        let l = |n: u32| format!("{n:>5}: ");
+        let base = line!();
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("file"),
+            format!(
+                "{sl}>handle_query\n\
+                 {a}| query: parsing 7 sql=SELECT 1\n\
+                 {b}| warn: careful n=3\n\
+                 {c}| dbg_kw: v=x\n\
+                 {d}| {long_kw}: long\n\
+                 {sl}<handle_query\n",
+                sl = l(span_line),
+                a = l(base - 7),
+                b = l(base - 6),
+                c = l(base - 5),
+                d = l(base - 4),
+            )
+        );
+    });
+    assert_eq!(
+        FMT.load(Ordering::SeqCst),
+        1 + 2,
+        "the accepted event formats once each"
+    );
+}
+
+#[test]
+fn keyword_tests_use_the_current_frame_bit_after_the_function_list_is_dropped() {
+    let _g = guard();
+    let path = tmp("stale-bit");
+    // `-f,hidden/` clears the bit of `hidden`; SET GLOBAL never recomputes frame bits
+    // (SPEC 6.3), so after the list is dropped the frame keeps its cleared bit and every
+    // keyword test inside it fails (INHERIT), while outside it the default bit passes.
+    dbug::set_global(&format!("d,info,inject:-f,hidden/:o,{}", path.display())).expect("set");
+    let h = engine::enter("hidden", "h.c", 1);
+    dbug::set_global(&format!("d,info,inject:a,{}", path.display())).expect("set");
+    assert!(!engine::keyword("info"));
+    assert!(!engine::execute_if("inject"));
+    engine::print("info", 2, b"inside");
+    let inner = engine::enter("inner", "i.c", 3);
+    assert!(!engine::keyword("info"), "the bit is inherited");
+    engine::ret(inner, 4);
+    engine::ret(h, 5);
+    assert!(engine::keyword("info"));
+    assert!(engine::execute_if("inject"));
+    assert!(!engine::execute_if("inj*"));
+    assert!(!engine::keyword("other"));
+    engine::print("info", 6, b"outside");
+    dbug::set_global("").expect("reset");
+    dbug::flush_all();
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("file"),
+        "?func: info: outside\n"
+    );
+}
+
+#[test]
+fn layer_out_of_order_exits_drop_inner_frames_and_keep_span_lines() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let _g = guard();
+    let path = tmp("layer-order");
+    let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
+    tracing::subscriber::with_default(subscriber, || {
+        dbug::set_session(&format!("d,nothing:t:L:o,{}", path.display())).expect("session");
+        let a = tracing::info_span!("a");
+        let a_line = line!() - 1;
+        let b = tracing::info_span!("b");
+        let b_line = line!() - 1;
+        let ea = a.enter();
+        let eb = b.enter();
+        let frame = dbug::dbug_enter!("guarded");
+        drop(ea); // out of order: b and the guard frame are dropped silently
+        drop(eb);
+        std::mem::forget(frame);
+        let again = a.enter();
+        drop(again);
+        dbug::pop_session();
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("file"),
+            format!(
+                "{a_line:>5}: >a\n{b_line:>5}: | >b\n{fl:>5}: | | >guarded\n{a_line:>5}: <a\n\
+                 {a_line:>5}: >a\n{a_line:>5}: <a\n",
+                fl = b_line + 4
+            )
+        );
+    });
+}
+
+#[test]
+fn repeated_keyword_tests_follow_every_settings_change() {
+    let _g = guard();
+    let long = "x".repeat(40); // longer than the per-thread verdict cache keeps
+    for _ in 0..3 {
+        assert!(!engine::keyword("info"));
+        assert!(!engine::execute_if("inject"));
+    }
+    dbug::set_global("d").expect("set");
+    for _ in 0..3 {
+        assert!(
+            engine::keyword("inject"),
+            "d with an empty list prints everything"
+        );
+        assert!(!engine::execute_if("inject"), "but fires no EXECUTE_IF");
+    }
+    dbug::set_global("d,inj*").expect("set");
+    for _ in 0..3 {
+        assert!(engine::keyword("inject"));
+        assert!(!engine::execute_if("inject"), "strict tests are exact");
+        assert!(engine::execute_if("inj*"));
+    }
+    dbug::set_session(&format!("d,inject,{long}")).expect("session");
+    for _ in 0..3 {
+        assert!(engine::execute_if("inject"));
+        assert!(engine::keyword(&long));
+        assert!(engine::execute_if(&long));
+        assert!(!engine::execute_if("inj*"));
+    }
+    dbug::set_session("-d,inject").expect("session");
+    assert!(!engine::execute_if("inject"));
+    assert!(!engine::keyword("inject"));
+    assert!(engine::keyword(&long));
+    engine::push(&dbug::ControlString::parse_lenient("d,other"), None);
+    assert!(!engine::keyword(&long));
+    assert!(engine::keyword("other"));
+    engine::pop();
+    assert!(engine::keyword(&long));
+    assert!(!engine::keyword("other"));
+    dbug::pop_session();
+    assert!(engine::execute_if("inj*"), "the global record again");
+    // A function list makes the test depend on the current function.
+    dbug::set_global("d,info:f,main").expect("set");
+    assert!(!engine::keyword("info"));
+    let m = engine::enter("main", "m.c", 1);
+    assert!(engine::keyword("info"));
+    let o = engine::enter("other", "o.c", 2);
+    assert!(!engine::keyword("info"));
+    engine::ret(o, 3);
+    engine::ret(m, 4);
+    // Depth limit: `t,1` suppresses keyword output below depth 1.
+    dbug::set_global("d,info:t,1").expect("set");
+    let a = engine::enter("a", "a.c", 1);
+    assert!(engine::keyword("info"));
+    let b = engine::enter("b", "b.c", 2);
+    assert!(!engine::keyword("info"));
+    engine::ret(b, 3);
+    engine::ret(a, 4);
+    dbug::set_global("").expect("reset");
+    assert!(!engine::keyword("info"));
+    // Other threads see the global change, each with its own cache.
+    dbug::set_global("d,info").expect("set");
+    let t = std::thread::spawn(|| (engine::keyword("info"), engine::keyword("x")));
+    assert_eq!(t.join().expect("thread"), (true, false));
+    dbug::set_global("d,x").expect("set");
+    let t = std::thread::spawn(|| (engine::keyword("info"), engine::keyword("x")));
+    assert_eq!(t.join().expect("thread"), (false, true));
+    assert!(!engine::keyword("info"));
+    dbug::set_global("").expect("reset");
+}
