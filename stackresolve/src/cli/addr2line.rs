@@ -139,7 +139,10 @@ pub fn run(
         }
     };
     let ctx = match module.context() {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.set_binutils_compat(true);
+            c
+        }
         Err(e) => {
             let _ = writeln!(stderr, "resolve-stack: {e}");
             return 1;
@@ -208,9 +211,16 @@ impl Pool {
             let (tx, rx) = std::sync::mpsc::channel::<Vec<(u32, u64)>>();
             let done_tx = done_tx.clone();
             s.spawn(move || {
-                let ctx = module.context();
+                // Built on the first job: a one-address run never pays for it.
+                let mut ctx = None;
                 while let Ok(job) = rx.recv() {
-                    let chunk = match &ctx {
+                    let ctx = ctx.get_or_insert_with(|| {
+                        module.context().map(|mut c| {
+                            c.set_binutils_compat(true);
+                            c
+                        })
+                    });
+                    let chunk = match &*ctx {
                         Ok(c) => format_chunk(c, opts, width, &job),
                         Err(_) => {
                             let mut text = Vec::new();

@@ -104,6 +104,7 @@ pub struct Context<'data> {
     dwarf: Option<addr2line::Context<Reader<'data>>>,
     raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
     variables: OnceCell<HashMap<u64, (String, u32)>>,
+    binutils: bool,
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
@@ -182,10 +183,18 @@ impl<'data> Context<'data> {
             dwarf,
             raw_dwarf,
             variables: OnceCell::new(),
+            binutils: false,
             sections,
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Makes lookups follow binutils where it differs from the best answer:
+    /// skeleton units of split DWARF (`-gsplit-dwarf`) are ignored, as
+    /// binutils `addr2line` does not read them.
+    pub fn set_binutils_compat(&mut self, on: bool) {
+        self.binutils = on;
     }
 
     /// Whether DWARF debugging information is available.
@@ -250,8 +259,13 @@ impl<'data> Context<'data> {
                     column: 0,
                 });
             }
-            if out.frames.first().is_some_and(|f| f.line != 0) {
-                out.discriminator = self.discriminator(dwarf, addr)?;
+            if !out.frames.is_empty() {
+                let (disc, skeleton) = self.unit_info(dwarf, addr)?;
+                if skeleton && self.binutils {
+                    out.frames.clear();
+                } else if out.frames[0].line != 0 {
+                    out.discriminator = disc;
+                }
             }
         }
         let need_symbol = out.frames.first().is_none_or(|f| f.function.is_none());
@@ -440,14 +454,17 @@ impl<'data> Context<'data> {
         SymbolTable { syms }
     }
 
-    fn discriminator(
+    /// The discriminator at `addr` and whether its unit is a split-DWARF
+    /// skeleton.
+    fn unit_info(
         &self,
         dwarf: &addr2line::Context<Reader<'data>>,
         addr: u64,
-    ) -> Result<u32, Error> {
+    ) -> Result<(u32, bool), Error> {
         let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
-            return Ok(0);
+            return Ok((0, false));
         };
+        let skeleton = unit.dwo_id.is_some();
         let key = unit
             .header
             .offset()
@@ -471,10 +488,10 @@ impl<'data> Context<'data> {
         for seq in seqs[..i].iter().rev() {
             if addr < seq.end {
                 let j = seq.rows.partition_point(|r| r.0 <= addr);
-                return Ok(if j == 0 { 0 } else { seq.rows[j - 1].1 });
+                return Ok((if j == 0 { 0 } else { seq.rows[j - 1].1 }, skeleton));
             }
         }
-        Ok(0)
+        Ok((0, skeleton))
     }
 }
 
