@@ -447,7 +447,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
                     Some(n) => Some(n.as_ref()),
                     None => lookup.symbol.as_ref().map(|s| s.name),
                 };
-                let file = f.file.or_else(|| {
+                let file = f.file.as_deref().or_else(|| {
                     if f.function.is_none() {
                         lookup.symbol.as_ref().and_then(|s| s.file)
                     } else {
@@ -502,7 +502,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
             if opts.pretty {
                 out.extend_from_slice(b" (inlined by) ");
             }
-            emit(out, f.function.as_deref(), f.file, f.line);
+            emit(out, f.function.as_deref(), f.file.as_deref(), f.line);
         }
     }
 }

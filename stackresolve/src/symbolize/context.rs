@@ -21,7 +21,7 @@ pub struct Frame<'a> {
     /// The source language of the compilation unit, if known.
     pub language: Option<gimli::DwLang>,
     /// The full source file path, if known.
-    pub file: Option<&'a str>,
+    pub file: Option<Cow<'a, str>>,
     /// The line (0 if unknown).
     pub line: u32,
     /// The column (0 if unknown or the left edge).
@@ -86,14 +86,32 @@ struct SymbolTable<'data> {
     syms: Vec<Sym<'data>>,
 }
 
-type DiscTable = Result<Vec<DiscSequence>, gimli::Error>;
+type DiscTable = Result<UnitLines, gimli::Error>;
+
+/// What the `addr2line` crate's line lookup does not give: discriminators,
+/// and (DWARF 5) the rows binutils attributes to file 0.
+struct UnitLines {
+    seqs: Vec<DiscSequence>,
+    /// The path binutils shows for rows before the first `DW_LNS_set_file`
+    /// of a DWARF 5 sequence (it starts from file 0, not 1), when it differs
+    /// from file 1's.
+    file0: Option<String>,
+}
 
 struct DiscSequence {
     start: u64,
     end: u64,
+    /// Rows below this address still use the initial file register.
+    default_end: u64,
     /// (address, discriminator) change points.
     rows: Vec<(u64, u32)>,
 }
+
+/// A data symbol at an exact address (binutils looks variables up by it).
+type DataSymbols<'data> = HashMap<u64, &'data str>;
+
+/// A variable's name, declaration file and line.
+type Variable = (String, String, u32);
 
 /// Symbolization context over one object (and optionally its separate debug
 /// file). Not `Sync`: each thread builds its own from a shared
@@ -103,7 +121,8 @@ pub struct Context<'data> {
     debug_object: Option<object::File<'data>>,
     dwarf: Option<addr2line::Context<Reader<'data>>>,
     raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
-    variables: OnceCell<HashMap<u64, (String, u32)>>,
+    variables: OnceCell<HashMap<u64, Vec<Variable>>>,
+    data_symbols: OnceCell<DataSymbols<'data>>,
     binutils: bool,
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
@@ -183,6 +202,7 @@ impl<'data> Context<'data> {
             dwarf,
             raw_dwarf,
             variables: OnceCell::new(),
+            data_symbols: OnceCell::new(),
             binutils: false,
             sections,
             symbols: OnceCell::new(),
@@ -234,7 +254,11 @@ impl<'data> Context<'data> {
                     None => (None, None),
                 };
                 let (file, line, column) = match frame.location {
-                    Some(l) => (l.file, l.line.unwrap_or(0), l.column.unwrap_or(0)),
+                    Some(l) => (
+                        l.file.map(Cow::Borrowed),
+                        l.line.unwrap_or(0),
+                        l.column.unwrap_or(0),
+                    ),
                     None => (None, 0, 0),
                 };
                 out.frames.push(Frame {
@@ -247,24 +271,32 @@ impl<'data> Context<'data> {
             }
             if out.frames.is_empty()
                 && !section.exec
-                && let Some((file, line)) = self.variables().get(&addr)
+                && let Some(sym) = self.data_symbols().get(&addr)
+                && let Some(vars) = self.variables().get(&addr)
+                && let Some((_, file, line)) = vars.iter().find(|v| sym.contains(v.0.as_str()))
             {
-                // binutils reports a global variable's declaration for its
-                // exact address (data sections only: never needed for code).
+                // binutils reports a variable's declaration for the exact
+                // address of a data symbol whose name contains the variable's
+                // (data sections only).
                 out.frames.push(Frame {
                     function: None,
                     language: None,
-                    file: Some(file.as_str()),
+                    file: Some(Cow::Borrowed(file.as_str())),
                     line: *line,
                     column: 0,
                 });
             }
             if !out.frames.is_empty() {
-                let (disc, skeleton) = self.unit_info(dwarf, addr)?;
+                let (disc, skeleton, file0) = self.unit_info(dwarf, addr)?;
                 if skeleton && self.binutils {
                     out.frames.clear();
                 } else if out.frames[0].line != 0 {
                     out.discriminator = disc;
+                    if self.binutils
+                        && let Some(f0) = file0
+                    {
+                        out.frames[0].file = Some(Cow::Owned(f0));
+                    }
                 }
             }
         }
@@ -278,7 +310,7 @@ impl<'data> Context<'data> {
     /// Global and static variables by address, with their declaration's
     /// file and line (built on first use; a unit that fails to parse is
     /// skipped).
-    fn variables(&self) -> &HashMap<u64, (String, u32)> {
+    fn variables(&self) -> &HashMap<u64, Vec<Variable>> {
         self.variables.get_or_init(|| {
             let mut map = HashMap::new();
             if let Some(d) = &self.raw_dwarf {
@@ -287,6 +319,36 @@ impl<'data> Context<'data> {
                     if let Ok(unit) = d.unit(header) {
                         let _ = collect_variables(d, &unit, &mut map);
                     }
+                }
+            }
+            map
+        })
+    }
+
+    /// Per address, the symbol binutils picks for a data lookup: the first
+    /// global one at that address, else the last local one.
+    fn data_symbols(&self) -> &DataSymbols<'data> {
+        self.data_symbols.get_or_init(|| {
+            let mut map: DataSymbols<'data> = HashMap::new();
+            let mut global: std::collections::HashSet<u64> = std::collections::HashSet::new();
+            let use_dynamic = self.object.symbols().next().is_none();
+            let iter: Box<dyn Iterator<Item = object::Symbol<'data, '_>>> = if use_dynamic {
+                Box::new(self.object.dynamic_symbols())
+            } else {
+                Box::new(self.object.symbols())
+            };
+            for sym in iter {
+                if sym.kind() == object::SymbolKind::Section || sym.is_undefined() {
+                    continue;
+                }
+                let Ok(name) = sym.name() else { continue };
+                let a = sym.address();
+                if global.contains(&a) {
+                    continue;
+                }
+                map.insert(a, name);
+                if sym.is_global() {
+                    global.insert(a);
                 }
             }
             map
@@ -460,9 +522,9 @@ impl<'data> Context<'data> {
         &self,
         dwarf: &addr2line::Context<Reader<'data>>,
         addr: u64,
-    ) -> Result<(u32, bool), Error> {
+    ) -> Result<(u32, bool, Option<String>), Error> {
         let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
-            return Ok((0, false));
+            return Ok((0, false, None));
         };
         let skeleton = unit.dwo_id.is_some();
         let key = unit
@@ -480,30 +542,43 @@ impl<'data> Context<'data> {
                 t
             }
         };
-        let seqs = match &*table {
+        let lines = match &*table {
             Ok(s) => s,
             Err(e) => return Err(Error::Dwarf(*e)),
         };
+        let seqs = &lines.seqs;
         let i = seqs.partition_point(|s| s.start <= addr);
         for seq in seqs[..i].iter().rev() {
             if addr < seq.end {
                 let j = seq.rows.partition_point(|r| r.0 <= addr);
-                return Ok((if j == 0 { 0 } else { seq.rows[j - 1].1 }, skeleton));
+                let disc = if j == 0 { 0 } else { seq.rows[j - 1].1 };
+                let file0 = if addr < seq.default_end {
+                    lines.file0.clone()
+                } else {
+                    None
+                };
+                return Ok((disc, skeleton, file0));
             }
         }
-        Ok((0, skeleton))
+        Ok((0, skeleton, None))
     }
 }
 
-fn build_discriminators(
-    unit: &gimli::UnitRef<'_, Reader<'_>>,
-) -> Result<Vec<DiscSequence>, gimli::Error> {
+fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLines, gimli::Error> {
     let mut seqs = Vec::new();
     let Some(program) = unit.line_program.clone() else {
-        return Ok(seqs);
+        return Ok(UnitLines { seqs, file0: None });
+    };
+    let file0 = if program.header().version() >= 5 {
+        let f0 = file_name(unit.dwarf, unit.unit, 0);
+        let f1 = file_name(unit.dwarf, unit.unit, 1);
+        if f0.is_some() && f0 != f1 { f0 } else { None }
+    } else {
+        None
     };
     let mut rows = program.rows();
     let mut cur: Option<DiscSequence> = None;
+    let mut defaulted = true;
     while let Some((_, row)) = rows.next_row()? {
         let addr = row.address();
         if row.end_sequence() {
@@ -511,16 +586,25 @@ fn build_discriminators(
                 && addr > s.start
             {
                 s.end = addr;
+                if defaulted {
+                    s.default_end = addr;
+                }
                 seqs.push(s);
             }
+            defaulted = true;
             continue;
         }
         let disc = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
         let seq = cur.get_or_insert_with(|| DiscSequence {
             start: addr,
             end: addr,
+            default_end: addr,
             rows: Vec::new(),
         });
+        if defaulted && row.file_index() != 1 {
+            defaulted = false;
+            seq.default_end = addr;
+        }
         match seq.rows.last_mut() {
             Some(last) if last.1 == disc => {}
             Some(last) if last.0 == addr => last.1 = disc,
@@ -528,15 +612,21 @@ fn build_discriminators(
             _ => seq.rows.push((addr, disc)),
         }
     }
-    seqs.retain(|s| !s.rows.is_empty());
+    let keep_defaults = file0.is_some();
+    seqs.retain(|s| !s.rows.is_empty() || (keep_defaults && s.default_end > s.start));
+    if !keep_defaults {
+        for s in &mut seqs {
+            s.default_end = s.start;
+        }
+    }
     seqs.sort_by_key(|s| s.start);
-    Ok(seqs)
+    Ok(UnitLines { seqs, file0 })
 }
 
 fn collect_variables(
     dwarf: &gimli::Dwarf<Reader<'_>>,
     unit: &gimli::Unit<Reader<'_>>,
-    map: &mut HashMap<u64, (String, u32)>,
+    map: &mut HashMap<u64, Vec<Variable>>,
 ) -> Result<(), gimli::Error> {
     let mut entries = unit.entries();
     while let Some((_, entry)) = entries.next_dfs()? {
@@ -578,7 +668,17 @@ fn collect_variables(
         let Some(name) = file_name(dwarf, unit, file_index) else {
             continue;
         };
-        map.entry(addr).or_insert((name, line));
+        let var_name = match entry.attr_value(gimli::DW_AT_name)? {
+            Some(v) => dwarf
+                .attr_string(unit, v)
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        if var_name.is_empty() {
+            continue;
+        }
+        map.entry(addr).or_default().push((var_name, name, line));
     }
     Ok(())
 }

@@ -184,6 +184,8 @@ fn matches_binutils_dwarf4_nopie_o0_and_compressed() {
         ("gz", &["-g", "-gz", "-O2"][..]),
         ("o3", &["-g", "-O3", "-fno-omit-frame-pointer"][..]),
         ("split", &["-g", "-O2", "-gsplit-dwarf"][..]),
+        ("lto", &["-g", "-O2", "-flto"][..]),
+        ("lto4", &["-gdwarf-4", "-O2", "-flto"][..]),
         ("g1", &["-g1", "-O2"][..]),
         (
             "gcsections",
