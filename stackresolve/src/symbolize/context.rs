@@ -639,8 +639,8 @@ fn collect_variables(
         };
         let mut ops = expr.operations(unit.encoding());
         let addr = match ops.next()? {
+            // binutils accepts exactly one DW_OP_addr (not DW_OP_addrx).
             Some(gimli::Operation::Address { address }) => address,
-            Some(gimli::Operation::AddressIndex { index }) => dwarf.address(unit, index)?,
             _ => continue,
         };
         if ops.next()?.is_some() {
