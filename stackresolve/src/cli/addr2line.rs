@@ -273,12 +273,10 @@ impl Pool {
             .map(|(i, &pc)| (i as u32, pc))
             .collect();
         order.sort_unstable_by_key(|&(_, pc)| pc);
-        let n = self.jobs.len() + 1;
-        let per = order.len().div_ceil(n);
-        let mut slices = order.chunks(per);
-        let mine = slices.next().unwrap_or(&[]);
+        let slices = split_by_unit(ctx, &order, self.jobs.len() + 1);
+        let mine = slices[0];
         let mut sent = 0;
-        for (tx, slice) in self.jobs.iter().zip(slices) {
+        for (tx, slice) in self.jobs.iter().zip(&slices[1..]) {
             if tx.send(slice.to_vec()).is_ok() {
                 sent += 1;
             }
@@ -313,6 +311,39 @@ impl Pool {
         }
         out.write_all(&buf)
     }
+}
+
+/// Cuts sorted addresses into `n` slices of about equal size, moving each cut
+/// to the nearest compilation-unit boundary (within a quarter of a slice) so
+/// that no unit is parsed by two threads.
+fn split_by_unit<'a>(
+    ctx: &Context<'_>,
+    sorted: &'a [(u32, u64)],
+    n: usize,
+) -> Vec<&'a [(u32, u64)]> {
+    let per = sorted.len().div_ceil(n.max(1));
+    let slack = per / 4;
+    let mut cuts = vec![0];
+    for k in 1..n {
+        let ideal = (k * per).min(sorted.len());
+        let unit = |i: usize| ctx.unit_hint(sorted[i].1);
+        let boundary = |i: usize| i == 0 || i >= sorted.len() || unit(i) != unit(i - 1);
+        let mut best = ideal;
+        for d in 0..=slack {
+            if ideal + d <= sorted.len() && boundary(ideal + d) {
+                best = ideal + d;
+                break;
+            }
+            if d <= ideal && boundary(ideal - d) {
+                best = ideal - d;
+                break;
+            }
+        }
+        let prev = cuts.last().copied().unwrap_or(0);
+        cuts.push(best.max(prev));
+    }
+    cuts.push(sorted.len());
+    cuts.windows(2).map(|w| &sorted[w[0]..w[1]]).collect()
 }
 
 fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64)]) -> Chunk {

@@ -123,6 +123,9 @@ pub struct Context<'data> {
     raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
     variables: OnceCell<HashMap<u64, Vec<Variable>>>,
     data_symbols: OnceCell<DataSymbols<'data>>,
+    unit_ranges: OnceCell<Vec<(u64, u64, usize)>>,
+    symbol_names: OnceCell<HashMap<&'data str, u64>>,
+    demangled_names: OnceCell<HashMap<String, u64>>,
     binutils: bool,
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
@@ -203,6 +206,9 @@ impl<'data> Context<'data> {
             raw_dwarf,
             variables: OnceCell::new(),
             data_symbols: OnceCell::new(),
+            unit_ranges: OnceCell::new(),
+            symbol_names: OnceCell::new(),
+            demangled_names: OnceCell::new(),
             binutils: false,
             sections,
             symbols: OnceCell::new(),
@@ -325,6 +331,33 @@ impl<'data> Context<'data> {
         })
     }
 
+    /// An identifier of the compilation unit covering `addr` according to
+    /// `.debug_aranges` (built on first use), for callers that partition
+    /// work by unit; `None` when unknown.
+    pub fn unit_hint(&self, addr: u64) -> Option<usize> {
+        let ranges = self.unit_ranges.get_or_init(|| {
+            let mut v = Vec::new();
+            if let Some(d) = &self.raw_dwarf {
+                let mut headers = d.debug_aranges.headers();
+                while let Ok(Some(h)) = headers.next() {
+                    let cu = h.debug_info_offset().0;
+                    let mut entries = h.entries();
+                    while let Ok(Some(e)) = entries.next() {
+                        let r = e.range();
+                        if r.end > r.begin {
+                            v.push((r.begin, r.end, cu));
+                        }
+                    }
+                }
+            }
+            v.sort_unstable();
+            v
+        });
+        let i = ranges.partition_point(|r| r.0 <= addr);
+        let r = ranges.get(i.checked_sub(1)?)?;
+        (addr < r.1).then_some(r.2)
+    }
+
     /// Per address, the symbol binutils picks for a data lookup: the first
     /// global one at that address, else the last local one.
     fn data_symbols(&self) -> &DataSymbols<'data> {
@@ -365,20 +398,37 @@ impl<'data> Context<'data> {
     /// Looks up a symbol by name (raw or demangled), returning its address.
     /// Dynamic symbols are searched too.
     pub fn symbol_address(&self, name: &str) -> Option<u64> {
-        let matches = |raw: &str| {
-            raw == name
-                || raw.split('@').next() == Some(name)
-                || super::demangle::demangle(raw).is_some_and(|d| d == name)
-        };
-        for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
-            if s.is_definition()
-                && let Ok(raw) = s.name()
-                && matches(raw)
-            {
-                return Some(s.address());
+        let names = self.symbol_names.get_or_init(|| {
+            let mut raw: HashMap<&'data str, u64> = HashMap::new();
+            for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
+                if s.is_definition()
+                    && let Ok(n) = s.name()
+                {
+                    raw.entry(n).or_insert(s.address());
+                    if let Some((base, _)) = n.split_once('@') {
+                        raw.entry(base).or_insert(s.address());
+                    }
+                }
             }
+            raw
+        });
+        if let Some(&a) = names.get(name) {
+            return Some(a);
         }
-        None
+        let demangled = self.demangled_names.get_or_init(|| {
+            // In symbol-table order, so that the first definition wins.
+            let mut map: HashMap<String, u64> = HashMap::new();
+            for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
+                if s.is_definition()
+                    && let Ok(raw) = s.name()
+                    && let Some(d) = super::demangle::demangle(raw)
+                {
+                    map.entry(d).or_insert(s.address());
+                }
+            }
+            map
+        });
+        demangled.get(name).copied()
     }
 
     /// Looks up a symbol by its exact name in the symbol table binutils would
