@@ -195,7 +195,7 @@ struct Chunk {
 }
 
 const PARALLEL_MIN: usize = 4096;
-const BATCH_MAX: usize = 1 << 16;
+const BATCH_MAX: usize = 1 << 14;
 
 impl Pool {
     fn start<'scope>(
@@ -256,7 +256,7 @@ impl Pool {
     }
 
     fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
-        if pcs.len() < PARALLEL_MIN || self.jobs.is_empty() {
+        if pcs.len() < PARALLEL_MIN {
             let mut buf = Vec::with_capacity(4096);
             for &pc in pcs {
                 format_one(ctx, self.opts, self.width, pc, &mut buf);
@@ -500,7 +500,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
                 None => out.extend_from_slice(b"??"),
                 Some(n) => {
                     if opts.demangle {
-                        out.extend_from_slice(demangle::demangle_or_raw(n).as_bytes());
+                        demangled(n, out);
                     } else {
                         out.extend_from_slice(n.as_bytes());
                     }
@@ -535,6 +535,17 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
             }
             emit(out, f.function.as_deref(), f.file.as_deref(), f.line);
         }
+    }
+}
+
+/// Appends the demangled `name` (not cached: in large batches most
+/// addresses hit distinct functions, and a cache of long C++ names costs more
+/// memory than the demangling costs time).
+fn demangled(name: &str, out: &mut Vec<u8>) {
+    if name.starts_with("_Z") || name.starts_with("_R") {
+        out.extend_from_slice(demangle::demangle_or_raw(name).as_bytes());
+    } else {
+        out.extend_from_slice(name.as_bytes());
     }
 }
 

@@ -96,6 +96,8 @@ struct UnitLines {
     /// of a DWARF 5 sequence (it starts from file 0, not 1), when it differs
     /// from file 1's.
     file0: Option<String>,
+    /// Whether the unit is a split-DWARF skeleton.
+    skeleton: bool,
 }
 
 struct DiscSequence {
@@ -566,6 +568,21 @@ impl<'data> Context<'data> {
         SymbolTable { syms }
     }
 
+    /// Builds the line extras of the unit at `.debug_info` offset `off`.
+    fn build_unit_lines(&self, off: usize) -> Option<DiscTable> {
+        let d = self.raw_dwarf.as_ref()?;
+        let header = d
+            .debug_info
+            .header_from_offset(gimli::DebugInfoOffset(off))
+            .ok()?;
+        let unit = d.unit(header).ok()?;
+        let unit_ref = unit.unit_ref(d);
+        Some(build_discriminators(&unit_ref).map(|mut l| {
+            l.skeleton = unit.dwo_id.is_some();
+            l
+        }))
+    }
+
     /// The discriminator at `addr` and whether its unit is a split-DWARF
     /// skeleton.
     fn unit_info(
@@ -573,25 +590,38 @@ impl<'data> Context<'data> {
         dwarf: &addr2line::Context<Reader<'data>>,
         addr: u64,
     ) -> Result<(u32, bool, Option<String>), Error> {
-        let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
-            return Ok((0, false, None));
-        };
-        let skeleton = unit.dwo_id.is_some();
-        let key = unit
-            .header
-            .offset()
-            .as_debug_info_offset()
-            .map(|o| o.0)
-            .unwrap_or(usize::MAX);
-        let cached = self.discriminators.borrow().get(&key).cloned();
+        // Fast path: the unit from .debug_aranges, its table already built.
+        let hint = self.unit_hint(addr);
+        let cached = hint.and_then(|k| self.discriminators.borrow().get(&k).cloned());
         let table = match cached {
             Some(t) => t,
             None => {
-                let t = Rc::new(build_discriminators(&unit));
+                let (key, built) = match hint.and_then(|k| self.build_unit_lines(k).map(|t| (k, t)))
+                {
+                    Some(kt) => kt,
+                    None => {
+                        let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
+                            return Ok((0, false, None));
+                        };
+                        let key = unit
+                            .header
+                            .offset()
+                            .as_debug_info_offset()
+                            .map(|o| o.0)
+                            .unwrap_or(usize::MAX);
+                        let t = build_discriminators(&unit).map(|mut l| {
+                            l.skeleton = unit.dwo_id.is_some();
+                            l
+                        });
+                        (key, t)
+                    }
+                };
+                let t = Rc::new(built);
                 self.discriminators.borrow_mut().insert(key, t.clone());
                 t
             }
         };
+        let skeleton = matches!(&*table, Ok(l) if l.skeleton);
         let lines = match &*table {
             Ok(s) => s,
             Err(e) => return Err(Error::Dwarf(*e)),
@@ -617,7 +647,11 @@ impl<'data> Context<'data> {
 fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLines, gimli::Error> {
     let mut seqs = Vec::new();
     let Some(program) = unit.line_program.clone() else {
-        return Ok(UnitLines { seqs, file0: None });
+        return Ok(UnitLines {
+            seqs,
+            file0: None,
+            skeleton: false,
+        });
     };
     let file0 = if program.header().version() >= 5 {
         let f0 = file_name(unit.dwarf, unit.unit, 0);
@@ -670,7 +704,11 @@ fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLin
         }
     }
     seqs.sort_by_key(|s| s.start);
-    Ok(UnitLines { seqs, file0 })
+    Ok(UnitLines {
+        seqs,
+        file0,
+        skeleton: false,
+    })
 }
 
 fn collect_variables(
