@@ -123,7 +123,8 @@ run_tool() { # tool bin addrfile -> command line on stdout
 measure() { # cmd -> "secs kib" (median of RUNS)
   local cmd=$1 i out ts=() ms=()
   for i in $(seq "$RUNS"); do
-    out=$( { /usr/bin/time -v bash -c "$cmd" >/dev/null 2>/dev/null; } 2>&1 )
+    /usr/bin/time -v -o "$WORK/time.out" bash -c "$cmd >/dev/null 2>&1"
+    out=$(cat "$WORK/time.out")
     ts+=("$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }')")
     ms+=("$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ { print $2 }')")
   done

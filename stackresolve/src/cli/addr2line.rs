@@ -178,15 +178,23 @@ pub fn run(
 use object::Object;
 
 /// Persistent worker threads, each with its own [`Context`] on the shared
-/// [`Module`]. A large batch is sorted by address and cut into contiguous
-/// slices, one per thread, so that each compilation unit tends to be parsed
-/// by one thread only; small batches are answered on the calling thread.
-struct Pool {
-    jobs: Vec<std::sync::mpsc::Sender<Vec<(u32, u64)>>>,
+/// [`Module`], started on first need. A large batch is sorted by address and
+/// cut into slices at compilation-unit boundaries, one per thread, so that
+/// each unit is parsed by one thread only; small batches (and binaries with a
+/// single unit) are answered on the calling thread.
+struct Pool<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    module: &'scope Module,
+    max_workers: usize,
+    jobs: std::cell::RefCell<Vec<std::sync::mpsc::Sender<Job>>>,
+    done_tx: std::sync::mpsc::Sender<Chunk>,
     done: std::sync::mpsc::Receiver<Chunk>,
     opts: Options,
     width: usize,
 }
+
+/// A slice of a sorted batch: (input index, address).
+type Job = Vec<(u32, u64)>;
 
 /// Formatted answers of one slice: one buffer plus (input index, end offset).
 struct Chunk {
@@ -194,33 +202,44 @@ struct Chunk {
     ends: Vec<(u32, u32)>,
 }
 
-const PARALLEL_MIN: usize = 4096;
-const BATCH_MAX: usize = 1 << 14;
+const PARALLEL_MIN: usize = 1024;
+const BATCH_MAX: usize = 1 << 12;
 
-impl Pool {
-    fn start<'scope>(
-        s: &'scope std::thread::Scope<'scope, '_>,
+impl<'scope, 'env> Pool<'scope, 'env> {
+    fn start(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
         module: &'scope Module,
         opts: Options,
         width: usize,
-        workers: usize,
-    ) -> Pool {
+        max_workers: usize,
+    ) -> Self {
         let (done_tx, done) = std::sync::mpsc::channel::<Chunk>();
-        let mut jobs = Vec::new();
-        for _ in 0..workers {
-            let (tx, rx) = std::sync::mpsc::channel::<Vec<(u32, u64)>>();
-            let done_tx = done_tx.clone();
-            s.spawn(move || {
-                // Built on the first job: a one-address run never pays for it.
-                let mut ctx = None;
+        Pool {
+            scope,
+            module,
+            max_workers,
+            jobs: std::cell::RefCell::new(Vec::new()),
+            done_tx,
+            done,
+            opts,
+            width,
+        }
+    }
+
+    /// Sends a job to worker `k`, starting workers up to `k` if needed.
+    fn send(&self, k: usize, job: Job) -> bool {
+        let mut jobs = self.jobs.borrow_mut();
+        while jobs.len() <= k {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let done_tx = self.done_tx.clone();
+            let (module, opts, width) = (self.module, self.opts, self.width);
+            self.scope.spawn(move || {
+                let ctx = module.context().map(|mut c| {
+                    c.set_binutils_compat(true);
+                    c
+                });
                 while let Ok(job) = rx.recv() {
-                    let ctx = ctx.get_or_insert_with(|| {
-                        module.context().map(|mut c| {
-                            c.set_binutils_compat(true);
-                            c
-                        })
-                    });
-                    let chunk = match &*ctx {
+                    let chunk = match &ctx {
                         Ok(c) => format_chunk(c, opts, width, &job),
                         Err(_) => {
                             let mut text = Vec::new();
@@ -239,12 +258,7 @@ impl Pool {
             });
             jobs.push(tx);
         }
-        Pool {
-            jobs,
-            done,
-            opts,
-            width,
-        }
+        jobs[k].send(job).is_ok()
     }
 
     /// Resolves a batch and writes the answers in input order.
@@ -273,11 +287,11 @@ impl Pool {
             .map(|(i, &pc)| (i as u32, pc))
             .collect();
         order.sort_unstable_by_key(|&(_, pc)| pc);
-        let slices = split_by_unit(ctx, &order, self.jobs.len() + 1);
+        let slices = split_by_unit(ctx, &order, self.max_workers + 1);
         let mine = slices[0];
         let mut sent = 0;
-        for (tx, slice) in self.jobs.iter().zip(&slices[1..]) {
-            if tx.send(slice.to_vec()).is_ok() {
+        for (k, slice) in slices[1..].iter().enumerate() {
+            if !slice.is_empty() && self.send(k, slice.to_vec()) {
                 sent += 1;
             }
         }
@@ -313,22 +327,31 @@ impl Pool {
     }
 }
 
-/// Cuts sorted addresses into `n` slices of about equal size, moving each cut
-/// to the nearest compilation-unit boundary (within a quarter of a slice) so
-/// that no unit is parsed by two threads.
+/// Cuts sorted addresses into up to `n` slices of about equal size, each cut
+/// moved to the nearest compilation-unit boundary (within half a slice) so
+/// that no unit is parsed by two threads; where there is no such boundary
+/// (one huge unit) the remaining addresses stay in the current slice.
 fn split_by_unit<'a>(
     ctx: &Context<'_>,
     sorted: &'a [(u32, u64)],
     n: usize,
 ) -> Vec<&'a [(u32, u64)]> {
     let per = sorted.len().div_ceil(n.max(1));
-    let slack = per / 4;
+    let slack = per / 2;
+    let unit = |i: usize| ctx.unit_hint(sorted[i].1);
+    // A boundary lies between two different known units (addresses outside
+    // every unit do not separate anything).
+    let boundary = |i: usize| {
+        i == 0
+            || i >= sorted.len()
+            || matches!((unit(i - 1), unit(i)), (Some(a), Some(b)) if a != b)
+    };
     let mut cuts = vec![0];
     for k in 1..n {
+        let prev = cuts.last().copied().unwrap_or(0);
         let ideal = (k * per).min(sorted.len());
-        let unit = |i: usize| ctx.unit_hint(sorted[i].1);
-        let boundary = |i: usize| i == 0 || i >= sorted.len() || unit(i) != unit(i - 1);
-        let mut best = ideal;
+        // No boundary near the ideal cut: the rest stays with this slice.
+        let mut best = sorted.len();
         for d in 0..=slack {
             if ideal + d <= sorted.len() && boundary(ideal + d) {
                 best = ideal + d;
@@ -339,7 +362,6 @@ fn split_by_unit<'a>(
                 break;
             }
         }
-        let prev = cuts.last().copied().unwrap_or(0);
         cuts.push(best.max(prev));
     }
     cuts.push(sorted.len());
@@ -369,12 +391,12 @@ enum Item {
 /// is flushed, so an interactive caller writing one address at a time gets its
 /// answer at once while a piped file is resolved in large sorted batches.
 fn stream_stdin(
-    pool: &Pool,
+    pool: &Pool<'_, '_>,
     ctx: &Context<'_>,
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> io::Result<()> {
             let mut pending: Vec<u8> = Vec::with_capacity(100);
