@@ -132,6 +132,7 @@ pub struct Context<'data> {
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
+    scanned_once: RefCell<std::collections::HashSet<usize>>,
 }
 
 const ELF_STT_NOTYPE: u8 = 0;
@@ -215,6 +216,7 @@ impl<'data> Context<'data> {
             sections,
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
+            scanned_once: RefCell::new(std::collections::HashSet::new()),
         })
     }
 
@@ -590,8 +592,13 @@ impl<'data> Context<'data> {
         dwarf: &addr2line::Context<Reader<'data>>,
         addr: u64,
     ) -> Result<(u32, bool, Option<String>), Error> {
-        // Fast path: the unit from .debug_aranges, its table already built.
-        let hint = self.unit_hint(addr);
+        // Fast path: the unit from .debug_aranges (only once that index
+        // exists: building it costs more than one lookup), its table built.
+        let hint = if self.unit_ranges.get().is_some() {
+            self.unit_hint(addr)
+        } else {
+            None
+        };
         let cached = hint.and_then(|k| self.discriminators.borrow().get(&k).cloned());
         let table = match cached {
             Some(t) => t,
@@ -609,6 +616,17 @@ impl<'data> Context<'data> {
                             .as_debug_info_offset()
                             .map(|o| o.0)
                             .unwrap_or(usize::MAX);
+                        let cached = self.discriminators.borrow().get(&key).cloned();
+                        if let Some(t) = cached {
+                            return Ok(answer(&t, addr));
+                        }
+                        // The first lookup in a unit scans its line program only up
+                        // to the address; the table is built from the second on.
+                        if self.scanned_once.borrow_mut().insert(key) {
+                            let skeleton = unit.dwo_id.is_some();
+                            let (disc, defaulted, file0) = scan_line_program(&unit, addr)?;
+                            return Ok((disc, skeleton, if defaulted { file0 } else { None }));
+                        }
                         let t = build_discriminators(&unit).map(|mut l| {
                             l.skeleton = unit.dwo_id.is_some();
                             l
@@ -621,10 +639,17 @@ impl<'data> Context<'data> {
                 t
             }
         };
-        let skeleton = matches!(&*table, Ok(l) if l.skeleton);
-        let lines = match &*table {
-            Ok(s) => s,
-            Err(e) => return Err(Error::Dwarf(*e)),
+        Ok(answer(&table, addr))
+    }
+}
+
+/// The discriminator, skeleton flag and binutils file-0 override at `addr`
+/// from a unit's line extras.
+fn answer(table: &DiscTable, addr: u64) -> (u32, bool, Option<String>) {
+    {
+        let skeleton = matches!(table, Ok(l) if l.skeleton);
+        let Ok(lines) = table else {
+            return (0, false, None);
         };
         let seqs = &lines.seqs;
         let i = seqs.partition_point(|s| s.start <= addr);
@@ -637,11 +662,69 @@ impl<'data> Context<'data> {
                 } else {
                     None
                 };
-                return Ok((disc, skeleton, file0));
+                return (disc, skeleton, file0);
             }
         }
-        Ok((0, skeleton, None))
+        (0, skeleton, None)
     }
+}
+
+/// binutils' file-0 path for a DWARF 5 unit, when it differs from file 1's.
+fn file0_override(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Option<String> {
+    let program = unit.line_program.as_ref()?;
+    if program.header().version() < 5 {
+        return None;
+    }
+    let f0 = file_name(unit.dwarf, unit.unit, 0);
+    let f1 = file_name(unit.dwarf, unit.unit, 1);
+    if f0.is_some() && f0 != f1 { f0 } else { None }
+}
+
+/// Runs a unit's line program until the row covering `addr` is known:
+/// (discriminator, whether the row still uses the initial file register,
+/// binutils' file-0 path).
+fn scan_line_program(
+    unit: &gimli::UnitRef<'_, Reader<'_>>,
+    addr: u64,
+) -> Result<(u32, bool, Option<String>), Error> {
+    let Some(program) = unit.line_program.clone() else {
+        return Ok((0, false, None));
+    };
+    let mut rows = program.rows();
+    // The last row of the current sequence at or below `addr`.
+    let mut best: Option<(u64, u32, bool)> = None;
+    let mut defaulted = true;
+    while let Some((_, row)) = rows.next_row()? {
+        let a = row.address();
+        if row.end_sequence() {
+            if a > addr && best.is_some() {
+                break;
+            }
+            best = None;
+            defaulted = true;
+            continue;
+        }
+        if row.file_index() != 1 {
+            defaulted = false;
+        }
+        if a <= addr {
+            let disc = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
+            best = Some((a, disc, defaulted));
+        } else if best.is_some() {
+            break;
+        }
+    }
+    Ok(match best {
+        Some((_, disc, defaulted)) => {
+            let file0 = if defaulted {
+                file0_override(unit)
+            } else {
+                None
+            };
+            (disc, defaulted && file0.is_some(), file0)
+        }
+        None => (0, false, None),
+    })
 }
 
 fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLines, gimli::Error> {
@@ -653,13 +736,7 @@ fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLin
             skeleton: false,
         });
     };
-    let file0 = if program.header().version() >= 5 {
-        let f0 = file_name(unit.dwarf, unit.unit, 0);
-        let f1 = file_name(unit.dwarf, unit.unit, 1);
-        if f0.is_some() && f0 != f1 { f0 } else { None }
-    } else {
-        None
-    };
+    let file0 = file0_override(unit);
     let mut rows = program.rows();
     let mut cur: Option<DiscSequence> = None;
     let mut defaulted = true;
