@@ -191,6 +191,7 @@ struct Pool<'scope, 'env> {
     done: std::sync::mpsc::Receiver<Chunk>,
     opts: Options,
     width: usize,
+    batch: usize,
 }
 
 /// A slice of a sorted batch: (input index, address).
@@ -203,6 +204,7 @@ struct Chunk {
 }
 
 const PARALLEL_MIN: usize = 1024;
+/// Default batch size: answers of a batch are buffered, so this bounds memory.
 const BATCH_MAX: usize = 1 << 12;
 
 impl<'scope, 'env> Pool<'scope, 'env> {
@@ -223,6 +225,11 @@ impl<'scope, 'env> Pool<'scope, 'env> {
             done,
             opts,
             width,
+            batch: std::env::var("RESOLVE_STACK_BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&b: &usize| b > 0)
+                .unwrap_or(BATCH_MAX),
         }
     }
 
@@ -263,23 +270,28 @@ impl<'scope, 'env> Pool<'scope, 'env> {
 
     /// Resolves a batch and writes the answers in input order.
     fn resolve(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
-        for part in pcs.chunks(BATCH_MAX) {
+        for part in pcs.chunks(self.batch) {
             self.resolve_part(ctx, part, out)?;
         }
         Ok(())
     }
 
-    fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
-        if pcs.len() < PARALLEL_MIN {
-            let mut buf = Vec::with_capacity(4096);
-            for &pc in pcs {
-                format_one(ctx, self.opts, self.width, pc, &mut buf);
-                if buf.len() > 1 << 16 {
-                    out.write_all(&buf)?;
-                    buf.clear();
-                }
+    /// Answers in input order on this thread, streaming the output.
+    fn resolve_here(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(4096);
+        for &pc in pcs {
+            format_one(ctx, self.opts, self.width, pc, &mut buf);
+            if buf.len() > 1 << 14 {
+                out.write_all(&buf)?;
+                buf.clear();
             }
-            return out.write_all(&buf);
+        }
+        out.write_all(&buf)
+    }
+
+    fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        if pcs.len() < PARALLEL_MIN || self.max_workers == 0 {
+            return self.resolve_here(ctx, pcs, out);
         }
         let mut order: Vec<(u32, u64)> = pcs
             .iter()
@@ -288,6 +300,10 @@ impl<'scope, 'env> Pool<'scope, 'env> {
             .collect();
         order.sort_unstable_by_key(|&(_, pc)| pc);
         let slices = split_by_unit(ctx, &order, self.max_workers + 1);
+        if slices[1..].iter().all(|s| s.is_empty()) {
+            // One unit (or no boundary): nothing to share, no need to buffer.
+            return self.resolve_here(ctx, pcs, out);
+        }
         let mine = slices[0];
         let mut sent = 0;
         for (k, slice) in slices[1..].iter().enumerate() {
@@ -318,7 +334,7 @@ impl<'scope, 'env> Pool<'scope, 'env> {
             } else {
                 buf.extend_from_slice(&chunks[ci as usize].text[a as usize..b as usize]);
             }
-            if buf.len() > 1 << 16 {
+            if buf.len() > 1 << 14 {
                 out.write_all(&buf)?;
                 buf.clear();
             }
@@ -378,11 +394,13 @@ fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64
     Chunk { text, ends }
 }
 
-/// One stdin address: parsed on the reader thread when it is plain hex,
-/// else kept as text for [`parse_address`] (which may look up symbols).
-enum Item {
-    Addr(u64),
-    Text(Vec<u8>),
+/// Addresses read from stdin: parsed on the reader thread when they are
+/// plain hex; other text is kept (with its position) for [`parse_address`],
+/// which may look symbols up and so runs on the resolving thread.
+#[derive(Default)]
+struct Items {
+    addrs: Vec<u64>,
+    texts: Vec<(usize, Vec<u8>)>,
 }
 
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
@@ -396,41 +414,43 @@ fn stream_stdin(
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Items>(2);
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> io::Result<()> {
             let mut pending: Vec<u8> = Vec::with_capacity(100);
-            let item = |line: &mut Vec<u8>| -> Item {
+            let item = |line: &mut Vec<u8>, items: &mut Items| {
                 let t = line
                     .iter()
                     .position(|b| !b.is_ascii_whitespace())
                     .unwrap_or(line.len());
                 if line.get(t).is_some_and(u8::is_ascii_digit) {
-                    let v = scan_vma(&line[t..]);
+                    items.addrs.push(scan_vma(&line[t..]));
                     line.clear();
-                    Item::Addr(v)
                 } else {
-                    Item::Text(std::mem::replace(line, Vec::with_capacity(100)))
+                    items.texts.push((items.addrs.len(), std::mem::take(line)));
+                    items.addrs.push(0);
                 }
             };
             loop {
                 let buf = stdin.fill_buf()?;
                 if buf.is_empty() {
                     if !pending.is_empty() {
-                        let _ = tx.send(vec![item(&mut pending)]);
+                        let mut last = Items::default();
+                        item(&mut pending, &mut last);
+                        let _ = tx.send(last);
                     }
                     return Ok(());
                 }
-                let mut chunk = Vec::new();
+                let mut chunk = Items::default();
                 for &b in buf {
                     pending.push(b);
                     if b == b'\n' || pending.len() == 99 {
-                        chunk.push(item(&mut pending));
+                        item(&mut pending, &mut chunk);
                     }
                 }
                 let n = buf.len();
                 stdin.consume(n);
-                if !chunk.is_empty() && tx.send(chunk).is_err() {
+                if !chunk.addrs.is_empty() && tx.send(chunk).is_err() {
                     return Ok(());
                 }
             }
@@ -439,16 +459,15 @@ fn stream_stdin(
         let mut pcs: Vec<u64> = Vec::new();
         while let Ok(first) = rx.recv() {
             pcs.clear();
-            let add = |pcs: &mut Vec<u64>, items: Vec<Item>| {
-                for it in items {
-                    pcs.push(match it {
-                        Item::Addr(a) => a,
-                        Item::Text(t) => parse_address(ctx, &t),
-                    });
+            let add = |pcs: &mut Vec<u64>, items: Items| {
+                let base = pcs.len();
+                pcs.extend_from_slice(&items.addrs);
+                for (i, text) in items.texts {
+                    pcs[base + i] = parse_address(ctx, &text);
                 }
             };
             add(&mut pcs, first);
-            while pcs.len() < BATCH_MAX
+            while pcs.len() < pool.batch
                 && let Ok(more) = rx.try_recv()
             {
                 add(&mut pcs, more);

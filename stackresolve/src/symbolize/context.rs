@@ -105,8 +105,8 @@ struct DiscSequence {
     end: u64,
     /// Rows below this address still use the initial file register.
     default_end: u64,
-    /// (address, discriminator) change points.
-    rows: Vec<(u64, u32)>,
+    /// (offset from `start`, discriminator) change points.
+    rows: Vec<(u32, u32)>,
 }
 
 /// A data symbol at an exact address (binutils looks variables up by it).
@@ -655,7 +655,8 @@ fn answer(table: &DiscTable, addr: u64) -> (u32, bool, Option<String>) {
         let i = seqs.partition_point(|s| s.start <= addr);
         for seq in seqs[..i].iter().rev() {
             if addr < seq.end {
-                let j = seq.rows.partition_point(|r| r.0 <= addr);
+                let off = u32::try_from(addr - seq.start).unwrap_or(u32::MAX);
+                let j = seq.rows.partition_point(|r| r.0 <= off);
                 let disc = if j == 0 { 0 } else { seq.rows[j - 1].1 };
                 let file0 = if addr < seq.default_end {
                     lines.file0.clone()
@@ -766,11 +767,12 @@ fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLin
             defaulted = false;
             seq.default_end = addr;
         }
+        let off = u32::try_from(addr.wrapping_sub(seq.start)).unwrap_or(u32::MAX);
         match seq.rows.last_mut() {
             Some(last) if last.1 == disc => {}
-            Some(last) if last.0 == addr => last.1 = disc,
+            Some(last) if last.0 == off => last.1 = disc,
             None if disc == 0 => {}
-            _ => seq.rows.push((addr, disc)),
+            _ => seq.rows.push((off, disc)),
         }
     }
     let keep_defaults = file0.is_some();
