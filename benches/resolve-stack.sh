@@ -8,8 +8,9 @@
 #
 # Workloads: 1, 1000 and 100000 addresses (functions + random offsets inside
 # them, fixed seed) against
-#   * a large binary with full DWARF: a debug build of blazecli (many
-#     dependencies), whose .debug_* size is printed (target >= 150 MB);
+#   * a large binary with full DWARF: a generated template-heavy C++ program
+#     built with g++ -g -O0 (or BIG_BIN=path), whose .debug_* size is printed
+#     (target >= 150 MB);
 #   * a C shared object with inlining (sqlite3 amalgamation if found in the
 #     cargo registry, else a generated C file), built with gcc -g -O2.
 # Every tool runs with function names, inlines and demangling (-f -i -C or
@@ -52,11 +53,35 @@ TOOL[resolve-stack]=$ROOT/target/release/resolve-stack
 # ---------------------------------------------------------------- inputs
 BIG=${BIG_BIN:-}
 if [ -z "$BIG" ]; then
-  if [ ! -x "$WORK/big/bin/blazecli" ]; then
-    log "building a debug blazecli as the large DWARF binary (a few minutes)..."
-    cargo install --quiet --debug --root "$WORK/big" blazecli || { log "cannot build the large binary"; exit 1; }
+  # A generated C++ program: 1000 distinct types, each instantiating std::map,
+  # std::vector, std::unordered_map, std::sort (template-heavy, like large
+  # C++ servers), built with g++ -g -O0: >= 150 MB of DWARF in a few minutes.
+  BIG=$WORK/big/big
+  if [ ! -x "$BIG" ]; then
+    log "generating the large DWARF binary (a few minutes)..."
+    mkdir -p "$WORK/big" && cd "$WORK/big" || exit 1
+    NTU=${BIG_TUS:-10}; PER=${BIG_TYPES_PER_TU:-100}
+    for p in $(seq 0 $((NTU - 1))); do
+      {
+        printf '#include <map>\n#include <vector>\n#include <string>\n#include <unordered_map>\n#include <algorithm>\n'
+        for i in $(seq 1 "$PER"); do
+          printf 'namespace p%s { struct S%s { int a; std::string b; bool operator<(const S%s& o) const { return a < o.a; } };\n' "$p" "$i" "$i"
+          printf 'inline int use%s(int x) { std::map<S%s, std::vector<S%s>> m; std::unordered_map<int, S%s> u; std::vector<S%s> v(x);\n' "$i" "$i" "$i" "$i" "$i"
+          printf '  for (int k = 0; k < x; k++) { S%s s{k, std::to_string(k)}; m[s].push_back(s); u[k] = s; }\n' "$i"
+          printf '  std::sort(v.begin(), v.end()); return (int)(m.size() + u.size() + v.size()); } }\n'
+          printf 'int f%s_%s(int x) { return p%s::use%s(x); }\n' "$p" "$i" "$p" "$i"
+        done
+      } > "t$p.cpp"
+    done
+    {
+      echo 'int main(int c, char**) { int s = 0;'
+      for p in $(seq 0 $((NTU - 1))); do for i in $(seq 1 "$PER"); do echo "extern int f${p}_$i(int); s += f${p}_$i(c);"; done; done
+      echo 'return s & 1; }'
+    } > main.cpp
+    ls t*.cpp main.cpp | xargs -P "$(nproc)" -I{} g++ -g -O0 -c {} -o {}.o || { log "cannot build the large binary"; exit 1; }
+    g++ -o "$BIG" ./*.o || exit 1
+    cd "$ROOT" || exit 1
   fi
-  BIG=$WORK/big/bin/blazecli
 fi
 debug_mb() { readelf -SW "$1" | awk '$2 ~ /^\.debug_/ { s += strtonum("0x" $6) } END { printf "%.0f", s / 1048576 }'; }
 log "large binary: $BIG, DWARF $(debug_mb "$BIG") MB"
@@ -98,7 +123,8 @@ run_tool() { # tool bin addrfile -> command line on stdout
 measure() { # cmd -> "secs kib" (median of RUNS)
   local cmd=$1 i out ts=() ms=()
   for i in $(seq "$RUNS"); do
-    out=$( { /usr/bin/time -v bash -c "$cmd" >/dev/null 2>/dev/null; } 2>&1 )
+    /usr/bin/time -v -o "$WORK/time.out" bash -c "$cmd >/dev/null 2>&1"
+    out=$(cat "$WORK/time.out")
     ts+=("$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }')")
     ms+=("$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ { print $2 }')")
   done

@@ -139,7 +139,10 @@ pub fn run(
         }
     };
     let ctx = match module.context() {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.set_binutils_compat(true);
+            c
+        }
         Err(e) => {
             let _ = writeln!(stderr, "resolve-stack: {e}");
             return 1;
@@ -175,15 +178,24 @@ pub fn run(
 use object::Object;
 
 /// Persistent worker threads, each with its own [`Context`] on the shared
-/// [`Module`]. A large batch is sorted by address and cut into contiguous
-/// slices, one per thread, so that each compilation unit tends to be parsed
-/// by one thread only; small batches are answered on the calling thread.
-struct Pool {
-    jobs: Vec<std::sync::mpsc::Sender<Vec<(u32, u64)>>>,
+/// [`Module`], started on first need. A large batch is sorted by address and
+/// cut into slices at compilation-unit boundaries, one per thread, so that
+/// each unit is parsed by one thread only; small batches (and binaries with a
+/// single unit) are answered on the calling thread.
+struct Pool<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    module: &'scope Module,
+    max_workers: usize,
+    jobs: std::cell::RefCell<Vec<std::sync::mpsc::Sender<Job>>>,
+    done_tx: std::sync::mpsc::Sender<Chunk>,
     done: std::sync::mpsc::Receiver<Chunk>,
     opts: Options,
     width: usize,
+    batch: usize,
 }
+
+/// A slice of a sorted batch: (input index, address).
+type Job = Vec<(u32, u64)>;
 
 /// Formatted answers of one slice: one buffer plus (input index, end offset).
 struct Chunk {
@@ -191,24 +203,48 @@ struct Chunk {
     ends: Vec<(u32, u32)>,
 }
 
-const PARALLEL_MIN: usize = 4096;
-const BATCH_MAX: usize = 1 << 16;
+const PARALLEL_MIN: usize = 1024;
+/// Default batch size: answers of a batch are buffered, so this bounds memory.
+const BATCH_MAX: usize = 1 << 12;
 
-impl Pool {
-    fn start<'scope>(
-        s: &'scope std::thread::Scope<'scope, '_>,
+impl<'scope, 'env> Pool<'scope, 'env> {
+    fn start(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
         module: &'scope Module,
         opts: Options,
         width: usize,
-        workers: usize,
-    ) -> Pool {
+        max_workers: usize,
+    ) -> Self {
         let (done_tx, done) = std::sync::mpsc::channel::<Chunk>();
-        let mut jobs = Vec::new();
-        for _ in 0..workers {
-            let (tx, rx) = std::sync::mpsc::channel::<Vec<(u32, u64)>>();
-            let done_tx = done_tx.clone();
-            s.spawn(move || {
-                let ctx = module.context();
+        Pool {
+            scope,
+            module,
+            max_workers,
+            jobs: std::cell::RefCell::new(Vec::new()),
+            done_tx,
+            done,
+            opts,
+            width,
+            batch: std::env::var("RESOLVE_STACK_BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&b: &usize| b > 0)
+                .unwrap_or(BATCH_MAX),
+        }
+    }
+
+    /// Sends a job to worker `k`, starting workers up to `k` if needed.
+    fn send(&self, k: usize, job: Job) -> bool {
+        let mut jobs = self.jobs.borrow_mut();
+        while jobs.len() <= k {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let done_tx = self.done_tx.clone();
+            let (module, opts, width) = (self.module, self.opts, self.width);
+            self.scope.spawn(move || {
+                let ctx = module.context().map(|mut c| {
+                    c.set_binutils_compat(true);
+                    c
+                });
                 while let Ok(job) = rx.recv() {
                     let chunk = match &ctx {
                         Ok(c) => format_chunk(c, opts, width, &job),
@@ -229,33 +265,33 @@ impl Pool {
             });
             jobs.push(tx);
         }
-        Pool {
-            jobs,
-            done,
-            opts,
-            width,
-        }
+        jobs[k].send(job).is_ok()
     }
 
     /// Resolves a batch and writes the answers in input order.
     fn resolve(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
-        for part in pcs.chunks(BATCH_MAX) {
+        for part in pcs.chunks(self.batch) {
             self.resolve_part(ctx, part, out)?;
         }
         Ok(())
     }
 
-    fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
-        if pcs.len() < PARALLEL_MIN || self.jobs.is_empty() {
-            let mut buf = Vec::with_capacity(4096);
-            for &pc in pcs {
-                format_one(ctx, self.opts, self.width, pc, &mut buf);
-                if buf.len() > 1 << 16 {
-                    out.write_all(&buf)?;
-                    buf.clear();
-                }
+    /// Answers in input order on this thread, streaming the output.
+    fn resolve_here(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(4096);
+        for &pc in pcs {
+            format_one(ctx, self.opts, self.width, pc, &mut buf);
+            if buf.len() > 1 << 14 {
+                out.write_all(&buf)?;
+                buf.clear();
             }
-            return out.write_all(&buf);
+        }
+        out.write_all(&buf)
+    }
+
+    fn resolve_part(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
+        if pcs.len() < PARALLEL_MIN || self.max_workers == 0 {
+            return self.resolve_here(ctx, pcs, out);
         }
         let mut order: Vec<(u32, u64)> = pcs
             .iter()
@@ -263,13 +299,15 @@ impl Pool {
             .map(|(i, &pc)| (i as u32, pc))
             .collect();
         order.sort_unstable_by_key(|&(_, pc)| pc);
-        let n = self.jobs.len() + 1;
-        let per = order.len().div_ceil(n);
-        let mut slices = order.chunks(per);
-        let mine = slices.next().unwrap_or(&[]);
+        let slices = split_by_unit(ctx, &order, self.max_workers + 1);
+        if slices[1..].iter().all(|s| s.is_empty()) {
+            // One unit (or no boundary): nothing to share, no need to buffer.
+            return self.resolve_here(ctx, pcs, out);
+        }
+        let mine = slices[0];
         let mut sent = 0;
-        for (tx, slice) in self.jobs.iter().zip(slices) {
-            if tx.send(slice.to_vec()).is_ok() {
+        for (k, slice) in slices[1..].iter().enumerate() {
+            if !slice.is_empty() && self.send(k, slice.to_vec()) {
                 sent += 1;
             }
         }
@@ -296,13 +334,54 @@ impl Pool {
             } else {
                 buf.extend_from_slice(&chunks[ci as usize].text[a as usize..b as usize]);
             }
-            if buf.len() > 1 << 16 {
+            if buf.len() > 1 << 14 {
                 out.write_all(&buf)?;
                 buf.clear();
             }
         }
         out.write_all(&buf)
     }
+}
+
+/// Cuts sorted addresses into up to `n` slices of about equal size, each cut
+/// moved to the nearest compilation-unit boundary (within half a slice) so
+/// that no unit is parsed by two threads; where there is no such boundary
+/// (one huge unit) the remaining addresses stay in the current slice.
+fn split_by_unit<'a>(
+    ctx: &Context<'_>,
+    sorted: &'a [(u32, u64)],
+    n: usize,
+) -> Vec<&'a [(u32, u64)]> {
+    let per = sorted.len().div_ceil(n.max(1));
+    let slack = per / 2;
+    let unit = |i: usize| ctx.unit_hint(sorted[i].1);
+    // A boundary lies between two different known units (addresses outside
+    // every unit do not separate anything).
+    let boundary = |i: usize| {
+        i == 0
+            || i >= sorted.len()
+            || matches!((unit(i - 1), unit(i)), (Some(a), Some(b)) if a != b)
+    };
+    let mut cuts = vec![0];
+    for k in 1..n {
+        let prev = cuts.last().copied().unwrap_or(0);
+        let ideal = (k * per).min(sorted.len());
+        // No boundary near the ideal cut: the rest stays with this slice.
+        let mut best = sorted.len();
+        for d in 0..=slack {
+            if ideal + d <= sorted.len() && boundary(ideal + d) {
+                best = ideal + d;
+                break;
+            }
+            if d <= ideal && boundary(ideal - d) {
+                best = ideal - d;
+                break;
+            }
+        }
+        cuts.push(best.max(prev));
+    }
+    cuts.push(sorted.len());
+    cuts.windows(2).map(|w| &sorted[w[0]..w[1]]).collect()
 }
 
 fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64)]) -> Chunk {
@@ -315,11 +394,13 @@ fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64
     Chunk { text, ends }
 }
 
-/// One stdin address: parsed on the reader thread when it is plain hex,
-/// else kept as text for [`parse_address`] (which may look up symbols).
-enum Item {
-    Addr(u64),
-    Text(Vec<u8>),
+/// Addresses read from stdin: parsed on the reader thread when they are
+/// plain hex; other text is kept (with its position) for [`parse_address`],
+/// which may look symbols up and so runs on the resolving thread.
+#[derive(Default)]
+struct Items {
+    addrs: Vec<u64>,
+    texts: Vec<(usize, Vec<u8>)>,
 }
 
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
@@ -328,46 +409,48 @@ enum Item {
 /// is flushed, so an interactive caller writing one address at a time gets its
 /// answer at once while a piped file is resolved in large sorted batches.
 fn stream_stdin(
-    pool: &Pool,
+    pool: &Pool<'_, '_>,
     ctx: &Context<'_>,
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Items>(2);
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> io::Result<()> {
             let mut pending: Vec<u8> = Vec::with_capacity(100);
-            let item = |line: &mut Vec<u8>| -> Item {
+            let item = |line: &mut Vec<u8>, items: &mut Items| {
                 let t = line
                     .iter()
                     .position(|b| !b.is_ascii_whitespace())
                     .unwrap_or(line.len());
                 if line.get(t).is_some_and(u8::is_ascii_digit) {
-                    let v = scan_vma(&line[t..]);
+                    items.addrs.push(scan_vma(&line[t..]));
                     line.clear();
-                    Item::Addr(v)
                 } else {
-                    Item::Text(std::mem::replace(line, Vec::with_capacity(100)))
+                    items.texts.push((items.addrs.len(), std::mem::take(line)));
+                    items.addrs.push(0);
                 }
             };
             loop {
                 let buf = stdin.fill_buf()?;
                 if buf.is_empty() {
                     if !pending.is_empty() {
-                        let _ = tx.send(vec![item(&mut pending)]);
+                        let mut last = Items::default();
+                        item(&mut pending, &mut last);
+                        let _ = tx.send(last);
                     }
                     return Ok(());
                 }
-                let mut chunk = Vec::new();
+                let mut chunk = Items::default();
                 for &b in buf {
                     pending.push(b);
                     if b == b'\n' || pending.len() == 99 {
-                        chunk.push(item(&mut pending));
+                        item(&mut pending, &mut chunk);
                     }
                 }
                 let n = buf.len();
                 stdin.consume(n);
-                if !chunk.is_empty() && tx.send(chunk).is_err() {
+                if !chunk.addrs.is_empty() && tx.send(chunk).is_err() {
                     return Ok(());
                 }
             }
@@ -376,16 +459,15 @@ fn stream_stdin(
         let mut pcs: Vec<u64> = Vec::new();
         while let Ok(first) = rx.recv() {
             pcs.clear();
-            let add = |pcs: &mut Vec<u64>, items: Vec<Item>| {
-                for it in items {
-                    pcs.push(match it {
-                        Item::Addr(a) => a,
-                        Item::Text(t) => parse_address(ctx, &t),
-                    });
+            let add = |pcs: &mut Vec<u64>, items: Items| {
+                let base = pcs.len();
+                pcs.extend_from_slice(&items.addrs);
+                for (i, text) in items.texts {
+                    pcs[base + i] = parse_address(ctx, &text);
                 }
             };
             add(&mut pcs, first);
-            while pcs.len() < BATCH_MAX
+            while pcs.len() < pool.batch
                 && let Ok(more) = rx.try_recv()
             {
                 add(&mut pcs, more);
@@ -437,7 +519,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
                     Some(n) => Some(n.as_ref()),
                     None => lookup.symbol.as_ref().map(|s| s.name),
                 };
-                let file = f.file.or_else(|| {
+                let file = f.file.as_deref().or_else(|| {
                     if f.function.is_none() {
                         lookup.symbol.as_ref().and_then(|s| s.file)
                     } else {
@@ -459,7 +541,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
                 None => out.extend_from_slice(b"??"),
                 Some(n) => {
                     if opts.demangle {
-                        out.extend_from_slice(demangle::demangle_or_raw(n).as_bytes());
+                        demangled(n, out);
                     } else {
                         out.extend_from_slice(n.as_bytes());
                     }
@@ -492,8 +574,19 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
             if opts.pretty {
                 out.extend_from_slice(b" (inlined by) ");
             }
-            emit(out, f.function.as_deref(), f.file, f.line);
+            emit(out, f.function.as_deref(), f.file.as_deref(), f.line);
         }
+    }
+}
+
+/// Appends the demangled `name` (not cached: in large batches most
+/// addresses hit distinct functions, and a cache of long C++ names costs more
+/// memory than the demangling costs time).
+fn demangled(name: &str, out: &mut Vec<u8>) {
+    if name.starts_with("_Z") || name.starts_with("_R") {
+        out.extend_from_slice(demangle::demangle_or_raw(name).as_bytes());
+    } else {
+        out.extend_from_slice(name.as_bytes());
     }
 }
 

@@ -443,7 +443,7 @@ pub fn annotate(text: &str, opts: &Options) -> Annotated {
             };
             frames.push(Resolved {
                 function: name,
-                file: f.file.unwrap_or("??").to_string(),
+                file: f.file.as_deref().unwrap_or("??").to_string(),
                 line: f.line,
             });
         }

@@ -21,7 +21,7 @@ pub struct Frame<'a> {
     /// The source language of the compilation unit, if known.
     pub language: Option<gimli::DwLang>,
     /// The full source file path, if known.
-    pub file: Option<&'a str>,
+    pub file: Option<Cow<'a, str>>,
     /// The line (0 if unknown).
     pub line: u32,
     /// The column (0 if unknown or the left edge).
@@ -86,14 +86,34 @@ struct SymbolTable<'data> {
     syms: Vec<Sym<'data>>,
 }
 
-type DiscTable = Result<Vec<DiscSequence>, gimli::Error>;
+type DiscTable = Result<UnitLines, gimli::Error>;
+
+/// What the `addr2line` crate's line lookup does not give: discriminators,
+/// and (DWARF 5) the rows binutils attributes to file 0.
+struct UnitLines {
+    seqs: Vec<DiscSequence>,
+    /// The path binutils shows for rows before the first `DW_LNS_set_file`
+    /// of a DWARF 5 sequence (it starts from file 0, not 1), when it differs
+    /// from file 1's.
+    file0: Option<String>,
+    /// Whether the unit is a split-DWARF skeleton.
+    skeleton: bool,
+}
 
 struct DiscSequence {
     start: u64,
     end: u64,
-    /// (address, discriminator) change points.
-    rows: Vec<(u64, u32)>,
+    /// Rows below this address still use the initial file register.
+    default_end: u64,
+    /// (offset from `start`, discriminator) change points.
+    rows: Vec<(u32, u32)>,
 }
+
+/// A data symbol at an exact address (binutils looks variables up by it).
+type DataSymbols<'data> = HashMap<u64, &'data str>;
+
+/// A variable's name, declaration file and line.
+type Variable = (String, String, u32);
 
 /// Symbolization context over one object (and optionally its separate debug
 /// file). Not `Sync`: each thread builds its own from a shared
@@ -103,10 +123,16 @@ pub struct Context<'data> {
     debug_object: Option<object::File<'data>>,
     dwarf: Option<addr2line::Context<Reader<'data>>>,
     raw_dwarf: Option<gimli::Dwarf<Reader<'data>>>,
-    variables: OnceCell<HashMap<u64, (String, u32)>>,
+    variables: OnceCell<HashMap<u64, Vec<Variable>>>,
+    data_symbols: OnceCell<DataSymbols<'data>>,
+    unit_ranges: OnceCell<Vec<(u64, u64, usize)>>,
+    symbol_names: OnceCell<HashMap<&'data str, u64>>,
+    demangled_names: OnceCell<HashMap<String, u64>>,
+    binutils: bool,
     sections: Vec<SectionRange>,
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
+    scanned_once: RefCell<std::collections::HashSet<usize>>,
 }
 
 const ELF_STT_NOTYPE: u8 = 0;
@@ -182,10 +208,23 @@ impl<'data> Context<'data> {
             dwarf,
             raw_dwarf,
             variables: OnceCell::new(),
+            data_symbols: OnceCell::new(),
+            unit_ranges: OnceCell::new(),
+            symbol_names: OnceCell::new(),
+            demangled_names: OnceCell::new(),
+            binutils: false,
             sections,
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
+            scanned_once: RefCell::new(std::collections::HashSet::new()),
         })
+    }
+
+    /// Makes lookups follow binutils where it differs from the best answer:
+    /// skeleton units of split DWARF (`-gsplit-dwarf`) are ignored, as
+    /// binutils `addr2line` does not read them.
+    pub fn set_binutils_compat(&mut self, on: bool) {
+        self.binutils = on;
     }
 
     /// Whether DWARF debugging information is available.
@@ -225,7 +264,11 @@ impl<'data> Context<'data> {
                     None => (None, None),
                 };
                 let (file, line, column) = match frame.location {
-                    Some(l) => (l.file, l.line.unwrap_or(0), l.column.unwrap_or(0)),
+                    Some(l) => (
+                        l.file.map(Cow::Borrowed),
+                        l.line.unwrap_or(0),
+                        l.column.unwrap_or(0),
+                    ),
                     None => (None, 0, 0),
                 };
                 out.frames.push(Frame {
@@ -238,20 +281,33 @@ impl<'data> Context<'data> {
             }
             if out.frames.is_empty()
                 && !section.exec
-                && let Some((file, line)) = self.variables().get(&addr)
+                && let Some(sym) = self.data_symbols().get(&addr)
+                && let Some(vars) = self.variables().get(&addr)
+                && let Some((_, file, line)) = vars.iter().find(|v| sym.contains(v.0.as_str()))
             {
-                // binutils reports a global variable's declaration for its
-                // exact address (data sections only: never needed for code).
+                // binutils reports a variable's declaration for the exact
+                // address of a data symbol whose name contains the variable's
+                // (data sections only).
                 out.frames.push(Frame {
                     function: None,
                     language: None,
-                    file: Some(file.as_str()),
+                    file: Some(Cow::Borrowed(file.as_str())),
                     line: *line,
                     column: 0,
                 });
             }
-            if out.frames.first().is_some_and(|f| f.line != 0) {
-                out.discriminator = self.discriminator(dwarf, addr)?;
+            if !out.frames.is_empty() {
+                let (disc, skeleton, file0) = self.unit_info(dwarf, addr)?;
+                if skeleton && self.binutils {
+                    out.frames.clear();
+                } else if out.frames[0].line != 0 {
+                    out.discriminator = disc;
+                    if self.binutils
+                        && let Some(f0) = file0
+                    {
+                        out.frames[0].file = Some(Cow::Owned(f0));
+                    }
+                }
             }
         }
         let need_symbol = out.frames.first().is_none_or(|f| f.function.is_none());
@@ -264,7 +320,7 @@ impl<'data> Context<'data> {
     /// Global and static variables by address, with their declaration's
     /// file and line (built on first use; a unit that fails to parse is
     /// skipped).
-    fn variables(&self) -> &HashMap<u64, (String, u32)> {
+    fn variables(&self) -> &HashMap<u64, Vec<Variable>> {
         self.variables.get_or_init(|| {
             let mut map = HashMap::new();
             if let Some(d) = &self.raw_dwarf {
@@ -273,6 +329,63 @@ impl<'data> Context<'data> {
                     if let Ok(unit) = d.unit(header) {
                         let _ = collect_variables(d, &unit, &mut map);
                     }
+                }
+            }
+            map
+        })
+    }
+
+    /// An identifier of the compilation unit covering `addr` according to
+    /// `.debug_aranges` (built on first use), for callers that partition
+    /// work by unit; `None` when unknown.
+    pub fn unit_hint(&self, addr: u64) -> Option<usize> {
+        let ranges = self.unit_ranges.get_or_init(|| {
+            let mut v = Vec::new();
+            if let Some(d) = &self.raw_dwarf {
+                let mut headers = d.debug_aranges.headers();
+                while let Ok(Some(h)) = headers.next() {
+                    let cu = h.debug_info_offset().0;
+                    let mut entries = h.entries();
+                    while let Ok(Some(e)) = entries.next() {
+                        let r = e.range();
+                        if r.end > r.begin {
+                            v.push((r.begin, r.end, cu));
+                        }
+                    }
+                }
+            }
+            v.sort_unstable();
+            v
+        });
+        let i = ranges.partition_point(|r| r.0 <= addr);
+        let r = ranges.get(i.checked_sub(1)?)?;
+        (addr < r.1).then_some(r.2)
+    }
+
+    /// Per address, the symbol binutils picks for a data lookup: the first
+    /// global one at that address, else the last local one.
+    fn data_symbols(&self) -> &DataSymbols<'data> {
+        self.data_symbols.get_or_init(|| {
+            let mut map: DataSymbols<'data> = HashMap::new();
+            let mut global: std::collections::HashSet<u64> = std::collections::HashSet::new();
+            let use_dynamic = self.object.symbols().next().is_none();
+            let iter: Box<dyn Iterator<Item = object::Symbol<'data, '_>>> = if use_dynamic {
+                Box::new(self.object.dynamic_symbols())
+            } else {
+                Box::new(self.object.symbols())
+            };
+            for sym in iter {
+                if sym.kind() == object::SymbolKind::Section || sym.is_undefined() {
+                    continue;
+                }
+                let Ok(name) = sym.name() else { continue };
+                let a = sym.address();
+                if global.contains(&a) {
+                    continue;
+                }
+                map.insert(a, name);
+                if sym.is_global() {
+                    global.insert(a);
                 }
             }
             map
@@ -289,20 +402,37 @@ impl<'data> Context<'data> {
     /// Looks up a symbol by name (raw or demangled), returning its address.
     /// Dynamic symbols are searched too.
     pub fn symbol_address(&self, name: &str) -> Option<u64> {
-        let matches = |raw: &str| {
-            raw == name
-                || raw.split('@').next() == Some(name)
-                || super::demangle::demangle(raw).is_some_and(|d| d == name)
-        };
-        for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
-            if s.is_definition()
-                && let Ok(raw) = s.name()
-                && matches(raw)
-            {
-                return Some(s.address());
+        let names = self.symbol_names.get_or_init(|| {
+            let mut raw: HashMap<&'data str, u64> = HashMap::new();
+            for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
+                if s.is_definition()
+                    && let Ok(n) = s.name()
+                {
+                    raw.entry(n).or_insert(s.address());
+                    if let Some((base, _)) = n.split_once('@') {
+                        raw.entry(base).or_insert(s.address());
+                    }
+                }
             }
+            raw
+        });
+        if let Some(&a) = names.get(name) {
+            return Some(a);
         }
-        None
+        let demangled = self.demangled_names.get_or_init(|| {
+            // In symbol-table order, so that the first definition wins.
+            let mut map: HashMap<String, u64> = HashMap::new();
+            for s in self.object.symbols().chain(self.object.dynamic_symbols()) {
+                if s.is_definition()
+                    && let Ok(raw) = s.name()
+                    && let Some(d) = super::demangle::demangle(raw)
+                {
+                    map.entry(d).or_insert(s.address());
+                }
+            }
+            map
+        });
+        demangled.get(name).copied()
     }
 
     /// Looks up a symbol by its exact name in the symbol table binutils would
@@ -440,53 +570,177 @@ impl<'data> Context<'data> {
         SymbolTable { syms }
     }
 
-    fn discriminator(
+    /// Builds the line extras of the unit at `.debug_info` offset `off`.
+    fn build_unit_lines(&self, off: usize) -> Option<DiscTable> {
+        let d = self.raw_dwarf.as_ref()?;
+        let header = d
+            .debug_info
+            .header_from_offset(gimli::DebugInfoOffset(off))
+            .ok()?;
+        let unit = d.unit(header).ok()?;
+        let unit_ref = unit.unit_ref(d);
+        Some(build_discriminators(&unit_ref).map(|mut l| {
+            l.skeleton = unit.dwo_id.is_some();
+            l
+        }))
+    }
+
+    /// The discriminator at `addr` and whether its unit is a split-DWARF
+    /// skeleton.
+    fn unit_info(
         &self,
         dwarf: &addr2line::Context<Reader<'data>>,
         addr: u64,
-    ) -> Result<u32, Error> {
-        let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
-            return Ok(0);
+    ) -> Result<(u32, bool, Option<String>), Error> {
+        // Fast path: the unit from .debug_aranges (only once that index
+        // exists: building it costs more than one lookup), its table built.
+        let hint = if self.unit_ranges.get().is_some() {
+            self.unit_hint(addr)
+        } else {
+            None
         };
-        let key = unit
-            .header
-            .offset()
-            .as_debug_info_offset()
-            .map(|o| o.0)
-            .unwrap_or(usize::MAX);
-        let cached = self.discriminators.borrow().get(&key).cloned();
+        let cached = hint.and_then(|k| self.discriminators.borrow().get(&k).cloned());
         let table = match cached {
             Some(t) => t,
             None => {
-                let t = Rc::new(build_discriminators(&unit));
+                let (key, built) = match hint.and_then(|k| self.build_unit_lines(k).map(|t| (k, t)))
+                {
+                    Some(kt) => kt,
+                    None => {
+                        let Some(unit) = dwarf.find_dwarf_and_unit(addr).skip_all_loads() else {
+                            return Ok((0, false, None));
+                        };
+                        let key = unit
+                            .header
+                            .offset()
+                            .as_debug_info_offset()
+                            .map(|o| o.0)
+                            .unwrap_or(usize::MAX);
+                        let cached = self.discriminators.borrow().get(&key).cloned();
+                        if let Some(t) = cached {
+                            return Ok(answer(&t, addr));
+                        }
+                        // The first lookup in a unit scans its line program only up
+                        // to the address; the table is built from the second on.
+                        if self.scanned_once.borrow_mut().insert(key) {
+                            let skeleton = unit.dwo_id.is_some();
+                            let (disc, defaulted, file0) = scan_line_program(&unit, addr)?;
+                            return Ok((disc, skeleton, if defaulted { file0 } else { None }));
+                        }
+                        let t = build_discriminators(&unit).map(|mut l| {
+                            l.skeleton = unit.dwo_id.is_some();
+                            l
+                        });
+                        (key, t)
+                    }
+                };
+                let t = Rc::new(built);
                 self.discriminators.borrow_mut().insert(key, t.clone());
                 t
             }
         };
-        let seqs = match &*table {
-            Ok(s) => s,
-            Err(e) => return Err(Error::Dwarf(*e)),
-        };
-        let i = seqs.partition_point(|s| s.start <= addr);
-        for seq in seqs[..i].iter().rev() {
-            if addr < seq.end {
-                let j = seq.rows.partition_point(|r| r.0 <= addr);
-                return Ok(if j == 0 { 0 } else { seq.rows[j - 1].1 });
-            }
-        }
-        Ok(0)
+        Ok(answer(&table, addr))
     }
 }
 
-fn build_discriminators(
+/// The discriminator, skeleton flag and binutils file-0 override at `addr`
+/// from a unit's line extras.
+fn answer(table: &DiscTable, addr: u64) -> (u32, bool, Option<String>) {
+    {
+        let skeleton = matches!(table, Ok(l) if l.skeleton);
+        let Ok(lines) = table else {
+            return (0, false, None);
+        };
+        let seqs = &lines.seqs;
+        let i = seqs.partition_point(|s| s.start <= addr);
+        for seq in seqs[..i].iter().rev() {
+            if addr < seq.end {
+                let off = u32::try_from(addr - seq.start).unwrap_or(u32::MAX);
+                let j = seq.rows.partition_point(|r| r.0 <= off);
+                let disc = if j == 0 { 0 } else { seq.rows[j - 1].1 };
+                let file0 = if addr < seq.default_end {
+                    lines.file0.clone()
+                } else {
+                    None
+                };
+                return (disc, skeleton, file0);
+            }
+        }
+        (0, skeleton, None)
+    }
+}
+
+/// binutils' file-0 path for a DWARF 5 unit, when it differs from file 1's.
+fn file0_override(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Option<String> {
+    let program = unit.line_program.as_ref()?;
+    if program.header().version() < 5 {
+        return None;
+    }
+    let f0 = file_name(unit.dwarf, unit.unit, 0);
+    let f1 = file_name(unit.dwarf, unit.unit, 1);
+    if f0.is_some() && f0 != f1 { f0 } else { None }
+}
+
+/// Runs a unit's line program until the row covering `addr` is known:
+/// (discriminator, whether the row still uses the initial file register,
+/// binutils' file-0 path).
+fn scan_line_program(
     unit: &gimli::UnitRef<'_, Reader<'_>>,
-) -> Result<Vec<DiscSequence>, gimli::Error> {
-    let mut seqs = Vec::new();
+    addr: u64,
+) -> Result<(u32, bool, Option<String>), Error> {
     let Some(program) = unit.line_program.clone() else {
-        return Ok(seqs);
+        return Ok((0, false, None));
     };
     let mut rows = program.rows();
+    // The last row of the current sequence at or below `addr`.
+    let mut best: Option<(u64, u32, bool)> = None;
+    let mut defaulted = true;
+    while let Some((_, row)) = rows.next_row()? {
+        let a = row.address();
+        if row.end_sequence() {
+            if a > addr && best.is_some() {
+                break;
+            }
+            best = None;
+            defaulted = true;
+            continue;
+        }
+        if row.file_index() != 1 {
+            defaulted = false;
+        }
+        if a <= addr {
+            let disc = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
+            best = Some((a, disc, defaulted));
+        } else if best.is_some() {
+            break;
+        }
+    }
+    Ok(match best {
+        Some((_, disc, defaulted)) => {
+            let file0 = if defaulted {
+                file0_override(unit)
+            } else {
+                None
+            };
+            (disc, defaulted && file0.is_some(), file0)
+        }
+        None => (0, false, None),
+    })
+}
+
+fn build_discriminators(unit: &gimli::UnitRef<'_, Reader<'_>>) -> Result<UnitLines, gimli::Error> {
+    let mut seqs = Vec::new();
+    let Some(program) = unit.line_program.clone() else {
+        return Ok(UnitLines {
+            seqs,
+            file0: None,
+            skeleton: false,
+        });
+    };
+    let file0 = file0_override(unit);
+    let mut rows = program.rows();
     let mut cur: Option<DiscSequence> = None;
+    let mut defaulted = true;
     while let Some((_, row)) = rows.next_row()? {
         let addr = row.address();
         if row.end_sequence() {
@@ -494,32 +748,52 @@ fn build_discriminators(
                 && addr > s.start
             {
                 s.end = addr;
+                if defaulted {
+                    s.default_end = addr;
+                }
                 seqs.push(s);
             }
+            defaulted = true;
             continue;
         }
         let disc = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
         let seq = cur.get_or_insert_with(|| DiscSequence {
             start: addr,
             end: addr,
+            default_end: addr,
             rows: Vec::new(),
         });
+        if defaulted && row.file_index() != 1 {
+            defaulted = false;
+            seq.default_end = addr;
+        }
+        let off = u32::try_from(addr.wrapping_sub(seq.start)).unwrap_or(u32::MAX);
         match seq.rows.last_mut() {
             Some(last) if last.1 == disc => {}
-            Some(last) if last.0 == addr => last.1 = disc,
+            Some(last) if last.0 == off => last.1 = disc,
             None if disc == 0 => {}
-            _ => seq.rows.push((addr, disc)),
+            _ => seq.rows.push((off, disc)),
         }
     }
-    seqs.retain(|s| !s.rows.is_empty());
+    let keep_defaults = file0.is_some();
+    seqs.retain(|s| !s.rows.is_empty() || (keep_defaults && s.default_end > s.start));
+    if !keep_defaults {
+        for s in &mut seqs {
+            s.default_end = s.start;
+        }
+    }
     seqs.sort_by_key(|s| s.start);
-    Ok(seqs)
+    Ok(UnitLines {
+        seqs,
+        file0,
+        skeleton: false,
+    })
 }
 
 fn collect_variables(
     dwarf: &gimli::Dwarf<Reader<'_>>,
     unit: &gimli::Unit<Reader<'_>>,
-    map: &mut HashMap<u64, (String, u32)>,
+    map: &mut HashMap<u64, Vec<Variable>>,
 ) -> Result<(), gimli::Error> {
     let mut entries = unit.entries();
     while let Some((_, entry)) = entries.next_dfs()? {
@@ -532,8 +806,8 @@ fn collect_variables(
         };
         let mut ops = expr.operations(unit.encoding());
         let addr = match ops.next()? {
+            // binutils accepts exactly one DW_OP_addr (not DW_OP_addrx).
             Some(gimli::Operation::Address { address }) => address,
-            Some(gimli::Operation::AddressIndex { index }) => dwarf.address(unit, index)?,
             _ => continue,
         };
         if ops.next()?.is_some() {
@@ -561,7 +835,17 @@ fn collect_variables(
         let Some(name) = file_name(dwarf, unit, file_index) else {
             continue;
         };
-        map.entry(addr).or_insert((name, line));
+        let var_name = match entry.attr_value(gimli::DW_AT_name)? {
+            Some(v) => dwarf
+                .attr_string(unit, v)
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        if var_name.is_empty() {
+            continue;
+        }
+        map.entry(addr).or_default().push((var_name, name, line));
     }
     Ok(())
 }

@@ -183,6 +183,14 @@ fn matches_binutils_dwarf4_nopie_o0_and_compressed() {
         ("o0", &["-g", "-O0"][..]),
         ("gz", &["-g", "-gz", "-O2"][..]),
         ("o3", &["-g", "-O3", "-fno-omit-frame-pointer"][..]),
+        ("split", &["-g", "-O2", "-gsplit-dwarf"][..]),
+        ("lto", &["-g", "-O2", "-flto"][..]),
+        ("lto4", &["-gdwarf-4", "-O2", "-flto"][..]),
+        ("g1", &["-g1", "-O2"][..]),
+        (
+            "gcsections",
+            &["-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections"][..],
+        ),
     ] {
         let bin = dir.join(name);
         gcc(&bin, &sources(), flags);

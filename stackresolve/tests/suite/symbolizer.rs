@@ -98,7 +98,7 @@ fn inline_frames_match_binutils_for_every_address() {
                     f.function.as_deref().unwrap_or("??").to_string(),
                     format!(
                         "{}:{}",
-                        f.file.unwrap_or("??"),
+                        f.file.as_deref().unwrap_or("??"),
                         if f.line == 0 {
                             "?".to_string()
                         } else {
@@ -160,7 +160,12 @@ fn build_id_directory_lookup() {
         .expect("compute in the debug file's symbols");
     let l = ctx.lookup(addr).expect("lookup");
     assert_eq!(l.frames[0].function.as_deref(), Some("compute"));
-    assert!(l.frames[0].file.is_some_and(|f| f.ends_with("prog_main.c")));
+    assert!(
+        l.frames[0]
+            .file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("prog_main.c"))
+    );
     // Without the directory the stripped binary has no DWARF.
     let none = Module::open_with(
         &bin,

@@ -73,6 +73,9 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 pub fn gcc(out: &Path, sources: &[PathBuf], flags: &[&str]) {
     let mut c = Command::new("gcc");
     c.args(flags).arg("-o").arg(out).args(sources);
+    if let Some(dir) = out.parent() {
+        c.current_dir(dir); // -gsplit-dwarf writes .dwo files here
+    }
     run_ok(&mut c);
 }
 
