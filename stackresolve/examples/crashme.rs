@@ -2,7 +2,10 @@
 //!
 //! `crashme MODE [LIBRARY]`, the report goes to stderr. Modes: `main`,
 //! `bad-query`, `c-so LIB`, `rust-so LIB`, `overflow-main`, `overflow-thread`,
-//! `abort`, `two-threads`, `panic`, `chain-siginfo`, `chain-plain`, `replace`.
+//! `abort`, `two-threads`, `panic`, `chain-siginfo`, `chain-plain`, `replace`,
+//! `resolve`, `resolve-timeout`, `resolve-installed LIB` (the C plugin's crash
+//! with the real `resolve-stack` from [`crash::Resolver::beside_current_exe`],
+//! which must be installed beside this executable).
 //! With `CRASHME_TRACE=PATH` a trace file is opened and registered for flushing.
 #![allow(unsafe_code)]
 
@@ -203,6 +206,7 @@ fn resolver_for(mode: &str) -> Option<crash::Resolver> {
              while read -r m o; do addr2line -f -C -e \"$m\" \"$o\" | head -n 1; done"
         }
         "resolve-timeout" => "sleep 30",
+        "resolve-installed" => return crash::Resolver::beside_current_exe(),
         _ => return None,
     };
     Some(crash::Resolver {
@@ -247,12 +251,16 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
         "chain-plain" => set_previous(SigHandler::Handler(previous_plain), SaFlags::empty()),
         _ => {}
     }
+    let resolver = resolver_for(mode);
+    if mode == "resolve-installed" && resolver.is_none() {
+        return Err("no resolve-stack installed beside crashme".into());
+    }
     crash::install(Config {
         fd: 2,
         program: "crashme".into(),
         version: "9.9.9-test".into(),
         core_file: mode == "core",
-        resolver: resolver_for(mode),
+        resolver,
     })?;
     crash::install_panic_hook();
     crash::with_current(|c| {
@@ -281,12 +289,13 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             crash::with_current(|c| c.set_query_raw(0x10, 20));
             crashme_segv_main(bad);
         }
-        "c-so" | "rust-so" => {
+        "c-so" | "rust-so" | "resolve-installed" => {
             // SAFETY: loading our own test fixture, whose initialisers are trivial.
             let library = unsafe { libloading::Library::new(lib)? };
             crash::refresh_module_map();
             crash::check_handlers()?;
-            let symbol = if mode == "c-so" {
+            let c = mode != "rust-so";
+            let symbol = if c {
                 &b"crash_in_c"[..]
             } else {
                 &b"crash_in_rust"[..]
@@ -294,11 +303,12 @@ fn run(mode: &str, lib: &str) -> Result<(), Box<dyn std::error::Error>> {
             // SAFETY: both fixtures export `void f(int *)` / `fn(*mut u32)` under these names.
             let f: libloading::Symbol<'_, unsafe extern "C" fn(*mut u32)> =
                 unsafe { library.get(symbol)? };
-            let name = if mode == "c-so" { "cplug" } else { "rustplug" };
+            let name = if c { "cplug" } else { "rustplug" };
             let file = std::path::Path::new(lib)
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned());
             crash::register_plugin_at(name, &file.unwrap_or_default(), *f as usize)?;
+            forbid_alloc_if_asked();
             // SAFETY: deliberately invalid pointer: this is the crash under test.
             unsafe { f(std::ptr::null_mut()) };
         }

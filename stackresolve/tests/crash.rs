@@ -6,7 +6,8 @@
 mod util;
 
 use util::{
-    Report, Run, addr2line_function, c_plugin, crashme, readelf_build_id, run, rust_plugin, scratch,
+    Report, Run, addr2line_function, c_plugin, crashme, installed_crashme, readelf_build_id, run,
+    run_exe, rust_plugin, scratch,
 };
 
 const SIGABRT: i32 = 6;
@@ -15,7 +16,12 @@ const SIGSEGV: i32 = 11;
 /// Checks shared by every signal report: the version line's build-id, frame 0
 /// (our handler) and frame 1 (the signal trampoline in libc).
 fn check_common(r: &Report) {
-    let exe = crashme().display().to_string();
+    check_common_for(r, &crashme());
+}
+
+/// [`check_common`] for a report of the `crashme` at `exe`.
+fn check_common_for(r: &Report, exe: &std::path::Path) {
+    let exe = exe.display().to_string();
     let id = r.value("Server version: crashme 9.9.9-test BuildID[sha1]=");
     assert_eq!(id, readelf_build_id(&exe));
     let modules = r.modules();
@@ -448,6 +454,120 @@ fn resolver_runs_out_of_process_on_the_finished_report() {
         tail[3] == "crashme::run" || tail[3] == "crashme::main",
         "{}",
         tail[3]
+    );
+}
+
+/// The real `resolve-stack`, installed beside the crashing program and found
+/// by `Resolver::beside_current_exe` (`--frames-only -`): after the report
+/// (once) and `Resolved by resolve-stack:` come the report's frame lines again,
+/// each with its function and file:line, then the module lines; never a
+/// second copy of the report. The handler still allocates nothing.
+#[test]
+fn installed_resolve_stack_appends_the_resolved_frames_once() {
+    let exe = installed_crashme();
+    let lib = c_plugin();
+    let out = run_exe(
+        &exe,
+        "resolve-installed",
+        &[&lib],
+        &[("CRASHME_FORBID_ALLOC", std::path::Path::new("1"))],
+    );
+    assert_eq!(out.signal(), Some(SIGSEGV), "stderr:\n{}", out.stderr);
+    assert!(
+        !out.stderr.contains("ALLOCATION AFTER THE CRASH"),
+        "{}",
+        out.stderr
+    );
+    // Exactly one header and one Status line: the report is there once.
+    let r = Report::single(&out.stderr);
+    check_common_for(&r, &exe);
+    let once = |needle: &str| out.stderr.matches(needle).count();
+    for l in [
+        "Module map:",
+        "Trying to get some variables.",
+        "Server version: ",
+    ] {
+        assert_eq!(once(l), 1, "{l:?} not exactly once:\n{}", out.stderr);
+    }
+    let all: Vec<&str> = out.stderr.lines().collect();
+    let status = all
+        .iter()
+        .position(|l| l.starts_with("Status: "))
+        .expect("Status");
+    let tail = &all[status + 1..];
+    assert_eq!(
+        tail.first(),
+        Some(&"Resolved by resolve-stack:"),
+        "{}",
+        out.stderr
+    );
+    let tail = &tail[1..];
+    // The frame lines come back in the report's order, each followed by its
+    // indented resolution; then the module lines, and nothing else.
+    let report_frames: Vec<&str> = r
+        .lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| util::parse_frame(l).is_some() && !l.starts_with("0x"))
+        .collect();
+    let modules_at = tail
+        .iter()
+        .position(|l| l.starts_with("resolve-stack: module "))
+        .unwrap_or_else(|| panic!("no module lines:\n{}", out.stderr));
+    let frames_part = &tail[..modules_at];
+    let echoed: Vec<&str> = frames_part
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("    "))
+        .collect();
+    assert_eq!(echoed, report_frames, "stderr:\n{}", out.stderr);
+    assert!(
+        tail[modules_at..]
+            .iter()
+            .all(|l| l.starts_with("resolve-stack: module ")),
+        "stderr:\n{}",
+        out.stderr
+    );
+    let lib_path = lib.display().to_string();
+    assert!(
+        tail.contains(
+            &format!("resolve-stack: module {lib_path}: using {lib_path}, build-id matches")
+                .as_str()
+        ),
+        "stderr:\n{}",
+        out.stderr
+    );
+    // The faulting frame (the C plugin's, third in the report) resolves to
+    // the crashing function and the line of the faulting store in crashplug.c.
+    let fault_line = r.lines[9 + 2].as_str();
+    assert!(
+        fault_line.starts_with(&format!("{lib_path}(crash_in_c+0x")),
+        "{fault_line}"
+    );
+    let at = frames_part
+        .iter()
+        .position(|l| *l == fault_line)
+        .expect("faulting frame echoed");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crashplug.c");
+    let line = std::fs::read_to_string(&src)
+        .expect("fixture")
+        .lines()
+        .position(|l| l.contains("the faulting instruction"))
+        .expect("marker")
+        + 1;
+    assert_eq!(
+        frames_part.get(at + 1).copied(),
+        Some(format!("    crash_in_c at {}:{line}", src.display()).as_str()),
+        "stderr:\n{}",
+        out.stderr
+    );
+    // Frame 0 (the handler, in the main executable) was resolved too.
+    assert!(
+        frames_part
+            .get(1)
+            .is_some_and(|l| l.starts_with("    ") && l.contains("on_fatal_signal")),
+        "stderr:\n{}",
+        out.stderr
     );
 }
 

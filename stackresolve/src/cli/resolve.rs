@@ -14,6 +14,14 @@
 //! At the end, one `resolve-stack: module …` line per module says which file
 //! was used (or why none was).
 //!
+//! With `--frames-only`, standard output holds only the frame lines (each
+//! followed by its resolution, as above) and nothing else of the log; the
+//! `resolve-stack: module …` lines are diagnostics then and go to standard
+//! error, after standard output has been flushed (so where both go to one
+//! file, as in the crash handler's error log, they still follow the frames).
+//! This is what the crash handler runs on its own finished report, which is
+//! already in the error log.
+//!
 //! Exit status: 0 success; 2 usage error; 3 unreadable input; 4 a module
 //! needed by some frame was not found; 5 a module's build-id differs from the
 //! report's (refused without `--force`). When both 4 and 5 apply, 5 wins.
@@ -49,6 +57,9 @@ pub struct Options {
     pub force: bool,
     /// JSON output instead of the annotated log.
     pub json: bool,
+    /// Text output of the frame lines and their resolutions only; the module
+    /// lines go to [`Annotated::modules`] instead of the text.
+    pub frames_only: bool,
 }
 
 fn command() -> Command {
@@ -74,6 +85,15 @@ fn command() -> Command {
                 .long("force")
                 .action(ArgAction::SetTrue)
                 .help("Use modules whose build-id differs from the report's"),
+        )
+        .arg(
+            Arg::new("frames-only")
+                .long("frames-only")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Print only the frame lines with their resolutions, not the rest of the log; \
+                     the 'resolve-stack: module' lines go to stderr (after stdout is flushed)",
+                ),
         )
         .arg(
             Arg::new("format")
@@ -120,7 +140,16 @@ pub fn run(
         search_paths: many("search-path"),
         force: m.get_flag("force"),
         json: m.get_one::<String>("format").map(String::as_str) == Some("json"),
+        frames_only: m.get_flag("frames-only"),
     };
+    if opts.json && opts.frames_only {
+        let _ = writeln!(
+            stderr,
+            "resolve-stack: --frames-only applies to the text format, not --format json \
+             (whose output holds only the frames already)"
+        );
+        return 2;
+    }
     let logs: Vec<String> = m
         .get_many::<String>("log")
         .map(|v| v.cloned().collect())
@@ -143,21 +172,27 @@ pub fn run(
         }
     }
     let out = annotate(&text, &opts);
-    let written = stdout.write_all(out.text.as_bytes());
+    let written = stdout
+        .write_all(out.text.as_bytes())
+        .and_then(|()| stdout.flush());
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         let _ = writeln!(stderr, "resolve-stack: {e}");
         return 1;
     }
+    let _ = stderr.write_all(out.modules.as_bytes());
     out.status
 }
 
 /// The result of annotating a log.
 #[derive(Clone, Debug)]
 pub struct Annotated {
-    /// The output text (annotated log or JSON).
+    /// The output text (annotated log, frames only, or JSON).
     pub text: String,
+    /// The `resolve-stack: module …` lines when they are not part of `text`
+    /// (with [`Options::frames_only`]); empty otherwise.
+    pub modules: String,
     /// The exit status (0, [`EXIT_MISSING_MODULE`] or [`EXIT_MISMATCH`]).
     pub status: i32,
 }
@@ -468,21 +503,37 @@ pub fn annotate(text: &str, opts: &Options) -> Annotated {
             _ => {}
         }
     }
-    let text = if opts.json {
-        render_json(&report, &plans, &results, &r)
+    let (text, modules) = if opts.json {
+        (render_json(&report, &plans, &results, &r), String::new())
     } else {
-        render_text(&report, &results, &r)
+        let (mut text, modules) = render_text(&report, &results, &r, opts.frames_only);
+        if opts.frames_only {
+            (text, modules)
+        } else {
+            text.push_str(&modules);
+            (text, String::new())
+        }
     };
-    Annotated { text, status }
+    Annotated {
+        text,
+        modules,
+        status,
+    }
 }
 
+/// The annotated log (only the frame lines with `frames_only`) and the
+/// module lines.
 fn render_text(
     report: &Report,
     results: &HashMap<(usize, usize), Vec<Resolved>>,
     r: &Resolver<'_>,
-) -> String {
+    frames_only: bool,
+) -> (String, String) {
     let mut out = String::new();
     for (li, line) in report.lines.iter().enumerate() {
+        if frames_only && line.frames.is_empty() {
+            continue;
+        }
         out.push_str(&line.text);
         out.push('\n');
         for fi in 0..line.frames.len() {
@@ -502,6 +553,7 @@ fn render_text(
             }
         }
     }
+    let mut modules = String::new();
     for (key, st) in &r.states {
         let name = if key.is_empty() {
             "(main executable)"
@@ -513,9 +565,9 @@ fn render_text(
             ModuleState::Missing(m) => format!("MISSING: {m}"),
             ModuleState::Mismatch(m) => format!("MISMATCH: {m}"),
         };
-        let _ = writeln!(out, "resolve-stack: module {name}: {msg}");
+        let _ = writeln!(modules, "resolve-stack: module {name}: {msg}");
     }
-    out
+    (out, modules)
 }
 
 fn json_str(s: &str) -> String {

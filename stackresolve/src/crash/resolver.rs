@@ -30,14 +30,18 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    /// `resolve-stack -` beside the running executable, if it is installed
-    /// there (REPORT.md: on by default when it is).
+    /// `resolve-stack --frames-only -` beside the running executable, if it
+    /// is installed there (REPORT.md: on by default when it is). It reads the
+    /// report on stdin, finds the modules through the report's `Module map:`
+    /// (absolute paths and build-ids) and prints only the frame lines with
+    /// their resolutions, then its `resolve-stack: module …` lines: the report
+    /// itself is already in the error log above `Resolved by resolve-stack:`.
     pub fn beside_current_exe() -> Option<Resolver> {
         let exe = std::env::current_exe().ok()?;
         let program = exe.parent()?.join("resolve-stack");
         program.is_file().then(|| Resolver {
             program,
-            args: vec!["-".into()],
+            args: vec!["--frames-only".into(), "-".into()],
             timeout: Duration::from_secs(30),
         })
     }

@@ -177,6 +177,90 @@ fn annotates_a_real_plugin_crash() {
 }
 
 #[test]
+fn frames_only_prints_the_frames_and_their_resolutions_and_nothing_else() {
+    let c = crash();
+    let args = ["--frames-only".to_string(), "-".to_string()];
+    let (out, err, code) = run_with_stdin(&resolve_stack(), &args, c.log.as_bytes());
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let err = String::from_utf8_lossy(&err).into_owned();
+    assert_eq!(code, 0, "{text}\n{err}");
+    // The unindented output lines are exactly the log's glibc frame lines
+    // (`path(...)[0xPC]`), in order: no header, no module map, nothing else.
+    let frame_lines: Vec<&str> = c
+        .log
+        .lines()
+        .filter(|l| l.contains("[0x") && l.ends_with(']') && !l.starts_with("0x"))
+        .collect();
+    assert!(frame_lines.len() >= 5, "{}", c.log);
+    let printed: Vec<&str> = text.lines().filter(|l| !l.starts_with("    ")).collect();
+    assert_eq!(printed, frame_lines, "stdout:\n{text}");
+    for l in c
+        .log
+        .lines()
+        .filter(|l| !l.is_empty() && !frame_lines.contains(l))
+    {
+        assert!(!text.contains(l), "non-frame line {l:?} printed:\n{text}");
+    }
+    // Each resolution directly follows its frame line, as in the full output.
+    let src = data("crash_plugin.c").display().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let fault = lines
+        .iter()
+        .position(|l| l.contains("libcrashplugin.so(") && !l.starts_with(' '))
+        .expect("plugin frame");
+    assert_eq!(
+        lines[fault + 1..fault + 3],
+        [
+            format!("    crash_now at {src}:{}", mark("crash_plugin.c", "crash")),
+            format!(
+                "        inlined into depth1 at {src}:{}",
+                mark("crash_plugin.c", "call_crash")
+            ),
+        ],
+        "{text}"
+    );
+    // The whole output is the full annotation minus the log's other lines and
+    // minus the module lines, which went to stderr instead.
+    let (full, _, code) = run_with_stdin(&resolve_stack(), &["-".into()], c.log.as_bytes());
+    assert_eq!(code, 0);
+    let full = String::from_utf8_lossy(&full).into_owned();
+    let mut kept = String::new();
+    let mut in_frame = false;
+    for l in full.lines() {
+        if l.starts_with("    ") {
+            if in_frame {
+                kept.push_str(l);
+                kept.push('\n');
+            }
+            continue;
+        }
+        in_frame = frame_lines.contains(&l);
+        if in_frame {
+            kept.push_str(l);
+            kept.push('\n');
+        }
+    }
+    assert_eq!(text, kept);
+    let modules: Vec<&str> = full
+        .lines()
+        .filter(|l| l.starts_with("resolve-stack: module "))
+        .collect();
+    assert!(!modules.is_empty(), "{full}");
+    assert_eq!(err.lines().collect::<Vec<_>>(), modules, "stderr:\n{err}");
+    // JSON output holds only frames already: the combination is refused.
+    let args = [
+        "--frames-only".into(),
+        "--format".into(),
+        "json".into(),
+        "-".into(),
+    ];
+    let (out, err, code) = run_with_stdin(&resolve_stack(), &args, c.log.as_bytes());
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(String::from_utf8_lossy(&err).contains("--frames-only"));
+}
+
+#[test]
 fn missing_and_mismatched_modules_have_their_own_exit_codes() {
     let c = crash();
     // Missing: the report names a plugin path that does not exist.

@@ -135,7 +135,31 @@ impl Run {
 
 /// Runs `crashme MODE ARGS…` with `envs`, killing it after 60 s.
 pub fn run(mode: &str, args: &[&Path], envs: &[(&str, &Path)]) -> Run {
-    let mut cmd = Command::new(crashme());
+    run_exe(&crashme(), mode, args, envs)
+}
+
+/// A copy of `crashme` in a scratch directory with `resolve-stack` (a
+/// symbolic link to the one cargo built) beside it, as an installed server has.
+pub fn installed_crashme() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = scratch().join("installed");
+        std::fs::create_dir_all(&dir).expect("install dir");
+        let exe = dir.join("crashme");
+        let _ = std::fs::remove_file(&exe);
+        std::fs::copy(crashme(), &exe).expect("copy crashme");
+        let rs = dir.join("resolve-stack");
+        let _ = std::fs::remove_file(&rs);
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_resolve-stack"), &rs)
+            .expect("link resolve-stack");
+        exe
+    })
+    .clone()
+}
+
+/// Runs `EXE MODE ARGS…` (a `crashme`) with `envs`, killing it after 60 s.
+pub fn run_exe(exe: &Path, mode: &str, args: &[&Path], envs: &[(&str, &Path)]) -> Run {
+    let mut cmd = Command::new(exe);
     cmd.arg(mode).args(args).stdin(Stdio::null());
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.env_remove("RUST_BACKTRACE");
