@@ -178,15 +178,26 @@ pub struct Services {
     /// Opaque host handle of this plugin.
     pub handle: *mut c_void,
     /// Writes one line to the error log (`level`: 0 error, 1 warning, 2 note).
-    pub log_error:
-        Option<unsafe extern "C" fn(handle: *mut c_void, level: u32, msg: *const c_char, len: usize)>,
+    pub log_error: Option<
+        unsafe extern "C" fn(handle: *mut c_void, level: u32, msg: *const c_char, len: usize),
+    >,
     /// DBUG_ENTER with explicit function, file and line.
     pub dbug_enter: Option<
-        unsafe extern "C" fn(handle: *mut c_void, func: *const c_char, file: *const c_char, line: u32),
+        unsafe extern "C" fn(
+            handle: *mut c_void,
+            func: *const c_char,
+            file: *const c_char,
+            line: u32,
+        ),
     >,
     /// DBUG_RETURN/DBUG_VOID_RETURN with explicit function, file and line.
     pub dbug_return: Option<
-        unsafe extern "C" fn(handle: *mut c_void, func: *const c_char, file: *const c_char, line: u32),
+        unsafe extern "C" fn(
+            handle: *mut c_void,
+            func: *const c_char,
+            file: *const c_char,
+            line: u32,
+        ),
     >,
     /// DBUG_PRINT(keyword, message) with explicit function, file and line.
     pub dbug_print: Option<
@@ -201,25 +212,35 @@ pub struct Services {
         ),
     >,
     /// DBUG_EXECUTE_IF(keyword): non-zero when the keyword is set in the debug control string.
-    pub dbug_execute_if: Option<unsafe extern "C" fn(handle: *mut c_void, keyword: *const c_char) -> c_int>,
+    pub dbug_execute_if:
+        Option<unsafe extern "C" fn(handle: *mut c_void, keyword: *const c_char) -> c_int>,
     /// Connection id of the session running on the calling thread, 0 if none.
     pub session_connection_id: Option<unsafe extern "C" fn(handle: *mut c_void) -> u64>,
     /// Copies the current session's user into `buf` (at most `cap` bytes); returns the
     /// full length, or `usize::MAX` when there is no session.
-    pub session_user: Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
+    pub session_user:
+        Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
     /// Same as `session_user` for the client host.
-    pub session_host: Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
+    pub session_host:
+        Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
     /// Same as `session_user` for the current query text.
     pub session_query:
         Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
     /// Same as `session_user` for the server's data directory.
-    pub data_dir: Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
+    pub data_dir:
+        Option<unsafe extern "C" fn(handle: *mut c_void, buf: *mut c_char, cap: usize) -> usize>,
     /// Reads this plugin's system variable `name` (without prefix); strings point to
     /// host memory valid until the next call on this thread. Returns 0 on success.
-    pub sysvar_get:
-        Option<unsafe extern "C" fn(handle: *mut c_void, name: *const c_char, out: *mut MinnowValue) -> c_int>,
+    pub sysvar_get: Option<
+        unsafe extern "C" fn(
+            handle: *mut c_void,
+            name: *const c_char,
+            out: *mut MinnowValue,
+        ) -> c_int,
+    >,
     /// Non-zero if a plugin called `name` is installed (for validate).
-    pub plugin_exists: Option<unsafe extern "C" fn(handle: *mut c_void, name: *const c_char) -> c_int>,
+    pub plugin_exists:
+        Option<unsafe extern "C" fn(handle: *mut c_void, name: *const c_char) -> c_int>,
 }
 
 /// Init callback: receives the services and stores the plugin's context pointer.
@@ -232,11 +253,14 @@ pub type ValidateFn = unsafe extern "C" fn(services: *const Services) -> c_int;
 /// Flush callback (`FLUSH PLUGINS`). 0 = success.
 pub type FlushFn = unsafe extern "C" fn(ctx: *mut c_void) -> c_int;
 /// Shows status variable number `index` into `out`. 0 = success.
-pub type ShowStatusFn = unsafe extern "C" fn(ctx: *mut c_void, index: u32, out: *mut MinnowValue) -> c_int;
+pub type ShowStatusFn =
+    unsafe extern "C" fn(ctx: *mut c_void, index: u32, out: *mut MinnowValue) -> c_int;
 /// Checks a new value of system variable number `index`. 0 = accepted.
-pub type SysVarCheckFn = unsafe extern "C" fn(ctx: *mut c_void, index: u32, value: *const MinnowValue) -> c_int;
+pub type SysVarCheckFn =
+    unsafe extern "C" fn(ctx: *mut c_void, index: u32, value: *const MinnowValue) -> c_int;
 /// Tells the plugin that system variable number `index` now has `value`.
-pub type SysVarUpdateFn = unsafe extern "C" fn(ctx: *mut c_void, index: u32, value: *const MinnowValue);
+pub type SysVarUpdateFn =
+    unsafe extern "C" fn(ctx: *mut c_void, index: u32, value: *const MinnowValue);
 
 /// One plugin declaration (`struct minnow_plugin_decl`).
 #[repr(C)]
@@ -393,7 +417,8 @@ pub struct AuditConnectionEvent {
 /// Audit notify callback: `event` points to an [`AuditGeneralEvent`] or an
 /// [`AuditConnectionEvent`] according to `event_class`. Non-zero vetoes
 /// (honoured for pre-authenticate and starting only).
-pub type AuditNotifyFn = unsafe extern "C" fn(ctx: *mut c_void, event_class: u32, event: *const c_void) -> c_int;
+pub type AuditNotifyFn =
+    unsafe extern "C" fn(ctx: *mut c_void, event_class: u32, event: *const c_void) -> c_int;
 
 /// Audit descriptor.
 #[repr(C)]
@@ -433,7 +458,9 @@ pub struct IsSink {
     /// Opaque host state.
     pub host: *mut c_void,
     /// Stores `value` in column `column` of the current row. 0 = success.
-    pub store: Option<unsafe extern "C" fn(host: *mut c_void, column: u32, value: *const MinnowValue) -> c_int>,
+    pub store: Option<
+        unsafe extern "C" fn(host: *mut c_void, column: u32, value: *const MinnowValue) -> c_int,
+    >,
     /// Ends the current row. 0 = success.
     pub end_row: Option<unsafe extern "C" fn(host: *mut c_void) -> c_int>,
 }
@@ -486,7 +513,8 @@ pub struct AuthDescriptor {
     /// NUL-terminated name of the client-side plugin (e.g. `mysql_native_password`).
     pub client_plugin: *const c_char,
     /// Checks the response: 0 = authenticated.
-    pub authenticate: Option<unsafe extern "C" fn(ctx: *mut c_void, info: *const AuthInfo) -> c_int>,
+    pub authenticate:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, info: *const AuthInfo) -> c_int>,
     /// Turns a password into the stored authentication string: writes at most
     /// `*out_len` bytes to `out`, sets `*out_len` to the length. 0 = success.
     pub generate_auth_string: Option<
@@ -509,9 +537,13 @@ pub struct PasswordValidationDescriptor {
     /// Reserved, zero.
     pub reserved: u32,
     /// 0 = the password is acceptable.
-    pub validate_password: Option<unsafe extern "C" fn(ctx: *mut c_void, password: *const c_char, len: usize) -> c_int>,
+    pub validate_password: Option<
+        unsafe extern "C" fn(ctx: *mut c_void, password: *const c_char, len: usize) -> c_int,
+    >,
     /// Strength 0..=100.
-    pub password_strength: Option<unsafe extern "C" fn(ctx: *mut c_void, password: *const c_char, len: usize) -> c_uint>,
+    pub password_strength: Option<
+        unsafe extern "C" fn(ctx: *mut c_void, password: *const c_char, len: usize) -> c_uint,
+    >,
 }
 
 /// Protocol stages (MySQL's `enum protocol_stage`).
@@ -673,8 +705,14 @@ pub type UdfInitFn = unsafe extern "C" fn(*mut UDF_INIT, *mut UDF_ARGS, *mut c_c
 /// `void xxx_deinit(UDF_INIT *)`.
 pub type UdfDeinitFn = unsafe extern "C" fn(*mut UDF_INIT);
 /// String UDF: `char *xxx(UDF_INIT *, UDF_ARGS *, char *result, unsigned long *length, unsigned char *is_null, unsigned char *error)`.
-pub type UdfStringFn =
-    unsafe extern "C" fn(*mut UDF_INIT, *mut UDF_ARGS, *mut c_char, *mut c_ulong, *mut u8, *mut u8) -> *mut c_char;
+pub type UdfStringFn = unsafe extern "C" fn(
+    *mut UDF_INIT,
+    *mut UDF_ARGS,
+    *mut c_char,
+    *mut c_ulong,
+    *mut u8,
+    *mut u8,
+) -> *mut c_char;
 /// Integer UDF: `long long xxx(UDF_INIT *, UDF_ARGS *, unsigned char *is_null, unsigned char *error)`.
 pub type UdfIntFn = unsafe extern "C" fn(*mut UDF_INIT, *mut UDF_ARGS, *mut u8, *mut u8) -> i64;
 /// Real UDF: `double xxx(UDF_INIT *, UDF_ARGS *, unsigned char *is_null, unsigned char *error)`.

@@ -15,7 +15,8 @@ use crate::abi::*;
 use crate::host::{Host, value_from_abi, value_to_abi};
 use crate::{
     AuditEvent, AuditPlugin, AuthPlugin, AuthRequest, ConnectionEvent, DaemonPlugin, GeneralEvent,
-    InfoSchemaPlugin, PasswordValidationPlugin, Plugin, ProtocolTracePlugin, RowSink, TraceEvent, Value,
+    InfoSchemaPlugin, PasswordValidationPlugin, Plugin, ProtocolTracePlugin, RowSink, TraceEvent,
+    Value,
 };
 
 /// The exported declaration array (`N` entries including the zero terminator).
@@ -47,7 +48,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> Cow<'_, str> {
 
 fn report_panic<T: Plugin>(host: Host, what: &str, payload: &(dyn Any + Send)) {
     let name = T::NAME.to_string_lossy();
-    host.error(&format!("Plugin '{name}' panicked in {what}: {}", panic_message(payload)));
+    host.error(&format!(
+        "Plugin '{name}' panicked in {what}: {}",
+        panic_message(payload)
+    ));
 }
 
 /// Runs `f` on the plugin behind `ctx`, catching panics.
@@ -55,7 +59,11 @@ fn report_panic<T: Plugin>(host: Host, what: &str, payload: &(dyn Any + Send)) {
 /// # Safety
 /// `ctx` must be a pointer produced by [`init`] for the same `T` and not yet passed to
 /// [`deinit`].
-unsafe fn with_plugin<T: Plugin>(ctx: *mut c_void, what: &str, f: impl FnOnce(&T) -> c_int) -> c_int {
+unsafe fn with_plugin<T: Plugin>(
+    ctx: *mut c_void,
+    what: &str,
+    f: impl FnOnce(&T) -> c_int,
+) -> c_int {
     if ctx.is_null() {
         return -1;
     }
@@ -109,7 +117,10 @@ unsafe extern "C" fn init<T: Plugin>(services: *const Services, ctx: *mut *mut c
             0
         }
         Ok(Err(msg)) => {
-            host.error(&format!("Plugin '{}' init failed: {msg}", T::NAME.to_string_lossy()));
+            host.error(&format!(
+                "Plugin '{}' init failed: {msg}",
+                T::NAME.to_string_lossy()
+            ));
             1
         }
         Err(payload) => {
@@ -145,7 +156,10 @@ unsafe extern "C" fn validate<T: Plugin>(services: *const Services) -> c_int {
     match catch_unwind(AssertUnwindSafe(|| T::validate(host))) {
         Ok(Ok(())) => 0,
         Ok(Err(msg)) => {
-            host.error(&format!("Plugin '{}' validation failed: {msg}", T::NAME.to_string_lossy()));
+            host.error(&format!(
+                "Plugin '{}' validation failed: {msg}",
+                T::NAME.to_string_lossy()
+            ));
             1
         }
         Err(payload) => {
@@ -165,7 +179,11 @@ unsafe extern "C" fn flush<T: Plugin>(ctx: *mut c_void) -> c_int {
     }
 }
 
-unsafe extern "C" fn show_status<T: Plugin>(ctx: *mut c_void, index: u32, out: *mut MinnowValue) -> c_int {
+unsafe extern "C" fn show_status<T: Plugin>(
+    ctx: *mut c_void,
+    index: u32,
+    out: *mut MinnowValue,
+) -> c_int {
     if out.is_null() {
         return -1;
     }
@@ -203,7 +221,11 @@ unsafe fn write_value_out(v: &Value, o: &mut MinnowValue) {
         }
         Value::Str(s) => {
             o.value_type = MINNOW_VALUE_STRING;
-            let n = if o.str.is_null() { 0 } else { s.len().min(o.str_len) };
+            let n = if o.str.is_null() {
+                0
+            } else {
+                s.len().min(o.str_len)
+            };
             if n > 0 {
                 // SAFETY: the caller guarantees `o.str_len` writable bytes at `o.str`;
                 // n <= o.str_len and the source has at least n bytes.
@@ -214,7 +236,11 @@ unsafe fn write_value_out(v: &Value, o: &mut MinnowValue) {
     }
 }
 
-unsafe extern "C" fn sysvar_check<T: Plugin>(ctx: *mut c_void, index: u32, value: *const MinnowValue) -> c_int {
+unsafe extern "C" fn sysvar_check<T: Plugin>(
+    ctx: *mut c_void,
+    index: u32,
+    value: *const MinnowValue,
+) -> c_int {
     if value.is_null() {
         return -1;
     }
@@ -222,14 +248,20 @@ unsafe extern "C" fn sysvar_check<T: Plugin>(ctx: *mut c_void, index: u32, value
     let v = unsafe { value_from_abi(&*value) };
     // SAFETY: ctx is the pointer from `init` (host contract).
     unsafe {
-        with_plugin::<T>(ctx, "sysvar_check", |p| match p.check_sysvar(index as usize, &v) {
-            Ok(()) => 0,
-            Err(_) => 1,
+        with_plugin::<T>(ctx, "sysvar_check", |p| {
+            match p.check_sysvar(index as usize, &v) {
+                Ok(()) => 0,
+                Err(_) => 1,
+            }
         })
     }
 }
 
-unsafe extern "C" fn sysvar_update<T: Plugin>(ctx: *mut c_void, index: u32, value: *const MinnowValue) {
+unsafe extern "C" fn sysvar_update<T: Plugin>(
+    ctx: *mut c_void,
+    index: u32,
+    value: *const MinnowValue,
+) {
     if value.is_null() {
         return;
     }
@@ -244,7 +276,11 @@ unsafe extern "C" fn sysvar_update<T: Plugin>(ctx: *mut c_void, index: u32, valu
     }
 }
 
-unsafe extern "C" fn audit_notify<T: AuditPlugin>(ctx: *mut c_void, class: u32, event: *const c_void) -> c_int {
+unsafe extern "C" fn audit_notify<T: AuditPlugin>(
+    ctx: *mut c_void,
+    class: u32,
+    event: *const c_void,
+) -> c_int {
     if event.is_null() {
         return -1;
     }
@@ -304,7 +340,10 @@ unsafe extern "C" fn is_fill<T: InfoSchemaPlugin>(ctx: *mut c_void, sink: *const
     // SAFETY: ctx is the pointer from `init` (host contract).
     unsafe {
         with_plugin::<T>(ctx, "fill", |p| {
-            let mut rows = RowSink { sink, failed: false };
+            let mut rows = RowSink {
+                sink,
+                failed: false,
+            };
             match p.fill(&mut rows) {
                 Ok(()) if !rows.failed => 0,
                 _ => 1,
@@ -339,7 +378,10 @@ impl RowSink<'_> {
     }
 }
 
-unsafe extern "C" fn auth_authenticate<T: AuthPlugin>(ctx: *mut c_void, info: *const AuthInfo) -> c_int {
+unsafe extern "C" fn auth_authenticate<T: AuthPlugin>(
+    ctx: *mut c_void,
+    info: *const AuthInfo,
+) -> c_int {
     if info.is_null() {
         return -1;
     }
@@ -356,7 +398,11 @@ unsafe extern "C" fn auth_authenticate<T: AuthPlugin>(ctx: *mut c_void, info: *c
         }
     };
     // SAFETY: ctx is the pointer from `init` (host contract).
-    unsafe { with_plugin::<T>(ctx, "authenticate", |p| if p.authenticate(&req) { 0 } else { 1 }) }
+    unsafe {
+        with_plugin::<T>(ctx, "authenticate", |p| {
+            if p.authenticate(&req) { 0 } else { 1 }
+        })
+    }
 }
 
 unsafe extern "C" fn auth_generate<T: AuthPlugin>(
@@ -373,39 +419,55 @@ unsafe extern "C" fn auth_generate<T: AuthPlugin>(
     let pw = unsafe { bytes_of(password as *const u8, password_len) };
     // SAFETY: ctx is the pointer from `init` (host contract).
     unsafe {
-        with_plugin::<T>(ctx, "generate_auth_string", |p| match p.generate_auth_string(pw) {
-            Ok(s) => {
-                // SAFETY: out_len is a valid in/out pointer; out has *out_len bytes.
-                let cap = *out_len;
-                if s.len() > cap {
-                    return 1;
+        with_plugin::<T>(ctx, "generate_auth_string", |p| {
+            match p.generate_auth_string(pw) {
+                Ok(s) => {
+                    // SAFETY: out_len is a valid in/out pointer; out has *out_len bytes.
+                    let cap = *out_len;
+                    if s.len() > cap {
+                        return 1;
+                    }
+                    std::ptr::copy_nonoverlapping(s.as_ptr(), out as *mut u8, s.len());
+                    *out_len = s.len();
+                    0
                 }
-                std::ptr::copy_nonoverlapping(s.as_ptr(), out as *mut u8, s.len());
-                *out_len = s.len();
-                0
+                Err(_) => 1,
             }
-            Err(_) => 1,
         })
     }
 }
 
-unsafe extern "C" fn pv_validate<T: PasswordValidationPlugin>(ctx: *mut c_void, pw: *const c_char, len: usize) -> c_int {
+unsafe extern "C" fn pv_validate<T: PasswordValidationPlugin>(
+    ctx: *mut c_void,
+    pw: *const c_char,
+    len: usize,
+) -> c_int {
     // SAFETY: password buffer valid during the call (host contract).
     let pw = unsafe { bytes_of(pw as *const u8, len) };
     // SAFETY: ctx is the pointer from `init` (host contract).
     unsafe {
-        with_plugin::<T>(ctx, "validate_password", |p| match p.validate_password(pw) {
-            Ok(()) => 0,
-            Err(_) => 1,
+        with_plugin::<T>(ctx, "validate_password", |p| {
+            match p.validate_password(pw) {
+                Ok(()) => 0,
+                Err(_) => 1,
+            }
         })
     }
 }
 
-unsafe extern "C" fn pv_strength<T: PasswordValidationPlugin>(ctx: *mut c_void, pw: *const c_char, len: usize) -> c_uint {
+unsafe extern "C" fn pv_strength<T: PasswordValidationPlugin>(
+    ctx: *mut c_void,
+    pw: *const c_char,
+    len: usize,
+) -> c_uint {
     // SAFETY: password buffer valid during the call (host contract).
     let pw = unsafe { bytes_of(pw as *const u8, len) };
     // SAFETY: ctx is the pointer from `init` (host contract).
-    let rc = unsafe { with_plugin::<T>(ctx, "password_strength", |p| p.strength(pw).min(100) as c_int) };
+    let rc = unsafe {
+        with_plugin::<T>(ctx, "password_strength", |p| {
+            p.strength(pw).min(100) as c_int
+        })
+    };
     rc.max(0) as c_uint
 }
 
@@ -419,9 +481,20 @@ unsafe extern "C" fn trace_event<T: ProtocolTracePlugin>(
 ) -> c_int {
     // SAFETY: packet buffer valid during the call (host contract).
     let packet = unsafe { bytes_of(packet, len) };
-    let ev = TraceEvent { connection_id, stage, event, packet };
+    let ev = TraceEvent {
+        connection_id,
+        stage,
+        event,
+        packet,
+    };
     // SAFETY: ctx is the pointer from `init` (host contract).
-    unsafe { with_plugin::<T>(ctx, "trace_event", |p| if p.trace(&ev).is_ok() { 0 } else { 1 }) }
+    unsafe {
+        with_plugin::<T>(
+            ctx,
+            "trace_event",
+            |p| if p.trace(&ev).is_ok() { 0 } else { 1 },
+        )
+    }
 }
 
 impl<T: Plugin> Glue<T> {
@@ -451,11 +524,14 @@ impl<T: Plugin> Glue<T> {
 }
 
 impl<T: DaemonPlugin> Glue<T> {
-    const DAEMON_INFO: &'static DaemonDescriptor =
-        &DaemonDescriptor { interface_version: MINNOW_DAEMON_INTERFACE_VERSION };
+    const DAEMON_INFO: &'static DaemonDescriptor = &DaemonDescriptor {
+        interface_version: MINNOW_DAEMON_INTERFACE_VERSION,
+    };
     /// Declaration of a daemon plugin.
-    pub const DAEMON_DECL: PluginDecl =
-        Self::base(MINNOW_DAEMON_PLUGIN, Self::DAEMON_INFO as *const DaemonDescriptor as *const c_void);
+    pub const DAEMON_DECL: PluginDecl = Self::base(
+        MINNOW_DAEMON_PLUGIN,
+        Self::DAEMON_INFO as *const DaemonDescriptor as *const c_void,
+    );
 }
 
 impl<T: AuditPlugin> Glue<T> {
@@ -465,8 +541,10 @@ impl<T: AuditPlugin> Glue<T> {
         notify: Some(audit_notify::<T>),
     };
     /// Declaration of an audit plugin.
-    pub const AUDIT_DECL: PluginDecl =
-        Self::base(MINNOW_AUDIT_PLUGIN, Self::AUDIT_INFO as *const AuditDescriptor as *const c_void);
+    pub const AUDIT_DECL: PluginDecl = Self::base(
+        MINNOW_AUDIT_PLUGIN,
+        Self::AUDIT_INFO as *const AuditDescriptor as *const c_void,
+    );
 }
 
 impl<T: InfoSchemaPlugin> Glue<T> {
@@ -492,8 +570,10 @@ impl<T: AuthPlugin> Glue<T> {
         generate_auth_string: Some(auth_generate::<T>),
     };
     /// Declaration of an authentication plugin.
-    pub const AUTH_DECL: PluginDecl =
-        Self::base(MINNOW_AUTHENTICATION_PLUGIN, Self::AUTH_INFO as *const AuthDescriptor as *const c_void);
+    pub const AUTH_DECL: PluginDecl = Self::base(
+        MINNOW_AUTHENTICATION_PLUGIN,
+        Self::AUTH_INFO as *const AuthDescriptor as *const c_void,
+    );
 }
 
 impl<T: PasswordValidationPlugin> Glue<T> {

@@ -115,7 +115,14 @@ impl Host {
         let s = self.services();
         if let Some(f) = s.log_error {
             // SAFETY: host callback; msg is valid for msg.len() bytes during the call.
-            unsafe { f(s.handle, level as u32, msg.as_ptr() as *const c_char, msg.len()) }
+            unsafe {
+                f(
+                    s.handle,
+                    level as u32,
+                    msg.as_ptr() as *const c_char,
+                    msg.len(),
+                )
+            }
         }
     }
 
@@ -156,7 +163,15 @@ impl Host {
             let (func, file, kw) = (cstring(func), cstring(file), cstring(keyword));
             // SAFETY: host callback; strings valid during the call.
             unsafe {
-                f(s.handle, func.as_ptr(), file.as_ptr(), line, kw.as_ptr(), msg.as_ptr() as *const c_char, msg.len())
+                f(
+                    s.handle,
+                    func.as_ptr(),
+                    file.as_ptr(),
+                    line,
+                    kw.as_ptr(),
+                    msg.as_ptr() as *const c_char,
+                    msg.len(),
+                )
             }
         }
     }
@@ -221,7 +236,8 @@ impl Host {
 
     /// The server's data directory.
     pub fn data_dir(&self) -> Option<PathBuf> {
-        self.string_service(self.services().data_dir).map(PathBuf::from)
+        self.string_service(self.services().data_dir)
+            .map(PathBuf::from)
     }
 
     /// Current value of this plugin's system variable `name` (without prefix).

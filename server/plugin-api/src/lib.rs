@@ -103,7 +103,11 @@ impl License {
 
 /// Declares a status variable (const-constructible, for [`Plugin::STATUS_VARS`]).
 pub const fn status_var(name: &'static CStr, value_type: u32) -> abi::StatusVarDecl {
-    abi::StatusVarDecl { name: name.as_ptr(), value_type, reserved: 0 }
+    abi::StatusVarDecl {
+        name: name.as_ptr(),
+        value_type,
+        reserved: 0,
+    }
 }
 
 /// Declares an integer system variable with default and range.
@@ -128,7 +132,11 @@ pub const fn sysvar_int(
 }
 
 /// Declares a boolean system variable.
-pub const fn sysvar_bool(name: &'static CStr, comment: &'static CStr, def: bool) -> abi::SysVarDecl {
+pub const fn sysvar_bool(
+    name: &'static CStr,
+    comment: &'static CStr,
+    def: bool,
+) -> abi::SysVarDecl {
     abi::SysVarDecl {
         name: name.as_ptr(),
         comment: comment.as_ptr(),
@@ -143,7 +151,11 @@ pub const fn sysvar_bool(name: &'static CStr, comment: &'static CStr, def: bool)
 }
 
 /// Declares a string system variable.
-pub const fn sysvar_str(name: &'static CStr, comment: &'static CStr, def: &'static CStr) -> abi::SysVarDecl {
+pub const fn sysvar_str(
+    name: &'static CStr,
+    comment: &'static CStr,
+    def: &'static CStr,
+) -> abi::SysVarDecl {
     abi::SysVarDecl {
         name: name.as_ptr(),
         comment: comment.as_ptr(),
@@ -159,7 +171,11 @@ pub const fn sysvar_str(name: &'static CStr, comment: &'static CStr, def: &'stat
 
 /// Declares an information_schema column.
 pub const fn is_column(name: &'static CStr, column_type: u32, length: u32) -> abi::IsColumn {
-    abi::IsColumn { name: name.as_ptr(), column_type, length }
+    abi::IsColumn {
+        name: name.as_ptr(),
+        column_type,
+        length,
+    }
 }
 
 /// What every Rust plugin implements: metadata, lifecycle and variables.
@@ -333,10 +349,14 @@ pub struct TraceEvent<'a> {
     pub packet: &'a [u8],
 }
 
+/// Returned by a protocol trace plugin to ask the host to drop the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropConnection;
+
 /// A protocol trace plugin.
 pub trait ProtocolTracePlugin: Plugin {
-    /// Sees one event; `Err` asks the host to drop the connection.
-    fn trace(&self, event: &TraceEvent<'_>) -> Result<(), ()>;
+    /// Sees one event; `Err(DropConnection)` asks the host to drop the connection.
+    fn trace(&self, event: &TraceEvent<'_>) -> Result<(), DropConnection>;
 }
 
 /// Name of a protocol stage.
@@ -358,7 +378,10 @@ pub fn stage_name(stage: u32) -> &'static str {
         "FETCH_ROW",
         "DISCONNECTED",
     ];
-    NAMES.get(stage as usize).copied().unwrap_or("UNKNOWN_STAGE")
+    NAMES
+        .get(stage as usize)
+        .copied()
+        .unwrap_or("UNKNOWN_STAGE")
 }
 
 /// Name of a protocol trace event.
@@ -381,7 +404,10 @@ pub fn event_name(event: u32) -> &'static str {
         "PACKET_SENT",
         "ERROR",
     ];
-    NAMES.get(event as usize).copied().unwrap_or("UNKNOWN_EVENT")
+    NAMES
+        .get(event as usize)
+        .copied()
+        .unwrap_or("UNKNOWN_EVENT")
 }
 
 /// Exports the three plugin symbols for the listed plugin types.

@@ -161,10 +161,16 @@ impl fmt::Display for PluginError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PluginError::NoPaths { soname, reason } => {
-                write!(f, "No paths allowed for shared library ('{soname}': {reason})")
+                write!(
+                    f,
+                    "No paths allowed for shared library ('{soname}': {reason})"
+                )
             }
             PluginError::CantOpenLibrary { soname, reason } => {
-                write!(f, "Can't open shared library '{soname}' (errno: 0 {reason})")
+                write!(
+                    f,
+                    "Can't open shared library '{soname}' (errno: 0 {reason})"
+                )
             }
             PluginError::MissingSymbol { soname, symbol } => {
                 write!(f, "Can't find symbol '{symbol}' in library '{soname}'")
@@ -172,7 +178,10 @@ impl fmt::Display for PluginError {
             PluginError::Exists { name } => write!(f, "Function '{name}' already exists"),
             PluginError::DoesNotExist { what, name } => write!(f, "{what} {name} does not exist"),
             PluginError::Permanent { name } => {
-                write!(f, "Plugin '{name}' is force_plus_permanent and can not be unloaded")
+                write!(
+                    f,
+                    "Plugin '{name}' is force_plus_permanent and can not be unloaded"
+                )
             }
             PluginError::NoUninstall { name } => write!(
                 f,
@@ -182,24 +191,41 @@ impl fmt::Display for PluginError {
                 f,
                 "Plugin '{name}' is marked as not dynamically installable. You have to stop the server to install it."
             ),
-            PluginError::InitFailed { name, reason } => write!(f, "Can't initialize function '{name}'; {reason}"),
+            PluginError::InitFailed { name, reason } => {
+                write!(f, "Can't initialize function '{name}'; {reason}")
+            }
             PluginError::Vetoed { plugin, event, rc } => {
-                write!(f, "Aborted by Audit API ('{event}';{rc}) from plugin '{plugin}'.")
+                write!(
+                    f,
+                    "Aborted by Audit API ('{event}';{rc}) from plugin '{plugin}'."
+                )
             }
             PluginError::Panicked { plugin, during } => {
-                write!(f, "Plugin '{plugin}' panicked in {during} and has been disabled")
+                write!(
+                    f,
+                    "Plugin '{plugin}' panicked in {during} and has been disabled"
+                )
             }
             PluginError::NotLoaded { name } => write!(f, "Plugin '{name}' is not loaded"),
             PluginError::UnknownVariable { name } => write!(f, "Unknown system variable '{name}'"),
             PluginError::WrongValue { name, value } => {
-                write!(f, "Variable '{name}' can't be set to the value of '{value}'")
+                write!(
+                    f,
+                    "Variable '{name}' can't be set to the value of '{value}'"
+                )
             }
-            PluginError::ReadOnly { name } => write!(f, "Variable '{name}' is a read only variable"),
+            PluginError::ReadOnly { name } => {
+                write!(f, "Variable '{name}' is a read only variable")
+            }
             PluginError::PasswordRefused { plugin } => write!(
                 f,
                 "Your password does not satisfy the current policy requirements (plugin '{plugin}')"
             ),
-            PluginError::CallFailed { plugin, during, detail } => {
+            PluginError::CallFailed {
+                plugin,
+                during,
+                detail,
+            } => {
                 write!(f, "Plugin '{plugin}' failed in {during}: {detail}")
             }
             PluginError::Usage { message } => f.write_str(message),

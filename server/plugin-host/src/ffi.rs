@@ -31,7 +31,11 @@ fn dlerror_string() -> String {
     // valid until the next dl* call on this thread; we copy it immediately.
     unsafe {
         let e = libc::dlerror();
-        if e.is_null() { "unknown dynamic loader error".to_string() } else { CStr::from_ptr(e).to_string_lossy().into_owned() }
+        if e.is_null() {
+            "unknown dynamic loader error".to_string()
+        } else {
+            CStr::from_ptr(e).to_string_lossy().into_owned()
+        }
     }
 }
 
@@ -54,13 +58,20 @@ unsafe impl Sync for Library {}
 
 impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Library").field("soname", &self.soname).field("path", &self.path).finish()
+        f.debug_struct("Library")
+            .field("soname", &self.soname)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl Library {
     /// `dlopen(path, RTLD_NOW | RTLD_LOCAL)`.
-    pub(crate) fn open(path: &Path, soname: &str, host: Arc<dyn HostServices>) -> Result<Library, PluginError> {
+    pub(crate) fn open(
+        path: &Path,
+        soname: &str,
+        host: Arc<dyn HostServices>,
+    ) -> Result<Library, PluginError> {
         use std::os::unix::ffi::OsStrExt;
         let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| PluginError::NoPaths {
             soname: soname.to_string(),
@@ -70,10 +81,19 @@ impl Library {
         // constructors; that is the point of loading a plugin.
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
         if handle.is_null() {
-            return Err(PluginError::CantOpenLibrary { soname: soname.to_string(), reason: dlerror_string() });
+            return Err(PluginError::CantOpenLibrary {
+                soname: soname.to_string(),
+                reason: dlerror_string(),
+            });
         }
         host.modules_changed();
-        Ok(Library { handle, soname: soname.to_string(), path: path.to_path_buf(), keep_alive: Mutex::new(Vec::new()), host })
+        Ok(Library {
+            handle,
+            soname: soname.to_string(),
+            path: path.to_path_buf(),
+            keep_alive: Mutex::new(Vec::new()),
+            host,
+        })
     }
 
     /// Address of `name`, if exported.
@@ -102,8 +122,14 @@ impl Drop for Library {
 }
 
 /// Validates `soname` and resolves it inside `plugin_dir` (error 1124 / 1126).
-pub(crate) fn resolve_library_path(plugin_dir: &Path, soname: &str) -> Result<PathBuf, PluginError> {
-    let refuse = |reason: &str| PluginError::NoPaths { soname: soname.to_string(), reason: reason.to_string() };
+pub(crate) fn resolve_library_path(
+    plugin_dir: &Path,
+    soname: &str,
+) -> Result<PathBuf, PluginError> {
+    let refuse = |reason: &str| PluginError::NoPaths {
+        soname: soname.to_string(),
+        reason: reason.to_string(),
+    };
     if soname.is_empty() {
         return Err(refuse("empty library name"));
     }
@@ -119,17 +145,25 @@ pub(crate) fn resolve_library_path(plugin_dir: &Path, soname: &str) -> Result<Pa
     if soname.contains('\0') {
         return Err(refuse("library name contains a NUL byte"));
     }
-    let dir = plugin_dir.canonicalize().map_err(|e| PluginError::CantOpenLibrary {
-        soname: soname.to_string(),
-        reason: format!("plugin_dir {}: {e}", plugin_dir.display()),
-    })?;
+    let dir = plugin_dir
+        .canonicalize()
+        .map_err(|e| PluginError::CantOpenLibrary {
+            soname: soname.to_string(),
+            reason: format!("plugin_dir {}: {e}", plugin_dir.display()),
+        })?;
     let candidate = dir.join(soname);
-    let real = candidate.canonicalize().map_err(|e| PluginError::CantOpenLibrary {
-        soname: soname.to_string(),
-        reason: format!("{}: {e}", candidate.display()),
-    })?;
+    let real = candidate
+        .canonicalize()
+        .map_err(|e| PluginError::CantOpenLibrary {
+            soname: soname.to_string(),
+            reason: format!("{}: {e}", candidate.display()),
+        })?;
     if !real.starts_with(&dir) {
-        return Err(refuse(&format!("{} resolves to {}, outside plugin_dir", candidate.display(), real.display())));
+        return Err(refuse(&format!(
+            "{} resolves to {}, outside plugin_dir",
+            candidate.display(),
+            real.display()
+        )));
     }
     Ok(real)
 }
@@ -168,11 +202,24 @@ pub struct SysVarDef {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Daemon,
-    Audit { class_mask: u32, notify: Option<AuditNotifyFn> },
-    InfoSchema { columns: Vec<ColumnDef>, fill: Option<IsFillFn> },
-    Auth { client_plugin: String, desc: AuthDescriptor },
-    PasswordValidation { desc: PasswordValidationDescriptor },
-    ProtocolTrace { trace: Option<TraceEventFn> },
+    Audit {
+        class_mask: u32,
+        notify: Option<AuditNotifyFn>,
+    },
+    InfoSchema {
+        columns: Vec<ColumnDef>,
+        fill: Option<IsFillFn>,
+    },
+    Auth {
+        client_plugin: String,
+        desc: AuthDescriptor,
+    },
+    PasswordValidation {
+        desc: PasswordValidationDescriptor,
+    },
+    ProtocolTrace {
+        trace: Option<TraceEventFn>,
+    },
 }
 
 /// A declaration copied out of a library (strings owned, function pointers raw).
@@ -206,13 +253,23 @@ unsafe fn c_string(p: *const c_char) -> String {
 /// Reads the three symbols of `lib` and copies its declarations size-aware.
 pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, PluginError> {
     let soname = &lib.soname;
-    let missing = |s: &str| PluginError::MissingSymbol { soname: soname.clone(), symbol: s.to_string() };
-    let bad = |r: String| PluginError::CantOpenLibrary { soname: soname.clone(), reason: r };
-    let ver_p = lib.symbol(SYM_INTERFACE_VERSION).ok_or_else(|| missing(SYM_INTERFACE_VERSION))?;
+    let missing = |s: &str| PluginError::MissingSymbol {
+        soname: soname.clone(),
+        symbol: s.to_string(),
+    };
+    let bad = |r: String| PluginError::CantOpenLibrary {
+        soname: soname.clone(),
+        reason: r,
+    };
+    let ver_p = lib
+        .symbol(SYM_INTERFACE_VERSION)
+        .ok_or_else(|| missing(SYM_INTERFACE_VERSION))?;
     // SAFETY: the symbol is a `uint32_t` by the ABI; dlsym returned a non-null
     // address inside the mapped library. read_unaligned tolerates odd placement.
     let version = unsafe { std::ptr::read_unaligned(ver_p as *const u32) };
-    if version & MINNOW_VERSION_MAJOR_MASK != MINNOW_PLUGIN_INTERFACE_VERSION & MINNOW_VERSION_MAJOR_MASK {
+    if version & MINNOW_VERSION_MAJOR_MASK
+        != MINNOW_PLUGIN_INTERFACE_VERSION & MINNOW_VERSION_MAJOR_MASK
+    {
         return Err(bad(format!(
             "plugin interface version {}.{} is incompatible with the server's {}.{}",
             version >> 8,
@@ -221,13 +278,17 @@ pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, Plugin
             MINNOW_PLUGIN_INTERFACE_VERSION & 0xff
         )));
     }
-    let size_p = lib.symbol(SYM_SIZEOF_DECL).ok_or_else(|| missing(SYM_SIZEOF_DECL))?;
+    let size_p = lib
+        .symbol(SYM_SIZEOF_DECL)
+        .ok_or_else(|| missing(SYM_SIZEOF_DECL))?;
     // SAFETY: as above, a `uint32_t`.
     let size = unsafe { std::ptr::read_unaligned(size_p as *const u32) } as usize;
     if !(MINNOW_DECL_SIZE_V1_0..=MAX_DECL_SIZE).contains(&size) {
         return Err(bad(format!("declaration size {size} is out of range")));
     }
-    let decls_p = lib.symbol(SYM_DECLARATIONS).ok_or_else(|| missing(SYM_DECLARATIONS))? as *const u8;
+    let decls_p = lib
+        .symbol(SYM_DECLARATIONS)
+        .ok_or_else(|| missing(SYM_DECLARATIONS))? as *const u8;
     let copy = size.min(std::mem::size_of::<PluginDecl>());
     let mut out = Vec::new();
     for i in 0..MAX_DECLS {
@@ -238,22 +299,34 @@ pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, Plugin
         // pattern copied from a well-formed C struct is valid (integers, raw pointers,
         // nullable function pointers).
         unsafe {
-            std::ptr::copy_nonoverlapping(decls_p.add(i * size), &mut d as *mut PluginDecl as *mut u8, copy);
+            std::ptr::copy_nonoverlapping(
+                decls_p.add(i * size),
+                &mut d as *mut PluginDecl as *mut u8,
+                copy,
+            );
         }
         if d.name.is_null() {
             return Ok(out);
         }
         out.push(convert_decl(&d, soname)?);
     }
-    Err(bad(format!("more than {MAX_DECLS} declarations (missing terminator?)")))
+    Err(bad(format!(
+        "more than {MAX_DECLS} declarations (missing terminator?)"
+    )))
 }
 
 fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError> {
-    let bad = |r: String| PluginError::CantOpenLibrary { soname: soname.to_string(), reason: r };
+    let bad = |r: String| PluginError::CantOpenLibrary {
+        soname: soname.to_string(),
+        reason: r,
+    };
     // SAFETY: the declaration's string pointers point to NUL-terminated strings in the
     // mapped library (or are NULL).
-    let (name, author, description) = unsafe { (c_string(d.name), c_string(d.author), c_string(d.descr)) };
-    if name.is_empty() || name.len() > MAX_PLUGIN_NAME || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    let (name, author, description) =
+        unsafe { (c_string(d.name), c_string(d.author), c_string(d.descr)) };
+    if name.is_empty()
+        || name.len() > MAX_PLUGIN_NAME
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
         return Err(bad(format!("invalid plugin name {name:?}")));
     }
@@ -288,7 +361,10 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
             MINNOW_DAEMON_PLUGIN => Kind::Daemon,
             MINNOW_AUDIT_PLUGIN => {
                 let a = std::ptr::read_unaligned(d.info as *const AuditDescriptor);
-                Kind::Audit { class_mask: a.class_mask, notify: a.notify }
+                Kind::Audit {
+                    class_mask: a.class_mask,
+                    notify: a.notify,
+                }
             }
             MINNOW_INFORMATION_SCHEMA_PLUGIN => {
                 let t = std::ptr::read_unaligned(d.info as *const InfoSchemaDescriptor);
@@ -298,20 +374,32 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
                 let cols = std::slice::from_raw_parts(t.columns, t.column_count as usize);
                 let columns = cols
                     .iter()
-                    .map(|c| ColumnDef { name: c_string(c.name), column_type: c.column_type, length: c.length })
+                    .map(|c| ColumnDef {
+                        name: c_string(c.name),
+                        column_type: c.column_type,
+                        length: c.length,
+                    })
                     .collect();
-                Kind::InfoSchema { columns, fill: t.fill }
+                Kind::InfoSchema {
+                    columns,
+                    fill: t.fill,
+                }
             }
             MINNOW_AUTHENTICATION_PLUGIN => {
                 let a = std::ptr::read_unaligned(d.info as *const AuthDescriptor);
-                Kind::Auth { client_plugin: c_string(a.client_plugin), desc: a }
+                Kind::Auth {
+                    client_plugin: c_string(a.client_plugin),
+                    desc: a,
+                }
             }
-            MINNOW_PASSWORD_VALIDATION_PLUGIN => {
-                Kind::PasswordValidation { desc: std::ptr::read_unaligned(d.info as *const PasswordValidationDescriptor) }
-            }
+            MINNOW_PASSWORD_VALIDATION_PLUGIN => Kind::PasswordValidation {
+                desc: std::ptr::read_unaligned(d.info as *const PasswordValidationDescriptor),
+            },
             _ => {
                 let t = std::ptr::read_unaligned(d.info as *const ProtocolTraceDescriptor);
-                Kind::ProtocolTrace { trace: t.trace_event }
+                Kind::ProtocolTrace {
+                    trace: t.trace_event,
+                }
             }
         }
     };
@@ -321,7 +409,8 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
             return Err(bad(format!("plugin '{name}': invalid status variables")));
         }
         // SAFETY: array of status_var_count entries in the library.
-        let vars = unsafe { std::slice::from_raw_parts(d.status_vars, d.status_var_count as usize) };
+        let vars =
+            unsafe { std::slice::from_raw_parts(d.status_vars, d.status_var_count as usize) };
         for v in vars {
             // SAFETY: NUL-terminated name in the library.
             status_vars.push((unsafe { c_string(v.name) }, v.value_type));
@@ -333,7 +422,8 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
             return Err(bad(format!("plugin '{name}': invalid system variables")));
         }
         // SAFETY: array of system_var_count entries in the library.
-        let vars = unsafe { std::slice::from_raw_parts(d.system_vars, d.system_var_count as usize) };
+        let vars =
+            unsafe { std::slice::from_raw_parts(d.system_vars, d.system_var_count as usize) };
         for v in vars {
             let default = match v.value_type {
                 MINNOW_VALUE_INT => Value::Int(v.def_int),
@@ -341,7 +431,11 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
                 MINNOW_VALUE_REAL => Value::Real(v.def_real),
                 // SAFETY: NUL-terminated default in the library (or NULL).
                 MINNOW_VALUE_STRING => Value::Str(unsafe { c_string(v.def_str) }),
-                t => return Err(bad(format!("plugin '{name}': system variable type {t} unknown"))),
+                t => {
+                    return Err(bad(format!(
+                        "plugin '{name}': system variable type {t} unknown"
+                    )));
+                }
             };
             sysvars.push(SysVarDef {
                 // SAFETY: NUL-terminated strings in the library.
@@ -453,29 +547,51 @@ unsafe fn arg_bytes<'a>(p: *const c_char, len: usize) -> std::borrow::Cow<'a, st
 
 unsafe extern "C" fn svc_log_error(h: *mut c_void, level: u32, msg: *const c_char, len: usize) {
     // SAFETY: plugin passes its own handle and a (msg, len) buffer (ABI contract).
-    let (Some(h), msg) = (unsafe { handle(h) }, unsafe { arg_bytes(msg, len) }) else { return };
+    let (Some(h), msg) = (unsafe { handle(h) }, unsafe { arg_bytes(msg, len) }) else {
+        return;
+    };
     let level = match level {
         0 => LogLevel::Error,
         1 => LogLevel::Warning,
         _ => LogLevel::Note,
     };
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.error_log(level, &h.plugin, &msg)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.host.error_log(level, &h.plugin, &msg)
+    }));
 }
 
-unsafe extern "C" fn svc_dbug_enter(h: *mut c_void, func: *const c_char, file: *const c_char, line: u32) {
+unsafe extern "C" fn svc_dbug_enter(
+    h: *mut c_void,
+    func: *const c_char,
+    file: *const c_char,
+    line: u32,
+) {
     // SAFETY: ABI contract: own handle, NUL-terminated strings.
-    let Some(h) = (unsafe { handle(h) }) else { return };
+    let Some(h) = (unsafe { handle(h) }) else {
+        return;
+    };
     // SAFETY: as above.
     let (func, file) = unsafe { (arg_str(func), arg_str(file)) };
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.dbug_enter(&func, &file, line)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.host.dbug_enter(&func, &file, line)
+    }));
 }
 
-unsafe extern "C" fn svc_dbug_return(h: *mut c_void, func: *const c_char, file: *const c_char, line: u32) {
+unsafe extern "C" fn svc_dbug_return(
+    h: *mut c_void,
+    func: *const c_char,
+    file: *const c_char,
+    line: u32,
+) {
     // SAFETY: ABI contract: own handle, NUL-terminated strings.
-    let Some(h) = (unsafe { handle(h) }) else { return };
+    let Some(h) = (unsafe { handle(h) }) else {
+        return;
+    };
     // SAFETY: as above.
     let (func, file) = unsafe { (arg_str(func), arg_str(file)) };
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.dbug_return(&func, &file, line)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.host.dbug_return(&func, &file, line)
+    }));
 }
 
 unsafe extern "C" fn svc_dbug_print(
@@ -488,28 +604,45 @@ unsafe extern "C" fn svc_dbug_print(
     len: usize,
 ) {
     // SAFETY: ABI contract: own handle, NUL-terminated strings, (msg, len) buffer.
-    let Some(h) = (unsafe { handle(h) }) else { return };
+    let Some(h) = (unsafe { handle(h) }) else {
+        return;
+    };
     // SAFETY: as above.
-    let (func, file, kw, msg) = unsafe { (arg_str(func), arg_str(file), arg_str(keyword), arg_bytes(msg, len)) };
-    let _ =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.dbug_print(&func, &file, line, &kw, &msg)));
+    let (func, file, kw, msg) = unsafe {
+        (
+            arg_str(func),
+            arg_str(file),
+            arg_str(keyword),
+            arg_bytes(msg, len),
+        )
+    };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.host.dbug_print(&func, &file, line, &kw, &msg)
+    }));
 }
 
 unsafe extern "C" fn svc_dbug_execute_if(h: *mut c_void, keyword: *const c_char) -> c_int {
     // SAFETY: ABI contract.
-    let Some(h) = (unsafe { handle(h) }) else { return 0 };
+    let Some(h) = (unsafe { handle(h) }) else {
+        return 0;
+    };
     // SAFETY: NUL-terminated keyword.
     let kw = unsafe { arg_str(keyword) };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.dbug_keyword(&kw))).unwrap_or(false) as c_int
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.dbug_keyword(&kw)))
+        .unwrap_or(false) as c_int
 }
 
 unsafe extern "C" fn svc_connection_id(h: *mut c_void) -> u64 {
     // SAFETY: ABI contract.
-    let Some(h) = (unsafe { handle(h) }) else { return 0 };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.session().map(|s| s.connection_id)))
-        .ok()
-        .flatten()
-        .unwrap_or(0)
+    let Some(h) = (unsafe { handle(h) }) else {
+        return 0;
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.host.session().map(|s| s.connection_id)
+    }))
+    .ok()
+    .flatten()
+    .unwrap_or(0)
 }
 
 /// Copies `s` into `(buf, cap)`; returns the full length (or `usize::MAX` for None).
@@ -526,30 +659,49 @@ unsafe fn copy_out(s: Option<String>, buf: *mut c_char, cap: usize) -> usize {
     s.len()
 }
 
-fn session_field(h: &PluginHandle, f: fn(crate::services::SessionInfo) -> String) -> Option<String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.session().map(f))).ok().flatten()
+fn session_field(
+    h: &PluginHandle,
+    f: fn(crate::services::SessionInfo) -> String,
+) -> Option<String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.session().map(f)))
+        .ok()
+        .flatten()
 }
 
 unsafe extern "C" fn svc_user(h: *mut c_void, buf: *mut c_char, cap: usize) -> usize {
     // SAFETY: ABI contract: own handle, (buf, cap) writable.
-    unsafe { handle(h).map_or(usize::MAX, |h| copy_out(session_field(h, |s| s.user), buf, cap)) }
+    unsafe {
+        handle(h).map_or(usize::MAX, |h| {
+            copy_out(session_field(h, |s| s.user), buf, cap)
+        })
+    }
 }
 
 unsafe extern "C" fn svc_host(h: *mut c_void, buf: *mut c_char, cap: usize) -> usize {
     // SAFETY: ABI contract: own handle, (buf, cap) writable.
-    unsafe { handle(h).map_or(usize::MAX, |h| copy_out(session_field(h, |s| s.host), buf, cap)) }
+    unsafe {
+        handle(h).map_or(usize::MAX, |h| {
+            copy_out(session_field(h, |s| s.host), buf, cap)
+        })
+    }
 }
 
 unsafe extern "C" fn svc_query(h: *mut c_void, buf: *mut c_char, cap: usize) -> usize {
     // SAFETY: ABI contract: own handle, (buf, cap) writable.
-    unsafe { handle(h).map_or(usize::MAX, |h| copy_out(session_field(h, |s| s.query), buf, cap)) }
+    unsafe {
+        handle(h).map_or(usize::MAX, |h| {
+            copy_out(session_field(h, |s| s.query), buf, cap)
+        })
+    }
 }
 
 unsafe extern "C" fn svc_data_dir(h: *mut c_void, buf: *mut c_char, cap: usize) -> usize {
     // SAFETY: ABI contract: own handle, (buf, cap) writable.
     unsafe {
         handle(h).map_or(usize::MAX, |h| {
-            let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.data_dir())).ok().flatten();
+            let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.host.data_dir()))
+                .ok()
+                .flatten();
             copy_out(d.map(|p| p.to_string_lossy().into_owned()), buf, cap)
         })
     }
@@ -559,16 +711,37 @@ thread_local! {
     static SYSVAR_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-unsafe extern "C" fn svc_sysvar_get(h: *mut c_void, name: *const c_char, out: *mut MinnowValue) -> c_int {
+unsafe extern "C" fn svc_sysvar_get(
+    h: *mut c_void,
+    name: *const c_char,
+    out: *mut MinnowValue,
+) -> c_int {
     // SAFETY: ABI contract: own handle, NUL-terminated name, writable out.
-    let (Some(h), Some(out)) = (unsafe { handle(h) }, unsafe { out.as_mut() }) else { return -1 };
+    let (Some(h), Some(out)) = (unsafe { handle(h) }, unsafe { out.as_mut() }) else {
+        return -1;
+    };
     // SAFETY: as above.
     let name = unsafe { arg_str(name) };
-    let Some(idx) = h.sysvar_names.iter().position(|n| n.eq_ignore_ascii_case(&name)) else { return 1 };
-    let Ok(vals) = h.sysvars.lock() else { return -1 };
+    let Some(idx) = h
+        .sysvar_names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(&name))
+    else {
+        return 1;
+    };
+    let Ok(vals) = h.sysvars.lock() else {
+        return -1;
+    };
     let v = vals.get(idx).cloned().unwrap_or(Value::Null);
     drop(vals);
-    *out = MinnowValue { value_type: MINNOW_VALUE_NULL, reserved: 0, int_val: 0, real_val: 0.0, str: std::ptr::null_mut(), str_len: 0 };
+    *out = MinnowValue {
+        value_type: MINNOW_VALUE_NULL,
+        reserved: 0,
+        int_val: 0,
+        real_val: 0.0,
+        str: std::ptr::null_mut(),
+        str_len: 0,
+    };
     match v {
         Value::Null => {}
         Value::Int(i) => {
@@ -600,10 +773,13 @@ unsafe extern "C" fn svc_sysvar_get(h: *mut c_void, name: *const c_char, out: *m
 
 unsafe extern "C" fn svc_plugin_exists(h: *mut c_void, name: *const c_char) -> c_int {
     // SAFETY: ABI contract.
-    let Some(h) = (unsafe { handle(h) }) else { return 0 };
+    let Some(h) = (unsafe { handle(h) }) else {
+        return 0;
+    };
     // SAFETY: NUL-terminated name.
     let name = unsafe { arg_str(name) };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h.plugin_exists)(&name))).unwrap_or(false) as c_int
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h.plugin_exists)(&name)))
+        .unwrap_or(false) as c_int
 }
 
 // ---------------------------------------------------------------------------
@@ -611,7 +787,14 @@ unsafe extern "C" fn svc_plugin_exists(h: *mut c_void, name: *const c_char) -> c
 
 /// Value to ABI form; strings borrow from `v`.
 fn to_abi(v: &Value) -> MinnowValue {
-    let mut o = MinnowValue { value_type: MINNOW_VALUE_NULL, reserved: 0, int_val: 0, real_val: 0.0, str: std::ptr::null_mut(), str_len: 0 };
+    let mut o = MinnowValue {
+        value_type: MINNOW_VALUE_NULL,
+        reserved: 0,
+        int_val: 0,
+        real_val: 0.0,
+        str: std::ptr::null_mut(),
+        str_len: 0,
+    };
     match v {
         Value::Null => {}
         Value::Int(i) => {
@@ -656,7 +839,10 @@ pub(crate) enum RawEvent<'a> {
 }
 
 fn mstr(s: &str) -> MinnowStr {
-    MinnowStr { str: s.as_ptr() as *const c_char, length: s.len() }
+    MinnowStr {
+        str: s.as_ptr() as *const c_char,
+        length: s.len(),
+    }
 }
 
 /// The installed code of one plugin: its declaration and the library it lives in.
@@ -674,7 +860,13 @@ unsafe impl Sync for PluginCode {}
 
 /// Handlers of the fatal signals, to detect a plugin that replaced them.
 pub(crate) fn fatal_signal_handlers() -> [usize; 5] {
-    let sigs = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT];
+    let sigs = [
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGABRT,
+    ];
     let mut out = [0usize; 5];
     for (o, s) in out.iter_mut().zip(sigs) {
         // SAFETY: sigaction with a NULL new action only reads the current handler into
@@ -690,12 +882,21 @@ pub(crate) fn fatal_signal_handlers() -> [usize; 5] {
 }
 
 /// Names of the signals in [`fatal_signal_handlers`] order.
-pub(crate) const FATAL_SIGNAL_NAMES: [&str; 5] = ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"];
+pub(crate) const FATAL_SIGNAL_NAMES: [&str; 5] =
+    ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"];
 
 impl PluginCode {
-    pub(crate) fn new(decl: LoadedDecl, lib: Arc<Library>, handle: Arc<PluginHandle>) -> PluginCode {
+    pub(crate) fn new(
+        decl: LoadedDecl,
+        lib: Arc<Library>,
+        handle: Arc<PluginHandle>,
+    ) -> PluginCode {
         let services = ServicesBox::new(handle);
-        PluginCode { decl, lib, services }
+        PluginCode {
+            decl,
+            lib,
+            services,
+        }
     }
 
     /// Hands the services table to the library's keep-alive list.
@@ -717,7 +918,9 @@ impl PluginCode {
     }
 
     pub(crate) fn init(&self) -> Result<*mut c_void, c_int> {
-        let Some(f) = self.decl.raw.init else { return Ok(std::ptr::null_mut()) };
+        let Some(f) = self.decl.raw.init else {
+            return Ok(std::ptr::null_mut());
+        };
         let mut ctx: *mut c_void = std::ptr::null_mut();
         // SAFETY: library mapped; services table lives as long as the library (pinned
         // by the caller); ctx is a valid out-pointer.
@@ -742,7 +945,9 @@ impl PluginCode {
     }
 
     pub(crate) fn show_status(&self, ctx: *mut c_void, index: u32) -> Result<Value, c_int> {
-        let Some(f) = self.decl.raw.show_status else { return Ok(Value::Null) };
+        let Some(f) = self.decl.raw.show_status else {
+            return Ok(Value::Null);
+        };
         let mut buf = vec![0u8; MINNOW_STATUS_STR_MAX];
         let mut out = MinnowValue {
             value_type: MINNOW_VALUE_NULL,
@@ -766,7 +971,9 @@ impl PluginCode {
     }
 
     pub(crate) fn sysvar_check(&self, ctx: *mut c_void, index: u32, v: &Value) -> c_int {
-        let Some(f) = self.decl.raw.sysvar_check else { return 0 };
+        let Some(f) = self.decl.raw.sysvar_check else {
+            return 0;
+        };
         let a = to_abi(v);
         // SAFETY: library mapped; ctx from init; `a` borrows from `v`, valid during the call.
         unsafe { f(ctx, index, &a) }
@@ -781,7 +988,12 @@ impl PluginCode {
     }
 
     pub(crate) fn notify(&self, ctx: *mut c_void, ev: RawEvent<'_>) -> c_int {
-        let Kind::Audit { notify: Some(f), .. } = &self.decl.kind else { return 0 };
+        let Kind::Audit {
+            notify: Some(f), ..
+        } = &self.decl.kind
+        else {
+            return 0;
+        };
         match ev {
             RawEvent::General(e) => {
                 let c = AuditGeneralEvent {
@@ -797,7 +1009,13 @@ impl PluginCode {
                 };
                 // SAFETY: library mapped; ctx from init; the event and its strings
                 // (borrowed from `e`) are valid during the call.
-                unsafe { f(ctx, MINNOW_AUDIT_GENERAL_CLASS, &c as *const _ as *const c_void) }
+                unsafe {
+                    f(
+                        ctx,
+                        MINNOW_AUDIT_GENERAL_CLASS,
+                        &c as *const _ as *const c_void,
+                    )
+                }
             }
             RawEvent::Connection(e) => {
                 let c = AuditConnectionEvent {
@@ -810,27 +1028,52 @@ impl PluginCode {
                     database: mstr(e.database),
                 };
                 // SAFETY: as above.
-                unsafe { f(ctx, MINNOW_AUDIT_CONNECTION_CLASS, &c as *const _ as *const c_void) }
+                unsafe {
+                    f(
+                        ctx,
+                        MINNOW_AUDIT_CONNECTION_CLASS,
+                        &c as *const _ as *const c_void,
+                    )
+                }
             }
         }
     }
 
     pub(crate) fn fill(&self, ctx: *mut c_void) -> Result<Vec<Vec<Value>>, c_int> {
-        let Kind::InfoSchema { columns, fill: Some(f) } = &self.decl.kind else { return Ok(Vec::new()) };
-        let mut state = FillState { ncols: columns.len(), row: vec![Value::Null; columns.len()], rows: Vec::new() };
-        let sink = IsSink { host: &mut state as *mut FillState as *mut c_void, store: Some(sink_store), end_row: Some(sink_end_row) };
+        let Kind::InfoSchema {
+            columns,
+            fill: Some(f),
+        } = &self.decl.kind
+        else {
+            return Ok(Vec::new());
+        };
+        let mut state = FillState {
+            ncols: columns.len(),
+            row: vec![Value::Null; columns.len()],
+            rows: Vec::new(),
+        };
+        let sink = IsSink {
+            host: &mut state as *mut FillState as *mut c_void,
+            store: Some(sink_store),
+            end_row: Some(sink_end_row),
+        };
         // SAFETY: library mapped; ctx from init; the sink and `state` outlive the call.
         let rc = unsafe { f(ctx, &sink) };
         if rc != 0 { Err(rc) } else { Ok(state.rows) }
     }
 
     pub(crate) fn authenticate(&self, ctx: *mut c_void, req: &crate::AuthRequest<'_>) -> c_int {
-        let Kind::Auth { desc, .. } = &self.decl.kind else { return 1 };
+        let Kind::Auth { desc, .. } = &self.decl.kind else {
+            return 1;
+        };
         let Some(f) = desc.authenticate else { return 1 };
         let info = AuthInfo {
             user: mstr(req.user),
             host: mstr(req.host),
-            auth_string: MinnowStr { str: req.auth_string.as_ptr() as *const c_char, length: req.auth_string.len() },
+            auth_string: MinnowStr {
+                str: req.auth_string.as_ptr() as *const c_char,
+                length: req.auth_string.len(),
+            },
             scramble: req.scramble.as_ptr(),
             scramble_len: req.scramble.len(),
             response: req.response.as_ptr(),
@@ -840,14 +1083,28 @@ impl PluginCode {
         unsafe { f(ctx, &info) }
     }
 
-    pub(crate) fn generate_auth_string(&self, ctx: *mut c_void, password: &[u8]) -> Result<Vec<u8>, c_int> {
-        let Kind::Auth { desc, .. } = &self.decl.kind else { return Err(1) };
-        let Some(f) = desc.generate_auth_string else { return Err(1) };
+    pub(crate) fn generate_auth_string(
+        &self,
+        ctx: *mut c_void,
+        password: &[u8],
+    ) -> Result<Vec<u8>, c_int> {
+        let Kind::Auth { desc, .. } = &self.decl.kind else {
+            return Err(1);
+        };
+        let Some(f) = desc.generate_auth_string else {
+            return Err(1);
+        };
         let mut out = vec![0u8; 4096];
         let mut len = out.len();
         // SAFETY: library mapped; ctx from init; password readable; out has len bytes.
         let rc = unsafe {
-            f(ctx, password.as_ptr() as *const c_char, password.len(), out.as_mut_ptr() as *mut c_char, &mut len)
+            f(
+                ctx,
+                password.as_ptr() as *const c_char,
+                password.len(),
+                out.as_mut_ptr() as *mut c_char,
+                &mut len,
+            )
         };
         if rc != 0 {
             return Err(rc);
@@ -857,7 +1114,9 @@ impl PluginCode {
     }
 
     pub(crate) fn validate_password(&self, ctx: *mut c_void, password: &[u8]) -> c_int {
-        let Kind::PasswordValidation { desc } = &self.decl.kind else { return 0 };
+        let Kind::PasswordValidation { desc } = &self.decl.kind else {
+            return 0;
+        };
         match desc.validate_password {
             // SAFETY: library mapped; ctx from init; password readable during the call.
             Some(f) => unsafe { f(ctx, password.as_ptr() as *const c_char, password.len()) },
@@ -866,7 +1125,9 @@ impl PluginCode {
     }
 
     pub(crate) fn password_strength(&self, ctx: *mut c_void, password: &[u8]) -> u32 {
-        let Kind::PasswordValidation { desc } = &self.decl.kind else { return 0 };
+        let Kind::PasswordValidation { desc } = &self.decl.kind else {
+            return 0;
+        };
         match desc.password_strength {
             // SAFETY: as in validate_password.
             Some(f) => unsafe { f(ctx, password.as_ptr() as *const c_char, password.len()) },
@@ -874,8 +1135,17 @@ impl PluginCode {
         }
     }
 
-    pub(crate) fn trace(&self, ctx: *mut c_void, conn: u64, stage: u32, event: u32, packet: &[u8]) -> c_int {
-        let Kind::ProtocolTrace { trace: Some(f) } = &self.decl.kind else { return 0 };
+    pub(crate) fn trace(
+        &self,
+        ctx: *mut c_void,
+        conn: u64,
+        stage: u32,
+        event: u32,
+        packet: &[u8],
+    ) -> c_int {
+        let Kind::ProtocolTrace { trace: Some(f) } = &self.decl.kind else {
+            return 0;
+        };
         // SAFETY: library mapped; ctx from init; packet readable during the call.
         unsafe { f(ctx, conn, stage, event, packet.as_ptr(), packet.len()) }
     }
@@ -887,9 +1157,15 @@ struct FillState {
     rows: Vec<Vec<Value>>,
 }
 
-unsafe extern "C" fn sink_store(host: *mut c_void, column: u32, value: *const MinnowValue) -> c_int {
+unsafe extern "C" fn sink_store(
+    host: *mut c_void,
+    column: u32,
+    value: *const MinnowValue,
+) -> c_int {
     // SAFETY: `host` is the FillState we passed; value is valid during the call.
-    let (Some(st), Some(v)) = (unsafe { (host as *mut FillState).as_mut() }, unsafe { value.as_ref() }) else {
+    let (Some(st), Some(v)) = (unsafe { (host as *mut FillState).as_mut() }, unsafe {
+        value.as_ref()
+    }) else {
         return -1;
     };
     if column as usize >= st.ncols {
@@ -902,7 +1178,9 @@ unsafe extern "C" fn sink_store(host: *mut c_void, column: u32, value: *const Mi
 
 unsafe extern "C" fn sink_end_row(host: *mut c_void) -> c_int {
     // SAFETY: `host` is the FillState we passed.
-    let Some(st) = (unsafe { (host as *mut FillState).as_mut() }) else { return -1 };
+    let Some(st) = (unsafe { (host as *mut FillState).as_mut() }) else {
+        return -1;
+    };
     if st.rows.len() >= 1_000_000 {
         return 1;
     }
@@ -946,15 +1224,24 @@ unsafe impl Sync for UdfCode {}
 
 impl UdfCode {
     /// Looks up `name`, `name_init`, `name_deinit` (and `name_clear`, `name_add` for aggregates).
-    pub(crate) fn load(lib: Arc<Library>, name: &str, ret: UdfReturn, aggregate: bool) -> Result<UdfCode, PluginError> {
-        let missing = |s: String| PluginError::MissingSymbol { soname: lib.soname.clone(), symbol: s };
+    pub(crate) fn load(
+        lib: Arc<Library>,
+        name: &str,
+        ret: UdfReturn,
+        aggregate: bool,
+    ) -> Result<UdfCode, PluginError> {
+        let missing = |s: String| PluginError::MissingSymbol {
+            soname: lib.soname.clone(),
+            symbol: s,
+        };
         let main = lib.symbol(name).ok_or_else(|| missing(name.to_string()))?;
         let sym = |suffix: &str| lib.symbol(&format!("{name}_{suffix}"));
         // SAFETY (the four transmutes): the symbols are functions with MySQL's UDF
         // signatures by the UDF ABI; a data pointer from dlsym has the size of a
         // function pointer on every platform with dlsym.
         let init = sym("init").map(|p| unsafe { std::mem::transmute::<*mut c_void, UdfInitFn>(p) });
-        let deinit = sym("deinit").map(|p| unsafe { std::mem::transmute::<*mut c_void, UdfDeinitFn>(p) });
+        let deinit =
+            sym("deinit").map(|p| unsafe { std::mem::transmute::<*mut c_void, UdfDeinitFn>(p) });
         let (clear, add) = if aggregate {
             let c = sym("clear").ok_or_else(|| missing(format!("{name}_clear")))?;
             let a = sym("add").ok_or_else(|| missing(format!("{name}_add")))?;
@@ -973,7 +1260,15 @@ impl UdfCode {
             // --allow-suspicious-udfs; keep the same rule.
             return Err(missing(format!("{name}_init")));
         }
-        Ok(UdfCode { _lib: lib, main, init, deinit, clear, add, ret })
+        Ok(UdfCode {
+            _lib: lib,
+            main,
+            init,
+            deinit,
+            clear,
+            add,
+            ret,
+        })
     }
 }
 
@@ -1016,8 +1311,10 @@ impl UdfInstance {
         sample: &[crate::UdfArg],
     ) -> Result<UdfInstance, PluginError> {
         let n = sample.len();
-        let attr_store: Vec<CString> =
-            sample.iter().map(|a| CString::new(a.attribute.replace('\0', "")).unwrap_or_default()).collect();
+        let attr_store: Vec<CString> = sample
+            .iter()
+            .map(|a| CString::new(a.attribute.replace('\0', "")).unwrap_or_default())
+            .collect();
         let mut me = UdfInstance {
             code,
             init: Box::new(UDF_INIT {
@@ -1033,7 +1330,10 @@ impl UdfInstance {
             lengths: vec![0; n],
             maybe_null: vec![1; n],
             attributes: Vec::new(),
-            attribute_lengths: attr_store.iter().map(|c| c.as_bytes().len() as c_ulong).collect(),
+            attribute_lengths: attr_store
+                .iter()
+                .map(|c| c.as_bytes().len() as c_ulong)
+                .collect(),
             attr_store,
             values: vec![Vec::new(); n],
             result_buf: vec![0u8; UDF_RESULT_BUFFER_SIZE + 1],
@@ -1049,7 +1349,11 @@ impl UdfInstance {
             }),
             initialized: false,
         };
-        me.attributes = me.attr_store.iter().map(|c| c.as_ptr() as *mut c_char).collect();
+        me.attributes = me
+            .attr_store
+            .iter()
+            .map(|c| c.as_ptr() as *mut c_char)
+            .collect();
         me.init.max_length = match me.code.ret {
             UdfReturn::Integer => 21,
             UdfReturn::Real | UdfReturn::Decimal => 17 + 31,
@@ -1057,13 +1361,25 @@ impl UdfInstance {
         };
         // Constant arguments are visible at init time; others are NULL.
         let consts: Vec<Option<Value>> = sample.iter().map(|a| a.constant.clone()).collect();
-        me.set_values(&consts.iter().map(|c| c.clone().unwrap_or(Value::Null)).collect::<Vec<_>>(), Some(&consts));
+        me.set_values(
+            &consts
+                .iter()
+                .map(|c| c.clone().unwrap_or(Value::Null))
+                .collect::<Vec<_>>(),
+            Some(&consts),
+        );
         if let Some(f) = me.code.init {
             let mut msg = vec![0u8; MYSQL_ERRMSG_SIZE];
             // SAFETY: library mapped via `code`; UDF_INIT/UDF_ARGS and their arrays are
             // owned by `me` and stay put (boxed/vec) during the call; msg has
             // MYSQL_ERRMSG_SIZE writable bytes as the ABI promises.
-            let failed = unsafe { f(&mut *me.init, &mut *me.udf_args, msg.as_mut_ptr() as *mut c_char) };
+            let failed = unsafe {
+                f(
+                    &mut *me.init,
+                    &mut *me.udf_args,
+                    msg.as_mut_ptr() as *mut c_char,
+                )
+            };
             if failed {
                 let end = msg.iter().position(|&b| b == 0).unwrap_or(msg.len());
                 return Err(PluginError::InitFailed {
@@ -1097,7 +1413,12 @@ impl UdfInstance {
                     Value::Real(r) => r.to_ne_bytes().to_vec(),
                     Value::Int(x) => (*x as f64).to_ne_bytes().to_vec(),
                     Value::Bool(b) => f64::from(u8::from(*b)).to_ne_bytes().to_vec(),
-                    Value::Str(s) => s.trim().parse::<f64>().unwrap_or(0.0).to_ne_bytes().to_vec(),
+                    Value::Str(s) => s
+                        .trim()
+                        .parse::<f64>()
+                        .unwrap_or(0.0)
+                        .to_ne_bytes()
+                        .to_vec(),
                     Value::Null => Vec::new(),
                 },
                 _ => match v {
@@ -1112,7 +1433,9 @@ impl UdfInstance {
             let mut store = vec![0u64; bytes.len().div_ceil(8) + 1];
             let len = bytes.len();
             // SAFETY: `store` has at least len + 8 bytes; regions don't overlap.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), store.as_mut_ptr() as *mut u8, len) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), store.as_mut_ptr() as *mut u8, len)
+            };
             self.values[i] = store;
             self.args[i] = self.values[i].as_mut_ptr() as *mut c_char;
             self.lengths[i] = len as c_ulong;
@@ -1130,7 +1453,11 @@ impl UdfInstance {
     pub(crate) fn call(&mut self, vals: &[Value]) -> Result<Value, PluginError> {
         if vals.len() != self.args.len() {
             return Err(PluginError::Usage {
-                message: format!("function expects {} arguments, got {}", self.args.len(), vals.len()),
+                message: format!(
+                    "function expects {} arguments, got {}",
+                    self.args.len(),
+                    vals.len()
+                ),
             });
         }
         self.set_values(vals, None);
@@ -1150,7 +1477,12 @@ impl UdfInstance {
                 // (declared RETURNS INTEGER); all pointers are to live owned buffers.
                 let r = unsafe {
                     let f = std::mem::transmute::<*mut c_void, UdfIntFn>(self.code.main);
-                    f(&mut *self.init, &mut *self.udf_args, &mut is_null, &mut error)
+                    f(
+                        &mut *self.init,
+                        &mut *self.udf_args,
+                        &mut is_null,
+                        &mut error,
+                    )
                 };
                 Value::Int(r)
             }
@@ -1158,7 +1490,12 @@ impl UdfInstance {
                 // SAFETY: as above with a double result (RETURNS REAL).
                 let r = unsafe {
                     let f = std::mem::transmute::<*mut c_void, UdfRealFn>(self.code.main);
-                    f(&mut *self.init, &mut *self.udf_args, &mut is_null, &mut error)
+                    f(
+                        &mut *self.init,
+                        &mut *self.udf_args,
+                        &mut is_null,
+                        &mut error,
+                    )
                 };
                 Value::Real(r)
             }
@@ -1181,7 +1518,13 @@ impl UdfInstance {
                     if p.is_null() {
                         None
                     } else {
-                        Some(String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize)).into_owned())
+                        Some(
+                            String::from_utf8_lossy(std::slice::from_raw_parts(
+                                p as *const u8,
+                                len as usize,
+                            ))
+                            .into_owned(),
+                        )
                     }
                 };
                 match s {
@@ -1190,13 +1533,19 @@ impl UdfInstance {
                 }
             }
         };
-        if is_null != 0 || error != 0 { Value::Null } else { v }
+        if is_null != 0 || error != 0 {
+            Value::Null
+        } else {
+            v
+        }
     }
 
     /// Aggregate: `xxx_clear`.
     pub(crate) fn clear(&mut self) -> Result<(), PluginError> {
         let Some(f) = self.code.clear else {
-            return Err(PluginError::Usage { message: "not an aggregate function".into() });
+            return Err(PluginError::Usage {
+                message: "not an aggregate function".into(),
+            });
         };
         let (mut is_null, mut error) = (0u8, 0u8);
         // SAFETY: `void name_clear(UDF_INIT*, uchar*, uchar*)`; owned buffers.
@@ -1207,17 +1556,30 @@ impl UdfInstance {
     /// Aggregate: `xxx_add` with one row's arguments.
     pub(crate) fn add(&mut self, vals: &[Value]) -> Result<(), PluginError> {
         let Some(f) = self.code.add else {
-            return Err(PluginError::Usage { message: "not an aggregate function".into() });
+            return Err(PluginError::Usage {
+                message: "not an aggregate function".into(),
+            });
         };
         if vals.len() != self.args.len() {
             return Err(PluginError::Usage {
-                message: format!("function expects {} arguments, got {}", self.args.len(), vals.len()),
+                message: format!(
+                    "function expects {} arguments, got {}",
+                    self.args.len(),
+                    vals.len()
+                ),
             });
         }
         self.set_values(vals, None);
         let (mut is_null, mut error) = (0u8, 0u8);
         // SAFETY: `void name_add(UDF_INIT*, UDF_ARGS*, uchar*, uchar*)`; owned buffers.
-        unsafe { f(&mut *self.init, &mut *self.udf_args, &mut is_null, &mut error) };
+        unsafe {
+            f(
+                &mut *self.init,
+                &mut *self.udf_args,
+                &mut is_null,
+                &mut error,
+            )
+        };
         Ok(())
     }
 }

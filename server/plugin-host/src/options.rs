@@ -46,7 +46,10 @@ impl FromStr for LoadOption {
             "ON" | "1" | "TRUE" => Ok(LoadOption::On),
             "FORCE" => Ok(LoadOption::Force),
             "FORCE_PLUS_PERMANENT" => Ok(LoadOption::ForcePlusPermanent),
-            _ => Err(PluginError::WrongValue { name: "plugin load option".into(), value: s.to_string() }),
+            _ => Err(PluginError::WrongValue {
+                name: "plugin load option".into(),
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -73,9 +76,16 @@ pub fn parse_plugin_load(spec: &str) -> Result<Vec<LoadRequest>, PluginError> {
             None => (None, item.to_string()),
         };
         if name.as_deref() == Some("") || soname.is_empty() {
-            return Err(PluginError::WrongValue { name: "plugin_load".into(), value: item.to_string() });
+            return Err(PluginError::WrongValue {
+                name: "plugin_load".into(),
+                value: item.to_string(),
+            });
         }
-        out.push(LoadRequest { name, soname, option: LoadOption::On });
+        out.push(LoadRequest {
+            name,
+            soname,
+            option: LoadOption::On,
+        });
     }
     Ok(out)
 }
@@ -98,7 +108,10 @@ mod tests {
 
     #[test]
     fn load_option_names() {
-        assert_eq!("force_plus_permanent".parse::<LoadOption>().unwrap(), LoadOption::ForcePlusPermanent);
+        assert_eq!(
+            "force_plus_permanent".parse::<LoadOption>().unwrap(),
+            LoadOption::ForcePlusPermanent
+        );
         assert_eq!("OFF".parse::<LoadOption>().unwrap(), LoadOption::Off);
         assert_eq!("on".parse::<LoadOption>().unwrap().to_string(), "ON");
         assert_eq!("maybe".parse::<LoadOption>().unwrap_err().code(), 1231);

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst,
+};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
@@ -11,7 +13,9 @@ use minnow_plugin::Value;
 use minnow_plugin::abi::*;
 
 use crate::error::{PluginError, Warning};
-use crate::ffi::{self, ColumnDef, Kind, Library, PluginCode, PluginHandle, SysVarDef, UdfCode, UdfReturn};
+use crate::ffi::{
+    self, ColumnDef, Kind, Library, PluginCode, PluginHandle, SysVarDef, UdfCode, UdfReturn,
+};
 use crate::options::{LoadOption, LoadRequest};
 use crate::services::{HostServices, LogLevel};
 
@@ -173,7 +177,9 @@ impl Entry {
         self.state.store(s as u8, SeqCst);
     }
     fn cas_state(&self, from: PluginState, to: PluginState) -> bool {
-        self.state.compare_exchange(from as u8, to as u8, SeqCst, SeqCst).is_ok()
+        self.state
+            .compare_exchange(from as u8, to as u8, SeqCst, SeqCst)
+            .is_ok()
     }
     pub(crate) fn stats(&self, ext: ExtPoint) -> Option<&Stats> {
         self.stats.iter().find(|(e, _)| *e == ext).map(|(_, s)| s)
@@ -344,7 +350,10 @@ fn ext_points(kind: &Kind) -> Vec<ExtPoint> {
 
 /// Parses a textual value for a variable of type `t`.
 fn parse_value(def: &SysVarDef, v: &Value, full: &str) -> Result<Value, PluginError> {
-    let wrong = || PluginError::WrongValue { name: full.to_string(), value: format!("{v:?}") };
+    let wrong = || PluginError::WrongValue {
+        name: full.to_string(),
+        value: format!("{v:?}"),
+    };
     let out = match (def.value_type, v) {
         (MINNOW_VALUE_INT, Value::Int(i)) => Value::Int(*i),
         (MINNOW_VALUE_INT, Value::Str(s)) => Value::Int(s.trim().parse().map_err(|_| wrong())?),
@@ -364,7 +373,10 @@ fn parse_value(def: &SysVarDef, v: &Value, full: &str) -> Result<Value, PluginEr
     };
     if let Value::Int(i) = out {
         if i < def.min || i > def.max {
-            return Err(PluginError::WrongValue { name: full.to_string(), value: i.to_string() });
+            return Err(PluginError::WrongValue {
+                name: full.to_string(),
+                value: i.to_string(),
+            });
         }
     }
     Ok(out)
@@ -378,7 +390,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("plugin_dir", &self.shared.plugin_dir).finish_non_exhaustive()
+        f.debug_struct("Registry")
+            .field("plugin_dir", &self.shared.plugin_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -407,20 +421,29 @@ impl Registry {
     pub fn set_startup_variables(&self, vars: impl IntoIterator<Item = (String, String)>) {
         let mut st = self.shared.lock();
         for (k, v) in vars {
-            st.startup_sysvars.insert(k.replace('-', "_").to_ascii_lowercase(), v);
+            st.startup_sysvars
+                .insert(k.replace('-', "_").to_ascii_lowercase(), v);
         }
     }
 
     /// `INSTALL PLUGIN name SONAME 'soname'`. Returns the installed plugin names.
     /// On error nothing stays installed (the server must not keep its `mysql.plugin` row).
     pub fn install(&self, name: &str, soname: &str) -> Result<Vec<String>, PluginError> {
-        let req = LoadRequest { name: Some(name.to_string()), soname: soname.to_string(), option: LoadOption::On };
+        let req = LoadRequest {
+            name: Some(name.to_string()),
+            soname: soname.to_string(),
+            option: LoadOption::On,
+        };
         self.shared.install_batch(&[req], true)
     }
 
     /// `INSTALL SONAME 'soname'`: every plugin the library declares.
     pub fn install_soname(&self, soname: &str) -> Result<Vec<String>, PluginError> {
-        let req = LoadRequest { name: None, soname: soname.to_string(), option: LoadOption::On };
+        let req = LoadRequest {
+            name: None,
+            soname: soname.to_string(),
+            option: LoadOption::On,
+        };
         self.shared.install_batch(&[req], true)
     }
 
@@ -442,7 +465,11 @@ impl Registry {
                         self.shared.abort_batch(&batch);
                         return Err(e);
                     }
-                    self.shared.host.error_log(LogLevel::Error, "", &format!("Couldn't load plugin from {}: {e}", r.soname));
+                    self.shared.host.error_log(
+                        LogLevel::Error,
+                        "",
+                        &format!("Couldn't load plugin from {}: {e}", r.soname),
+                    );
                 }
             }
         }
@@ -464,11 +491,18 @@ impl Registry {
             match self.shared.init_one(e) {
                 Ok(()) => ok.push(e.name.clone()),
                 Err(err) => {
-                    if matches!(e.load_option, LoadOption::Force | LoadOption::ForcePlusPermanent) {
+                    if matches!(
+                        e.load_option,
+                        LoadOption::Force | LoadOption::ForcePlusPermanent
+                    ) {
                         self.shared.abort_batch(&batch);
                         return Err(err);
                     }
-                    self.shared.host.error_log(LogLevel::Error, &e.name, &format!("Plugin '{}' init function returned error: {err}", e.name));
+                    self.shared.host.error_log(
+                        LogLevel::Error,
+                        &e.name,
+                        &format!("Plugin '{}' init function returned error: {err}", e.name),
+                    );
                     e.set_state(PluginState::Disabled);
                 }
             }
@@ -484,14 +518,24 @@ impl Registry {
             let e = st
                 .plugins
                 .iter()
-                .find(|e| e.name.eq_ignore_ascii_case(name) && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting))
+                .find(|e| {
+                    e.name.eq_ignore_ascii_case(name)
+                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                })
                 .cloned()
-                .ok_or_else(|| PluginError::DoesNotExist { what: "PLUGIN", name: name.to_string() })?;
+                .ok_or_else(|| PluginError::DoesNotExist {
+                    what: "PLUGIN",
+                    name: name.to_string(),
+                })?;
             if e.load_option == LoadOption::ForcePlusPermanent {
-                return Err(PluginError::Permanent { name: e.name.clone() });
+                return Err(PluginError::Permanent {
+                    name: e.name.clone(),
+                });
             }
             if e.code.decl.flags & MINNOW_PLUGIN_OPT_NO_UNINSTALL != 0 {
-                return Err(PluginError::NoUninstall { name: e.name.clone() });
+                return Err(PluginError::NoUninstall {
+                    name: e.name.clone(),
+                });
             }
             e.set_state(PluginState::Deleted);
             e
@@ -503,26 +547,41 @@ impl Registry {
         } else {
             Ok(UninstallOutcome::Deferred(Warning {
                 code: 1620,
-                message: format!("Plugin '{}' is busy and will be uninstalled when no session uses it", entry.name),
+                message: format!(
+                    "Plugin '{}' is busy and will be uninstalled when no session uses it",
+                    entry.name
+                ),
             }))
         }
     }
 
     /// `UNINSTALL SONAME 'soname'`: every plugin of that library. Returns the outcome
     /// per plugin; an error on the first refusal (nothing uninstalled then is undone).
-    pub fn uninstall_soname(&self, soname: &str) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
+    pub fn uninstall_soname(
+        &self,
+        soname: &str,
+    ) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
         let names: Vec<String> = {
             let st = self.shared.lock();
             st.plugins
                 .iter()
-                .filter(|e| e.code.lib.soname == soname && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting))
+                .filter(|e| {
+                    e.code.lib.soname == soname
+                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                })
                 .map(|e| e.name.clone())
                 .collect()
         };
         if names.is_empty() {
-            return Err(PluginError::DoesNotExist { what: "SONAME", name: soname.to_string() });
+            return Err(PluginError::DoesNotExist {
+                what: "SONAME",
+                name: soname.to_string(),
+            });
         }
-        names.into_iter().map(|n| self.uninstall(&n).map(|o| (n, o))).collect()
+        names
+            .into_iter()
+            .map(|n| self.uninstall(&n).map(|o| (n, o)))
+            .collect()
     }
 
     /// `SHOW PLUGINS` rows in install order (`soname`: `SHOW PLUGINS SONAME 'x'`).
@@ -567,7 +626,10 @@ impl Registry {
     /// The state of plugin `name`, if registered.
     pub fn state(&self, name: &str) -> Option<PluginState> {
         let st = self.shared.lock();
-        st.plugins.iter().find(|e| e.name.eq_ignore_ascii_case(name)).map(|e| e.state())
+        st.plugins
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .map(|e| e.state())
     }
 
     /// Plugin status variables of ACTIVE plugins (`pluginname_varname`, value).
@@ -598,11 +660,19 @@ impl Registry {
     pub fn system_variables(&self) -> Vec<SysVarInfo> {
         let st = self.shared.lock();
         let mut out = Vec::new();
-        for e in st.plugins.iter().filter(|e| !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)) {
+        for e in st
+            .plugins
+            .iter()
+            .filter(|e| !matches!(e.state(), PluginState::Deleted | PluginState::Deleting))
+        {
             let h = e.code.handle();
             let vals = h.sysvars.lock().unwrap_or_else(|p| p.into_inner());
             for (def, v) in e.code.decl.sysvars.iter().zip(vals.iter()) {
-                out.push(SysVarInfo { name: format!("{}_{}", e.name, def.name), value: v.clone(), def: def.clone() });
+                out.push(SysVarInfo {
+                    name: format!("{}_{}", e.name, def.name),
+                    value: v.clone(),
+                    def: def.clone(),
+                });
             }
         }
         out
@@ -614,21 +684,33 @@ impl Registry {
         let (entry, idx) = {
             let st = self.shared.lock();
             let mut found = None;
-            for e in st.plugins.iter().filter(|e| !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)) {
+            for e in st
+                .plugins
+                .iter()
+                .filter(|e| !matches!(e.state(), PluginState::Deleted | PluginState::Deleting))
+            {
                 let prefix = format!("{}_", e.name.to_ascii_lowercase());
-                let idx = lower
-                    .strip_prefix(&prefix)
-                    .and_then(|rest| e.code.decl.sysvars.iter().position(|d| d.name.eq_ignore_ascii_case(rest)));
+                let idx = lower.strip_prefix(&prefix).and_then(|rest| {
+                    e.code
+                        .decl
+                        .sysvars
+                        .iter()
+                        .position(|d| d.name.eq_ignore_ascii_case(rest))
+                });
                 if let Some(i) = idx {
                     found = Some((e.clone(), i));
                     break;
                 }
             }
-            found.ok_or_else(|| PluginError::UnknownVariable { name: full_name.to_string() })?
+            found.ok_or_else(|| PluginError::UnknownVariable {
+                name: full_name.to_string(),
+            })?
         };
         let def = &entry.code.decl.sysvars[idx];
         if def.flags & MINNOW_SYSVAR_READONLY != 0 {
-            return Err(PluginError::ReadOnly { name: full_name.to_string() });
+            return Err(PluginError::ReadOnly {
+                name: full_name.to_string(),
+            });
         }
         let v = parse_value(def, value, full_name)?;
         let life = entry.life.read().unwrap_or_else(|p| p.into_inner());
@@ -638,14 +720,25 @@ impl Registry {
             if rc == MINNOW_PLUGIN_PANICKED {
                 drop(life);
                 self.shared.disable(&entry, "sysvar_check");
-                return Err(PluginError::Panicked { plugin: entry.name.clone(), during: "sysvar_check" });
+                return Err(PluginError::Panicked {
+                    plugin: entry.name.clone(),
+                    during: "sysvar_check",
+                });
             }
             if rc != 0 {
-                return Err(PluginError::WrongValue { name: full_name.to_string(), value: format!("{value:?}") });
+                return Err(PluginError::WrongValue {
+                    name: full_name.to_string(),
+                    value: format!("{value:?}"),
+                });
             }
         }
         {
-            let mut vals = entry.code.handle().sysvars.lock().unwrap_or_else(|p| p.into_inner());
+            let mut vals = entry
+                .code
+                .handle()
+                .sysvars
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if let Some(slot) = vals.get_mut(idx) {
                 *slot = v.clone();
             }
@@ -660,10 +753,17 @@ impl Registry {
     pub fn flush(&self, name: Option<&str>) -> Result<(), PluginError> {
         let entries: Vec<Arc<Entry>> = {
             let st = self.shared.lock();
-            let v: Vec<_> =
-                st.plugins.iter().filter(|e| name.is_none_or(|n| e.name.eq_ignore_ascii_case(n))).cloned().collect();
+            let v: Vec<_> = st
+                .plugins
+                .iter()
+                .filter(|e| name.is_none_or(|n| e.name.eq_ignore_ascii_case(n)))
+                .cloned()
+                .collect();
             if let (Some(n), true) = (name, v.is_empty()) {
-                return Err(PluginError::DoesNotExist { what: "PLUGIN", name: n.to_string() });
+                return Err(PluginError::DoesNotExist {
+                    what: "PLUGIN",
+                    name: n.to_string(),
+                });
             }
             v
         };
@@ -676,10 +776,17 @@ impl Registry {
             drop(life);
             if rc == MINNOW_PLUGIN_PANICKED {
                 self.shared.disable(&e, "flush");
-                return Err(PluginError::Panicked { plugin: e.name.clone(), during: "flush" });
+                return Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "flush",
+                });
             }
             if rc != 0 {
-                return Err(PluginError::CallFailed { plugin: e.name.clone(), during: "flush", detail: format!("returned {rc}") });
+                return Err(PluginError::CallFailed {
+                    plugin: e.name.clone(),
+                    during: "flush",
+                    detail: format!("returned {rc}"),
+                });
             }
         }
         Ok(())
@@ -692,7 +799,9 @@ impl Registry {
             .iter()
             .filter(|e| e.state() == PluginState::Active)
             .filter_map(|e| match &e.code.decl.kind {
-                Kind::InfoSchema { columns, .. } => Some((e.name.to_ascii_uppercase(), columns.clone())),
+                Kind::InfoSchema { columns, .. } => {
+                    Some((e.name.to_ascii_uppercase(), columns.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -728,7 +837,11 @@ impl Registry {
         let mut out = Vec::new();
         let mut add = |name: &str, ext: ExtPoint, s: &Stats| {
             for id in s.sessions().iter() {
-                out.push(SessionBindingRow { session_id: *id, plugin_name: name.to_string(), extension_point: ext.as_str() });
+                out.push(SessionBindingRow {
+                    session_id: *id,
+                    plugin_name: name.to_string(),
+                    extension_point: ext.as_str(),
+                });
             }
         };
         for e in &st.plugins {
@@ -744,23 +857,45 @@ impl Registry {
     }
 
     /// `CREATE [AGGREGATE] FUNCTION name RETURNS … SONAME 'soname'`.
-    pub fn create_function(&self, name: &str, ret: UdfReturn, aggregate: bool, soname: &str) -> Result<(), PluginError> {
-        if name.is_empty() || name.len() > ffi::MAX_PLUGIN_NAME || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(PluginError::Usage { message: format!("Incorrect function name '{name}'") });
+    pub fn create_function(
+        &self,
+        name: &str,
+        ret: UdfReturn,
+        aggregate: bool,
+        soname: &str,
+    ) -> Result<(), PluginError> {
+        if name.is_empty()
+            || name.len() > ffi::MAX_PLUGIN_NAME
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(PluginError::Usage {
+                message: format!("Incorrect function name '{name}'"),
+            });
         }
         let key = name.to_ascii_lowercase();
         if self.shared.lock().udfs.contains_key(&key) {
-            return Err(PluginError::Exists { name: name.to_string() });
+            return Err(PluginError::Exists {
+                name: name.to_string(),
+            });
         }
         let lib = self.shared.open_library(soname)?;
         let code = Arc::new(UdfCode::load(lib, name, ret, aggregate)?);
         let mut st = self.shared.lock();
         if st.udfs.contains_key(&key) {
-            return Err(PluginError::Exists { name: name.to_string() });
+            return Err(PluginError::Exists {
+                name: name.to_string(),
+            });
         }
         st.udfs.insert(
             key,
-            Arc::new(Udf { name: name.to_string(), soname: soname.to_string(), ret, aggregate, code, stats: Stats::default() }),
+            Arc::new(Udf {
+                name: name.to_string(),
+                soname: soname.to_string(),
+                ret,
+                aggregate,
+                code,
+                stats: Stats::default(),
+            }),
         );
         Ok(())
     }
@@ -768,7 +903,12 @@ impl Registry {
     /// `DROP FUNCTION name`. Calls in progress finish; the library is closed after them.
     pub fn drop_function(&self, name: &str) -> Result<(), PluginError> {
         let removed = self.shared.lock().udfs.remove(&name.to_ascii_lowercase());
-        removed.map(|_| ()).ok_or_else(|| PluginError::DoesNotExist { what: "FUNCTION", name: name.to_string() })
+        removed
+            .map(|_| ())
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "FUNCTION",
+                name: name.to_string(),
+            })
     }
 
     /// UDFs (for `mysql.func`).
@@ -776,22 +916,31 @@ impl Registry {
         let st = self.shared.lock();
         st.udfs
             .values()
-            .map(|u| FunctionInfo { name: u.name.clone(), soname: u.soname.clone(), ret: u.ret, aggregate: u.aggregate })
+            .map(|u| FunctionInfo {
+                name: u.name.clone(),
+                soname: u.soname.clone(),
+                ret: u.ret,
+                aggregate: u.aggregate,
+            })
             .collect()
     }
 
     /// Whether a UDF called `name` exists (and is an aggregate).
     pub fn function(&self, name: &str) -> Option<FunctionInfo> {
         let st = self.shared.lock();
-        st.udfs.get(&name.to_ascii_lowercase()).map(|u| FunctionInfo {
-            name: u.name.clone(),
-            soname: u.soname.clone(),
-            ret: u.ret,
-            aggregate: u.aggregate,
-        })
+        st.udfs
+            .get(&name.to_ascii_lowercase())
+            .map(|u| FunctionInfo {
+                name: u.name.clone(),
+                soname: u.soname.clone(),
+                ret: u.ret,
+                aggregate: u.aggregate,
+            })
     }
 
-    /// Deinitialises and unloads every plugin (server shutdown), in reverse install order.
+    /// Deinitialises and unloads every plugin (server shutdown), in reverse install
+    /// order, whether or not sessions still hold bindings (stop the connection threads
+    /// first: a call already running in a plugin is not waited for).
     pub fn shutdown(&self) {
         let entries: Vec<Arc<Entry>> = self.shared.lock().plugins.iter().rev().cloned().collect();
         for e in entries {
@@ -799,8 +948,9 @@ impl Registry {
             if matches!(prev, PluginState::Deleting) {
                 continue;
             }
+            // Sessions still holding bindings skip non-ACTIVE plugins and their later
+            // release finds the state DELETING, so deinit runs exactly once here.
             e.set_state(PluginState::Deleted);
-            e.bindings.store(0, SeqCst);
             self.shared.finalize(&e);
         }
         self.shared.lock().udfs.clear();
@@ -836,7 +986,11 @@ impl Shared {
     }
 
     /// Opens the library and builds (unregistered) entries for the request.
-    fn prepare(self: &Arc<Self>, r: &LoadRequest, dynamic: bool) -> Result<Vec<Arc<Entry>>, PluginError> {
+    fn prepare(
+        self: &Arc<Self>,
+        r: &LoadRequest,
+        dynamic: bool,
+    ) -> Result<Vec<Arc<Entry>>, PluginError> {
         let lib = self.open_library(&r.soname)?;
         let decls = ffi::read_declarations(&lib)?;
         let chosen: Vec<_> = match &r.name {
@@ -844,13 +998,19 @@ impl Shared {
                 let d = decls
                     .into_iter()
                     .find(|d| d.name.eq_ignore_ascii_case(n))
-                    .ok_or_else(|| PluginError::MissingSymbol { soname: r.soname.clone(), symbol: n.clone() })?;
+                    .ok_or_else(|| PluginError::MissingSymbol {
+                        soname: r.soname.clone(),
+                        symbol: n.clone(),
+                    })?;
                 vec![d]
             }
             None => decls,
         };
         if chosen.is_empty() {
-            return Err(PluginError::CantOpenLibrary { soname: r.soname.clone(), reason: "the library declares no plugin".into() });
+            return Err(PluginError::CantOpenLibrary {
+                soname: r.soname.clone(),
+                reason: "the library declares no plugin".into(),
+            });
         }
         let startup = self.lock().startup_sysvars.clone();
         let mut out = Vec::new();
@@ -876,12 +1036,19 @@ impl Shared {
                 plugin_exists: Box::new(move |n: &str| {
                     weak.upgrade().is_some_and(|s| {
                         s.lock().plugins.iter().any(|e| {
-                            e.name.eq_ignore_ascii_case(n) && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                            e.name.eq_ignore_ascii_case(n)
+                                && !matches!(
+                                    e.state(),
+                                    PluginState::Deleted | PluginState::Deleting
+                                )
                         })
                     })
                 }),
             });
-            let stats = ext_points(&d.kind).into_iter().map(|e| (e, Stats::default())).collect();
+            let stats = ext_points(&d.kind)
+                .into_iter()
+                .map(|e| (e, Stats::default()))
+                .collect();
             let plugin_type = PluginType::from_abi(d.plugin_type);
             let code = PluginCode::new(d, lib.clone(), handle);
             code.pin_services();
@@ -905,10 +1072,17 @@ impl Shared {
     fn register(&self, batch: &[Arc<Entry>]) -> Result<(), PluginError> {
         let mut st = self.lock();
         for (i, e) in batch.iter().enumerate() {
-            let dup_existing = st.plugins.iter().any(|p| p.name.eq_ignore_ascii_case(&e.name));
-            let dup_batch = batch[..i].iter().any(|p| p.name.eq_ignore_ascii_case(&e.name));
+            let dup_existing = st
+                .plugins
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(&e.name));
+            let dup_batch = batch[..i]
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(&e.name));
             if dup_existing || dup_batch {
-                return Err(PluginError::Exists { name: e.name.clone() });
+                return Err(PluginError::Exists {
+                    name: e.name.clone(),
+                });
             }
         }
         st.plugins.extend(batch.iter().cloned());
@@ -919,7 +1093,8 @@ impl Shared {
     fn abort_batch(&self, batch: &[Arc<Entry>]) {
         {
             let mut st = self.lock();
-            st.plugins.retain(|p| !batch.iter().any(|b| Arc::ptr_eq(p, b)));
+            st.plugins
+                .retain(|p| !batch.iter().any(|b| Arc::ptr_eq(p, b)));
         }
         self.rebuild_snapshots();
         for e in batch.iter().rev() {
@@ -939,7 +1114,10 @@ impl Shared {
                 if rc == 0 {
                     Ok(())
                 } else {
-                    Err(PluginError::InitFailed { name: e.name.clone(), reason: format!("validation failed ({rc})") })
+                    Err(PluginError::InitFailed {
+                        name: e.name.clone(),
+                        reason: format!("validation failed ({rc})"),
+                    })
                 }
             })
             .collect()
@@ -983,12 +1161,19 @@ impl Shared {
                 } else {
                     format!("Plugin initialization function failed ({rc}).")
                 };
-                Err(PluginError::InitFailed { name: e.name.clone(), reason })
+                Err(PluginError::InitFailed {
+                    name: e.name.clone(),
+                    reason,
+                })
             }
         }
     }
 
-    fn install_batch(self: &Arc<Self>, reqs: &[LoadRequest], dynamic: bool) -> Result<Vec<String>, PluginError> {
+    fn install_batch(
+        self: &Arc<Self>,
+        reqs: &[LoadRequest],
+        dynamic: bool,
+    ) -> Result<Vec<String>, PluginError> {
         let mut batch = Vec::new();
         for r in reqs {
             batch.extend(self.prepare(r, dynamic)?);
@@ -1002,7 +1187,11 @@ impl Shared {
         }
         for e in &batch {
             if let Err(err) = self.init_one(e) {
-                self.host.error_log(LogLevel::Error, &e.name, &format!("Plugin '{}' init function returned error: {err}", e.name));
+                self.host.error_log(
+                    LogLevel::Error,
+                    &e.name,
+                    &format!("Plugin '{}' init function returned error: {err}", e.name),
+                );
                 self.abort_batch(&batch);
                 return Err(err);
             }
@@ -1015,9 +1204,19 @@ impl Shared {
     pub(crate) fn rebuild_snapshots(&self) {
         let (audit, trace): (Vec<_>, Vec<_>) = {
             let st = self.lock();
-            let active = st.plugins.iter().filter(|e| e.state() == PluginState::Active);
-            let a = active.clone().filter(|e| e.plugin_type == PluginType::Audit).cloned().collect();
-            let t = active.filter(|e| e.plugin_type == PluginType::ProtocolTrace).cloned().collect();
+            let active = st
+                .plugins
+                .iter()
+                .filter(|e| e.state() == PluginState::Active);
+            let a = active
+                .clone()
+                .filter(|e| e.plugin_type == PluginType::Audit)
+                .cloned()
+                .collect();
+            let t = active
+                .filter(|e| e.plugin_type == PluginType::ProtocolTrace)
+                .cloned()
+                .collect();
             (a, t)
         };
         *self.audit.write().unwrap_or_else(|p| p.into_inner()) = Arc::from(audit);
@@ -1027,13 +1226,20 @@ impl Shared {
     /// Entries of a type, ACTIVE, in install order.
     pub(crate) fn active_of(&self, t: PluginType) -> Vec<Arc<Entry>> {
         let st = self.lock();
-        st.plugins.iter().filter(|e| e.plugin_type == t && e.state() == PluginState::Active).cloned().collect()
+        st.plugins
+            .iter()
+            .filter(|e| e.plugin_type == t && e.state() == PluginState::Active)
+            .cloned()
+            .collect()
     }
 
     /// Entry by name (any state).
     pub(crate) fn entry(&self, name: &str) -> Option<Arc<Entry>> {
         let st = self.lock();
-        st.plugins.iter().find(|e| e.name.eq_ignore_ascii_case(name)).cloned()
+        st.plugins
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .cloned()
     }
 
     /// A plugin panicked: mark it DISABLED and say so in the error log.
@@ -1042,7 +1248,10 @@ impl Shared {
             self.host.error_log(
                 LogLevel::Error,
                 &e.name,
-                &format!("Plugin '{}' panicked in {during}; it has been disabled", e.name),
+                &format!(
+                    "Plugin '{}' panicked in {during}; it has been disabled",
+                    e.name
+                ),
             );
             self.rebuild_snapshots();
         }
@@ -1070,7 +1279,11 @@ impl Shared {
         if e.initialized.swap(false, SeqCst) {
             let rc = e.code.deinit(e.ctx.swap(std::ptr::null_mut(), SeqCst));
             if rc != 0 {
-                self.host.error_log(LogLevel::Warning, &e.name, &format!("Plugin '{}' deinit returned {rc}", e.name));
+                self.host.error_log(
+                    LogLevel::Warning,
+                    &e.name,
+                    &format!("Plugin '{}' deinit returned {rc}", e.name),
+                );
             }
         }
     }

@@ -10,7 +10,9 @@ use minnow_plugin::abi::*;
 use crate::error::PluginError;
 use crate::ffi::{ColumnDef, Kind, RawEvent, UdfInstance};
 use crate::registry::{Entry, ExtPoint, PluginState, PluginType, Registry, Shared, Udf};
-use crate::{AuthRequest, ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, UdfArg};
+use crate::{
+    AuthRequest, ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, UdfArg,
+};
 
 /// The plugin bindings of one connection. Create it when the connection starts
 /// ([`Registry::session`]); call [`Session::release`] after each statement, before
@@ -24,7 +26,10 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("id", &self.id).field("bound", &self.bound.len()).finish()
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("bound", &self.bound.len())
+            .finish()
     }
 }
 
@@ -52,7 +57,12 @@ impl Registry {
     /// A new session for connection `connection_id`.
     pub fn session(&self, connection_id: u64) -> Session {
         self.shared.next_session.fetch_add(1, SeqCst);
-        Session { shared: self.shared.clone(), id: connection_id, bound: Vec::new(), bound_udfs: Vec::new() }
+        Session {
+            shared: self.shared.clone(),
+            id: connection_id,
+            bound: Vec::new(),
+            bound_udfs: Vec::new(),
+        }
     }
 }
 
@@ -69,7 +79,11 @@ impl Session {
 
     /// Binds `e` for `ext` if not yet bound. False if the plugin is not ACTIVE.
     fn bind(&mut self, e: &Arc<Entry>, ext: ExtPoint) -> bool {
-        if self.bound.iter().any(|(b, x)| Arc::ptr_eq(b, e) && *x == ext) {
+        if self
+            .bound
+            .iter()
+            .any(|(b, x)| Arc::ptr_eq(b, e) && *x == ext)
+        {
             return true;
         }
         e.bindings.fetch_add(1, SeqCst);
@@ -112,22 +126,42 @@ impl Session {
         rc
     }
 
-    fn dispatch(&mut self, mask: u32, ext: ExtPoint, ev: RawEvent<'_>, can_veto: bool, name: &'static str) -> Result<(), PluginError> {
-        let list = self.shared.audit.read().unwrap_or_else(|p| p.into_inner()).clone();
+    fn dispatch(
+        &mut self,
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+        name: &'static str,
+    ) -> Result<(), PluginError> {
+        let list = self
+            .shared
+            .audit
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut panicked = None;
         for e in list.iter() {
-            if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active {
+            if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active
+            {
                 continue;
             }
             let rc = self.timed(e, ext, || e.code.notify(e.ctx(), ev));
             if rc == MINNOW_PLUGIN_PANICKED {
-                let err = PluginError::Panicked { plugin: e.name.clone(), during: "audit notify" };
+                let err = PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "audit notify",
+                };
                 if can_veto {
                     return Err(err);
                 }
                 panicked.get_or_insert(err);
             } else if rc != 0 && can_veto {
-                return Err(PluginError::Vetoed { plugin: e.name.clone(), event: name, rc });
+                return Err(PluginError::Vetoed {
+                    plugin: e.name.clone(),
+                    event: name,
+                    rc,
+                });
             }
         }
         match panicked {
@@ -142,7 +176,13 @@ impl Session {
     /// reported as error 1105.
     pub fn audit_general(&mut self, ev: &GeneralEvent<'_>) -> Result<(), PluginError> {
         let can_veto = ev.subclass == GeneralSubclass::Starting;
-        self.dispatch(MINNOW_AUDIT_GENERAL_CLASSMASK, ExtPoint::General, RawEvent::General(ev), can_veto, general_name(ev.subclass))
+        self.dispatch(
+            MINNOW_AUDIT_GENERAL_CLASSMASK,
+            ExtPoint::General,
+            RawEvent::General(ev),
+            can_veto,
+            general_name(ev.subclass),
+        )
     }
 
     /// Sends a connection-class event; `PreAuthenticate` may veto (refuse the connection).
@@ -160,15 +200,27 @@ impl Session {
     /// Sends one packet to the protocol trace plugins. During
     /// [`abi::stage::AUTHENTICATE`] (and for auth events) the payload is masked
     /// (`*` per byte) before any plugin sees it. `Err` asks to drop the connection.
-    pub fn protocol_trace(&mut self, stage: u32, event: u32, packet: &[u8]) -> Result<(), PluginError> {
-        let list = self.shared.trace.read().unwrap_or_else(|p| p.into_inner()).clone();
+    pub fn protocol_trace(
+        &mut self,
+        stage: u32,
+        event: u32,
+        packet: &[u8],
+    ) -> Result<(), PluginError> {
+        let list = self
+            .shared
+            .trace
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if list.is_empty() {
             return Ok(());
         }
         let masked;
         let packet = if stage == stage::AUTHENTICATE
-            || matches!(event, event::SEND_AUTH_RESPONSE | event::SEND_AUTH_DATA | event::AUTH_PLUGIN)
-        {
+            || matches!(
+                event,
+                event::SEND_AUTH_RESPONSE | event::SEND_AUTH_DATA | event::AUTH_PLUGIN
+            ) {
             masked = vec![b'*'; packet.len()];
             &masked[..]
         } else {
@@ -179,9 +231,14 @@ impl Session {
                 continue;
             }
             let id = self.id;
-            let rc = self.timed(e, ExtPoint::ProtocolTrace, || e.code.trace(e.ctx(), id, stage, event, packet));
+            let rc = self.timed(e, ExtPoint::ProtocolTrace, || {
+                e.code.trace(e.ctx(), id, stage, event, packet)
+            });
             if rc == MINNOW_PLUGIN_PANICKED {
-                return Err(PluginError::Panicked { plugin: e.name.clone(), during: "trace_event" });
+                return Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "trace_event",
+                });
             }
             if rc != 0 {
                 return Err(PluginError::CallFailed {
@@ -198,22 +255,37 @@ impl Session {
         let e = self
             .shared
             .entry(name)
-            .filter(|e| e.plugin_type == t && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting))
-            .ok_or_else(|| PluginError::DoesNotExist { what: "PLUGIN", name: name.to_string() })?;
+            .filter(|e| {
+                e.plugin_type == t
+                    && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+            })
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "PLUGIN",
+                name: name.to_string(),
+            })?;
         if e.state() != PluginState::Active {
-            return Err(PluginError::NotLoaded { name: e.name.clone() });
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
         }
         Ok(e)
     }
 
     /// Fills the information_schema table `name` (the plugin's name, any case).
-    pub fn fill_table(&mut self, name: &str) -> Result<(Vec<ColumnDef>, Vec<Vec<Value>>), PluginError> {
+    pub fn fill_table(
+        &mut self,
+        name: &str,
+    ) -> Result<(Vec<ColumnDef>, Vec<Vec<Value>>), PluginError> {
         let e = self.active_entry(name, PluginType::InformationSchema)?;
         if !self.bind(&e, ExtPoint::Table) {
-            return Err(PluginError::NotLoaded { name: e.name.clone() });
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
         }
         let Kind::InfoSchema { columns, .. } = &e.code.decl.kind else {
-            return Err(PluginError::NotLoaded { name: e.name.clone() });
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
         };
         let t = Instant::now();
         let res = e.code.fill(e.ctx());
@@ -224,9 +296,16 @@ impl Session {
             Ok(rows) => Ok((columns.clone(), rows)),
             Err(MINNOW_PLUGIN_PANICKED) => {
                 self.shared.disable(&e, "fill");
-                Err(PluginError::Panicked { plugin: e.name.clone(), during: "fill" })
+                Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "fill",
+                })
             }
-            Err(rc) => Err(PluginError::CallFailed { plugin: e.name.clone(), during: "fill", detail: format!("returned {rc}") }),
+            Err(rc) => Err(PluginError::CallFailed {
+                plugin: e.name.clone(),
+                during: "fill",
+                detail: format!("returned {rc}"),
+            }),
         }
     }
 
@@ -234,7 +313,9 @@ impl Session {
     pub fn authenticate(&mut self, name: &str, req: &AuthRequest<'_>) -> Result<bool, PluginError> {
         let e = self.active_entry(name, PluginType::Authentication)?;
         if !self.bind(&e, ExtPoint::Authentication) {
-            return Err(PluginError::NotLoaded { name: e.name.clone() });
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
         }
         let t = Instant::now();
         let rc = e.code.authenticate(e.ctx(), req);
@@ -243,23 +324,35 @@ impl Session {
         }
         if rc == MINNOW_PLUGIN_PANICKED {
             self.shared.disable(&e, "authenticate");
-            return Err(PluginError::Panicked { plugin: e.name.clone(), during: "authenticate" });
+            return Err(PluginError::Panicked {
+                plugin: e.name.clone(),
+                during: "authenticate",
+            });
         }
         Ok(rc == 0)
     }
 
     /// The stored authentication string plugin `name` makes of `password`
     /// (`CREATE USER … IDENTIFIED WITH name BY 'password'`).
-    pub fn generate_auth_string(&mut self, name: &str, password: &[u8]) -> Result<Vec<u8>, PluginError> {
+    pub fn generate_auth_string(
+        &mut self,
+        name: &str,
+        password: &[u8],
+    ) -> Result<Vec<u8>, PluginError> {
         let e = self.active_entry(name, PluginType::Authentication)?;
         if !self.bind(&e, ExtPoint::Authentication) {
-            return Err(PluginError::NotLoaded { name: e.name.clone() });
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
         }
         match e.code.generate_auth_string(e.ctx(), password) {
             Ok(v) => Ok(v),
             Err(MINNOW_PLUGIN_PANICKED) => {
                 self.shared.disable(&e, "generate_auth_string");
-                Err(PluginError::Panicked { plugin: e.name.clone(), during: "generate_auth_string" })
+                Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "generate_auth_string",
+                })
             }
             Err(rc) => Err(PluginError::CallFailed {
                 plugin: e.name.clone(),
@@ -276,12 +369,19 @@ impl Session {
             if !self.bind(&e, ExtPoint::PasswordValidation) {
                 continue;
             }
-            let rc = self.timed(&e, ExtPoint::PasswordValidation, || e.code.validate_password(e.ctx(), password));
+            let rc = self.timed(&e, ExtPoint::PasswordValidation, || {
+                e.code.validate_password(e.ctx(), password)
+            });
             if rc == MINNOW_PLUGIN_PANICKED {
-                return Err(PluginError::Panicked { plugin: e.name.clone(), during: "validate_password" });
+                return Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "validate_password",
+                });
             }
             if rc != 0 {
-                return Err(PluginError::PasswordRefused { plugin: e.name.clone() });
+                return Err(PluginError::PasswordRefused {
+                    plugin: e.name.clone(),
+                });
             }
         }
         Ok(())
@@ -303,8 +403,18 @@ impl Session {
 
     /// Prepares a call of UDF `name` (runs `name_init`; `name_deinit` runs when the
     /// returned [`UdfCall`] is dropped). Binds the function to this session.
-    pub fn prepare_function(&mut self, name: &str, args: &[UdfArg]) -> Result<UdfCall, PluginError> {
-        let udf = self.shared.udf(name).ok_or_else(|| PluginError::DoesNotExist { what: "FUNCTION", name: name.to_string() })?;
+    pub fn prepare_function(
+        &mut self,
+        name: &str,
+        args: &[UdfArg],
+    ) -> Result<UdfCall, PluginError> {
+        let udf = self
+            .shared
+            .udf(name)
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "FUNCTION",
+                name: name.to_string(),
+            })?;
         if !self.bound_udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
             udf.stats.sessions().insert(self.id);
             self.bound_udfs.push(udf.clone());
@@ -331,7 +441,9 @@ pub struct UdfCall {
 
 impl std::fmt::Debug for UdfCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UdfCall").field("function", &self.udf.name).finish()
+        f.debug_struct("UdfCall")
+            .field("function", &self.udf.name)
+            .finish()
     }
 }
 
@@ -344,7 +456,9 @@ impl UdfCall {
     /// Scalar call with one row's arguments.
     pub fn call(&mut self, args: &[Value]) -> Result<Value, PluginError> {
         if self.udf.aggregate {
-            return Err(PluginError::Usage { message: format!("'{}' is an aggregate function", self.udf.name) });
+            return Err(PluginError::Usage {
+                message: format!("'{}' is an aggregate function", self.udf.name),
+            });
         }
         let t = Instant::now();
         let r = self.inst.call(args);
@@ -368,7 +482,9 @@ impl UdfCall {
     /// Aggregate: the group's result.
     pub fn result(&mut self) -> Result<Value, PluginError> {
         if !self.udf.aggregate {
-            return Err(PluginError::Usage { message: format!("'{}' is not an aggregate function", self.udf.name) });
+            return Err(PluginError::Usage {
+                message: format!("'{}' is not an aggregate function", self.udf.name),
+            });
         }
         Ok(self.inst.result())
     }

@@ -37,7 +37,9 @@ impl Plugin for AuditNull {
     ];
 
     fn init(_host: Host) -> Result<Self, String> {
-        Ok(AuditNull { counters: std::array::from_fn(|_| AtomicI64::new(0)) })
+        Ok(AuditNull {
+            counters: std::array::from_fn(|_| AtomicI64::new(0)),
+        })
     }
 
     fn status(&self, index: usize) -> Value {

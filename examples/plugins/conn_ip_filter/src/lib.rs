@@ -9,7 +9,9 @@
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use minnow_plugin::abi::{MINNOW_AUDIT_CONNECTION_CLASSMASK, MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE, MINNOW_VALUE_INT};
+use minnow_plugin::abi::{
+    MINNOW_AUDIT_CONNECTION_CLASSMASK, MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE, MINNOW_VALUE_INT,
+};
 use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_var, sysvar_str};
 
 /// Parses an allow list; `Err` names the bad entry.
@@ -17,7 +19,11 @@ pub fn parse_allow(list: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let body = item.strip_suffix('%').unwrap_or(item);
-        if !body.chars().all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':') || body.contains('%') {
+        if !body
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+            || body.contains('%')
+        {
             return Err(format!("invalid address pattern '{item}'"));
         }
         out.push(item.to_string());
@@ -43,16 +49,30 @@ pub struct ConnIpFilter {
 
 impl Plugin for ConnIpFilter {
     const NAME: &'static std::ffi::CStr = c"conn_ip_filter";
-    const DESCRIPTION: &'static std::ffi::CStr = c"Refuses connections from addresses not in conn_ip_filter_allow";
-    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
-        &[status_var(c"accepted", MINNOW_VALUE_INT), status_var(c"refused", MINNOW_VALUE_INT)];
-    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] =
-        &[sysvar_str(c"allow", c"Comma-separated addresses or prefixes ending in % allowed to connect", c"127.0.0.1,::1")];
+    const DESCRIPTION: &'static std::ffi::CStr =
+        c"Refuses connections from addresses not in conn_ip_filter_allow";
+    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] = &[
+        status_var(c"accepted", MINNOW_VALUE_INT),
+        status_var(c"refused", MINNOW_VALUE_INT),
+    ];
+    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[sysvar_str(
+        c"allow",
+        c"Comma-separated addresses or prefixes ending in % allowed to connect",
+        c"127.0.0.1,::1",
+    )];
 
     fn init(host: Host) -> Result<Self, String> {
-        let list = host.sysvar("allow").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let list = host
+            .sysvar("allow")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let allow = parse_allow(&list)?;
-        Ok(ConnIpFilter { host, allow: RwLock::new(allow), accepted: AtomicI64::new(0), refused: AtomicI64::new(0) })
+        Ok(ConnIpFilter {
+            host,
+            allow: RwLock::new(allow),
+            accepted: AtomicI64::new(0),
+            refused: AtomicI64::new(0),
+        })
     }
 
     fn status(&self, index: usize) -> Value {
@@ -78,7 +98,9 @@ impl AuditPlugin for ConnIpFilter {
     const CLASS_MASK: u32 = MINNOW_AUDIT_CONNECTION_CLASSMASK;
 
     fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
-        let AuditEvent::Connection(e) = event else { return Ok(()) };
+        let AuditEvent::Connection(e) = event else {
+            return Ok(());
+        };
         if e.subclass != MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE {
             return Ok(());
         }
@@ -88,7 +110,10 @@ impl AuditPlugin for ConnIpFilter {
             Ok(())
         } else {
             self.refused.fetch_add(1, Ordering::Relaxed);
-            self.host.note(&format!("conn_ip_filter: refused connection {} from '{}'", e.connection_id, e.ip));
+            self.host.note(&format!(
+                "conn_ip_filter: refused connection {} from '{}'",
+                e.connection_id, e.ip
+            ));
             Err(Veto)
         }
     }

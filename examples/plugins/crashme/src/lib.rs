@@ -16,7 +16,9 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use minnow_plugin::abi::{MINNOW_AUDIT_GENERAL_CLASSMASK, MINNOW_AUDIT_GENERAL_STARTING, MINNOW_VALUE_INT};
+use minnow_plugin::abi::{
+    MINNOW_AUDIT_GENERAL_CLASSMASK, MINNOW_AUDIT_GENERAL_STARTING, MINNOW_VALUE_INT,
+};
 use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_var, sysvar_bool};
 
 /// The plugin.
@@ -37,12 +39,19 @@ pub fn overflow(depth: u64) -> u64 {
 impl Plugin for Crashme {
     const NAME: &'static std::ffi::CStr = c"crashme";
     const DESCRIPTION: &'static std::ffi::CStr = c"Panics, aborts or overflows its stack on demand";
-    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] = &[status_var(c"events", MINNOW_VALUE_INT)];
-    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] =
-        &[sysvar_bool(c"panic_in_update", c"Setting this variable panics in the update callback", false)];
+    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
+        &[status_var(c"events", MINNOW_VALUE_INT)];
+    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[sysvar_bool(
+        c"panic_in_update",
+        c"Setting this variable panics in the update callback",
+        false,
+    )];
 
     fn init(host: Host) -> Result<Self, String> {
-        Ok(Crashme { host, events: AtomicI64::new(0) })
+        Ok(Crashme {
+            host,
+            events: AtomicI64::new(0),
+        })
     }
 
     fn status(&self, _index: usize) -> Value {
@@ -60,7 +69,9 @@ impl AuditPlugin for Crashme {
     const CLASS_MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
 
     fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
-        let AuditEvent::General(e) = event else { return Ok(()) };
+        let AuditEvent::General(e) = event else {
+            return Ok(());
+        };
         self.events.fetch_add(1, Ordering::Relaxed);
         if e.subclass != MINNOW_AUDIT_GENERAL_STARTING {
             return Ok(());

@@ -30,29 +30,47 @@ pub struct Heartbeat {
 }
 
 fn beat(host: &Host, path: &PathBuf, n: i64) {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let res = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .and_then(|mut f| writeln!(f, "heartbeat {n} {now}"));
     if let Err(e) = res {
-        host.error(&format!("daemon_heartbeat: cannot write {}: {e}", path.display()));
+        host.error(&format!(
+            "daemon_heartbeat: cannot write {}: {e}",
+            path.display()
+        ));
     }
 }
 
 impl Plugin for Heartbeat {
     const NAME: &'static std::ffi::CStr = c"daemon_heartbeat";
-    const DESCRIPTION: &'static std::ffi::CStr = c"Writes a heartbeat line to a file every interval seconds";
-    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] = &[status_var(c"beats", MINNOW_VALUE_INT)];
+    const DESCRIPTION: &'static std::ffi::CStr =
+        c"Writes a heartbeat line to a file every interval seconds";
+    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
+        &[status_var(c"beats", MINNOW_VALUE_INT)];
     const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[
         sysvar_int(c"interval", c"Seconds between heartbeats", 10, 1, 3600),
-        sysvar_str(c"file", c"Heartbeat file, relative to the data directory", c"heartbeat.log"),
+        sysvar_str(
+            c"file",
+            c"Heartbeat file, relative to the data directory",
+            c"heartbeat.log",
+        ),
     ];
 
     fn init(host: Host) -> Result<Self, String> {
-        let interval = host.sysvar("interval").and_then(|v| v.as_int()).unwrap_or(10);
-        let file = host.sysvar("file").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let interval = host
+            .sysvar("interval")
+            .and_then(|v| v.as_int())
+            .unwrap_or(10);
+        let file = host
+            .sysvar("file")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         if file.is_empty() {
             return Err("daemon_heartbeat_file is empty".into());
         }
@@ -75,11 +93,18 @@ impl Plugin for Heartbeat {
                     let n = s.beats.fetch_add(1, Ordering::SeqCst) + 1;
                     beat(&host, &path, n);
                     let secs = s.interval.load(Ordering::SeqCst).max(1) as u64;
-                    stopped = s.wake.wait_timeout(stopped, Duration::from_secs(secs)).unwrap_or_else(|p| p.into_inner()).0;
+                    stopped = s
+                        .wake
+                        .wait_timeout(stopped, Duration::from_secs(secs))
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
             })
             .map_err(|e| format!("cannot start the heartbeat thread: {e}"))?;
-        Ok(Heartbeat { shared, thread: Some(thread) })
+        Ok(Heartbeat {
+            shared,
+            thread: Some(thread),
+        })
     }
 
     fn status(&self, _index: usize) -> Value {

@@ -6,8 +6,12 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use minnow_plugin::abi::{MINNOW_IS_TYPE_INT, MINNOW_IS_TYPE_REAL, MINNOW_IS_TYPE_STRING, MINNOW_VALUE_INT};
-use minnow_plugin::{Host, InfoSchemaPlugin, Plugin, RowSink, Value, is_column, status_var, sysvar_int};
+use minnow_plugin::abi::{
+    MINNOW_IS_TYPE_INT, MINNOW_IS_TYPE_REAL, MINNOW_IS_TYPE_STRING, MINNOW_VALUE_INT,
+};
+use minnow_plugin::{
+    Host, InfoSchemaPlugin, Plugin, RowSink, Value, is_column, status_var, sysvar_int,
+};
 
 /// The plugin.
 pub struct IsExample {
@@ -19,13 +23,23 @@ pub struct IsExample {
 impl Plugin for IsExample {
     const NAME: &'static std::ffi::CStr = c"is_example";
     const DESCRIPTION: &'static std::ffi::CStr = c"An example information_schema table";
-    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] = &[status_var(c"fills", MINNOW_VALUE_INT)];
-    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] =
-        &[sysvar_int(c"rows", c"Number of rows of IS_EXAMPLE", 3, 0, 1000)];
+    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
+        &[status_var(c"fills", MINNOW_VALUE_INT)];
+    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[sysvar_int(
+        c"rows",
+        c"Number of rows of IS_EXAMPLE",
+        3,
+        0,
+        1000,
+    )];
 
     fn init(host: Host) -> Result<Self, String> {
         let rows = host.sysvar("rows").and_then(|v| v.as_int()).unwrap_or(3);
-        Ok(IsExample { host, rows: AtomicI64::new(rows), fills: AtomicI64::new(0) })
+        Ok(IsExample {
+            host,
+            rows: AtomicI64::new(rows),
+            fills: AtomicI64::new(0),
+        })
     }
 
     fn status(&self, _index: usize) -> Value {
@@ -49,9 +63,17 @@ impl InfoSchemaPlugin for IsExample {
 
     fn fill(&self, rows: &mut RowSink<'_>) -> Result<(), String> {
         self.fills.fetch_add(1, Ordering::Relaxed);
-        let conn = self.host.connection_id().map_or(Value::Null, |c| Value::Int(c as i64));
+        let conn = self
+            .host
+            .connection_id()
+            .map_or(Value::Null, |c| Value::Int(c as i64));
         for i in 1..=self.rows.load(Ordering::Relaxed) {
-            rows.row(&[Value::Int(i), Value::Str(format!("row {i}")), Value::Real((i * i) as f64), conn.clone()])?;
+            rows.row(&[
+                Value::Int(i),
+                Value::Str(format!("row {i}")),
+                Value::Real((i * i) as f64),
+                conn.clone(),
+            ])?;
         }
         Ok(())
     }

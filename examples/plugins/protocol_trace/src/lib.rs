@@ -13,12 +13,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use minnow_plugin::abi::{MINNOW_VALUE_INT, stage};
-use minnow_plugin::{Host, Plugin, ProtocolTracePlugin, TraceEvent, Value, event_name, stage_name, status_var, sysvar_bool};
+use minnow_plugin::{
+    DropConnection, Host, Plugin, ProtocolTracePlugin, TraceEvent, Value, event_name, stage_name,
+    status_var, sysvar_bool,
+};
 
 /// True if the protocol may go from stage `from` to stage `to`.
 pub fn transition_ok(from: Option<u32>, to: u32) -> bool {
     use stage::*;
-    let Some(from) = from else { return to == CONNECTING };
+    let Some(from) = from else {
+        return to == CONNECTING;
+    };
     if from == to || to == DISCONNECTED {
         return from != DISCONNECTED;
     }
@@ -29,14 +34,22 @@ pub fn transition_ok(from: Option<u32>, to: u32) -> bool {
         AUTHENTICATE => to == READY_FOR_COMMAND,
         READY_FOR_COMMAND => matches!(
             to,
-            WAIT_FOR_PACKET | WAIT_FOR_RESULT | WAIT_FOR_PS_DESCRIPTION | FILE_REQUEST | FETCH_ROW | AUTHENTICATE
+            WAIT_FOR_PACKET
+                | WAIT_FOR_RESULT
+                | WAIT_FOR_PS_DESCRIPTION
+                | FILE_REQUEST
+                | FETCH_ROW
+                | AUTHENTICATE
         ),
         WAIT_FOR_PACKET => to != CONNECTING,
         WAIT_FOR_RESULT => matches!(to, WAIT_FOR_FIELD_DEF | READY_FOR_COMMAND | FILE_REQUEST),
         WAIT_FOR_FIELD_DEF => to == WAIT_FOR_ROW,
         WAIT_FOR_ROW => matches!(to, READY_FOR_COMMAND | WAIT_FOR_RESULT),
         FILE_REQUEST => to == WAIT_FOR_RESULT,
-        WAIT_FOR_PS_DESCRIPTION => matches!(to, WAIT_FOR_PARAM_DEF | WAIT_FOR_COL_DEF | READY_FOR_COMMAND),
+        WAIT_FOR_PS_DESCRIPTION => matches!(
+            to,
+            WAIT_FOR_PARAM_DEF | WAIT_FOR_COL_DEF | READY_FOR_COMMAND
+        ),
         WAIT_FOR_PARAM_DEF => matches!(to, WAIT_FOR_COL_DEF | READY_FOR_COMMAND),
         WAIT_FOR_COL_DEF => to == READY_FOR_COMMAND,
         FETCH_ROW => to == READY_FOR_COMMAND,
@@ -71,12 +84,23 @@ pub struct ProtocolTrace {
 
 impl Plugin for ProtocolTrace {
     const NAME: &'static std::ffi::CStr = c"protocol_trace";
-    const DESCRIPTION: &'static std::ffi::CStr = c"Checks protocol stage transitions and dumps packets";
-    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
-        &[status_var(c"events", MINNOW_VALUE_INT), status_var(c"bad_transitions", MINNOW_VALUE_INT)];
+    const DESCRIPTION: &'static std::ffi::CStr =
+        c"Checks protocol stage transitions and dumps packets";
+    const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] = &[
+        status_var(c"events", MINNOW_VALUE_INT),
+        status_var(c"bad_transitions", MINNOW_VALUE_INT),
+    ];
     const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[
-        sysvar_bool(c"debug", c"Dump every stage, event and packet to the error log", false),
-        sysvar_bool(c"crash", c"Abort the server on an impossible stage transition", false),
+        sysvar_bool(
+            c"debug",
+            c"Dump every stage, event and packet to the error log",
+            false,
+        ),
+        sysvar_bool(
+            c"crash",
+            c"Abort the server on an impossible stage transition",
+            false,
+        ),
     ];
 
     fn init(host: Host) -> Result<Self, String> {
@@ -109,7 +133,7 @@ impl Plugin for ProtocolTrace {
 }
 
 impl ProtocolTracePlugin for ProtocolTrace {
-    fn trace(&self, ev: &TraceEvent<'_>) -> Result<(), ()> {
+    fn trace(&self, ev: &TraceEvent<'_>) -> Result<(), DropConnection> {
         self.events.fetch_add(1, Ordering::Relaxed);
         let prev = {
             let mut stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
