@@ -410,6 +410,53 @@ pub fn event_name(event: u32) -> &'static str {
         .unwrap_or("UNKNOWN_EVENT")
 }
 
+/// The declaration of a plugin compiled into the host program itself (e.g. the
+/// server's built-in `mysql_native_password`), for `Registry::register_builtin` of
+/// `minnow-plugin-host`. Only the constructors below make one, so every pointer in
+/// it refers to `'static` data of the program.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinDecl {
+    decl: &'static abi::PluginDecl,
+}
+
+impl BuiltinDecl {
+    /// The declaration.
+    pub fn decl(&self) -> &'static abi::PluginDecl {
+        self.decl
+    }
+
+    fn leak(d: abi::PluginDecl) -> BuiltinDecl {
+        BuiltinDecl {
+            decl: Box::leak(Box::new(d)),
+        }
+    }
+
+    /// A built-in audit plugin.
+    pub fn audit<T: AuditPlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::AUDIT_DECL)
+    }
+    /// A built-in daemon plugin.
+    pub fn daemon<T: DaemonPlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::DAEMON_DECL)
+    }
+    /// A built-in information_schema table.
+    pub fn information_schema<T: InfoSchemaPlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::IS_DECL)
+    }
+    /// A built-in authentication plugin.
+    pub fn authentication<T: AuthPlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::AUTH_DECL)
+    }
+    /// A built-in password validation plugin.
+    pub fn password_validation<T: PasswordValidationPlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::PV_DECL)
+    }
+    /// A built-in protocol trace plugin.
+    pub fn protocol_trace<T: ProtocolTracePlugin>() -> BuiltinDecl {
+        Self::leak(glue::Glue::<T>::TRACE_DECL)
+    }
+}
+
 /// Exports the three plugin symbols for the listed plugin types.
 ///
 /// Each entry is `kind Type` with kind one of `audit`, `daemon`,

@@ -250,6 +250,13 @@ unsafe fn c_string(p: *const c_char) -> String {
     }
 }
 
+/// Copies the declaration of a built-in plugin (compiled into this program).
+pub(crate) fn read_builtin(b: &minnow_plugin::BuiltinDecl) -> Result<LoadedDecl, PluginError> {
+    // BuiltinDecl can only be made by the SDK from a Rust plugin type: every pointer
+    // in it points to 'static data of this program.
+    convert_decl(b.decl(), "(built-in)")
+}
+
 /// Reads the three symbols of `lib` and copies its declarations size-aware.
 pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, PluginError> {
     let soname = &lib.soname;
@@ -845,11 +852,12 @@ fn mstr(s: &str) -> MinnowStr {
     }
 }
 
-/// The installed code of one plugin: its declaration and the library it lives in.
+/// The installed code of one plugin: its declaration and the library it lives in
+/// (`None` for a built-in plugin compiled into the program).
 pub(crate) struct PluginCode {
     pub(crate) decl: LoadedDecl,
-    pub(crate) lib: Arc<Library>,
-    services: ServicesBox,
+    pub(crate) lib: Option<Arc<Library>>,
+    services: Arc<ServicesBox>,
 }
 
 // SAFETY: raw pointers in `decl` point into the library, which is immutable code/data
@@ -886,12 +894,19 @@ pub(crate) const FATAL_SIGNAL_NAMES: [&str; 5] =
     ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"];
 
 impl PluginCode {
+    /// Code of a plugin; its services table stays allocated as long as the library
+    /// is mapped (plugins may keep a copy of the pointer in their threads), or
+    /// forever for a built-in plugin.
     pub(crate) fn new(
         decl: LoadedDecl,
-        lib: Arc<Library>,
+        lib: Option<Arc<Library>>,
         handle: Arc<PluginHandle>,
     ) -> PluginCode {
-        let services = ServicesBox::new(handle);
+        let services = Arc::new(ServicesBox::new(handle));
+        match &lib {
+            Some(l) => l.keep(services.clone() as Arc<dyn Any + Send + Sync>),
+            None => std::mem::forget(services.clone()),
+        }
         PluginCode {
             decl,
             lib,
@@ -899,10 +914,9 @@ impl PluginCode {
         }
     }
 
-    /// Hands the services table to the library's keep-alive list.
-    pub(crate) fn pin_services(&self) {
-        let h: Arc<dyn Any + Send + Sync> = self.services.handle.clone();
-        self.lib.keep(h);
+    /// Library file name (`None` for a built-in plugin).
+    pub(crate) fn soname(&self) -> Option<&str> {
+        self.lib.as_deref().map(|l| l.soname.as_str())
     }
 
     pub(crate) fn handle(&self) -> &PluginHandle {
@@ -911,7 +925,7 @@ impl PluginCode {
 
     pub(crate) fn validate(&self) -> c_int {
         match self.decl.raw.validate {
-            // SAFETY: library mapped (self.lib); services table valid (self.services).
+            // SAFETY: library mapped (self.lib) or built in; services table valid (self.services).
             Some(f) => unsafe { f(self.services.ptr()) },
             None => 0,
         }

@@ -511,6 +511,34 @@ impl Registry {
         Ok(ok)
     }
 
+    /// Registers and initialises a plugin compiled into the program (e.g. the
+    /// server's `mysql_native_password`, written with the SDK and turned into a
+    /// [`minnow_plugin::BuiltinDecl`]). Built-ins are FORCE_PLUS_PERMANENT: they show
+    /// in `SHOW PLUGINS` with an empty library and cannot be uninstalled (1702).
+    pub fn register_builtin(
+        &self,
+        decl: &minnow_plugin::BuiltinDecl,
+    ) -> Result<String, PluginError> {
+        let d = ffi::read_builtin(decl)?;
+        let e = self
+            .shared
+            .make_entry(d, None, LoadOption::ForcePlusPermanent)?;
+        let batch = [e];
+        self.shared.register(&batch)?;
+        for r in self.shared.validate_all(&batch) {
+            if let Err(err) = r {
+                self.shared.abort_batch(&batch);
+                return Err(err);
+            }
+        }
+        if let Err(err) = self.shared.init_one(&batch[0]) {
+            self.shared.abort_batch(&batch);
+            return Err(err);
+        }
+        self.shared.rebuild_snapshots();
+        Ok(batch[0].name.clone())
+    }
+
     /// `UNINSTALL PLUGIN name`.
     pub fn uninstall(&self, name: &str) -> Result<UninstallOutcome, PluginError> {
         let entry = {
@@ -566,7 +594,7 @@ impl Registry {
             st.plugins
                 .iter()
                 .filter(|e| {
-                    e.code.lib.soname == soname
+                    e.code.soname() == Some(soname)
                         && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
                 })
                 .map(|e| e.name.clone())
@@ -597,7 +625,7 @@ impl Registry {
                     status: e.state(),
                     plugin_type: e.plugin_type,
                     type_version: version_string(d.type_version),
-                    library: e.code.lib.soname.clone(),
+                    library: e.code.soname().unwrap_or_default().to_string(),
                     library_version: version_string(MINNOW_PLUGIN_INTERFACE_VERSION),
                     author: d.author.clone(),
                     description: d.description.clone(),
@@ -1012,60 +1040,67 @@ impl Shared {
                 reason: "the library declares no plugin".into(),
             });
         }
-        let startup = self.lock().startup_sysvars.clone();
         let mut out = Vec::new();
         for d in chosen {
             if dynamic && d.flags & MINNOW_PLUGIN_OPT_NO_INSTALL != 0 {
                 return Err(PluginError::NoInstall { name: d.name });
             }
-            let mut values = Vec::new();
-            for def in &d.sysvars {
-                let full = format!("{}_{}", d.name, def.name).to_ascii_lowercase();
-                let v = match startup.get(&full) {
-                    Some(s) => parse_value(def, &Value::Str(s.clone()), &full)?,
-                    None => def.default.clone(),
-                };
-                values.push(v);
-            }
-            let weak = Arc::downgrade(self);
-            let handle = Arc::new(PluginHandle {
-                plugin: d.name.clone(),
-                host: self.host.clone(),
-                sysvar_names: d.sysvars.iter().map(|s| s.name.clone()).collect(),
-                sysvars: Mutex::new(values),
-                plugin_exists: Box::new(move |n: &str| {
-                    weak.upgrade().is_some_and(|s| {
-                        s.lock().plugins.iter().any(|e| {
-                            e.name.eq_ignore_ascii_case(n)
-                                && !matches!(
-                                    e.state(),
-                                    PluginState::Deleted | PluginState::Deleting
-                                )
-                        })
-                    })
-                }),
-            });
-            let stats = ext_points(&d.kind)
-                .into_iter()
-                .map(|e| (e, Stats::default()))
-                .collect();
-            let plugin_type = PluginType::from_abi(d.plugin_type);
-            let code = PluginCode::new(d, lib.clone(), handle);
-            code.pin_services();
-            out.push(Arc::new(Entry {
-                name: code.decl.name.clone(),
-                code,
-                plugin_type,
-                state: AtomicU8::new(PluginState::Inactive as u8),
-                ctx: AtomicPtr::new(std::ptr::null_mut()),
-                initialized: AtomicBool::new(false),
-                load_option: r.option,
-                bindings: AtomicUsize::new(0),
-                life: RwLock::new(()),
-                stats,
-            }));
+            out.push(self.make_entry(d, Some(lib.clone()), r.option)?);
         }
         Ok(out)
+    }
+
+    /// Builds an (unregistered, INACTIVE) entry; system variables take their
+    /// `--NAME-VARIABLE` startup value or the declared default.
+    fn make_entry(
+        self: &Arc<Self>,
+        d: ffi::LoadedDecl,
+        lib: Option<Arc<Library>>,
+        option: LoadOption,
+    ) -> Result<Arc<Entry>, PluginError> {
+        let startup = self.lock().startup_sysvars.clone();
+        let mut values = Vec::new();
+        for def in &d.sysvars {
+            let full = format!("{}_{}", d.name, def.name).to_ascii_lowercase();
+            let v = match startup.get(&full) {
+                Some(s) => parse_value(def, &Value::Str(s.clone()), &full)?,
+                None => def.default.clone(),
+            };
+            values.push(v);
+        }
+        let weak = Arc::downgrade(self);
+        let handle = Arc::new(PluginHandle {
+            plugin: d.name.clone(),
+            host: self.host.clone(),
+            sysvar_names: d.sysvars.iter().map(|s| s.name.clone()).collect(),
+            sysvars: Mutex::new(values),
+            plugin_exists: Box::new(move |n: &str| {
+                weak.upgrade().is_some_and(|s| {
+                    s.lock().plugins.iter().any(|e| {
+                        e.name.eq_ignore_ascii_case(n)
+                            && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                    })
+                })
+            }),
+        });
+        let stats = ext_points(&d.kind)
+            .into_iter()
+            .map(|e| (e, Stats::default()))
+            .collect();
+        let plugin_type = PluginType::from_abi(d.plugin_type);
+        let code = PluginCode::new(d, lib, handle);
+        Ok(Arc::new(Entry {
+            name: code.decl.name.clone(),
+            code,
+            plugin_type,
+            state: AtomicU8::new(PluginState::Inactive as u8),
+            ctx: AtomicPtr::new(std::ptr::null_mut()),
+            initialized: AtomicBool::new(false),
+            load_option: option,
+            bindings: AtomicUsize::new(0),
+            life: RwLock::new(()),
+            stats,
+        }))
     }
 
     /// Adds entries to the registry (INACTIVE), refusing duplicates (1125).

@@ -1136,3 +1136,184 @@ fn shutdown_deinits_everything() {
     );
     drop(s);
 }
+
+mod builtin {
+    //! Built-in plugins written with the SDK inside this test program (as the server
+    //! does for `mysql_native_password`), registered without a library.
+    use minnow_plugin::{
+        AuthPlugin, AuthRequest, Host, PasswordValidationPlugin, Plugin, sysvar_int,
+    };
+
+    pub struct PlainAuth;
+    impl Plugin for PlainAuth {
+        const NAME: &'static std::ffi::CStr = c"test_plain_password";
+        fn init(_host: Host) -> Result<Self, String> {
+            Ok(PlainAuth)
+        }
+    }
+    impl AuthPlugin for PlainAuth {
+        const CLIENT_PLUGIN: &'static std::ffi::CStr = c"mysql_clear_password";
+        fn authenticate(&self, r: &AuthRequest<'_>) -> bool {
+            !r.user.is_empty() && r.response == r.auth_string
+        }
+        fn generate_auth_string(&self, password: &[u8]) -> Result<Vec<u8>, String> {
+            Ok(password.iter().rev().copied().collect())
+        }
+    }
+
+    pub struct MinLength {
+        host: Host,
+        min: std::sync::atomic::AtomicI64,
+    }
+    impl Plugin for MinLength {
+        const NAME: &'static std::ffi::CStr = c"test_min_length";
+        const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] =
+            &[sysvar_int(c"length", c"Minimum password length", 8, 0, 100)];
+        fn init(host: Host) -> Result<Self, String> {
+            let min = host.sysvar("length").and_then(|v| v.as_int()).unwrap_or(8);
+            Ok(MinLength {
+                host,
+                min: min.into(),
+            })
+        }
+        fn update_sysvar(&self, _index: usize, value: &minnow_plugin::Value) {
+            if let Some(v) = value.as_int() {
+                self.min.store(v, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+    impl PasswordValidationPlugin for MinLength {
+        fn validate_password(&self, password: &[u8]) -> Result<(), String> {
+            if self.host.user().is_some_and(|u| u.as_bytes() == password) {
+                return Err("the password is the user name".into());
+            }
+            if (password.len() as i64) < self.min.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("too short".into());
+            }
+            Ok(())
+        }
+        fn strength(&self, password: &[u8]) -> u32 {
+            (password.len() as u32 * 10).min(100)
+        }
+    }
+}
+
+#[test]
+fn builtin_auth_and_password_validation_plugins() {
+    let (_d, host, reg) = setup();
+    *host.session.lock().unwrap() = Some(SessionInfo {
+        connection_id: 1,
+        user: "alice".into(),
+        host: "localhost".into(),
+        query: "CREATE USER".into(),
+    });
+    let auth = minnow_plugin::BuiltinDecl::authentication::<builtin::PlainAuth>();
+    let pv = minnow_plugin::BuiltinDecl::password_validation::<builtin::MinLength>();
+    assert_eq!(reg.register_builtin(&auth).unwrap(), "test_plain_password");
+    assert_eq!(reg.register_builtin(&pv).unwrap(), "test_min_length");
+    assert_eq!(reg.register_builtin(&pv).unwrap_err().code(), 1125);
+    let infos = reg.plugins();
+    assert_eq!(infos[0].plugin_type, PluginType::Authentication);
+    assert_eq!(infos[0].library, "");
+    assert_eq!(infos[1].plugin_type, PluginType::PasswordValidation);
+    assert_eq!(
+        reg.uninstall("test_plain_password").unwrap_err().code(),
+        1702
+    );
+    assert_eq!(
+        reg.auth_plugins(),
+        vec![(
+            "test_plain_password".to_string(),
+            "mysql_clear_password".to_string()
+        )]
+    );
+
+    let mut s = reg.session(1);
+    let stored = s
+        .generate_auth_string("test_plain_password", b"secret")
+        .unwrap();
+    assert_eq!(stored, b"terces");
+    let req = |resp: &'static [u8]| minnow_plugin_host::AuthRequest {
+        user: "alice",
+        host: "localhost",
+        auth_string: b"terces",
+        scramble: b"01234567890123456789",
+        response: resp,
+    };
+    assert!(
+        s.authenticate("test_plain_password", &req(b"terces"))
+            .unwrap()
+    );
+    assert!(
+        !s.authenticate("test_plain_password", &req(b"wrong"))
+            .unwrap()
+    );
+    assert_eq!(s.authenticate("nope", &req(b"x")).unwrap_err().code(), 1305);
+    assert_eq!(
+        binding(&reg, "test_plain_password", "AUTHENTICATION").calls,
+        2
+    );
+    assert_eq!(
+        binding(&reg, "test_plain_password", "AUTHENTICATION").errors,
+        1
+    );
+
+    assert_eq!(s.validate_password(b"short").unwrap_err().code(), 1819);
+    s.validate_password(b"long enough").unwrap();
+    reg.set_system_variable("test_min_length_length", &Value::Int(3))
+        .unwrap();
+    s.validate_password(b"short").unwrap();
+    // The session service: the plugin refuses the user's own name.
+    let e = s.validate_password(b"alice").unwrap_err();
+    assert!(e.to_string().contains("test_min_length"), "{e}");
+    assert_eq!(s.password_strength(b"abcd"), Some(40));
+    reg.shutdown();
+}
+
+#[test]
+fn concurrent_sessions_survive_install_uninstall_cycles() {
+    let (_d, _h, reg) = setup();
+    reg.install("audit_null", "libaudit_null.so").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut threads = Vec::new();
+    for t in 0..4u64 {
+        let reg = reg.clone();
+        let stop = stop.clone();
+        threads.push(std::thread::spawn(move || {
+            let mut s = reg.session(1000 + t);
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                s.audit_general(&general(GeneralSubclass::Starting, 1000 + t, "SELECT 1"))
+                    .unwrap();
+                s.audit_general(&general(GeneralSubclass::Completed, 1000 + t, "SELECT 1"))
+                    .unwrap();
+                s.release();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut deferred = 0;
+    for _ in 0..30 {
+        match reg.uninstall("audit_null").unwrap() {
+            UninstallOutcome::Unloaded => {}
+            UninstallOutcome::Deferred(_) => deferred += 1,
+        }
+        // A deferred uninstall completes within one statement of each session.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while reg.state("audit_null").is_some() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "deferred uninstall never completed"
+            );
+            std::thread::yield_now();
+        }
+        reg.install("audit_null", "libaudit_null.so").unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(total > 0);
+    assert_eq!(reg.state("audit_null"), Some(PluginState::Active));
+    eprintln!("{total} statements, {deferred} of 30 uninstalls deferred");
+    drop(reg);
+}
