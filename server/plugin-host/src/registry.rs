@@ -1,6 +1,6 @@
 //! The plugin registry: install/uninstall, lifecycle, variables, bindings accounting.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{
@@ -134,7 +134,8 @@ pub(crate) struct Stats {
     pub(crate) errors: AtomicU64,
     pub(crate) total_ns: AtomicU64,
     pub(crate) max_ns: AtomicU64,
-    pub(crate) sessions: Mutex<BTreeSet<u64>>,
+    /// Ids of the sessions bound (a Vec keeps its capacity: no allocation per statement).
+    pub(crate) sessions: Mutex<Vec<u64>>,
 }
 
 impl Stats {
@@ -148,8 +149,19 @@ impl Stats {
         self.max_ns.fetch_max(ns, SeqCst);
     }
 
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, BTreeSet<u64>> {
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, Vec<u64>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn bind_session(&self, id: u64) {
+        self.sessions().push(id);
+    }
+
+    pub(crate) fn unbind_session(&self, id: u64) {
+        let mut v = self.sessions();
+        if let Some(i) = v.iter().position(|x| *x == id) {
+            v.swap_remove(i);
+        }
     }
 }
 

@@ -92,7 +92,7 @@ impl Session {
             return false;
         }
         if let Some(s) = e.stats(ext) {
-            s.sessions().insert(self.id);
+            s.bind_session(self.id);
         }
         self.bound.push((e.clone(), ext));
         true
@@ -102,14 +102,15 @@ impl Session {
     /// UNINSTALL waits at most one statement). A DELETED plugin whose last binding
     /// goes is deinitialised and unloaded here.
     pub fn release(&mut self) {
-        for (e, ext) in std::mem::take(&mut self.bound) {
+        // drain() keeps the vectors' capacity: no allocation per statement.
+        for (e, ext) in self.bound.drain(..) {
             if let Some(s) = e.stats(ext) {
-                s.sessions().remove(&self.id);
+                s.unbind_session(self.id);
             }
             self.shared.unbind(&e);
         }
-        for u in std::mem::take(&mut self.bound_udfs) {
-            u.stats.sessions().remove(&self.id);
+        for u in self.bound_udfs.drain(..) {
+            u.stats.unbind_session(self.id);
         }
     }
 
@@ -416,7 +417,7 @@ impl Session {
                 name: name.to_string(),
             })?;
         if !self.bound_udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
-            udf.stats.sessions().insert(self.id);
+            udf.stats.bind_session(self.id);
             self.bound_udfs.push(udf.clone());
         }
         let t = Instant::now();
