@@ -223,6 +223,7 @@ struct State {
     libraries: HashMap<PathBuf, Weak<Library>>,
     udfs: BTreeMap<String, Arc<Udf>>,
     startup_sysvars: HashMap<String, String>,
+    load_options: HashMap<String, LoadOption>,
 }
 
 pub(crate) struct Shared {
@@ -466,54 +467,75 @@ impl Registry {
     /// stop). Libraries that cannot be opened are logged and skipped (or returned for
     /// FORCE). Returns the names that ended up ACTIVE or INACTIVE.
     pub fn load_startup(&self, requests: &[LoadRequest]) -> Result<Vec<String>, PluginError> {
-        let mut ok = Vec::new();
-        let mut batch = Vec::new();
+        let forced =
+            |o: LoadOption| matches!(o, LoadOption::Force | LoadOption::ForcePlusPermanent);
+        let log =
+            |plugin: &str, msg: String| self.shared.host.error_log(LogLevel::Error, plugin, &msg);
+        let mut batch: Vec<Arc<Entry>> = Vec::new();
         // Open each library separately so that one bad library doesn't stop the rest.
         for r in requests {
             match self.shared.prepare(r, false) {
-                Ok(entries) => batch.extend(entries),
-                Err(e) => {
-                    if matches!(r.option, LoadOption::Force | LoadOption::ForcePlusPermanent) {
-                        self.shared.abort_batch(&batch);
-                        return Err(e);
+                Ok(entries) => {
+                    for e in entries {
+                        // The same plugin from --plugin-load-add and mysql.plugin: keep the first.
+                        if batch.iter().any(|b| b.name.eq_ignore_ascii_case(&e.name))
+                            || self.state(&e.name).is_some()
+                        {
+                            self.shared.host.error_log(
+                                LogLevel::Warning,
+                                &e.name,
+                                &format!("Plugin '{}' is already installed; skipped", e.name),
+                            );
+                            continue;
+                        }
+                        batch.push(e);
                     }
-                    self.shared.host.error_log(
-                        LogLevel::Error,
-                        "",
-                        &format!("Couldn't load plugin from {}: {e}", r.soname),
-                    );
                 }
+                Err(e) if forced(r.option) => {
+                    self.shared.abort_batch(&batch);
+                    return Err(e);
+                }
+                Err(e) => log("", format!("Couldn't load plugin from {}: {e}", r.soname)),
             }
         }
         if let Err(e) = self.shared.register(&batch) {
             self.shared.abort_batch(&batch);
             return Err(e);
         }
-        for e in self.shared.validate_all(&batch) {
-            if let Err(err) = e {
-                self.shared.abort_batch(&batch);
-                return Err(err);
+        // Validate every plugin before initialising any.
+        let mut valid = Vec::new();
+        for (e, r) in batch.iter().zip(self.shared.validate_all(&batch)) {
+            match r {
+                Ok(()) => valid.push(e.clone()),
+                Err(err) if forced(e.load_option) => {
+                    self.shared.abort_batch(&batch);
+                    return Err(err);
+                }
+                Err(err) => {
+                    log(
+                        &e.name,
+                        format!("Plugin '{}' failed validation: {err}", e.name),
+                    );
+                    e.set_state(PluginState::Disabled);
+                }
             }
         }
-        for e in &batch {
+        let mut ok = Vec::new();
+        for e in &valid {
             if e.load_option == LoadOption::Off {
                 ok.push(e.name.clone());
                 continue;
             }
             match self.shared.init_one(e) {
                 Ok(()) => ok.push(e.name.clone()),
+                Err(err) if forced(e.load_option) => {
+                    self.shared.abort_batch(&batch);
+                    return Err(err);
+                }
                 Err(err) => {
-                    if matches!(
-                        e.load_option,
-                        LoadOption::Force | LoadOption::ForcePlusPermanent
-                    ) {
-                        self.shared.abort_batch(&batch);
-                        return Err(err);
-                    }
-                    self.shared.host.error_log(
-                        LogLevel::Error,
+                    log(
                         &e.name,
-                        &format!("Plugin '{}' init function returned error: {err}", e.name),
+                        format!("Plugin '{}' init function returned error: {err}", e.name),
                     );
                     e.set_state(PluginState::Disabled);
                 }
@@ -521,6 +543,34 @@ impl Registry {
         }
         self.shared.rebuild_snapshots();
         Ok(ok)
+    }
+
+    /// `--plugin-NAME=OFF|ON|FORCE|FORCE_PLUS_PERMANENT` options, applied by
+    /// [`Registry::load_startup`] to the plugins of those names (also to plugins
+    /// loaded as part of a whole library).
+    pub fn set_load_options(&self, options: impl IntoIterator<Item = (String, LoadOption)>) {
+        let mut st = self.shared.lock();
+        for (k, v) in options {
+            st.load_options
+                .insert(k.replace('-', "_").to_ascii_lowercase(), v);
+        }
+    }
+
+    /// Open plugin libraries: (library name, canonical path, plugin names), for the
+    /// crash handler's "which plugin owns this address" line.
+    pub fn libraries(&self) -> Vec<(String, PathBuf, Vec<String>)> {
+        let st = self.shared.lock();
+        let mut out: Vec<(String, PathBuf, Vec<String>)> = Vec::new();
+        for e in &st.plugins {
+            let Some(lib) = e.code.lib.as_deref() else {
+                continue;
+            };
+            match out.iter_mut().find(|(_, p, _)| *p == lib.path) {
+                Some((_, _, names)) => names.push(e.name.clone()),
+                None => out.push((lib.soname.clone(), lib.path.clone(), vec![e.name.clone()])),
+            }
+        }
+        out
     }
 
     /// Registers and initialises a plugin compiled into the program (e.g. the
@@ -1057,7 +1107,16 @@ impl Shared {
             if dynamic && d.flags & MINNOW_PLUGIN_OPT_NO_INSTALL != 0 {
                 return Err(PluginError::NoInstall { name: d.name });
             }
-            out.push(self.make_entry(d, Some(lib.clone()), r.option)?);
+            let option = if dynamic {
+                r.option
+            } else {
+                let st = self.lock();
+                st.load_options
+                    .get(&d.name.to_ascii_lowercase())
+                    .copied()
+                    .unwrap_or(r.option)
+            };
+            out.push(self.make_entry(d, Some(lib.clone()), option)?);
         }
         Ok(out)
     }

@@ -1317,3 +1317,63 @@ fn concurrent_sessions_survive_install_uninstall_cycles() {
     eprintln!("{total} statements, {deferred} of 30 uninstalls deferred");
     drop(reg);
 }
+
+#[test]
+fn startup_applies_per_plugin_options_skips_duplicates_and_validates_across_the_batch() {
+    let (dir, host, reg) = setup();
+    reg.set_load_options([("crashme-sighandler".to_string(), LoadOption::Off)]);
+    let on = |name: Option<&str>, soname: &str| LoadRequest {
+        name: name.map(str::to_string),
+        soname: soname.into(),
+        option: LoadOption::On,
+    };
+    let reqs = vec![
+        on(None, "libcrashme_c.so"),
+        // Validation sees every plugin of the batch: audit_null comes later.
+        on(Some("lc_needs_audit_null"), "lifecycle.so"),
+        on(Some("audit_null"), "libaudit_null.so"),
+        on(Some("audit_null"), "libaudit_null.so"),
+    ];
+    let loaded = reg.load_startup(&reqs).unwrap();
+    assert_eq!(
+        loaded,
+        vec![
+            "crashme_c",
+            "crashme_sighandler",
+            "lc_needs_audit_null",
+            "audit_null"
+        ]
+    );
+    assert_eq!(reg.state("crashme_sighandler"), Some(PluginState::Inactive));
+    assert_eq!(reg.state("crashme_c"), Some(PluginState::Active));
+    assert_eq!(reg.state("lc_needs_audit_null"), Some(PluginState::Active));
+    assert!(host.log_contains("Plugin 'audit_null' is already installed; skipped"));
+    // The OFF plugin never ran its init: the SIGSEGV handler was not replaced.
+    assert!(!host.log_contains("replaced the server's SIGSEGV handler"));
+
+    let libs = reg.libraries();
+    let c = libs
+        .iter()
+        .find(|(s, _, _)| s == "libcrashme_c.so")
+        .expect("crashme_c library");
+    assert_eq!(
+        c.1,
+        dir.path().canonicalize().unwrap().join("libcrashme_c.so")
+    );
+    assert_eq!(c.2, vec!["crashme_c", "crashme_sighandler"]);
+
+    // Without audit_null, validation fails: that plugin is DISABLED, the rest load.
+    let (_d2, host2, reg2) = setup();
+    let loaded = reg2
+        .load_startup(&[
+            on(Some("lc_needs_audit_null"), "lifecycle.so"),
+            on(Some("lc_first"), "lifecycle.so"),
+        ])
+        .unwrap();
+    assert_eq!(loaded, vec!["lc_first"]);
+    assert_eq!(
+        reg2.state("lc_needs_audit_null"),
+        Some(PluginState::Disabled)
+    );
+    assert!(host2.log_contains("Plugin 'lc_needs_audit_null' failed validation"));
+}
