@@ -149,9 +149,7 @@ impl PluginError {
     /// The SQLSTATE.
     pub fn sqlstate(&self) -> &'static str {
         match self {
-            PluginError::DoesNotExist { .. } => "42000",
-            PluginError::UnknownVariable { .. } | PluginError::WrongValue { .. } => "42000",
-            PluginError::ReadOnly { .. } => "HY000",
+            PluginError::DoesNotExist { .. } | PluginError::WrongValue { .. } => "42000",
             _ => "HY000",
         }
     }

@@ -9,7 +9,7 @@ use crate::PluginError;
 /// How a plugin is loaded at startup (`--plugin-NAME=…`; `LOAD_OPTION` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LoadOption {
-    /// Registered but not initialised (state INACTIVE... shown as DISABLED by MySQL).
+    /// Registered but not initialised (state INACTIVE).
     Off,
     /// Initialised; a failure is logged and the server goes on.
     #[default]

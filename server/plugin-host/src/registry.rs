@@ -232,7 +232,6 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) audit: RwLock<Arc<[Arc<Entry>]>>,
     pub(crate) trace: RwLock<Arc<[Arc<Entry>]>>,
-    pub(crate) next_session: AtomicU64,
 }
 
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
@@ -419,7 +418,6 @@ impl Registry {
                 state: Mutex::new(State::default()),
                 audit: RwLock::new(Arc::from(Vec::new())),
                 trace: RwLock::new(Arc::from(Vec::new())),
-                next_session: AtomicU64::new(1),
             }),
         }
     }

@@ -56,7 +56,6 @@ fn connection_name(s: ConnectionSubclass) -> &'static str {
 impl Registry {
     /// A new session for connection `connection_id`.
     pub fn session(&self, connection_id: u64) -> Session {
-        self.shared.next_session.fetch_add(1, SeqCst);
         Session {
             shared: self.shared.clone(),
             id: connection_id,
