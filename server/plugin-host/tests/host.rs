@@ -1272,35 +1272,43 @@ fn builtin_auth_and_password_validation_plugins() {
 
 #[test]
 fn concurrent_sessions_survive_install_uninstall_cycles() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
     let (_d, _h, reg) = setup();
     reg.install("audit_null", "libaudit_null.so").unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let done = std::sync::Arc::new(AtomicU64::new(0));
     let mut threads = Vec::new();
     for t in 0..4u64 {
-        let reg = reg.clone();
-        let stop = stop.clone();
+        let (reg, stop, done) = (reg.clone(), stop.clone(), done.clone());
         threads.push(std::thread::spawn(move || {
             let mut s = reg.session(1000 + t);
-            let mut n = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            while !stop.load(SeqCst) {
                 s.audit_general(&general(GeneralSubclass::Starting, 1000 + t, "SELECT 1"))
                     .unwrap();
                 s.audit_general(&general(GeneralSubclass::Completed, 1000 + t, "SELECT 1"))
                     .unwrap();
                 s.release();
-                n += 1;
+                done.fetch_add(1, SeqCst);
             }
-            n
         }));
     }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut deferred = 0;
     for _ in 0..30 {
+        // Let the sessions run some statements against this incarnation of the plugin.
+        let before = done.load(SeqCst);
+        while done.load(SeqCst) < before + 8 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sessions made no progress"
+            );
+            std::thread::yield_now();
+        }
         match reg.uninstall("audit_null").unwrap() {
             UninstallOutcome::Unloaded => {}
             UninstallOutcome::Deferred(_) => deferred += 1,
         }
         // A deferred uninstall completes within one statement of each session.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while reg.state("audit_null").is_some() {
             assert!(
                 std::time::Instant::now() < deadline,
@@ -1310,12 +1318,16 @@ fn concurrent_sessions_survive_install_uninstall_cycles() {
         }
         reg.install("audit_null", "libaudit_null.so").unwrap();
     }
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    assert!(total > 0);
+    stop.store(true, SeqCst);
+    for t in threads {
+        t.join().unwrap();
+    }
     assert_eq!(reg.state("audit_null"), Some(PluginState::Active));
-    eprintln!("{total} statements, {deferred} of 30 uninstalls deferred");
-    drop(reg);
+    assert!(reg.session_bindings().is_empty());
+    eprintln!(
+        "{} statements, {deferred} of 30 uninstalls deferred",
+        done.load(SeqCst)
+    );
 }
 
 #[test]
