@@ -914,6 +914,11 @@ impl PluginCode {
         }
     }
 
+    /// An address inside the library (its plugin name string), for the crash handler.
+    pub(crate) fn address(&self) -> usize {
+        self.decl.raw.name as usize
+    }
+
     /// Library file name (`None` for a built-in plugin).
     pub(crate) fn soname(&self) -> Option<&str> {
         self.lib.as_deref().map(|l| l.soname.as_str())
@@ -1283,6 +1288,13 @@ impl UdfCode {
             add,
             ret,
         })
+    }
+}
+
+impl UdfCode {
+    /// Address of the main function (inside the library), for the crash handler.
+    pub(crate) fn address(&self) -> usize {
+        self.main as usize
     }
 }
 

@@ -968,35 +968,39 @@ impl Registry {
         }
         let lib = self.shared.open_library(soname)?;
         let code = Arc::new(UdfCode::load(lib, name, ret, aggregate)?);
-        let mut st = self.shared.lock();
-        if st.udfs.contains_key(&key) {
-            return Err(PluginError::Exists {
-                name: name.to_string(),
-            });
+        let addr = code.address();
+        {
+            let mut st = self.shared.lock();
+            if st.udfs.contains_key(&key) {
+                return Err(PluginError::Exists {
+                    name: name.to_string(),
+                });
+            }
+            st.udfs.insert(
+                key,
+                Arc::new(Udf {
+                    name: name.to_string(),
+                    soname: soname.to_string(),
+                    ret,
+                    aggregate,
+                    code,
+                    stats: Stats::default(),
+                }),
+            );
         }
-        st.udfs.insert(
-            key,
-            Arc::new(Udf {
-                name: name.to_string(),
-                soname: soname.to_string(),
-                ret,
-                aggregate,
-                code,
-                stats: Stats::default(),
-            }),
-        );
+        self.shared.host.plugin_loaded(name, soname, addr);
         Ok(())
     }
 
     /// `DROP FUNCTION name`. Calls in progress finish; the library is closed after them.
     pub fn drop_function(&self, name: &str) -> Result<(), PluginError> {
         let removed = self.shared.lock().udfs.remove(&name.to_ascii_lowercase());
-        removed
-            .map(|_| ())
-            .ok_or_else(|| PluginError::DoesNotExist {
-                what: "FUNCTION",
-                name: name.to_string(),
-            })
+        let udf = removed.ok_or_else(|| PluginError::DoesNotExist {
+            what: "FUNCTION",
+            name: name.to_string(),
+        })?;
+        self.shared.host.plugin_unloaded(&udf.name);
+        Ok(())
     }
 
     /// UDFs (for `mysql.func`).
@@ -1190,6 +1194,12 @@ impl Shared {
             }
         }
         st.plugins.extend(batch.iter().cloned());
+        drop(st);
+        for e in batch {
+            if let Some(lib) = e.code.soname() {
+                self.host.plugin_loaded(&e.name, lib, e.code.address());
+            }
+        }
         Ok(())
     }
 
@@ -1207,6 +1217,9 @@ impl Shared {
                 e.code.deinit(e.ctx.swap(std::ptr::null_mut(), SeqCst));
             }
             e.set_state(PluginState::Deleted);
+            if e.code.lib.is_some() {
+                self.host.plugin_unloaded(&e.name);
+            }
         }
     }
 
@@ -1389,6 +1402,9 @@ impl Shared {
                     &format!("Plugin '{}' deinit returned {rc}", e.name),
                 );
             }
+        }
+        if e.code.lib.is_some() {
+            self.host.plugin_unloaded(&e.name);
         }
     }
 }

@@ -51,6 +51,14 @@ pub trait HostServices: Send + Sync + 'static {
     fn data_dir(&self) -> Option<PathBuf> {
         None
     }
-    /// A library was loaded or unloaded: refresh the crash handler's module map.
+    /// A library was loaded (`dlopen`) or unloaded (`dlclose`): refresh the crash
+    /// handler's module map (`stackresolve::crash::refresh_module_map`).
     fn modules_changed(&self) {}
+    /// Plugin or UDF `name` from `library` is about to be initialised; `addr` lies
+    /// inside the library's mapping (for `stackresolve::crash::register_plugin_at`,
+    /// so that a crash, even in init, names the plugin). Not called for built-ins.
+    fn plugin_loaded(&self, _name: &str, _library: &str, _addr: usize) {}
+    /// Plugin or UDF `name` is gone (deinit done; its library may be closed next):
+    /// `stackresolve::crash::unregister_plugin`.
+    fn plugin_unloaded(&self, _name: &str) {}
 }

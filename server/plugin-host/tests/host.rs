@@ -113,6 +113,14 @@ fn every_example_loads_inits_and_unloads() {
         );
     }
     assert!(reg.plugins().is_empty());
+    let own = host.ownership.lock().unwrap().clone();
+    assert_eq!(own.len(), 14, "{own:?}");
+    assert_eq!(own[0], "+audit_null libaudit_null.so");
+    assert!(
+        own.contains(&"+crashme_c libcrashme_c.so".to_string()),
+        "{own:?}"
+    );
+    assert!(own.contains(&"-daemon_heartbeat".to_string()), "{own:?}");
     assert!(
         !util::is_mapped(&lib),
         "libaudit_null.so still mapped after its last plugin was uninstalled"
@@ -399,6 +407,11 @@ fn busy_uninstall_is_deferred_until_the_last_binding_goes() {
     busy.release();
     assert_eq!(reg.state("audit_null"), None);
     assert!(reg.plugins().is_empty());
+    assert_eq!(
+        *host.ownership.lock().unwrap(),
+        vec!["+audit_null libaudit_null.so", "-audit_null"],
+        "ownership must be dropped only when the last binding went"
+    );
     assert!(
         !util::is_mapped(&lib),
         "library still mapped after the last binding went"
@@ -794,6 +807,12 @@ fn udf_scalar_and_aggregate_calls() {
     assert!(reg.session_bindings().is_empty());
 
     reg.drop_function("reverse_string").unwrap();
+    let own = _h.ownership.lock().unwrap().clone();
+    assert!(
+        own.contains(&"+reverse_string libudf_example.so".to_string()),
+        "{own:?}"
+    );
+    assert_eq!(own.last().map(String::as_str), Some("-reverse_string"));
     assert_eq!(
         reg.drop_function("reverse_string").unwrap_err().code(),
         1305

@@ -170,6 +170,8 @@ pub struct TestHost {
     pub session: Mutex<Option<SessionInfo>>,
     pub data_dir: Mutex<Option<PathBuf>>,
     pub modules_changed: AtomicUsize,
+    /// `+name library` / `-name` events from plugin_loaded / plugin_unloaded.
+    pub ownership: Mutex<Vec<String>>,
 }
 
 impl TestHost {
@@ -219,6 +221,33 @@ impl HostServices for TestHost {
     }
     fn modules_changed(&self) {
         self.modules_changed.fetch_add(1, Ordering::SeqCst);
+    }
+    fn plugin_loaded(&self, name: &str, library: &str, addr: usize) {
+        // The address must lie inside that library's mapping.
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+        let inside = maps.lines().any(|l| {
+            let mut it = l.split_whitespace();
+            let range = it.next().unwrap_or("");
+            let path = it.nth(4).unwrap_or("");
+            let (a, b) = range.split_once('-').unwrap_or(("0", "0"));
+            let (a, b) = (
+                usize::from_str_radix(a, 16).unwrap_or(0),
+                usize::from_str_radix(b, 16).unwrap_or(0),
+            );
+            path.ends_with(library) && (a..b).contains(&addr)
+        });
+        let tag = if inside {
+            ""
+        } else {
+            " (address outside the library!)"
+        };
+        self.ownership
+            .lock()
+            .unwrap()
+            .push(format!("+{name} {library}{tag}"));
+    }
+    fn plugin_unloaded(&self, name: &str) {
+        self.ownership.lock().unwrap().push(format!("-{name}"));
     }
 }
 
