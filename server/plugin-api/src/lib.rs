@@ -11,7 +11,7 @@
 //!   panic is logged through the host's error log and becomes
 //!   [`abi::MINNOW_PLUGIN_PANICKED`], after which the host disables the plugin.
 //!
-//! ```ignore
+//! ```no_run
 //! struct Hello;
 //! impl minnow_plugin::Plugin for Hello {
 //!     const NAME: &'static std::ffi::CStr = c"hello";

@@ -1102,29 +1102,61 @@ fn crash_child(mode: &str) -> std::process::ExitStatus {
 }
 
 #[test]
-#[ignore = "helper run in a child process by c_plugin_crashes_kill_the_process_with_the_right_signal"]
+#[ignore = "helper run in a child process by crashing_plugins_kill_the_process_with_the_right_signal"]
 fn crash_child_helper() {
     let mode = std::env::var("MINNOW_CRASH_MODE").expect("only run by the parent test");
     let (_d, _h, reg) = setup();
-    reg.create_function(
-        &format!("crash_{mode}"),
-        UdfReturn::Integer,
-        false,
-        crashme_c::SONAME,
-    )
-    .unwrap();
     let mut s = reg.session(1);
-    let mut f = s.prepare_function(&format!("crash_{mode}"), &[]).unwrap();
-    let _ = f.call(&[]);
-    unreachable!("crash_{mode} returned");
+    match mode.as_str() {
+        // C UDFs.
+        "segv" | "fpe" | "abort" => {
+            let name = format!("crash_{mode}");
+            reg.create_function(&name, UdfReturn::Integer, false, crashme_c::SONAME)
+                .unwrap();
+            let mut f = s.prepare_function(&name, &[]).unwrap();
+            let _ = f.call(&[]);
+        }
+        // The C audit hook, triggered by the statement text.
+        "hook_segv" => {
+            reg.install("crashme_c", crashme_c::SONAME).unwrap();
+            let _ = s.audit_general(&general(
+                GeneralSubclass::Starting,
+                1,
+                "SELECT 'crashme_c:segv'",
+            ));
+        }
+        // The Rust audit hook, triggered by a DBUG keyword.
+        "rust_abort" => {
+            reg.install("crashme", "libcrashme.so").unwrap();
+            _h.keywords.lock().unwrap().push("crashme_abort".into());
+            let _ = s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"));
+        }
+        // protocol_trace with crash=ON on an impossible transition.
+        "trace_abort" => {
+            reg.set_startup_variables([("protocol_trace_crash".to_string(), "ON".to_string())]);
+            reg.install("protocol_trace", "libprotocol_trace.so")
+                .unwrap();
+            let _ = s.protocol_trace(stage::READY_FOR_COMMAND, event::PACKET_RECEIVED, b"x");
+        }
+        other => panic!("unknown crash mode {other}"),
+    }
+    unreachable!("crash mode {mode} returned");
 }
 
 #[test]
-fn c_plugin_crashes_kill_the_process_with_the_right_signal() {
+fn crashing_plugins_kill_the_process_with_the_right_signal() {
     util::rust_plugin_dir();
-    assert_eq!(crash_child("segv").signal(), Some(libc_sig::SIGSEGV));
-    assert_eq!(crash_child("fpe").signal(), Some(libc_sig::SIGFPE));
-    assert_eq!(crash_child("abort").signal(), Some(libc_sig::SIGABRT));
+    for (mode, sig) in [
+        ("segv", libc_sig::SIGSEGV),
+        ("fpe", libc_sig::SIGFPE),
+        ("abort", libc_sig::SIGABRT),
+        ("hook_segv", libc_sig::SIGSEGV),
+        ("rust_abort", libc_sig::SIGABRT),
+        ("trace_abort", libc_sig::SIGABRT),
+    ] {
+        let st = crash_child(mode);
+        assert_eq!(st.signal(), Some(sig), "mode {mode}: {st:?}");
+    }
 }
 
 mod libc_sig {
