@@ -54,6 +54,23 @@ fn connection_name(s: ConnectionSubclass) -> &'static str {
 }
 
 impl Registry {
+    /// Prepares a call of UDF `name` outside any session (no session binding is
+    /// recorded; calls and time still are). For callbacks that cannot reach the
+    /// connection's [`Session`], such as SQLite function closures.
+    pub fn prepare_function(&self, name: &str, args: &[UdfArg]) -> Result<UdfCall, PluginError> {
+        let udf = self
+            .shared
+            .udf(name)
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "FUNCTION",
+                name: name.to_string(),
+            })?;
+        let t = Instant::now();
+        let res = UdfInstance::prepare(udf.code.clone(), &udf.name, args);
+        udf.stats.record(t.elapsed(), res.is_err());
+        Ok(UdfCall { inst: res?, udf })
+    }
+
     /// A new session for connection `connection_id`.
     pub fn session(&self, connection_id: u64) -> Session {
         Session {

@@ -823,6 +823,11 @@ fn udf_scalar_and_aggregate_calls() {
             .code(),
         1305
     );
+    // Outside a session (e.g. from a SQLite function closure): no binding recorded.
+    let mut unbound = reg.prepare_function("myfunc_int", &[int_arg("1")]).unwrap();
+    assert_eq!(unbound.call(&[Value::Int(41)]).unwrap(), Value::Int(41));
+    assert!(reg.session_bindings().is_empty());
+    assert_eq!(binding(&reg, "myfunc_int", "FUNCTION").calls, 4);
     // A call site prepared before DROP FUNCTION keeps working (library stays open).
     assert_eq!(sq.call(&[]).unwrap(), Value::Int(3));
 }
