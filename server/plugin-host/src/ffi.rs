@@ -360,9 +360,9 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
             expect & 0xff
         )));
     }
-    // SAFETY (all reads below): `info` points to the descriptor struct matching
-    // `plugin_type` (checked above), in the mapped library; arrays have the declared
-    // counts; strings are NUL-terminated.
+    // SAFETY: `info` points to the descriptor struct matching `plugin_type` (checked
+    // above), in the mapped library; arrays have the declared counts; strings are
+    // NUL-terminated.
     let kind = unsafe {
         match d.plugin_type {
             MINNOW_DAEMON_PLUGIN => Kind::Daemon,
@@ -1255,12 +1255,17 @@ impl UdfCode {
         };
         let main = lib.symbol(name).ok_or_else(|| missing(name.to_string()))?;
         let sym = |suffix: &str| lib.symbol(&format!("{name}_{suffix}"));
-        // SAFETY (the four transmutes): the symbols are functions with MySQL's UDF
-        // signatures by the UDF ABI; a data pointer from dlsym has the size of a
-        // function pointer on every platform with dlsym.
-        let init = sym("init").map(|p| unsafe { std::mem::transmute::<*mut c_void, UdfInitFn>(p) });
-        let deinit =
-            sym("deinit").map(|p| unsafe { std::mem::transmute::<*mut c_void, UdfDeinitFn>(p) });
+        // The symbols are functions with MySQL's UDF signatures by the UDF ABI; a data
+        // pointer from dlsym has the size of a function pointer on every platform
+        // with dlsym.
+        let init = sym("init").map(|p| {
+            // SAFETY: `name_init` has the UdfInitFn signature (see above).
+            unsafe { std::mem::transmute::<*mut c_void, UdfInitFn>(p) }
+        });
+        let deinit = sym("deinit").map(|p| {
+            // SAFETY: `name_deinit` has the UdfDeinitFn signature (see above).
+            unsafe { std::mem::transmute::<*mut c_void, UdfDeinitFn>(p) }
+        });
         let (clear, add) = if aggregate {
             let c = sym("clear").ok_or_else(|| missing(format!("{name}_clear")))?;
             let a = sym("add").ok_or_else(|| missing(format!("{name}_add")))?;

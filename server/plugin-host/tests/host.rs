@@ -896,6 +896,22 @@ fn panicking_rust_plugin_is_disabled_and_the_host_keeps_working() {
 }
 
 #[test]
+fn panic_in_init_fails_the_install_cleanly() {
+    let (_d, host, reg) = setup();
+    reg.set_startup_variables([("crashme_panic_in_init".to_string(), "ON".to_string())]);
+    let e = reg.install("crashme", "libcrashme.so").unwrap_err();
+    assert_eq!(e.code(), 1123);
+    assert!(e.to_string().contains("panicked"), "{e}");
+    assert!(
+        host.log_contains("Plugin 'crashme' panicked in init: crashme: panic requested in init")
+    );
+    assert_eq!(reg.state("crashme"), None);
+    // The host is fine and the library can be used again.
+    reg.set_startup_variables([("crashme_panic_in_init".to_string(), "OFF".to_string())]);
+    reg.install("crashme", "libcrashme.so").unwrap();
+}
+
+#[test]
 fn panic_in_a_variable_update_is_caught() {
     let (_d, host, reg) = setup();
     reg.install("crashme", "libcrashme.so").unwrap();

@@ -41,13 +41,23 @@ impl Plugin for Crashme {
     const DESCRIPTION: &'static std::ffi::CStr = c"Panics, aborts or overflows its stack on demand";
     const STATUS_VARS: &'static [minnow_plugin::abi::StatusVarDecl] =
         &[status_var(c"events", MINNOW_VALUE_INT)];
-    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[sysvar_bool(
-        c"panic_in_update",
-        c"Setting this variable panics in the update callback",
-        false,
-    )];
+    const SYSTEM_VARS: &'static [minnow_plugin::abi::SysVarDecl] = &[
+        sysvar_bool(
+            c"panic_in_update",
+            c"Setting this variable panics in the update callback",
+            false,
+        ),
+        sysvar_bool(
+            c"panic_in_init",
+            c"Panic in init (set it with --crashme-panic-in-init=ON)",
+            false,
+        ),
+    ];
 
     fn init(host: Host) -> Result<Self, String> {
+        if host.sysvar("panic_in_init").and_then(|v| v.as_bool()) == Some(true) {
+            panic!("crashme: panic requested in init");
+        }
         Ok(Crashme {
             host,
             events: AtomicI64::new(0),
