@@ -23,6 +23,29 @@ unsafe impl Send for Host {}
 // SAFETY: see above.
 unsafe impl Sync for Host {}
 
+/// A DBUG frame: `DBUG_RETURN` runs when it is dropped (see [`Host::dbug_frame`]).
+#[derive(Debug)]
+pub struct DbugFrame {
+    host: Host,
+    func: &'static str,
+    file: &'static str,
+    line: u32,
+}
+
+impl DbugFrame {
+    /// `DBUG_PRINT(keyword, (msg))` inside this frame.
+    pub fn print(&self, keyword: &str, msg: &str) {
+        self.host
+            .dbug_print(self.func, self.file, self.line, keyword, msg);
+    }
+}
+
+impl Drop for DbugFrame {
+    fn drop(&mut self) {
+        self.host.dbug_return(self.func, self.file, self.line);
+    }
+}
+
 /// Severity of an error-log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
@@ -153,6 +176,18 @@ impl Host {
             let (func, file) = (cstring(func), cstring(file));
             // SAFETY: host callback with NUL-terminated strings valid during the call.
             unsafe { f(s.handle, func.as_ptr(), file.as_ptr(), line) }
+        }
+    }
+
+    /// `DBUG_ENTER` now and `DBUG_RETURN` when the returned guard is dropped:
+    /// `let _f = host.dbug_frame("my_fill", file!(), line!());`
+    pub fn dbug_frame(&self, func: &'static str, file: &'static str, line: u32) -> DbugFrame {
+        self.dbug_enter(func, file, line);
+        DbugFrame {
+            host: *self,
+            func,
+            file,
+            line,
         }
     }
 

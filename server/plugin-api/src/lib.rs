@@ -28,7 +28,7 @@ pub mod abi;
 pub mod glue;
 mod host;
 
-pub use host::Host;
+pub use host::{DbugFrame, Host, LogLevel};
 
 use std::borrow::Cow;
 use std::ffi::CStr;

@@ -608,6 +608,12 @@ fn information_schema_table_fills_with_session_services() {
         1231
     );
     assert_eq!(status(&reg, "is_example_fills"), Some(Value::Int(2)));
+    let d = host.dbug.lock().unwrap().clone();
+    assert!(
+        matches!(&d[..3], [Dbug::Enter(f, file, _), Dbug::Print(k, m), Dbug::Return(r)]
+            if f == "is_example_fill" && file.ends_with("lib.rs") && k == "info" && m == "3 rows" && r == "is_example_fill"),
+        "{d:?}"
+    );
     assert_eq!(binding(&reg, "is_example", "TABLE").calls, 2);
     assert_eq!(s.fill_table("nope").unwrap_err().code(), 1305);
 }

@@ -62,7 +62,12 @@ impl InfoSchemaPlugin for IsExample {
     ];
 
     fn fill(&self, rows: &mut RowSink<'_>) -> Result<(), String> {
+        let frame = self.host.dbug_frame("is_example_fill", file!(), line!());
         self.fills.fetch_add(1, Ordering::Relaxed);
+        frame.print(
+            "info",
+            &format!("{} rows", self.rows.load(Ordering::Relaxed)),
+        );
         let conn = self
             .host
             .connection_id()
