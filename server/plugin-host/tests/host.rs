@@ -1467,3 +1467,26 @@ fn startup_applies_per_plugin_options_skips_duplicates_and_validates_across_the_
     );
     assert!(host2.log_contains("Plugin 'lc_needs_audit_null' failed validation"));
 }
+
+#[test]
+fn handles_can_move_between_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    fn send<T: Send>() {}
+    send_sync::<Registry>();
+    send::<minnow_plugin_host::Session>();
+    send::<minnow_plugin_host::UdfCall>();
+    // A session made on one thread is used and dropped on another.
+    let (_d, _h, reg) = setup();
+    reg.install("audit_null", "libaudit_null.so").unwrap();
+    let mut s = reg.session(1);
+    s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
+        .unwrap();
+    let t = std::thread::spawn(move || {
+        s.audit_general(&general(GeneralSubclass::Completed, 1, "SELECT 1"))
+            .unwrap();
+        drop(s);
+    });
+    t.join().unwrap();
+    assert!(reg.session_bindings().is_empty());
+    assert_eq!(binding(&reg, "audit_null", "AUDIT GENERAL").calls, 2);
+}
