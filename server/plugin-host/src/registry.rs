@@ -1034,22 +1034,34 @@ impl Registry {
     /// order, whether or not sessions still hold bindings (stop the connection threads
     /// first: a call already running in a plugin is not waited for).
     pub fn shutdown(&self) {
-        let entries: Vec<Arc<Entry>> = self.shared.lock().plugins.iter().rev().cloned().collect();
+        self.shared.shutdown();
+    }
+}
+
+impl Drop for Shared {
+    /// The last `Registry` clone and the last `Session` are gone: deinitialise what is
+    /// still loaded before the libraries are closed (a plugin thread running code of
+    /// an unmapped library would crash the process).
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Shared {
+    fn shutdown(&self) {
+        let entries: Vec<Arc<Entry>> = self.lock().plugins.iter().rev().cloned().collect();
         for e in entries {
-            let prev = e.state();
-            if matches!(prev, PluginState::Deleting) {
+            if e.state() == PluginState::Deleting {
                 continue;
             }
             // Sessions still holding bindings skip non-ACTIVE plugins and their later
             // release finds the state DELETING, so deinit runs exactly once here.
             e.set_state(PluginState::Deleted);
-            self.shared.finalize(&e);
+            self.finalize(&e);
         }
-        self.shared.lock().udfs.clear();
+        self.lock().udfs.clear();
     }
-}
 
-impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1490,3 +1490,21 @@ fn handles_can_move_between_threads() {
     assert!(reg.session_bindings().is_empty());
     assert_eq!(binding(&reg, "audit_null", "AUDIT GENERAL").calls, 2);
 }
+
+#[test]
+fn dropping_the_last_registry_handle_deinits_plugins() {
+    let (_d, host, reg) = setup();
+    reg.install("lc_first", "lifecycle.so").unwrap();
+    let s = reg.session(1);
+    drop(reg);
+    assert!(
+        !host.log_contains("deinit lc_first"),
+        "a live session keeps the registry"
+    );
+    drop(s);
+    assert!(
+        host.log_contains("[lc_first] deinit lc_first"),
+        "{:?}",
+        host.log_lines()
+    );
+}
