@@ -17,6 +17,10 @@
 //!
 //! Loading is confined to `plugin_dir`; plugin init/deinit never run under the
 //! registry lock; every plugin is validated before any is initialised.
+//!
+//! How the server wires it (startup, connection, statement, INSTALL/UNINSTALL):
+//! `INTEGRATION.md` next to this crate's manifest. The SDK (for built-in plugins)
+//! is re-exported as [`sdk`].
 
 #![deny(missing_docs)]
 
@@ -29,6 +33,7 @@ mod session;
 
 pub use error::{PluginError, Warning};
 pub use ffi::{ColumnDef, SysVarDef, UdfReturn};
+pub use minnow_plugin as sdk;
 pub use minnow_plugin::Value;
 pub use minnow_plugin::abi;
 pub use options::{LoadOption, LoadRequest, parse_plugin_load};
