@@ -215,7 +215,7 @@ impl Session {
     }
 
     /// Sends one packet to the protocol trace plugins. During
-    /// [`abi::stage::AUTHENTICATE`] (and for auth events) the payload is masked
+    /// [`crate::abi::stage::AUTHENTICATE`] (and for auth events) the payload is masked
     /// (`*` per byte) before any plugin sees it. `Err` asks to drop the connection.
     pub fn protocol_trace(
         &mut self,
