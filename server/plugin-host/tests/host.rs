@@ -918,6 +918,26 @@ fn panic_in_init_fails_the_install_cleanly() {
 }
 
 #[test]
+fn rust_library_with_two_plugins_and_a_panicking_fill() {
+    let (_d, host, reg) = setup();
+    assert_eq!(
+        reg.install_soname("libcrashme.so").unwrap(),
+        vec!["crashme", "crashme_table"]
+    );
+    let mut s = reg.session(4);
+    let e = s.fill_table("CRASHME_TABLE").unwrap_err();
+    assert_eq!(e.code(), 1105);
+    assert_eq!(reg.state("crashme_table"), Some(PluginState::Disabled));
+    assert_eq!(reg.state("crashme"), Some(PluginState::Active));
+    assert!(host.log_contains(
+        "Plugin 'crashme_table' panicked in fill: crashme_table: panic requested in fill"
+    ));
+    assert_eq!(s.fill_table("CRASHME_TABLE").unwrap_err().code(), 1524);
+    s.release();
+    assert_eq!(reg.uninstall_soname("libcrashme.so").unwrap().len(), 2);
+}
+
+#[test]
 fn panic_in_a_variable_update_is_caught() {
     let (_d, host, reg) = setup();
     reg.install("crashme", "libcrashme.so").unwrap();

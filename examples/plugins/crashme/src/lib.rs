@@ -17,9 +17,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use minnow_plugin::abi::{
-    MINNOW_AUDIT_GENERAL_CLASSMASK, MINNOW_AUDIT_GENERAL_STARTING, MINNOW_VALUE_INT,
+    MINNOW_AUDIT_GENERAL_CLASSMASK, MINNOW_AUDIT_GENERAL_STARTING, MINNOW_IS_TYPE_INT,
+    MINNOW_VALUE_INT,
 };
-use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_var, sysvar_bool};
+use minnow_plugin::{
+    AuditEvent, AuditPlugin, Host, InfoSchemaPlugin, Plugin, RowSink, Value, Veto, is_column,
+    status_var, sysvar_bool,
+};
 
 /// The plugin.
 pub struct Crashme {
@@ -102,4 +106,27 @@ impl AuditPlugin for Crashme {
     }
 }
 
-minnow_plugin::declare_plugins!(audit Crashme);
+/// A second plugin of the same library: an information_schema table
+/// `CRASHME_TABLE` whose fill panics.
+pub struct CrashmeTable;
+
+impl Plugin for CrashmeTable {
+    const NAME: &'static std::ffi::CStr = c"crashme_table";
+    const DESCRIPTION: &'static std::ffi::CStr = c"An information_schema table whose fill panics";
+
+    fn init(_host: Host) -> Result<Self, String> {
+        Ok(CrashmeTable)
+    }
+}
+
+impl InfoSchemaPlugin for CrashmeTable {
+    const COLUMNS: &'static [minnow_plugin::abi::IsColumn] =
+        &[is_column(c"X", MINNOW_IS_TYPE_INT, 11)];
+
+    fn fill(&self, rows: &mut RowSink<'_>) -> Result<(), String> {
+        rows.row(&[Value::Int(1)])?;
+        panic!("crashme_table: panic requested in fill");
+    }
+}
+
+minnow_plugin::declare_plugins!(audit Crashme, information_schema CrashmeTable);
