@@ -672,7 +672,8 @@ impl Registry {
             .collect()
     }
 
-    /// `SHOW PLUGINS` rows in install order (`soname`: `SHOW PLUGINS SONAME 'x'`).
+    /// `SHOW PLUGINS` / `information_schema.PLUGINS` rows in install order (filter on
+    /// `library` for `SHOW PLUGINS SONAME 'x'`; built-ins have an empty library).
     pub fn plugins(&self) -> Vec<PluginInfo> {
         let st = self.shared.lock();
         st.plugins
