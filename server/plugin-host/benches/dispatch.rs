@@ -1,5 +1,6 @@
-//! Cost of the plugin host per statement and per connection, with no plugin, with
-//! `audit_null`, and with `audit_null` + `conn_ip_filter` (real cdylibs, dlopen'ed).
+//! Cost of the plugin host per statement and per connection, with no plugin, with a
+//! C no-op audit plugin, with `audit_null`, and with `audit_null` + `conn_ip_filter`
+//! (real shared objects, dlopen'ed).
 //!
 //! A statement is what the server does around each `COM_QUERY`: a general
 //! *starting* event, a *completed* event, and the release of the session's bindings.
@@ -77,16 +78,34 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30_000.0);
     let (_dir, _host, reg) = util::setup();
-    let configs: [&[&str]; 3] = [&[], &["audit_null"], &["audit_null", "conn_ip_filter"]];
+    // noop_audit (C, does nothing) shows the host's own cost; it is uninstalled before
+    // the audit_null rows.
+    let configs: [&[&str]; 4] = [
+        &[],
+        &["noop_audit"],
+        &["audit_null"],
+        &["audit_null", "conn_ip_filter"],
+    ];
     println!("reference SELECT 1 round trip: {reference:.0} ns (MINNOW_SELECT1_NS)");
     let mut base = (0.0, 0.0);
     for (i, plugins) in configs.iter().enumerate() {
+        if reg.state("noop_audit").is_some() {
+            reg.uninstall("noop_audit").expect("uninstall noop_audit");
+        }
         for p in *plugins {
             if reg.state(p).is_none() {
-                reg.install(p, &format!("lib{p}.so")).expect("install");
+                let soname = if *p == "noop_audit" {
+                    "noop_audit.so".to_string()
+                } else {
+                    format!("lib{p}.so")
+                };
+                reg.install(p, &soname).expect("install");
             }
         }
         let mut s = reg.session(1);
+        reg.set_call_timing(false);
+        let untimed = measure(200_000, |_| statement(&mut s, "SELECT 1"));
+        reg.set_call_timing(true);
         let stmt = measure(200_000, |_| statement(&mut s, "SELECT 1"));
         let conn = measure(50_000, |i| connection(&reg, i + 2));
         if i == 0 {
@@ -97,6 +116,7 @@ fn main() {
         } else {
             plugins.join(" + ")
         };
+        println!("{label:<28} statement, call timing off {untimed:>8.0} ns");
         println!(
             "{label:<28} statement {stmt:>8.0} ns (+{:>6.0} ns, {:>5.2}% of SELECT 1)   connection {conn:>8.0} ns (+{:>6.0} ns)",
             stmt - base.0,

@@ -1,7 +1,7 @@
 //! Per-connection bindings and every call made on behalf of a session.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::time::Instant;
 
 use minnow_plugin::Value;
@@ -132,11 +132,20 @@ impl Session {
 
     /// Calls a plugin callback with timing and accounting; handles panics.
     fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
-        let t = Instant::now();
-        let rc = f();
-        if let Some(s) = e.stats(ext) {
-            s.record(t.elapsed(), rc != 0);
-        }
+        let rc = if self.shared.timing.load(Relaxed) {
+            let t = Instant::now();
+            let rc = f();
+            if let Some(s) = e.stats(ext) {
+                s.record(t.elapsed(), rc != 0);
+            }
+            rc
+        } else {
+            let rc = f();
+            if let Some(s) = e.stats(ext) {
+                s.count(rc != 0);
+            }
+            rc
+        };
         if rc == MINNOW_PLUGIN_PANICKED {
             self.shared.disable(e, ext.as_str());
         }

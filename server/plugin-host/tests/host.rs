@@ -1528,3 +1528,34 @@ fn dropping_the_last_registry_handle_deinits_plugins() {
         host.log_lines()
     );
 }
+
+#[test]
+fn call_timing_can_be_turned_off_without_losing_counts() {
+    let (_d, _h, reg) = setup();
+    reg.install("noop_audit", "noop_audit.so").unwrap();
+    reg.set_call_timing(false);
+    let mut s = reg.session(1);
+    for _ in 0..100 {
+        s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
+            .unwrap();
+    }
+    let b = binding(&reg, "noop_audit", "AUDIT GENERAL");
+    assert_eq!(
+        (b.calls, b.total_time_us, b.max_time_us, b.bound_sessions),
+        (100, 0, 0, 1)
+    );
+    reg.set_call_timing(true);
+    let t = std::time::Instant::now();
+    for _ in 0..2000 {
+        s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
+            .unwrap();
+    }
+    let wall = t.elapsed().as_micros() as u64;
+    let b = binding(&reg, "noop_audit", "AUDIT GENERAL");
+    assert_eq!(b.calls, 2100);
+    assert!(
+        b.total_time_us <= wall,
+        "time in plugin {} > wall {wall}",
+        b.total_time_us
+    );
+}

@@ -19,7 +19,7 @@ pub const RUST_PLUGINS: [&str; 6] = [
 ];
 
 /// C fixtures in tests/fixtures, compiled into every plugin dir.
-pub const FIXTURES: [&str; 7] = [
+pub const FIXTURES: [&str; 8] = [
     "not_a_plugin",
     "wrong_major",
     "missing_decls",
@@ -27,6 +27,7 @@ pub const FIXTURES: [&str; 7] = [
     "old_minor",
     "new_minor",
     "lifecycle",
+    "noop_audit",
 ];
 
 /// Builds the Rust example plugins once per test process with the same cargo,
