@@ -219,7 +219,8 @@ unsafe fn write_value_out(v: &Value, o: &mut MinnowValue) {
             o.value_type = MINNOW_VALUE_REAL;
             o.real_val = *r;
         }
-        Value::Str(s) => {
+        Value::Str(_) | Value::Bytes(_) => {
+            let s = v.as_bytes().unwrap_or_default();
             o.value_type = MINNOW_VALUE_STRING;
             let n = if o.str.is_null() {
                 0

@@ -81,7 +81,8 @@ pub(crate) fn value_to_abi(v: &Value) -> MinnowValue {
             out.value_type = MINNOW_VALUE_REAL;
             out.real_val = *r;
         }
-        Value::Str(s) => {
+        Value::Str(_) | Value::Bytes(_) => {
+            let s = v.as_bytes().unwrap_or_default();
             out.value_type = MINNOW_VALUE_STRING;
             out.str = s.as_ptr() as *mut c_char;
             out.str_len = s.len();

@@ -49,8 +49,11 @@ pub enum Value {
     Real(f64),
     /// Boolean.
     Bool(bool),
-    /// String.
+    /// String (UTF-8).
     Str(String),
+    /// Bytes that are not valid UTF-8 (a binary UDF result); crosses the ABI as a
+    /// string value.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -59,6 +62,14 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+    /// The bytes of a string or binary value, if any.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Str(s) => Some(s.as_bytes()),
+            Value::Bytes(b) => Some(b),
             _ => None,
         }
     }

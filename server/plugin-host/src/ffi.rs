@@ -763,12 +763,13 @@ unsafe extern "C" fn svc_sysvar_get(
             out.value_type = MINNOW_VALUE_REAL;
             out.real_val = r;
         }
-        Value::Str(s) => {
+        Value::Str(_) | Value::Bytes(_) => {
+            let s = v.as_bytes().unwrap_or_default();
             out.value_type = MINNOW_VALUE_STRING;
             SYSVAR_SCRATCH.with(|b| {
                 let mut b = b.borrow_mut();
                 b.clear();
-                b.extend_from_slice(s.as_bytes());
+                b.extend_from_slice(s);
                 b.push(0);
                 out.str = b.as_mut_ptr() as *mut c_char;
                 out.str_len = s.len();
@@ -816,7 +817,8 @@ fn to_abi(v: &Value) -> MinnowValue {
             o.value_type = MINNOW_VALUE_REAL;
             o.real_val = *r;
         }
-        Value::Str(s) => {
+        Value::Str(_) | Value::Bytes(_) => {
+            let s = v.as_bytes().unwrap_or_default();
             o.value_type = MINNOW_VALUE_STRING;
             o.str = s.as_ptr() as *mut c_char;
             o.str_len = s.len();
@@ -1324,6 +1326,11 @@ pub(crate) struct UdfInstance {
 // library (kept mapped via `code`); an instance is used by one thread at a time.
 unsafe impl Send for UdfInstance {}
 
+/// Text of a string/binary value (lossy), for numeric conversion.
+fn text_of(v: &Value) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(v.as_bytes().unwrap_or_default())
+}
+
 fn item_result(t: crate::UdfArgType) -> c_int {
     match t {
         crate::UdfArgType::Integer => INT_RESULT,
@@ -1437,14 +1444,19 @@ impl UdfInstance {
                     Value::Int(x) => x.to_ne_bytes().to_vec(),
                     Value::Bool(b) => i64::from(*b).to_ne_bytes().to_vec(),
                     Value::Real(r) => (*r as i64).to_ne_bytes().to_vec(),
-                    Value::Str(s) => s.trim().parse::<i64>().unwrap_or(0).to_ne_bytes().to_vec(),
+                    Value::Str(_) | Value::Bytes(_) => text_of(v)
+                        .trim()
+                        .parse::<i64>()
+                        .unwrap_or(0)
+                        .to_ne_bytes()
+                        .to_vec(),
                     Value::Null => Vec::new(),
                 },
                 REAL_RESULT => match v {
                     Value::Real(r) => r.to_ne_bytes().to_vec(),
                     Value::Int(x) => (*x as f64).to_ne_bytes().to_vec(),
                     Value::Bool(b) => f64::from(u8::from(*b)).to_ne_bytes().to_vec(),
-                    Value::Str(s) => s
+                    Value::Str(_) | Value::Bytes(_) => text_of(v)
                         .trim()
                         .parse::<f64>()
                         .unwrap_or(0.0)
@@ -1453,7 +1465,7 @@ impl UdfInstance {
                     Value::Null => Vec::new(),
                 },
                 _ => match v {
-                    Value::Str(s) => s.as_bytes().to_vec(),
+                    Value::Str(_) | Value::Bytes(_) => v.as_bytes().unwrap_or_default().to_vec(),
                     Value::Int(x) => x.to_string().into_bytes(),
                     Value::Real(r) => r.to_string().into_bytes(),
                     Value::Bool(b) => i64::from(*b).to_string().into_bytes(),
@@ -1549,17 +1561,14 @@ impl UdfInstance {
                     if p.is_null() {
                         None
                     } else {
-                        Some(
-                            String::from_utf8_lossy(std::slice::from_raw_parts(
-                                p as *const u8,
-                                len as usize,
-                            ))
-                            .into_owned(),
-                        )
+                        Some(std::slice::from_raw_parts(p as *const u8, len as usize).to_vec())
                     }
                 };
                 match s {
-                    Some(s) => Value::Str(s),
+                    Some(b) => match String::from_utf8(b) {
+                        Ok(s) => Value::Str(s),
+                        Err(e) => Value::Bytes(e.into_bytes()),
+                    },
                     None => Value::Null,
                 }
             }

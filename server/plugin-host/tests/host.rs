@@ -745,6 +745,11 @@ fn udf_scalar_and_aggregate_calls() {
         Value::Str(long.chars().rev().collect())
     );
     assert_eq!(rev.call(&[Value::Null]).unwrap(), Value::Null);
+    // Binary in, binary out: bytes that are not UTF-8 come back unchanged.
+    assert_eq!(
+        rev.call(&[Value::Bytes(vec![0xff, 0x00, b'A'])]).unwrap(),
+        Value::Bytes(vec![b'A', 0x00, 0xff])
+    );
     assert_eq!(rev.call(&[]).unwrap_err().code(), 1105);
     drop(rev);
     let e = s
@@ -807,7 +812,7 @@ fn udf_scalar_and_aggregate_calls() {
     );
 
     let b = binding(&reg, "reverse_string", "FUNCTION");
-    assert_eq!((b.calls, b.errors, b.bound_sessions), (6, 2, 1));
+    assert_eq!((b.calls, b.errors, b.bound_sessions), (7, 2, 1));
     assert_eq!(reg.session_bindings().len(), 5);
     s.release();
     assert!(reg.session_bindings().is_empty());
