@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 dir=${1:-target/plugins}
 shift || true
 mkdir -p "$dir"
-rust=(audit_null conn_ip_filter daemon_heartbeat is_example protocol_trace crashme)
+rust=(audit_null conn_ip_filter daemon_heartbeat is_example protocol_trace crashme auth_test)
 c=(udf_example crashme_c)
 args=()
 for p in "${rust[@]}" "${c[@]}"; do args+=(-p "$p"); done

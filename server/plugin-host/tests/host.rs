@@ -69,18 +69,33 @@ fn every_example_loads_inits_and_unloads() {
     let before = host
         .modules_changed
         .load(std::sync::atomic::Ordering::SeqCst);
+    let mut all = Vec::new();
     for p in util::RUST_PLUGINS {
         let names = reg
-            .install(p, &format!("lib{p}.so"))
+            .install_soname(&format!("lib{p}.so"))
             .unwrap_or_else(|e| panic!("install {p}: {e}"));
-        assert_eq!(names, vec![p.to_string()]);
+        all.extend(names);
     }
+    assert_eq!(
+        all,
+        [
+            "audit_null",
+            "conn_ip_filter",
+            "daemon_heartbeat",
+            "is_example",
+            "protocol_trace",
+            "crashme",
+            "crashme_table",
+            "auth_test_plugin",
+            "validate_password_simple"
+        ]
+    );
     let c = reg
         .install("crashme_c", "libcrashme_c.so")
         .expect("install crashme_c");
     assert_eq!(c, vec!["crashme_c".to_string()]);
     let infos = reg.plugins();
-    assert_eq!(infos.len(), 7);
+    assert_eq!(infos.len(), 10);
     for i in &infos {
         assert_eq!(i.status, PluginState::Active, "{i:?}");
         assert_eq!(i.license, "GPL");
@@ -93,6 +108,12 @@ fn every_example_loads_inits_and_unloads() {
     assert_eq!(ty("is_example"), Some(PluginType::InformationSchema));
     assert_eq!(ty("protocol_trace"), Some(PluginType::ProtocolTrace));
     assert_eq!(ty("crashme_c"), Some(PluginType::Audit));
+    assert_eq!(ty("crashme_table"), Some(PluginType::InformationSchema));
+    assert_eq!(ty("auth_test_plugin"), Some(PluginType::Authentication));
+    assert_eq!(
+        ty("validate_password_simple"),
+        Some(PluginType::PasswordValidation)
+    );
     assert!(
         host.log_contains("crashme_c: loaded"),
         "{:?}",
@@ -101,7 +122,7 @@ fn every_example_loads_inits_and_unloads() {
     assert!(
         host.modules_changed
             .load(std::sync::atomic::Ordering::SeqCst)
-            >= before + 7
+            >= before + 8
     );
 
     let lib = dir.path().join("libaudit_null.so");
@@ -114,7 +135,7 @@ fn every_example_loads_inits_and_unloads() {
     }
     assert!(reg.plugins().is_empty());
     let own = host.ownership.lock().unwrap().clone();
-    assert_eq!(own.len(), 14, "{own:?}");
+    assert_eq!(own.len(), 20, "{own:?}");
     assert_eq!(own[0], "+audit_null libaudit_null.so");
     assert!(
         own.contains(&"+crashme_c libcrashme_c.so".to_string()),
@@ -1563,4 +1584,63 @@ fn call_timing_can_be_turned_off_without_losing_counts() {
         "time in plugin {} > wall {wall}",
         b.total_time_us
     );
+}
+
+#[test]
+fn auth_test_example_authenticates_in_clear_text_and_validates_passwords() {
+    let (_d, host, reg) = setup();
+    *host.session.lock().unwrap() = Some(SessionInfo {
+        connection_id: 3,
+        user: "bob".into(),
+        host: "localhost".into(),
+        query: String::new(),
+    });
+    reg.install_soname("libauth_test.so").unwrap();
+    assert_eq!(
+        reg.auth_plugins(),
+        vec![(
+            "auth_test_plugin".to_string(),
+            "mysql_clear_password".to_string()
+        )]
+    );
+    let mut s = reg.session(3);
+    let stored = s
+        .generate_auth_string("auth_test_plugin", b"pa55word")
+        .unwrap();
+    let req = |resp: &'static [u8]| minnow_plugin_host::AuthRequest {
+        user: "bob",
+        host: "localhost",
+        auth_string: b"pa55word",
+        scramble: b"",
+        response: resp,
+    };
+    assert_eq!(stored, b"pa55word");
+    assert!(
+        s.authenticate("auth_test_plugin", &req(b"pa55word\0"))
+            .unwrap()
+    );
+    assert!(
+        !s.authenticate("auth_test_plugin", &req(b"guess\0"))
+            .unwrap()
+    );
+    assert_eq!(
+        status(&reg, "auth_test_plugin_accepted"),
+        Some(Value::Int(1))
+    );
+    assert_eq!(
+        status(&reg, "auth_test_plugin_refused"),
+        Some(Value::Int(1))
+    );
+
+    assert_eq!(s.validate_password(b"short").unwrap_err().code(), 1819);
+    s.validate_password(b"long enough").unwrap();
+    reg.set_system_variable("validate_password_simple_length", &Value::Str("2".into()))
+        .unwrap();
+    assert_eq!(
+        sysvar(&reg, "validate_password_simple_length"),
+        Some(Value::Int(2))
+    );
+    assert_eq!(s.validate_password(b"bob").unwrap_err().code(), 1819);
+    s.validate_password(b"ok").unwrap();
+    assert_eq!(s.password_strength(b"abc"), Some(30));
 }

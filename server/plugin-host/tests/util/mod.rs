@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use minnow_plugin_host::{HostServices, LogLevel, Registry, SessionInfo};
 
 /// The Rust example cdylibs.
-pub const RUST_PLUGINS: [&str; 6] = [
+pub const RUST_PLUGINS: [&str; 7] = [
     "audit_null",
     "conn_ip_filter",
     "daemon_heartbeat",
     "is_example",
     "protocol_trace",
     "crashme",
+    "auth_test",
 ];
 
 /// C fixtures in tests/fixtures, compiled into every plugin dir.
