@@ -13,6 +13,20 @@
  *
  * UDFs use MySQL's UDF ABI unchanged (UDF_INIT, UDF_ARGS, name_init, name,
  * name_deinit, name_clear, name_add), so a MySQL UDF builds against this header.
+ *
+ * Rules of the ABI:
+ *  - Lifecycle: validate (every plugin of a batch, before any init) -> init -> calls
+ *    -> deinit. init stores the plugin's context in *ctx; every later callback gets it
+ *    back as its first argument. Return 0 for success.
+ *  - Callbacks are called from any connection thread, concurrently: make them
+ *    thread-safe. They are never called after deinit returned.
+ *  - Strings and buffers handed to a callback are valid only during the call.
+ *  - The services table passed to validate/init stays valid while the library is
+ *    loaded; pass services->handle as the first argument of every service.
+ *  - show_status: a string value is copied into out->str (capacity out->str_len
+ *    bytes); set out->str_len to the length written.
+ *  - Status and system variables are shown as <plugin name>_<variable name>.
+ *  - MINNOW_PLUGIN_PANICKED is reserved: the host disables a plugin returning it.
  */
 #ifndef MINNOW_PLUGIN_H
 #define MINNOW_PLUGIN_H
