@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use minnow_plugin_host::{
-    ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, Registry,
+    CallTiming, ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, Registry,
 };
 
 #[allow(dead_code)]
@@ -103,9 +103,11 @@ fn main() {
             }
         }
         let mut s = reg.session(1);
-        reg.set_call_timing(false);
+        reg.set_call_timing(CallTiming::Off);
         let untimed = measure(200_000, |_| statement(&mut s, "SELECT 1"));
-        reg.set_call_timing(true);
+        reg.set_call_timing(CallTiming::Every);
+        let every = measure(200_000, |_| statement(&mut s, "SELECT 1"));
+        reg.set_call_timing(CallTiming::default());
         let stmt = measure(200_000, |_| statement(&mut s, "SELECT 1"));
         let conn = measure(50_000, |i| connection(&reg, i + 2));
         if i == 0 {
@@ -116,7 +118,9 @@ fn main() {
         } else {
             plugins.join(" + ")
         };
-        println!("{label:<28} statement, call timing off {untimed:>8.0} ns");
+        println!(
+            "{label:<28} statement, call timing off {untimed:>8.0} ns, every call timed {every:>8.0} ns"
+        );
         println!(
             "{label:<28} statement {stmt:>8.0} ns (+{:>6.0} ns, {:>5.2}% of SELECT 1)   connection {conn:>8.0} ns (+{:>6.0} ns)",
             stmt - base.0,

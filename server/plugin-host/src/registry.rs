@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst,
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
 };
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
@@ -139,12 +140,11 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Counts a call without timing it.
-    pub(crate) fn count(&self, failed: bool) {
-        self.calls.fetch_add(1, SeqCst);
-        if failed {
-            self.errors.fetch_add(1, SeqCst);
-        }
+    /// Adds the time of one sampled call standing for `weight` calls.
+    pub(crate) fn add_time(&self, elapsed: Duration, weight: u64) {
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.total_ns.fetch_add(ns.saturating_mul(weight), Relaxed);
+        self.max_ns.fetch_max(ns, Relaxed);
     }
 
     pub(crate) fn record(&self, elapsed: Duration, failed: bool) {
@@ -240,8 +240,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) audit: RwLock<Arc<[Arc<Entry>]>>,
     pub(crate) trace: RwLock<Arc<[Arc<Entry>]>>,
-    /// Whether audit, trace and password-validation calls are timed.
-    pub(crate) timing: AtomicBool,
+    /// Audit, trace and password-validation calls: 0 = not timed, n = 1 call in n.
+    pub(crate) timing: AtomicU64,
 }
 
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
@@ -327,6 +327,34 @@ pub struct FunctionInfo {
     pub ret: UdfReturn,
     /// Aggregate?
     pub aggregate: bool,
+}
+
+/// How plugin calls are timed (see [`Registry::set_call_timing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallTiming {
+    /// Not timed: `TOTAL_TIME_US` and `MAX_TIME_US` stay 0.
+    Off,
+    /// Every call timed: exact totals.
+    Every,
+    /// One call in `n` per (plugin, extension point) is timed; `TOTAL_TIME_US` is
+    /// that time × `n` (an estimate), `MAX_TIME_US` the largest sampled call.
+    Sampled(u32),
+}
+
+impl Default for CallTiming {
+    fn default() -> Self {
+        CallTiming::Sampled(8)
+    }
+}
+
+impl CallTiming {
+    fn every(self) -> u64 {
+        match self {
+            CallTiming::Off => 0,
+            CallTiming::Every => 1,
+            CallTiming::Sampled(n) => u64::from(n.max(1)),
+        }
+    }
 }
 
 /// Result of a successful `UNINSTALL PLUGIN`.
@@ -428,18 +456,18 @@ impl Registry {
                 state: Mutex::new(State::default()),
                 audit: RwLock::new(Arc::from(Vec::new())),
                 trace: RwLock::new(Arc::from(Vec::new())),
-                timing: AtomicBool::new(true),
+                timing: AtomicU64::new(CallTiming::default().every()),
             }),
         }
     }
 
-    /// Turns the timing of audit, protocol-trace and password-validation calls on
-    /// (the default) or off. Reading the clock twice per call is most of the host's
-    /// per-event cost on some machines; off, `TOTAL_TIME_US`/`MAX_TIME_US` stop
-    /// growing while `CALLS`/`ERRORS`/`BOUND_SESSIONS` stay exact. Suggested server
-    /// variable: `plugin_bindings_timing`.
-    pub fn set_call_timing(&self, on: bool) {
-        self.shared.timing.store(on, SeqCst);
+    /// How audit, protocol-trace and password-validation calls are timed for
+    /// `PLUGIN_BINDINGS` (default: [`CallTiming::Sampled`]`(8)`). Reading the clock
+    /// twice per call is most of the host's per-event cost on some machines.
+    /// `CALLS`, `ERRORS` and `BOUND_SESSIONS` are exact in every mode. Suggested
+    /// server variable: `plugin_bindings_timing`.
+    pub fn set_call_timing(&self, timing: CallTiming) {
+        self.shared.timing.store(timing.every(), SeqCst);
     }
 
     /// The plugin directory.

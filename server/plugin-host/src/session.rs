@@ -132,19 +132,24 @@ impl Session {
 
     /// Calls a plugin callback with timing and accounting; handles panics.
     fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
-        let rc = if self.shared.timing.load(Relaxed) {
-            let t = Instant::now();
-            let rc = f();
-            if let Some(s) = e.stats(ext) {
-                s.record(t.elapsed(), rc != 0);
+        let every = self.shared.timing.load(Relaxed);
+        let rc = match e.stats(ext) {
+            Some(s) => {
+                let n = s.calls.fetch_add(1, Relaxed);
+                let rc = if every != 0 && n % every == 0 {
+                    let t = Instant::now();
+                    let rc = f();
+                    s.add_time(t.elapsed(), every);
+                    rc
+                } else {
+                    f()
+                };
+                if rc != 0 {
+                    s.errors.fetch_add(1, Relaxed);
+                }
+                rc
             }
-            rc
-        } else {
-            let rc = f();
-            if let Some(s) = e.stats(ext) {
-                s.count(rc != 0);
-            }
-            rc
+            None => f(),
         };
         if rc == MINNOW_PLUGIN_PANICKED {
             self.shared.disable(e, ext.as_str());

@@ -1559,7 +1559,7 @@ fn dropping_the_last_registry_handle_deinits_plugins() {
 fn call_timing_can_be_turned_off_without_losing_counts() {
     let (_d, _h, reg) = setup();
     reg.install("noop_audit", "noop_audit.so").unwrap();
-    reg.set_call_timing(false);
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Off);
     let mut s = reg.session(1);
     for _ in 0..100 {
         s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
@@ -1570,7 +1570,7 @@ fn call_timing_can_be_turned_off_without_losing_counts() {
         (b.calls, b.total_time_us, b.max_time_us, b.bound_sessions),
         (100, 0, 0, 1)
     );
-    reg.set_call_timing(true);
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Every);
     let t = std::time::Instant::now();
     for _ in 0..2000 {
         s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
@@ -1584,6 +1584,15 @@ fn call_timing_can_be_turned_off_without_losing_counts() {
         "time in plugin {} > wall {wall}",
         b.total_time_us
     );
+    // Sampled: exact counts, a time estimate from 1 call in 4.
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Sampled(4));
+    for _ in 0..400 {
+        s.audit_general(&general(GeneralSubclass::Starting, 1, "SELECT 1"))
+            .unwrap();
+    }
+    let c = binding(&reg, "noop_audit", "AUDIT GENERAL");
+    assert_eq!(c.calls, 2500);
+    assert!(c.total_time_us >= b.total_time_us && c.max_time_us >= b.max_time_us);
 }
 
 #[test]
