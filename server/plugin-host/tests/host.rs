@@ -1653,3 +1653,30 @@ fn auth_test_example_authenticates_in_clear_text_and_validates_passwords() {
     s.validate_password(b"ok").unwrap();
     assert_eq!(s.password_strength(b"abc"), Some(30));
 }
+
+#[test]
+fn read_only_variables_are_set_at_startup_only() {
+    let (_d, _h, reg) = setup();
+    reg.install("lc_first", "lifecycle.so").unwrap();
+    assert_eq!(
+        sysvar(&reg, "lc_first_mode"),
+        Some(Value::Str("fixed".into()))
+    );
+    let v = reg
+        .system_variables()
+        .into_iter()
+        .find(|v| v.name == "lc_first_mode")
+        .unwrap();
+    assert_eq!(v.def.comment, "read-only mode");
+    let e = reg
+        .set_system_variable("lc_first_mode", &Value::Str("other".into()))
+        .unwrap_err();
+    assert_eq!(e.code(), 1238);
+    reg.uninstall("lc_first").unwrap();
+    reg.set_startup_variables([("lc-first-mode".to_string(), "chosen".to_string())]);
+    reg.install("lc_first", "lifecycle.so").unwrap();
+    assert_eq!(
+        sysvar(&reg, "lc_first_mode"),
+        Some(Value::Str("chosen".into()))
+    );
+}
