@@ -1108,7 +1108,9 @@ impl Shared {
             e.set_state(PluginState::Deleted);
             self.finalize(&e);
         }
-        self.lock().udfs.clear();
+        // Dropped outside the lock: closing a library calls HostServices hooks.
+        let udfs = std::mem::take(&mut self.lock().udfs);
+        drop(udfs);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
