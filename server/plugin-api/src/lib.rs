@@ -10,6 +10,10 @@
 //!   trampoline in this crate that wraps the plugin's code in `catch_unwind`; a
 //!   panic is logged through the host's error log and becomes
 //!   [`abi::MINNOW_PLUGIN_PANICKED`], after which the host disables the plugin.
+//! * [`BuiltinDecl`] — the same plugin types compiled into the server itself
+//!   (registered with `minnow-plugin-host`'s `Registry::register_builtin`).
+//! * [`Host`] — the services a plugin gets: error log, DBUG (`dbug_frame`,
+//!   `dbug_print`, `dbug_execute_if`), session accessors, its system variables.
 //!
 //! ```no_run
 //! struct Hello;
@@ -33,7 +37,7 @@ pub use host::{DbugFrame, Host, LogLevel};
 use std::borrow::Cow;
 use std::ffi::CStr;
 
-/// Absolute path of `minnow_plugin.h` in the source tree (for build scripts of C plugins).
+/// Absolute path of the directory holding `minnow_plugin.h` (the `-I` of C plugins).
 pub const HEADER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/include");
 /// Absolute path of the C header.
 pub const HEADER_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/include/minnow_plugin.h");
