@@ -2,16 +2,20 @@
 //! `SELECT @@debug`, per-connection thread names (`T@<id>`) and the
 //! `tracing` subscriber that feeds the `dbug` engine.
 //!
-//! The statement path emits `tracing` spans named like MySQL's functions
-//! (`handle_one_connection`, `do_command`, `dispatch_command`,
-//! `mysql_execute_command`) and events with a `keyword` field; [`dbug::Layer`]
-//! turns them into `>dispatch_command` / `<dispatch_command` and print lines.
+//! The per-statement path calls the DBUG engine directly: [`Scope`] frames
+//! named like MySQL's functions (`do_command`, `dispatch_command`,
+//! `mysql_execute_command`) and [`dbug::dbug_print!`] under `query`, `info`
+//! and `error`, which formats nothing unless the keyword is enabled. Spans and
+//! events of the `tracing` crate elsewhere (`handle_one_connection`, plugin
+//! code) go through [`DbugSubscriber`], with the same output as [`dbug::Layer`].
 //! Fault injection uses [`dbug::dbug_execute_if!`] on the connection's own
 //! thread, so `SET SESSION debug = 'd,crash_…'` affects one session only.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::SqlError;
 
@@ -29,6 +33,154 @@ pub fn validate(s: &str) -> Result<(), String> {
 /// Returns `false` if a global subscriber was already set (then that one is kept).
 pub fn install_tracing() -> bool {
     tracing::subscriber::set_global_default(DbugSubscriber::new()).is_ok()
+}
+
+/// A `DBUG_ENTER` scope on the statement path, returned on drop (`DBUG_RETURN` at the
+/// line of [`Scope::enter`]), also on early returns, `?` and unwinding.
+///
+/// The per-statement frames (`do_command`, `dispatch_command`,
+/// `mysql_execute_command`) call the DBUG engine directly instead of going
+/// through `tracing` spans: same `>name` / `<name` lines, but no span
+/// bookkeeping, metadata lookup or field visiting per statement (issue 4:
+/// `--debug=d,nothing` within 3 % of no `--debug`). The return never aborts
+/// (unlike [`dbug::Frame`]): a session may change its DBUG settings while the
+/// frame is open (`SET SESSION debug` is itself a statement). While the
+/// thread's settings are [quiet](statement_path_quiet) the frame is not given
+/// to the engine at all.
+#[must_use = "the frame returns when the Scope is dropped"]
+pub struct Scope {
+    token: Option<dbug::FrameToken>,
+    line: u32,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Scope {
+    /// `DBUG_ENTER(func)` at the caller's file and line.
+    #[inline]
+    #[track_caller]
+    pub fn enter(func: &'static str) -> Scope {
+        let at = std::panic::Location::caller();
+        let token = if statement_path_quiet() {
+            None
+        } else {
+            Some(dbug::engine::enter(func, at.file(), at.line()))
+        };
+        Scope {
+            token,
+            line: at.line(),
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for Scope {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(token) = self.token {
+            dbug::engine::ret_unordered(token, self.line);
+        }
+    }
+}
+
+/// `DBUG_PRINT(keyword, format, args…)` on the statement path: nothing is
+/// tested or formatted while the thread's settings are
+/// [quiet](statement_path_quiet).
+macro_rules! stmt_print {
+    ($kw:expr, $($arg:tt)+) => {
+        if !$crate::debug::statement_path_quiet() {
+            dbug::dbug_print!($kw, $($arg)+);
+        }
+    };
+}
+pub(crate) use stmt_print;
+
+/// The keywords the statement path prints under.
+const STATEMENT_KEYWORDS: [&str; 3] = ["query", "info", "error"];
+
+/// Bumped by every change of the global settings through [`set_global`].
+static GLOBAL_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// `(global generation, quiet)` of the calling thread's last evaluation;
+    /// generation 0 = evaluate again (the session settings changed).
+    static QUIET: Cell<(u64, bool)> = const { Cell::new((0, false)) };
+}
+
+/// True when the calling thread's DBUG settings cannot make the statement
+/// path's frames and prints visible, so [`Scope`] and `stmt_print!` skip the
+/// engine (DBUG off, or e.g. `d,nothing`).
+///
+/// Quiet means: DBUG is off, or the settings have only these fields: a `d`
+/// list of plain names (letters, digits, `_`) none of which is `query`,
+/// `info` or `error`, plus output (`o`, `O`, `a`, `A`) and line-prefix flags
+/// (`i`, `P`, `T`). Then no frame line is printed (no `t`), nothing depends on
+/// frames (no `f`, `p`, depth limit, `F`, `L`, `n`, `N`, `S`) and no statement
+/// keyword passes; frames skipped this way stay invisible to DBUG, as the
+/// engine's own untracked frames (see the `dbug` crate doc). Fault-injection
+/// points ([`execute_if`]) always ask the engine.
+///
+/// The verdict is cached per thread and recomputed after [`set_global`],
+/// [`set_session`] and [`reset_session`]; settings changed past this module
+/// (straight through the `dbug` crate) are seen at the next of those calls.
+#[inline]
+pub fn statement_path_quiet() -> bool {
+    let g = GLOBAL_GENERATION.load(Ordering::Relaxed);
+    QUIET
+        .try_with(|q| {
+            let (seen, quiet) = q.get();
+            if seen == g {
+                quiet
+            } else {
+                let quiet = settings_quiet(&dbug::explain_session());
+                q.set((g, quiet));
+                quiet
+            }
+        })
+        .unwrap_or(false)
+}
+
+fn invalidate_quiet() {
+    let _ = QUIET.try_with(|q| q.set((0, false)));
+}
+
+/// See [`statement_path_quiet`]; `control` is the thread's effective control
+/// string as `@@session.debug` shows it (`""` when DBUG is off).
+fn settings_quiet(control: &str) -> bool {
+    if control.is_empty() {
+        return true;
+    }
+    let Ok(ctl) = dbug::ControlString::parse_strict(control) else {
+        return false;
+    };
+    if ctl.is_relative() {
+        return false;
+    }
+    let mut d_seen = false;
+    for f in ctl.fields() {
+        if f.sign != dbug::Sign::None {
+            return false;
+        }
+        match f.flag {
+            b'd' => {
+                let plain = |e: &str| {
+                    !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                };
+                if f.modifier.is_empty()
+                    || !f
+                        .modifier
+                        .split(',')
+                        .all(|e| plain(e) && !STATEMENT_KEYWORDS.contains(&e))
+                {
+                    return false;
+                }
+                d_seen = true;
+            }
+            b'o' | b'O' | b'a' | b'A' | b'i' | b'P' | b'T' => {}
+            _ => return false,
+        }
+    }
+    // Without `d` nothing prints, but with other fields set be conservative.
+    d_seen || ctl.fields().is_empty()
 }
 
 /// A registry-free `tracing` subscriber that drives the DBUG engine, with the
@@ -281,7 +433,9 @@ fn apply(r: Result<(), dbug::SetError>, s: &str) -> Result<(), SqlError> {
 /// `--debug` / `SET GLOBAL debug`: strict; 1231 and no change on a malformed
 /// string. Returns the new `@@global.debug`.
 pub fn set_global(s: &str) -> Result<String, SqlError> {
-    apply(dbug::set_global(s), s)?;
+    let r = apply(dbug::set_global(s), s);
+    GLOBAL_GENERATION.fetch_add(1, Ordering::Relaxed);
+    r?;
     let now = dbug::explain_global();
     track_trace_file(&now);
     Ok(now)
@@ -327,13 +481,16 @@ fn track_trace_file(control: &str) {
 /// `SET SESSION debug` for the calling (connection) thread. Returns the new
 /// `@@session.debug`.
 pub fn set_session(s: &str) -> Result<String, SqlError> {
-    apply(dbug::set_session(s), s)?;
+    let r = apply(dbug::set_session(s), s);
+    invalidate_quiet();
+    r?;
     Ok(dbug::explain_session())
 }
 
 /// `SET SESSION debug = DEFAULT` / session reset: the thread follows the global settings again.
 pub fn reset_session() {
     dbug::pop_session();
+    invalidate_quiet();
 }
 
 /// `@@global.debug`.
@@ -344,11 +501,13 @@ pub fn global() -> String {
 /// Names the calling thread `T@<id>` in traces.
 pub fn connection_thread_start(id: u32) {
     dbug::register_connection_thread(u64::from(id));
+    invalidate_quiet();
 }
 
 /// Forgets the calling thread's DBUG state.
 pub fn connection_thread_end() {
     dbug::unregister_thread();
+    invalidate_quiet();
 }
 
 /// Flushes buffered trace files (normal shutdown).
@@ -385,6 +544,54 @@ mod tests {
             drop(b);
             assert_eq!(open(), before);
         });
+    }
+
+    #[test]
+    fn quiet_settings() {
+        for quiet in ["", "d,nothing", "d,crash_x,other:o,/tmp/x:i:P:T", "d,a_1"] {
+            assert!(settings_quiet(quiet), "{quiet:?} should be quiet");
+        }
+        for loud in [
+            "d",
+            "d:t",
+            "t",
+            "d,query",
+            "d,nothing,info",
+            "d,error",
+            "d,q*",
+            "d,nothing:f,do_command",
+            "d,nothing:F",
+            "d,nothing:L",
+            "d,nothing:n",
+            "d,nothing:N",
+            "d,nothing:S",
+            "d,nothing:p,x",
+            "d,nothing:t,3",
+            "+d,nothing",
+            "not a control string",
+        ] {
+            assert!(!settings_quiet(loud), "{loud:?} should not be quiet");
+        }
+    }
+
+    #[test]
+    fn quiet_follows_session_changes() {
+        std::thread::spawn(|| {
+            set_session("d,nothing").expect("valid");
+            assert!(statement_path_quiet());
+            set_session("d:t:O,/dev/null").expect("valid");
+            assert!(
+                !statement_path_quiet(),
+                "tracing switched on in the session"
+            );
+            set_session("d,nothing").expect("valid");
+            assert!(statement_path_quiet());
+            set_session("d,query").expect("valid");
+            assert!(!statement_path_quiet(), "a statement keyword is listed");
+            reset_session();
+        })
+        .join()
+        .expect("session thread");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use mysql_common::constants::{CapabilityFlags, ColumnFlags, ColumnType, StatusFl
 use mysql_common::io::ParseBuf;
 use mysql_common::packets::{AuthPlugin, AuthSwitchRequest, HandshakePacket, HandshakeResponse};
 use mysql_common::proto::MySerialize;
-use tracing::{debug, info_span};
+use tracing::info_span;
 
 use crate::datadir::{Account, native_verify};
 use crate::error::SqlError;
@@ -415,12 +415,11 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
 
 /// Reads one command and answers it. `false` ends the connection.
 fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
-    let span = info_span!("do_command");
-    let _g = span.enter();
+    let _frame = crate::debug::Scope::enter("do_command");
     let cmd = match Command::from_packet(pkt) {
         Ok(c) => c,
         Err(why) => {
-            debug!(keyword = "error", "malformed packet: {why}");
+            crate::debug::stmt_print!("error", "malformed packet: {why}");
             sess.shared
                 .status
                 .aborted_clients
@@ -477,8 +476,7 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
 }
 
 fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
-    let span = info_span!("dispatch_command");
-    let _g = span.enter();
+    let _frame = crate::debug::Scope::enter("dispatch_command");
     let sh = Arc::clone(&sess.shared);
     match cmd {
         Command::Quit => reply.none(),
@@ -593,7 +591,7 @@ fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
         }
         Command::SetOption(_) => reply.eof(sess.status_flags()),
         Command::Unknown(b) => {
-            debug!(keyword = "error", "unknown command 0x{b:02x}");
+            crate::debug::stmt_print!("error", "unknown command 0x{b:02x}");
             reply.err(&SqlError::unknown_command())
         }
     }
@@ -631,7 +629,7 @@ impl Session {
                 if e.code == crate::error::code::ER_QUERY_INTERRUPTED {
                     self.thd.clear_query_kill();
                 }
-                debug!(keyword = "error", code = e.code, "{}", e.message);
+                crate::debug::stmt_print!("error", "{} code={}", e.message, e.code);
                 reply.err(&e)
             }
         }

@@ -948,6 +948,60 @@ fn committed_data_survives_kill_9() {
 
 // ------------------------------------------------------------ DBUG and crash
 
+/// `d,nothing` (statement path quiet: frames and prints skip the engine), then a
+/// session that switches tracing on sees the full statement path, and off again.
+#[test]
+fn session_trace_after_quiet_global_debug() {
+    minnow_server::debug::install_tracing();
+    let s = TestServer::start();
+    let trace = s.dir.join("session-trace.txt");
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        c.query_drop("SET GLOBAL debug = 'd,nothing'")
+            .await
+            .expect("set global debug");
+        c.query_drop("SELECT 1")
+            .await
+            .expect("select under d,nothing");
+        c.query_drop(format!("SET SESSION debug = 'd:t:O,{}'", trace.display()))
+            .await
+            .expect("set session debug");
+        c.query_drop("SELECT 44").await.expect("select");
+        let text = std::fs::read_to_string(&trace).expect("trace file");
+        for want in [
+            ">do_command",
+            ">dispatch_command",
+            ">mysql_execute_command",
+            "<mysql_execute_command",
+            "<dispatch_command",
+            "query: SELECT 44",
+        ] {
+            assert!(text.contains(want), "missing {want} in:\n{text}");
+        }
+        assert!(
+            !text.contains("SELECT 1\n"),
+            "traced before it was on:\n{text}"
+        );
+        c.query_drop("SET SESSION debug = 'd,nothing'")
+            .await
+            .expect("quiet again");
+        // `<do_command` of SELECT 44 comes after its reply was sent: look once the
+        // connection thread has served the next command.
+        let text = std::fs::read_to_string(&trace).expect("trace file");
+        assert!(
+            text.contains("<do_command"),
+            "missing <do_command in:\n{text}"
+        );
+        let len = std::fs::metadata(&trace).expect("meta").len();
+        c.query_drop("SELECT 45").await.expect("select");
+        assert_eq!(
+            std::fs::metadata(&trace).expect("meta").len(),
+            len,
+            "statement path still traced under d,nothing"
+        );
+    });
+}
+
 #[test]
 fn set_global_debug_writes_trace_file() {
     minnow_server::debug::install_tracing();

@@ -17,7 +17,6 @@ use sqlparser::ast::{self, Expr, ObjectName, ShowStatementFilter, Statement};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
-use tracing::{debug, info_span};
 
 use crate::debug as dbg;
 use crate::error::{SqlError, code};
@@ -340,9 +339,8 @@ fn like_to_sql(f: &Option<ShowStatementFilter>) -> Result<Option<String>, SqlErr
 impl Session {
     /// Runs one COM_QUERY statement.
     pub fn run_statement(&mut self, text: &str) -> Result<Outcome, SqlError> {
-        let span = info_span!("mysql_execute_command");
-        let _g = span.enter();
-        debug!(keyword = "query", "{text}");
+        let _frame = crate::debug::Scope::enter("mysql_execute_command");
+        crate::debug::stmt_print!("query", "{text}");
         let sh = Arc::clone(&self.shared);
         sh.audit.notify(&AuditEvent::Starting {
             conn_id: self.thd.id,
@@ -699,7 +697,7 @@ impl Session {
                 self.prepare_refs(toks)?;
                 let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
                 let sql = rewrite::create_table(&mapped)?;
-                debug!(keyword = "info", "sqlite: {sql}");
+                crate::debug::stmt_print!("info", "sqlite: {sql}");
                 self.implicit_commit()?;
                 self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
@@ -1027,7 +1025,7 @@ impl Session {
                 },
             })
         })?;
-        debug!(keyword = "info", "sqlite: {}", rw.sql);
+        crate::debug::stmt_print!("info", "sqlite: {}", rw.sql);
         Ok(rw)
     }
 
@@ -1542,9 +1540,8 @@ impl Session {
         st: &Prepared,
         params: &[mysql_common::Value],
     ) -> Result<Outcome, SqlError> {
-        let span = info_span!("mysql_execute_command");
-        let _g = span.enter();
-        debug!(keyword = "query", "{}", st.text);
+        let _frame = crate::debug::Scope::enter("mysql_execute_command");
+        crate::debug::stmt_print!("query", "{}", st.text);
         let Some(sql) = &st.sqlite else {
             return self.run_statement(&st.text);
         };
