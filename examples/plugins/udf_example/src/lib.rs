@@ -1,0 +1,15 @@
+//! `udf_example`: MySQL-style UDFs written in C (`c/udf_example.c`), built by this
+//! crate's build script with the system C compiler. The shared object is at
+//! [`LIBRARY`]; copy it into `plugin_dir` and
+//! `CREATE FUNCTION reverse_string RETURNS STRING SONAME 'libudf_example.so'`.
+//!
+//! Functions: `reverse_string(s)` STRING, `myfunc_int(...)` INTEGER,
+//! `myfunc_double(...)` REAL, `sequence([start])` INTEGER, and the aggregate
+//! `avgcost(quantity, price)` REAL.
+
+#![forbid(unsafe_code)]
+
+/// Absolute path of the built `libudf_example.so`.
+pub const LIBRARY: &str = concat!(env!("OUT_DIR"), "/libudf_example.so");
+/// File name to use in `SONAME`.
+pub const SONAME: &str = "libudf_example.so";

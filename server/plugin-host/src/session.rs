@@ -1,0 +1,522 @@
+//! Per-connection bindings and every call made on behalf of a session.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::time::Instant;
+
+use minnow_plugin::Value;
+use minnow_plugin::abi::*;
+
+use crate::error::PluginError;
+use crate::ffi::{ColumnDef, Kind, RawEvent, UdfInstance};
+use crate::registry::{Entry, ExtPoint, PluginState, PluginType, Registry, Shared, Udf};
+use crate::{
+    AuthRequest, ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, UdfArg,
+};
+
+/// The plugin bindings of one connection. Create it when the connection starts
+/// ([`Registry::session`]); call [`Session::release`] after each statement, before
+/// waiting for the next command; dropping it releases everything.
+pub struct Session {
+    shared: Arc<Shared>,
+    id: u64,
+    bound: Vec<(Arc<Entry>, ExtPoint)>,
+    bound_udfs: Vec<Arc<Udf>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("bound", &self.bound.len())
+            .finish()
+    }
+}
+
+fn general_name(s: GeneralSubclass) -> &'static str {
+    match s {
+        GeneralSubclass::Log => "MINNOW_AUDIT_GENERAL_LOG",
+        GeneralSubclass::Error => "MINNOW_AUDIT_GENERAL_ERROR",
+        GeneralSubclass::Result => "MINNOW_AUDIT_GENERAL_RESULT",
+        GeneralSubclass::Status => "MINNOW_AUDIT_GENERAL_STATUS",
+        GeneralSubclass::Starting => "MINNOW_AUDIT_GENERAL_STARTING",
+        GeneralSubclass::Completed => "MINNOW_AUDIT_GENERAL_COMPLETED",
+    }
+}
+
+fn connection_name(s: ConnectionSubclass) -> &'static str {
+    match s {
+        ConnectionSubclass::PreAuthenticate => "MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE",
+        ConnectionSubclass::Connect => "MINNOW_AUDIT_CONNECTION_CONNECT",
+        ConnectionSubclass::Disconnect => "MINNOW_AUDIT_CONNECTION_DISCONNECT",
+        ConnectionSubclass::ChangeUser => "MINNOW_AUDIT_CONNECTION_CHANGE_USER",
+    }
+}
+
+impl Registry {
+    /// Prepares a call of UDF `name` outside any session (no session binding is
+    /// recorded; calls and time still are). For callbacks that cannot reach the
+    /// connection's [`Session`], such as SQLite function closures.
+    pub fn prepare_function(&self, name: &str, args: &[UdfArg]) -> Result<UdfCall, PluginError> {
+        let udf = self
+            .shared
+            .udf(name)
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "FUNCTION",
+                name: name.to_string(),
+            })?;
+        let t = Instant::now();
+        let res = UdfInstance::prepare(udf.code.clone(), &udf.name, args);
+        udf.stats.record(t.elapsed(), res.is_err());
+        Ok(UdfCall { inst: res?, udf })
+    }
+
+    /// A new session for connection `connection_id`.
+    pub fn session(&self, connection_id: u64) -> Session {
+        Session {
+            shared: self.shared.clone(),
+            id: connection_id,
+            bound: Vec::new(),
+            bound_udfs: Vec::new(),
+        }
+    }
+}
+
+impl Session {
+    /// The connection id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of (plugin, extension point) bindings this session holds.
+    pub fn bound_count(&self) -> usize {
+        self.bound.len() + self.bound_udfs.len()
+    }
+
+    /// Binds `e` for `ext` if not yet bound. False if the plugin is not ACTIVE.
+    fn bind(&mut self, e: &Arc<Entry>, ext: ExtPoint) -> bool {
+        if self
+            .bound
+            .iter()
+            .any(|(b, x)| Arc::ptr_eq(b, e) && *x == ext)
+        {
+            return true;
+        }
+        e.bindings.fetch_add(1, SeqCst);
+        if e.state() != PluginState::Active {
+            self.shared.unbind(e);
+            return false;
+        }
+        if let Some(s) = e.stats(ext) {
+            s.bind_session(self.id);
+        }
+        self.bound.push((e.clone(), ext));
+        true
+    }
+
+    /// Releases every binding (MySQL releases before reading the next command, so an
+    /// UNINSTALL waits at most one statement). A DELETED plugin whose last binding
+    /// goes is deinitialised and unloaded here.
+    pub fn release(&mut self) {
+        // drain() keeps the vectors' capacity: no allocation per statement.
+        for (e, ext) in self.bound.drain(..) {
+            if let Some(s) = e.stats(ext) {
+                s.unbind_session(self.id);
+            }
+            self.shared.unbind(&e);
+        }
+        for u in self.bound_udfs.drain(..) {
+            u.stats.unbind_session(self.id);
+        }
+    }
+
+    /// Calls a plugin callback with timing and accounting; handles panics.
+    fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
+        let every = self.shared.timing.load(Relaxed);
+        let rc = match e.stats(ext) {
+            Some(s) => {
+                let n = s.calls.fetch_add(1, Relaxed);
+                let rc = if every != 0 && n % every == 0 {
+                    let t = Instant::now();
+                    let rc = f();
+                    s.add_time(t.elapsed(), every);
+                    rc
+                } else {
+                    f()
+                };
+                if rc != 0 {
+                    s.errors.fetch_add(1, Relaxed);
+                }
+                rc
+            }
+            None => f(),
+        };
+        if rc == MINNOW_PLUGIN_PANICKED {
+            self.shared.disable(e, ext.as_str());
+        }
+        rc
+    }
+
+    fn dispatch(
+        &mut self,
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+        name: &'static str,
+    ) -> Result<(), PluginError> {
+        let list = self
+            .shared
+            .audit
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut panicked = None;
+        for e in list.iter() {
+            if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active
+            {
+                continue;
+            }
+            let rc = self.timed(e, ext, || e.code.notify(e.ctx(), ev));
+            if rc == MINNOW_PLUGIN_PANICKED {
+                let err = PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "audit notify",
+                };
+                if can_veto {
+                    return Err(err);
+                }
+                panicked.get_or_insert(err);
+            } else if rc != 0 && can_veto {
+                return Err(PluginError::Vetoed {
+                    plugin: e.name.clone(),
+                    event: name,
+                    rc,
+                });
+            }
+        }
+        match panicked {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends a general-class event to the audit plugins in install order. At
+    /// `Starting` a non-zero return vetoes the statement (error 3164) and stops the
+    /// chain; other subclasses only observe. A panicking plugin is disabled and
+    /// reported as error 1105.
+    pub fn audit_general(&mut self, ev: &GeneralEvent<'_>) -> Result<(), PluginError> {
+        let can_veto = ev.subclass == GeneralSubclass::Starting;
+        self.dispatch(
+            MINNOW_AUDIT_GENERAL_CLASSMASK,
+            ExtPoint::General,
+            RawEvent::General(ev),
+            can_veto,
+            general_name(ev.subclass),
+        )
+    }
+
+    /// Sends a connection-class event; `PreAuthenticate` may veto (refuse the connection).
+    pub fn audit_connection(&mut self, ev: &ConnectionEvent<'_>) -> Result<(), PluginError> {
+        let can_veto = ev.subclass == ConnectionSubclass::PreAuthenticate;
+        self.dispatch(
+            MINNOW_AUDIT_CONNECTION_CLASSMASK,
+            ExtPoint::Connection,
+            RawEvent::Connection(ev),
+            can_veto,
+            connection_name(ev.subclass),
+        )
+    }
+
+    /// Sends one packet to the protocol trace plugins. During
+    /// [`crate::abi::stage::AUTHENTICATE`] (and for auth events) the payload is masked
+    /// (`*` per byte) before any plugin sees it. `Err` asks to drop the connection.
+    pub fn protocol_trace(
+        &mut self,
+        stage: u32,
+        event: u32,
+        packet: &[u8],
+    ) -> Result<(), PluginError> {
+        let list = self
+            .shared
+            .trace
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if list.is_empty() {
+            return Ok(());
+        }
+        let masked;
+        let packet = if stage == stage::AUTHENTICATE
+            || matches!(
+                event,
+                event::SEND_AUTH_RESPONSE | event::SEND_AUTH_DATA | event::AUTH_PLUGIN
+            ) {
+            masked = vec![b'*'; packet.len()];
+            &masked[..]
+        } else {
+            packet
+        };
+        for e in list.iter() {
+            if !self.bind(e, ExtPoint::ProtocolTrace) || e.state() != PluginState::Active {
+                continue;
+            }
+            let id = self.id;
+            let rc = self.timed(e, ExtPoint::ProtocolTrace, || {
+                e.code.trace(e.ctx(), id, stage, event, packet)
+            });
+            if rc == MINNOW_PLUGIN_PANICKED {
+                return Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "trace_event",
+                });
+            }
+            if rc != 0 {
+                return Err(PluginError::CallFailed {
+                    plugin: e.name.clone(),
+                    during: "trace_event",
+                    detail: format!("returned {rc}; connection dropped"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn active_entry(&self, name: &str, t: PluginType) -> Result<Arc<Entry>, PluginError> {
+        let e = self
+            .shared
+            .entry(name)
+            .filter(|e| {
+                e.plugin_type == t
+                    && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+            })
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "PLUGIN",
+                name: name.to_string(),
+            })?;
+        if e.state() != PluginState::Active {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        }
+        Ok(e)
+    }
+
+    /// Fills the information_schema table `name` (the plugin's name, any case).
+    pub fn fill_table(
+        &mut self,
+        name: &str,
+    ) -> Result<(Vec<ColumnDef>, Vec<Vec<Value>>), PluginError> {
+        let e = self.active_entry(name, PluginType::InformationSchema)?;
+        if !self.bind(&e, ExtPoint::Table) {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        }
+        let Kind::InfoSchema { columns, .. } = &e.code.decl.kind else {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        };
+        let t = Instant::now();
+        let res = e.code.fill(e.ctx());
+        if let Some(s) = e.stats(ExtPoint::Table) {
+            s.record(t.elapsed(), res.is_err());
+        }
+        match res {
+            Ok(rows) => Ok((columns.clone(), rows)),
+            Err(MINNOW_PLUGIN_PANICKED) => {
+                self.shared.disable(&e, "fill");
+                Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "fill",
+                })
+            }
+            Err(rc) => Err(PluginError::CallFailed {
+                plugin: e.name.clone(),
+                during: "fill",
+                detail: format!("returned {rc}"),
+            }),
+        }
+    }
+
+    /// Authenticates with plugin `name`: `Ok(true)` if accepted.
+    pub fn authenticate(&mut self, name: &str, req: &AuthRequest<'_>) -> Result<bool, PluginError> {
+        let e = self.active_entry(name, PluginType::Authentication)?;
+        if !self.bind(&e, ExtPoint::Authentication) {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        }
+        let t = Instant::now();
+        let rc = e.code.authenticate(e.ctx(), req);
+        if let Some(s) = e.stats(ExtPoint::Authentication) {
+            s.record(t.elapsed(), rc != 0);
+        }
+        if rc == MINNOW_PLUGIN_PANICKED {
+            self.shared.disable(&e, "authenticate");
+            return Err(PluginError::Panicked {
+                plugin: e.name.clone(),
+                during: "authenticate",
+            });
+        }
+        Ok(rc == 0)
+    }
+
+    /// The stored authentication string plugin `name` makes of `password`
+    /// (`CREATE USER … IDENTIFIED WITH name BY 'password'`).
+    pub fn generate_auth_string(
+        &mut self,
+        name: &str,
+        password: &[u8],
+    ) -> Result<Vec<u8>, PluginError> {
+        let e = self.active_entry(name, PluginType::Authentication)?;
+        if !self.bind(&e, ExtPoint::Authentication) {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        }
+        match e.code.generate_auth_string(e.ctx(), password) {
+            Ok(v) => Ok(v),
+            Err(MINNOW_PLUGIN_PANICKED) => {
+                self.shared.disable(&e, "generate_auth_string");
+                Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "generate_auth_string",
+                })
+            }
+            Err(rc) => Err(PluginError::CallFailed {
+                plugin: e.name.clone(),
+                during: "generate_auth_string",
+                detail: format!("returned {rc}"),
+            }),
+        }
+    }
+
+    /// Runs every ACTIVE password validation plugin (`CREATE USER`, `SET PASSWORD`,
+    /// `ALTER USER`); the first refusal is error 1819.
+    pub fn validate_password(&mut self, password: &[u8]) -> Result<(), PluginError> {
+        for e in self.shared.active_of(PluginType::PasswordValidation) {
+            if !self.bind(&e, ExtPoint::PasswordValidation) {
+                continue;
+            }
+            let rc = self.timed(&e, ExtPoint::PasswordValidation, || {
+                e.code.validate_password(e.ctx(), password)
+            });
+            if rc == MINNOW_PLUGIN_PANICKED {
+                return Err(PluginError::Panicked {
+                    plugin: e.name.clone(),
+                    during: "validate_password",
+                });
+            }
+            if rc != 0 {
+                return Err(PluginError::PasswordRefused {
+                    plugin: e.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `VALIDATE_PASSWORD_STRENGTH()`: the minimum strength reported by the ACTIVE
+    /// password validation plugins (`None` if there is none).
+    pub fn password_strength(&mut self, password: &[u8]) -> Option<u32> {
+        let mut out: Option<u32> = None;
+        for e in self.shared.active_of(PluginType::PasswordValidation) {
+            if !self.bind(&e, ExtPoint::PasswordValidation) {
+                continue;
+            }
+            let s = e.code.password_strength(e.ctx(), password).min(100);
+            out = Some(out.map_or(s, |o| o.min(s)));
+        }
+        out
+    }
+
+    /// Prepares a call of UDF `name` (runs `name_init`; `name_deinit` runs when the
+    /// returned [`UdfCall`] is dropped). Binds the function to this session.
+    pub fn prepare_function(
+        &mut self,
+        name: &str,
+        args: &[UdfArg],
+    ) -> Result<UdfCall, PluginError> {
+        let udf = self
+            .shared
+            .udf(name)
+            .ok_or_else(|| PluginError::DoesNotExist {
+                what: "FUNCTION",
+                name: name.to_string(),
+            })?;
+        if !self.bound_udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
+            udf.stats.bind_session(self.id);
+            self.bound_udfs.push(udf.clone());
+        }
+        let t = Instant::now();
+        let res = UdfInstance::prepare(udf.code.clone(), &udf.name, args);
+        udf.stats.record(t.elapsed(), res.is_err());
+        Ok(UdfCall { inst: res?, udf })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// A prepared UDF call site (scalar: [`UdfCall::call`] per row; aggregate:
+/// [`UdfCall::clear`], [`UdfCall::add`] per row, [`UdfCall::result`] per group).
+pub struct UdfCall {
+    inst: UdfInstance,
+    udf: Arc<Udf>,
+}
+
+impl std::fmt::Debug for UdfCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdfCall")
+            .field("function", &self.udf.name)
+            .finish()
+    }
+}
+
+impl UdfCall {
+    /// Whether the function is an aggregate.
+    pub fn is_aggregate(&self) -> bool {
+        self.udf.aggregate
+    }
+
+    /// Scalar call with one row's arguments.
+    pub fn call(&mut self, args: &[Value]) -> Result<Value, PluginError> {
+        if self.udf.aggregate {
+            return Err(PluginError::Usage {
+                message: format!("'{}' is an aggregate function", self.udf.name),
+            });
+        }
+        let t = Instant::now();
+        let r = self.inst.call(args);
+        self.udf.stats.record(t.elapsed(), r.is_err());
+        r
+    }
+
+    /// Aggregate: start a new group.
+    pub fn clear(&mut self) -> Result<(), PluginError> {
+        self.inst.clear()
+    }
+
+    /// Aggregate: add one row.
+    pub fn add(&mut self, args: &[Value]) -> Result<(), PluginError> {
+        let t = Instant::now();
+        let r = self.inst.add(args);
+        self.udf.stats.record(t.elapsed(), r.is_err());
+        r
+    }
+
+    /// Aggregate: the group's result.
+    pub fn result(&mut self) -> Result<Value, PluginError> {
+        if !self.udf.aggregate {
+            return Err(PluginError::Usage {
+                message: format!("'{}' is not an aggregate function", self.udf.name),
+            });
+        }
+        Ok(self.inst.result())
+    }
+}
