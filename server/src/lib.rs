@@ -15,6 +15,7 @@
 //! - [`hooks`]: audit events and information_schema tables (plugin extension points).
 //! - [`debug`]: DBUG wiring (`--debug`, `SET debug`, fault injection).
 //! - [`crash`]: crash-handler wiring.
+//! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading).
 //! - [`error`]: MySQL error codes, in one place.
 //!
 //! Tracing uses `tracing` spans named like MySQL's functions
@@ -31,6 +32,7 @@ pub mod errlog;
 pub mod error;
 pub mod hooks;
 pub mod options;
+pub mod plugins;
 pub mod protocol;
 pub mod server;
 pub mod session;

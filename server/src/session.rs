@@ -70,6 +70,10 @@ pub struct Session {
     pub shutdown_after_reply: bool,
     /// `@@session.wait_timeout`, copied from the global value at connect (as in MySQL).
     pub wait_timeout: Option<Duration>,
+    /// This connection in the plugin host (audit, bindings).
+    pub psess: minnow_plugin_host::Session,
+    /// Client IP (for audit events).
+    pub ip: String,
 }
 
 /// `@@wait_timeout` as a socket timeout.
@@ -143,6 +147,7 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     };
     crate::debug::connection_thread_start(id);
     let _arm = crate::crash::connection_thread_start(id);
+    let _plugin_thread = crate::plugins::enter_connection(&thd);
     let span = info_span!("handle_one_connection", id);
     let _g = span.enter();
     let mut io = PacketIo::new(stream);
@@ -165,6 +170,15 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
         Ok(mut sess) => {
             command_loop(&mut sess, &mut io);
             let _ = shared.audit.notify(&AuditEvent::Disconnect { conn_id: id });
+            crate::plugins::connection_event(
+                &mut sess.psess,
+                minnow_plugin_host::ConnectionSubclass::Disconnect,
+                0,
+                &sess.account.user,
+                &sess.thd.host,
+                &sess.ip,
+            );
+            sess.psess.release();
         }
         Err(()) => {
             shared
@@ -206,6 +220,27 @@ fn login(
         .notify(&AuditEvent::PreAuth { conn_id: id, host })
     {
         io.write_err(&e);
+        let _ = io.flush();
+        return Err(());
+    }
+    let ip = crate::plugins::peer_ip(thd, host);
+    let mut psess = shared.plugins.session(u64::from(id));
+    if let Err(e) = psess.audit_connection(&minnow_plugin_host::ConnectionEvent {
+        subclass: minnow_plugin_host::ConnectionSubclass::PreAuthenticate,
+        status: 0,
+        connection_id: u64::from(id),
+        user: "",
+        host,
+        ip: &ip,
+        database: "",
+    }) {
+        psess.release();
+        shared.errlog.line(
+            id,
+            "Warning",
+            &format!("Connection from {host} refused by a plugin: {e}"),
+        );
+        io.write_err_pre_handshake(&crate::plugins::sql_error(&e));
         let _ = io.flush();
         return Err(());
     }
@@ -276,6 +311,15 @@ fn login(
                 host,
                 error: e.code,
             });
+            crate::plugins::connection_event(
+                &mut psess,
+                minnow_plugin_host::ConnectionSubclass::Connect,
+                i32::from(e.code),
+                &user,
+                host,
+                &ip,
+            );
+            psess.release();
             shared.errlog.line(
                 id,
                 "Warning",
@@ -309,6 +353,8 @@ fn login(
         quit: false,
         shutdown_after_reply: false,
         wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
+        psess,
+        ip,
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {
@@ -329,6 +375,15 @@ fn login(
         host,
         error: 0,
     });
+    crate::plugins::connection_event(
+        &mut sess.psess,
+        minnow_plugin_host::ConnectionSubclass::Connect,
+        0,
+        &user,
+        host,
+        &sess.ip,
+    );
+    sess.psess.release();
     io.write_ok(0, 0, sess.status_flags(), "");
     if io.flush().is_err() {
         return Err(());
@@ -367,6 +422,8 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
             let _ = io.stream().set_read_timeout(timeout);
             current_timeout = timeout;
         }
+        // MySQL's binding rule: a session holds no plugin while it waits.
+        sess.psess.release();
         io.reset_seq();
         let pkt = match io.read_packet() {
             Ok(p) => p,
@@ -744,6 +801,15 @@ impl Session {
             conn_id: self.thd.id,
             user: &user,
         });
+        let thd_host = self.thd.host.clone();
+        crate::plugins::connection_event(
+            &mut self.psess,
+            minnow_plugin_host::ConnectionSubclass::ChangeUser,
+            0,
+            &user,
+            &thd_host,
+            &self.ip,
+        );
         if !db.is_empty() {
             self.use_db(&db)?;
         }

@@ -353,7 +353,7 @@ impl Session {
                 .error("crash_mysql_execute_command: crashing on purpose (DBUG fault injection)");
             std::process::abort();
         }
-        let r = self.execute_text(text);
+        let r = crate::plugins::audited(self, text, |s| s.execute_text(text));
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = sh.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,
@@ -387,6 +387,9 @@ impl Session {
         let w = words(&toks, 3);
         if w.is_empty() {
             return Err(SqlError::new(code::ER_EMPTY_QUERY, "Query was empty"));
+        }
+        if let Some(st) = crate::plugins::parse(&toks, &text)? {
+            return crate::plugins::execute(self, st);
         }
         // Forms sqlparser does not parse: our own small parsers over its tokens.
         match (w[0].as_str(), w.get(1).map(String::as_str)) {
@@ -1529,8 +1532,15 @@ impl Session {
             query: &st.text,
         })?;
         let cells: Vec<Cell> = params.iter().map(to_cell).collect();
-        self.implicit_begin()?;
-        let r = self.run_sqlite(sql, &cells, &[], st.is_insert);
+        // information_schema tables are refilled per execution, not only at prepare.
+        if st.text.to_ascii_lowercase().contains("information_schema") {
+            let toks = rewrite::tokenize(&st.text)?;
+            self.prepare_refs(&toks)?;
+        }
+        let r = crate::plugins::audited(self, &st.text, |s| {
+            s.implicit_begin()?;
+            s.run_sqlite(sql, &cells, &[], st.is_insert)
+        });
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = self.shared.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,

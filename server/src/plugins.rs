@@ -1,0 +1,894 @@
+//! The plugin host wired into the server (`minnow-plugin-host`): start-up loading
+//! (`--plugin-load[-add]`, `--plugin-NAME=…`, `mysql.plugin`), `INSTALL`/`UNINSTALL`,
+//! `SHOW PLUGINS`, `SHOW PLUGIN BINDINGS`, `FLUSH PLUGINS`, the information_schema
+//! tables `PLUGINS`, `PLUGIN_BINDINGS`, `SESSION_PLUGIN_BINDINGS` and the tables
+//! plugins provide, plugin status variables, and the [`HostServices`] the host calls
+//! back (error log, DBUG keywords, session info, crash-handler module map).
+//!
+//! Statements are parsed by a small parser over sqlparser's tokens.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock, Weak};
+
+use minnow_plugin_host::{
+    HostServices, LoadOption, LoadRequest, LogLevel, PluginError, Registry, SessionInfo,
+    UninstallOutcome,
+};
+use mysql_common::constants::ColumnType;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::error::{ServerError, SqlError};
+use crate::hooks::InfoSchemaTable;
+use crate::protocol::{Cell, ColDef, ResultSet};
+use crate::server::Shared;
+use crate::sql::Outcome;
+use crate::threads::ThreadInfo;
+
+/// Maps a host error to the error the client receives (code, SQLSTATE, message).
+pub fn sql_error(e: &PluginError) -> SqlError {
+    let mut state = [0u8; 5];
+    let s = e.sqlstate().as_bytes();
+    if s.len() == 5 {
+        state.copy_from_slice(s);
+    } else {
+        state = *b"HY000";
+    }
+    SqlError {
+        code: e.code(),
+        state,
+        message: e.to_string(),
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<ThreadInfo>>> = const { RefCell::new(None) };
+}
+
+/// Marks the calling thread as serving connection `thd` (for
+/// [`HostServices::session`]); cleared when the guard drops.
+pub fn enter_connection(thd: &Arc<ThreadInfo>) -> ConnectionGuard {
+    CURRENT.with(|c| *c.borrow_mut() = Some(Arc::clone(thd)));
+    ConnectionGuard(())
+}
+
+/// Clears the calling thread's connection on drop.
+#[derive(Debug)]
+pub struct ConnectionGuard(());
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// The server side of the plugin host.
+#[derive(Debug, Default)]
+pub struct ServerHost {
+    shared: OnceLock<Weak<Shared>>,
+    datadir: PathBuf,
+}
+
+impl ServerHost {
+    /// A host for a server with data directory `datadir`; [`ServerHost::attach`]
+    /// gives it the server once built.
+    pub fn new(datadir: PathBuf) -> Self {
+        ServerHost {
+            shared: OnceLock::new(),
+            datadir,
+        }
+    }
+    /// Connects the host to the server's state (kept weakly: the server owns the registry).
+    pub fn attach(&self, shared: &Arc<Shared>) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+    }
+}
+
+impl HostServices for ServerHost {
+    fn error_log(&self, level: LogLevel, plugin: &str, message: &str) {
+        let msg = if plugin.is_empty() {
+            message.to_string()
+        } else {
+            format!("Plugin '{plugin}': {message}")
+        };
+        match self.shared.get().and_then(Weak::upgrade) {
+            Some(sh) => match level {
+                LogLevel::Error => sh.errlog.error(&msg),
+                LogLevel::Warning => sh.errlog.warn(&msg),
+                LogLevel::Note => sh.errlog.note(&msg),
+            },
+            None => eprintln!("minnowd plugin host: {msg}"),
+        }
+    }
+    fn dbug_keyword(&self, keyword: &str) -> bool {
+        crate::debug::execute_if(keyword)
+    }
+    fn session(&self) -> Option<SessionInfo> {
+        CURRENT.with(|c| {
+            c.borrow().as_ref().map(|t| {
+                let (user, query) = t
+                    .snapshot()
+                    .map(|st| (st.user, st.info.unwrap_or_default()))
+                    .unwrap_or_default();
+                SessionInfo {
+                    connection_id: u64::from(t.id),
+                    user,
+                    host: t.host.clone(),
+                    query,
+                }
+            })
+        })
+    }
+    fn data_dir(&self) -> Option<PathBuf> {
+        Some(self.datadir.clone())
+    }
+    fn modules_changed(&self) {
+        stackresolve::crash::refresh_module_map();
+    }
+    fn plugin_loaded(&self, name: &str, library: &str, addr: usize) {
+        if let Err(e) = stackresolve::crash::register_plugin_at(name, library, addr) {
+            self.error_log(
+                LogLevel::Warning,
+                "",
+                &format!("crash handler cannot map plugin '{name}' ({library}): {e}"),
+            );
+        }
+    }
+    fn plugin_unloaded(&self, name: &str) {
+        stackresolve::crash::unregister_plugin(name);
+    }
+}
+
+/// The client IP of a connection (`host` without the port; `127.0.0.1` for
+/// loopback and socket clients shown as `localhost`).
+pub fn peer_ip(thd: &ThreadInfo, host: &str) -> String {
+    let h = thd.host.rsplit_once(':').map(|x| x.0).unwrap_or(&thd.host);
+    if h == "localhost" || host == "localhost" {
+        "127.0.0.1".to_string()
+    } else {
+        h.trim_start_matches('[').trim_end_matches(']').to_string()
+    }
+}
+
+/// Delivers an observe-only connection event (its result is ignored: a plugin
+/// that panics is already disabled and logged by the host).
+pub fn connection_event(
+    psess: &mut minnow_plugin_host::Session,
+    subclass: minnow_plugin_host::ConnectionSubclass,
+    status: i32,
+    user: &str,
+    host: &str,
+    ip: &str,
+) {
+    let host = host.split(':').next().unwrap_or(host);
+    let _ = psess.audit_connection(&minnow_plugin_host::ConnectionEvent {
+        subclass,
+        status,
+        connection_id: psess.id(),
+        user,
+        host,
+        ip,
+        database: "",
+    });
+}
+
+/// Delivers a general-class event for a statement of `sess`.
+pub fn general_event(
+    sess: &mut crate::session::Session,
+    subclass: minnow_plugin_host::GeneralSubclass,
+    error_code: u16,
+    rows: u64,
+    query: &str,
+) -> Result<(), SqlError> {
+    let host = sess.thd.host.split(':').next().unwrap_or("").to_string();
+    let ev = minnow_plugin_host::GeneralEvent {
+        subclass,
+        error_code: i32::from(error_code),
+        connection_id: u64::from(sess.thd.id),
+        rows,
+        user: &sess.account.user,
+        host: &host,
+        ip: &sess.ip,
+        command: "Query",
+        query,
+    };
+    sess.psess.audit_general(&ev).map_err(|e| sql_error(&e))
+}
+
+/// Around one statement: `Log` and `Starting` (may veto) before `run`; `Error`,
+/// `Result`, `Status` and `Completed` after it.
+pub fn audited(
+    sess: &mut crate::session::Session,
+    query: &str,
+    run: impl FnOnce(&mut crate::session::Session) -> Result<Outcome, SqlError>,
+) -> Result<Outcome, SqlError> {
+    use minnow_plugin_host::GeneralSubclass as G;
+    let _ = general_event(sess, G::Log, 0, 0, query);
+    general_event(sess, G::Starting, 0, 0, query)?;
+    let r = run(sess);
+    let (code, rows) = match &r {
+        Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
+        Ok(Outcome::Ok { affected, .. }) => (0, *affected),
+        Err(e) => (e.code, 0),
+    };
+    if code != 0 {
+        let _ = general_event(sess, G::Error, code, 0, query);
+    } else {
+        let _ = general_event(sess, G::Result, 0, rows, query);
+    }
+    let _ = general_event(sess, G::Status, code, rows, query);
+    let _ = general_event(sess, G::Completed, code, rows, query);
+    r
+}
+
+/// Start-up plugin settings (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct PluginStartup {
+    /// `--plugin-load` then each `--plugin-load-add`, in order.
+    pub load: Vec<String>,
+    /// `--plugin-NAME=OFF|ON|FORCE|FORCE_PLUS_PERMANENT`.
+    pub options: Vec<(String, String)>,
+    /// `--NAME-VARIABLE=value` not known to the server (plugin variables).
+    pub variables: Vec<(String, String)>,
+}
+
+fn mysql_conn(sh: &Shared) -> Result<rusqlite::Connection, SqlError> {
+    sh.datadir
+        .connect_mysql()
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+/// Creates `mysql.plugin` if missing.
+pub fn ensure_tables(sh: &Shared) -> Result<(), SqlError> {
+    mysql_conn(sh)?
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS plugin(name TEXT NOT NULL PRIMARY KEY, dl TEXT NOT NULL);",
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+fn plugin_rows(sh: &Shared) -> Result<Vec<(String, String)>, SqlError> {
+    let c = mysql_conn(sh)?;
+    let mut st = c
+        .prepare("SELECT name, dl FROM plugin ORDER BY rowid")
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+    st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+/// Start-up: load options, variables, `--plugin-load[-add]` and `mysql.plugin`,
+/// then register the tables and status variables. `Err` only for a plugin loaded
+/// with FORCE/FORCE_PLUS_PERMANENT that failed (the server must not start).
+pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError> {
+    let reg = &sh.plugins;
+    let mut opts = Vec::new();
+    for (name, v) in &cfg.options {
+        match v.parse::<LoadOption>() {
+            Ok(o) => opts.push((name.replace('-', "_"), o)),
+            Err(e) => {
+                return Err(ServerError::Option(format!("--plugin-{name}={v}: {e}")));
+            }
+        }
+    }
+    reg.set_load_options(opts.clone());
+    reg.set_startup_variables(
+        cfg.variables
+            .iter()
+            .map(|(k, v)| (k.replace('-', "_"), v.clone())),
+    );
+    let mut reqs: Vec<LoadRequest> = Vec::new();
+    for spec in &cfg.load {
+        let r = minnow_plugin_host::parse_plugin_load(spec)
+            .map_err(|e| ServerError::Option(format!("--plugin-load '{spec}': {e}")))?;
+        reqs.extend(r);
+    }
+    // A named request carries its --plugin-NAME option (FORCE must stop start-up
+    // even when the library cannot be opened at all).
+    for r in &mut reqs {
+        if let Some(n) = &r.name {
+            if let Some((_, o)) = opts.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)) {
+                r.option = *o;
+            }
+        }
+    }
+    if let Err(e) = ensure_tables(sh) {
+        sh.errlog
+            .error(&format!("cannot create mysql.plugin: {}", e.message));
+    }
+    match plugin_rows(sh) {
+        Ok(rows) => reqs.extend(rows.into_iter().map(|(name, dl)| LoadRequest {
+            name: Some(name),
+            soname: dl,
+            option: LoadOption::On,
+        })),
+        Err(e) => sh
+            .errlog
+            .error(&format!("cannot read mysql.plugin: {}", e.message)),
+    }
+    register_tables(sh);
+    let sh2 = Arc::downgrade(sh);
+    sh.status.extra.register(
+        "plugins",
+        Arc::new(move || match sh2.upgrade() {
+            Some(sh) => sh
+                .plugins
+                .status_variables()
+                .into_iter()
+                .map(|(k, v)| (k, value_text(&v)))
+                .collect(),
+            None => Vec::new(),
+        }),
+    );
+    if !reqs.is_empty() {
+        reg.load_startup(&reqs)
+            .map_err(|e| ServerError::Option(format!("plugin loading failed: {e}")))?;
+    }
+    after_load(sh);
+    let known: Vec<String> = reg
+        .system_variables()
+        .into_iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect();
+    for (k, _) in &cfg.variables {
+        let k = k.replace('-', "_").to_ascii_lowercase();
+        if !known.contains(&k) {
+            sh.errlog
+                .warn(&format!("unknown option '--{k}': no plugin declares it"));
+        }
+    }
+    Ok(())
+}
+
+fn value_text(v: &minnow_plugin_host::Value) -> String {
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::Int(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Bool(b) => if *b { "ON" } else { "OFF" }.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// After any load: register plugin-provided information_schema tables and check
+/// the crash handler is still in place.
+pub fn after_load(sh: &Arc<Shared>) {
+    for (name, columns) in sh.plugins.info_schema_tables() {
+        let cols = columns
+            .iter()
+            .map(|c| {
+                let ty = match c.column_type {
+                    minnow_plugin_host::abi::MINNOW_IS_TYPE_INT => ColumnType::MYSQL_TYPE_LONGLONG,
+                    minnow_plugin_host::abi::MINNOW_IS_TYPE_REAL => ColumnType::MYSQL_TYPE_DOUBLE,
+                    _ => ColumnType::MYSQL_TYPE_VAR_STRING,
+                };
+                ColDef::new(&c.name, ty)
+            })
+            .collect();
+        let tname = name.clone();
+        sh.infoschema.register(InfoSchemaTable {
+            name: name.to_ascii_uppercase(),
+            columns: cols,
+            fill: Arc::new(move |ctx| {
+                let mut psess = ctx.shared.plugins.session(u64::from(ctx.conn_id));
+                match psess.fill_table(&tname) {
+                    Ok((_, rows)) => rows
+                        .into_iter()
+                        .map(|r| r.iter().map(cell_of).collect())
+                        .collect(),
+                    Err(e) => {
+                        ctx.shared
+                            .errlog
+                            .warn(&format!("filling information_schema.{tname}: {e}"));
+                        Vec::new()
+                    }
+                }
+            }),
+        });
+    }
+    let _ = stackresolve::crash::check_handlers_and_log();
+}
+
+fn cell_of(v: &minnow_plugin_host::Value) -> Cell {
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Null => Cell::Null,
+        Value::Int(i) => Cell::Integer(*i),
+        Value::Real(r) => Cell::Real(*r),
+        Value::Bool(b) => Cell::Integer(i64::from(*b)),
+        other => Cell::Text(value_text(other)),
+    }
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn opt_text(s: &str) -> Cell {
+    if s.is_empty() { Cell::Null } else { text(s) }
+}
+
+fn columns(names: &[(&str, ColumnType)]) -> Vec<ColDef> {
+    names.iter().map(|(n, t)| ColDef::new(*n, *t)).collect()
+}
+
+const S: ColumnType = ColumnType::MYSQL_TYPE_VAR_STRING;
+const I: ColumnType = ColumnType::MYSQL_TYPE_LONGLONG;
+
+fn plugins_columns() -> Vec<ColDef> {
+    columns(&[
+        ("PLUGIN_NAME", S),
+        ("PLUGIN_VERSION", S),
+        ("PLUGIN_STATUS", S),
+        ("PLUGIN_TYPE", S),
+        ("PLUGIN_TYPE_VERSION", S),
+        ("PLUGIN_LIBRARY", S),
+        ("PLUGIN_LIBRARY_VERSION", S),
+        ("PLUGIN_AUTHOR", S),
+        ("PLUGIN_DESCRIPTION", S),
+        ("PLUGIN_LICENSE", S),
+        ("LOAD_OPTION", S),
+        ("PLUGIN_MATURITY", S),
+        ("PLUGIN_AUTH_VERSION", S),
+    ])
+}
+
+fn bindings_columns() -> Vec<ColDef> {
+    columns(&[
+        ("PLUGIN_NAME", S),
+        ("EXTENSION_POINT", S),
+        ("CALLS", I),
+        ("ERRORS", I),
+        ("TOTAL_TIME_US", I),
+        ("MAX_TIME_US", I),
+        ("BOUND_SESSIONS", I),
+    ])
+}
+
+fn binding_rows(reg: &Registry) -> Vec<Vec<Cell>> {
+    let n = |v: u64| Cell::Integer(i64::try_from(v).unwrap_or(i64::MAX));
+    reg.bindings()
+        .into_iter()
+        .map(|b| {
+            vec![
+                text(b.plugin_name),
+                text(b.extension_point),
+                n(b.calls),
+                n(b.errors),
+                n(b.total_time_us),
+                n(b.max_time_us),
+                n(b.bound_sessions),
+            ]
+        })
+        .collect()
+}
+
+/// Registers `PLUGINS`, `PLUGIN_BINDINGS` and `SESSION_PLUGIN_BINDINGS`.
+pub fn register_tables(sh: &Shared) {
+    sh.infoschema.register(InfoSchemaTable {
+        name: "PLUGINS".into(),
+        columns: plugins_columns(),
+        fill: Arc::new(|ctx| {
+            ctx.shared
+                .plugins
+                .plugins()
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        text(p.name),
+                        text(p.version),
+                        text(p.status.as_str()),
+                        text(p.plugin_type.as_str()),
+                        text(p.type_version),
+                        opt_text(&p.library),
+                        opt_text(&p.library_version),
+                        text(p.author),
+                        text(p.description),
+                        text(p.license),
+                        text(p.load_option.as_str()),
+                        text(p.maturity),
+                        text(p.auth_version),
+                    ]
+                })
+                .collect()
+        }),
+    });
+    sh.infoschema.register(InfoSchemaTable {
+        name: "PLUGIN_BINDINGS".into(),
+        columns: bindings_columns(),
+        fill: Arc::new(|ctx| binding_rows(&ctx.shared.plugins)),
+    });
+    sh.infoschema.register(InfoSchemaTable {
+        name: "SESSION_PLUGIN_BINDINGS".into(),
+        columns: columns(&[
+            ("SESSION_ID", I),
+            ("PLUGIN_NAME", S),
+            ("EXTENSION_POINT", S),
+        ]),
+        fill: Arc::new(|ctx| {
+            ctx.shared
+                .plugins
+                .session_bindings()
+                .into_iter()
+                .map(|b| {
+                    vec![
+                        Cell::Integer(i64::try_from(b.session_id).unwrap_or(i64::MAX)),
+                        text(b.plugin_name),
+                        text(b.extension_point),
+                    ]
+                })
+                .collect()
+        }),
+    });
+}
+
+/// Significant tokens of a statement: words upper-cased, strings unquoted.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Other(String),
+}
+
+fn significant(toks: &[TokenWithSpan]) -> Vec<Tok> {
+    toks.iter()
+        .filter_map(|t| match &t.token {
+            Token::Whitespace(_) => None,
+            Token::Word(w) if w.quote_style.is_some() => Some(Tok::Str(w.value.clone())),
+            Token::Word(w) => Some(Tok::Word(w.value.clone())),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => {
+                Some(Tok::Str(s.clone()))
+            }
+            Token::SemiColon => None,
+            other => Some(Tok::Other(other.to_string())),
+        })
+        .collect()
+}
+
+/// A tiny cursor over the significant tokens.
+struct Cursor<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    text: &'a str,
+}
+
+impl Cursor<'_> {
+    fn keyword(&mut self, kw: &str) -> bool {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+    fn err(&self, what: &str) -> SqlError {
+        let near = match self.toks.get(self.pos) {
+            Some(Tok::Word(w) | Tok::Str(w) | Tok::Other(w)) => w.clone(),
+            None => String::new(),
+        };
+        let near = self
+            .text
+            .find(&near)
+            .filter(|_| !near.is_empty())
+            .map(|i| &self.text[i..])
+            .unwrap_or("");
+        SqlError::parse(near, what)
+    }
+    fn expect(&mut self, kw: &str) -> Result<(), SqlError> {
+        if self.keyword(kw) {
+            Ok(())
+        } else {
+            Err(self.err(&format!("{kw} expected")))
+        }
+    }
+    fn ident(&mut self) -> Result<String, SqlError> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w) | Tok::Str(w)) => {
+                self.pos += 1;
+                Ok(w.clone())
+            }
+            _ => Err(self.err("name expected")),
+        }
+    }
+    fn string(&mut self) -> Result<String, SqlError> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Str(s)) => {
+                self.pos += 1;
+                Ok(s.clone())
+            }
+            _ => Err(self.err("quoted library name expected")),
+        }
+    }
+    fn end(&self) -> Result<(), SqlError> {
+        if self.pos < self.toks.len() {
+            Err(self.err("end of statement expected"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A plugin-management statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginStatement {
+    /// `INSTALL PLUGIN name SONAME 'lib'`.
+    Install(String, String),
+    /// `INSTALL SONAME 'lib'`.
+    InstallSoname(String),
+    /// `UNINSTALL PLUGIN name`.
+    Uninstall(String),
+    /// `UNINSTALL SONAME 'lib'`.
+    UninstallSoname(String),
+    /// `SHOW PLUGINS [SONAME 'lib']`.
+    Show(Option<String>),
+    /// `SHOW PLUGIN BINDINGS`.
+    ShowBindings,
+    /// `FLUSH PLUGINS [name]`.
+    Flush(Option<String>),
+}
+
+/// Parses a plugin statement; `Ok(None)` when the statement is not one.
+pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatement>, SqlError> {
+    let mut c = Cursor {
+        toks: significant(toks),
+        pos: 0,
+        text,
+    };
+    let st = if c.keyword("INSTALL") {
+        if c.keyword("PLUGIN") {
+            let name = c.ident()?;
+            c.expect("SONAME")?;
+            PluginStatement::Install(name, c.string()?)
+        } else if c.keyword("SONAME") {
+            PluginStatement::InstallSoname(c.string()?)
+        } else {
+            return Err(c.err("PLUGIN or SONAME expected"));
+        }
+    } else if c.keyword("UNINSTALL") {
+        if c.keyword("PLUGIN") {
+            PluginStatement::Uninstall(c.ident()?)
+        } else if c.keyword("SONAME") {
+            PluginStatement::UninstallSoname(c.string()?)
+        } else {
+            return Err(c.err("PLUGIN or SONAME expected"));
+        }
+    } else if c.keyword("SHOW") {
+        if c.keyword("PLUGINS") {
+            if c.keyword("SONAME") {
+                PluginStatement::Show(Some(c.string()?))
+            } else {
+                PluginStatement::Show(None)
+            }
+        } else if c.keyword("PLUGIN") {
+            c.expect("BINDINGS")?;
+            PluginStatement::ShowBindings
+        } else {
+            return Ok(None);
+        }
+    } else if c.keyword("FLUSH") {
+        if !c.keyword("PLUGINS") {
+            return Ok(None);
+        }
+        if c.pos < c.toks.len() {
+            PluginStatement::Flush(Some(c.ident()?))
+        } else {
+            PluginStatement::Flush(None)
+        }
+    } else {
+        return Ok(None);
+    };
+    c.end()?;
+    Ok(Some(st))
+}
+
+fn require_super(sess: &crate::session::Session) -> Result<(), SqlError> {
+    if sess.account.super_priv {
+        Ok(())
+    } else {
+        Err(SqlError::access_denied_priv("SUPER"))
+    }
+}
+
+/// Runs a plugin statement for `sess`.
+pub fn execute(
+    sess: &mut crate::session::Session,
+    st: PluginStatement,
+) -> Result<Outcome, SqlError> {
+    let sh = Arc::clone(&sess.shared);
+    let reg = &sh.plugins;
+    match st {
+        PluginStatement::Install(name, soname) => {
+            require_super(sess)?;
+            let names = reg.install(&name, &soname).map_err(|e| sql_error(&e))?;
+            persist_install(&sh, &names, &soname)?;
+            after_load(&sh);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::InstallSoname(soname) => {
+            require_super(sess)?;
+            let names = reg.install_soname(&soname).map_err(|e| sql_error(&e))?;
+            persist_install(&sh, &names, &soname)?;
+            after_load(&sh);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::Uninstall(name) => {
+            require_super(sess)?;
+            // This session's own bindings must not keep the plugin busy.
+            sess.psess.release();
+            let before = plugin_tables(&sh);
+            let out = reg.uninstall(&name).map_err(|e| sql_error(&e))?;
+            delete_rows(&sh, std::slice::from_ref(&name))?;
+            after_unload(&sh, &before);
+            Ok(outcome_of(&[out]))
+        }
+        PluginStatement::UninstallSoname(soname) => {
+            require_super(sess)?;
+            sess.psess.release();
+            let before = plugin_tables(&sh);
+            let outs = reg.uninstall_soname(&soname).map_err(|e| sql_error(&e))?;
+            let names: Vec<String> = outs.iter().map(|(n, _)| n.clone()).collect();
+            delete_rows(&sh, &names)?;
+            after_unload(&sh, &before);
+            let outs: Vec<UninstallOutcome> = outs.into_iter().map(|(_, o)| o).collect();
+            Ok(outcome_of(&outs))
+        }
+        PluginStatement::Show(soname) => {
+            let rows = reg
+                .plugins()
+                .into_iter()
+                .filter(|p| soname.as_deref().is_none_or(|s| p.library == s))
+                .map(|p| {
+                    vec![
+                        text(p.name),
+                        text(p.status.as_str()),
+                        text(p.plugin_type.as_str()),
+                        opt_text(&p.library),
+                        text(p.license),
+                    ]
+                })
+                .collect();
+            Ok(Outcome::Rows(ResultSet {
+                columns: columns(&[
+                    ("Name", S),
+                    ("Status", S),
+                    ("Type", S),
+                    ("Library", S),
+                    ("License", S),
+                ]),
+                rows,
+            }))
+        }
+        PluginStatement::ShowBindings => Ok(Outcome::Rows(ResultSet {
+            columns: bindings_columns(),
+            rows: binding_rows(reg),
+        })),
+        PluginStatement::Flush(name) => {
+            require_super(sess)?;
+            reg.flush(name.as_deref()).map_err(|e| sql_error(&e))?;
+            Ok(Outcome::ok(0))
+        }
+    }
+}
+
+fn plugin_tables(sh: &Shared) -> Vec<String> {
+    sh.plugins
+        .info_schema_tables()
+        .into_iter()
+        .map(|(n, _)| n.to_ascii_uppercase())
+        .collect()
+}
+
+/// Drops the information_schema tables of plugins that are gone.
+fn after_unload(sh: &Arc<Shared>, before: &[String]) {
+    let live = plugin_tables(sh);
+    for t in before {
+        if !live.contains(t) {
+            sh.infoschema.unregister(t);
+        }
+    }
+}
+
+fn outcome_of(outs: &[UninstallOutcome]) -> Outcome {
+    let warnings: Vec<String> = outs
+        .iter()
+        .filter_map(|o| match o {
+            UninstallOutcome::Deferred(w) => Some(format!("Warning ({}): {}", w.code, w.message)),
+            UninstallOutcome::Unloaded => None,
+        })
+        .collect();
+    Outcome::Ok {
+        affected: 0,
+        insert_id: 0,
+        info: warnings.join("; "),
+    }
+}
+
+fn persist_install(sh: &Arc<Shared>, names: &[String], soname: &str) -> Result<(), SqlError> {
+    let r = (|| -> Result<(), SqlError> {
+        let mut c = mysql_conn(sh)?;
+        ensure_tables(sh)?;
+        let tx = c
+            .transaction()
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        for n in names {
+            tx.execute(
+                "INSERT OR REPLACE INTO plugin(name, dl) VALUES(?1, ?2)",
+                (n, soname),
+            )
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        }
+        tx.commit()
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+    })();
+    if let Err(e) = &r {
+        // Not persisted: undo the install so memory and mysql.plugin agree.
+        for n in names {
+            let _ = sh.plugins.uninstall(n);
+        }
+        sh.errlog.error(&format!(
+            "INSTALL of {} rolled back: cannot write mysql.plugin: {}",
+            names.join(","),
+            e.message
+        ));
+    }
+    r
+}
+
+fn delete_rows(sh: &Shared, names: &[String]) -> Result<(), SqlError> {
+    let c = mysql_conn(sh)?;
+    for n in names {
+        c.execute("DELETE FROM plugin WHERE name = ?1", [n])
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Option<PluginStatement>, SqlError> {
+        let toks = crate::sql::rewrite::tokenize(s).expect("tokenize");
+        parse(&toks, s)
+    }
+
+    #[test]
+    fn parses_the_plugin_statements() {
+        assert_eq!(
+            p("INSTALL PLUGIN audit_null SONAME 'libaudit_null.so'").ok(),
+            Some(Some(PluginStatement::Install(
+                "audit_null".into(),
+                "libaudit_null.so".into()
+            )))
+        );
+        assert_eq!(
+            p("install soname \"libx.so\";").ok(),
+            Some(Some(PluginStatement::InstallSoname("libx.so".into())))
+        );
+        assert_eq!(
+            p("UNINSTALL PLUGIN `a`").ok(),
+            Some(Some(PluginStatement::Uninstall("a".into())))
+        );
+        assert_eq!(
+            p("SHOW PLUGINS SONAME 'l.so'").ok(),
+            Some(Some(PluginStatement::Show(Some("l.so".into()))))
+        );
+        assert_eq!(
+            p("show plugin bindings").ok(),
+            Some(Some(PluginStatement::ShowBindings))
+        );
+        assert_eq!(
+            p("FLUSH PLUGINS audit_null").ok(),
+            Some(Some(PluginStatement::Flush(Some("audit_null".into()))))
+        );
+        assert_eq!(p("FLUSH TABLES").ok(), Some(None));
+        assert_eq!(p("SELECT 1").ok(), Some(None));
+        let e = p("INSTALL PLUGIN x SONAME libx").expect_err("error");
+        assert_eq!(e.code, crate::error::code::ER_PARSE_ERROR);
+        assert!(p("INSTALL PLUGIN x SONAME 'a' extra").is_err());
+        assert!(p("UNINSTALL x").is_err());
+    }
+}
