@@ -198,9 +198,15 @@ impl SqlError {
         use rusqlite::ErrorCode;
         let msg = match err {
             rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+            rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
             other => other.to_string(),
         };
-        if let rusqlite::Error::SqliteFailure(e, _) = err {
+        let failure = match err {
+            rusqlite::Error::SqliteFailure(e, _) => Some(e),
+            rusqlite::Error::SqlInputError { error, .. } => Some(error),
+            _ => None,
+        };
+        if let Some(e) = failure {
             match e.code {
                 ErrorCode::OperationInterrupted => return Self::interrupted(),
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
@@ -329,5 +335,9 @@ mod tests {
         assert_eq!(SqlError::from_sqlite(&e, None).code, 1064);
         let e = c.execute("select zz from t", []).expect_err("column");
         assert_eq!(SqlError::from_sqlite(&e, None).code, 1054);
+        assert_eq!(
+            SqlError::from_sqlite(&e, None).message,
+            "Unknown column 'zz' in 'field list'"
+        );
     }
 }

@@ -6,15 +6,19 @@
 //!   shutdown ([`server::Listeners`], [`server::Shutdown`]), the accept loop.
 //! - [`session`]: one OS thread per connection: handshake,
 //!   `mysql_native_password`, the command loop (`do_command` → `dispatch_command`).
-//! - [`protocol`]: packet framing, the [`protocol::Command`] enum, response encoding
+//! - [`protocol`]: packet framing, the [`protocol::Command`] enum, and
+//!   [`protocol::Reply`], consumed by value so a command is answered once
 //!   (packet layouts from `mysql_common`).
 //! - [`sql`]: `mysql_execute_command`: sqlparser (MySQL dialect) for
 //!   classification, Minnow's own administrative statements, SQLite for the rest.
 //! - [`vars`], [`status`], [`threads`]: system variables, status variables,
 //!   the processlist — all registries that plugins can extend.
 //! - [`hooks`]: audit events and information_schema tables (plugin extension points).
-//! - [`debug`]: DBUG wiring (`--debug`, `SET debug`, fault injection).
-//! - [`crash`]: crash-handler wiring.
+//! - [`datadir`]: one SQLite file per database, the `mysql.user` accounts.
+//! - [`debug`]: DBUG wiring (`--debug`, `SET debug`, fault injection) and
+//!   [`debug::DbugSubscriber`], the `tracing` subscriber over the `dbug` engine.
+//! - [`crash`]: `stackresolve::crash` wiring (per-thread connection id and query).
+//! - [`errlog`]: the error log in MySQL's line format.
 //! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading).
 //! - [`error`]: MySQL error codes, in one place.
 //!

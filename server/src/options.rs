@@ -22,7 +22,7 @@ pub struct Options {
     /// Address to bind the TCP listener to.
     #[arg(long = "bind-address", default_value = "127.0.0.1")]
     pub bind_address: String,
-    /// Unix socket path (default: <datadir>/minnowd.sock; "" disables it).
+    /// Unix socket path (default: DATADIR/minnowd.sock; "" disables it).
     #[arg(long)]
     pub socket: Option<String>,
     /// Data directory (created with a root@localhost account on first start).
@@ -62,7 +62,7 @@ pub struct Options {
     /// Log every statement to the general query log.
     #[arg(long = "general-log")]
     pub general_log: bool,
-    /// General query log file (default: <datadir>/minnowd.log).
+    /// General query log file (default: DATADIR/minnowd.log).
     #[arg(long = "general-log-file")]
     pub general_log_file: Option<PathBuf>,
     /// Debugger-friendly: no crash handler, Ctrl-C not intercepted.
@@ -163,6 +163,10 @@ impl Options {
 
 /// Runs `minnowd` until SIGTERM/SIGINT or `SHUTDOWN`.
 pub fn run(opts: Options) -> Result<(), ServerError> {
+    if let Some(d) = &opts.debug {
+        crate::debug::validate(d)
+            .map_err(|why| ServerError::Option(format!("--debug='{d}': {why}")))?;
+    }
     let (errlog, log_fd) = match &opts.log_error {
         Some(p) => {
             let f = OpenOptions::new()

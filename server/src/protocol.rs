@@ -327,6 +327,74 @@ impl PacketIo {
     }
 }
 
+/// The answer to one command. Consumed by value, so a command cannot be
+/// answered twice; `#[must_use]` makes a forgotten answer a warning (and,
+/// with `-D warnings`, an error). Commands that get no answer say so with
+/// [`Reply::none`].
+#[must_use = "every command gets exactly one answer, or an explicit `none()`"]
+#[derive(Debug)]
+pub struct Reply<'a> {
+    io: &'a mut PacketIo,
+}
+
+impl<'a> Reply<'a> {
+    /// The reply to the command just read from `io`.
+    pub fn new(io: &'a mut PacketIo) -> Self {
+        Reply { io }
+    }
+    /// The connection, for exchanges inside one command (an authentication
+    /// switch during COM_CHANGE_USER).
+    pub fn io(&mut self) -> &mut PacketIo {
+        self.io
+    }
+    /// An OK packet.
+    pub fn ok(self, affected: u64, insert_id: u64, status: StatusFlags, info: &str) {
+        self.io.write_ok(affected, insert_id, status, info)
+    }
+    /// An error packet.
+    pub fn err(self, e: &SqlError) {
+        self.io.write_err(e)
+    }
+    /// A bare EOF packet (COM_DEBUG, COM_SET_OPTION).
+    pub fn eof(self, status: StatusFlags) {
+        self.io.write_eof(status)
+    }
+    /// A result set, text or binary protocol.
+    pub fn rows(self, rs: &ResultSet, binary: bool, status: StatusFlags) {
+        self.io.write_result_set(rs, binary, status)
+    }
+    /// Column definitions and EOF (COM_FIELD_LIST).
+    pub fn columns(self, cols: &[ColDef], status: StatusFlags) {
+        self.io.write_column_defs(cols, status)
+    }
+    /// A raw packet (COM_STATISTICS's text line).
+    pub fn raw(self, payload: &[u8]) {
+        self.io.write_packet(payload)
+    }
+    /// COM_STMT_PREPARE's answer: statement id, parameter and column definitions.
+    pub fn prepared(self, id: u32, cols: &[ColDef], params: usize, status: StatusFlags) {
+        let mut p = vec![0u8];
+        p.extend_from_slice(&id.to_le_bytes());
+        p.extend_from_slice(&(cols.len() as u16).to_le_bytes());
+        p.extend_from_slice(&(params as u16).to_le_bytes());
+        p.push(0);
+        p.extend_from_slice(&0u16.to_le_bytes());
+        self.io.write_packet(&p);
+        if params > 0 {
+            let defs: Vec<ColDef> = (0..params)
+                .map(|_| ColDef::new("?", ColumnType::MYSQL_TYPE_VAR_STRING))
+                .collect();
+            self.io.write_column_defs(&defs, status);
+        }
+        if !cols.is_empty() {
+            self.io.write_column_defs(cols, status);
+        }
+    }
+    /// No answer: the protocol defines none for this command
+    /// (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA, COM_QUIT).
+    pub fn none(self) {}
+}
+
 /// Appends a length-encoded integer.
 pub fn put_lenenc_int(buf: &mut Vec<u8>, v: u64) {
     if v < 251 {
@@ -524,7 +592,7 @@ pub enum Command {
     InitDb(String),
     /// COM_QUERY
     Query(String),
-    /// COM_FIELD_LIST table [wildcard]
+    /// COM_FIELD_LIST: table (the optional wildcard is ignored)
     FieldList(String),
     /// COM_SHUTDOWN
     Shutdown,
@@ -588,12 +656,20 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-fn text(b: &[u8]) -> String {
+fn text(mut b: &[u8]) -> String {
+    while let [rest @ .., 0] = b {
+        b = rest;
+    }
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Statement text from a command packet. Some clients (mariadb-slap) send the
+/// C string's terminating NUL too; like mysqld, drop trailing NULs.
 fn into_text(mut p: Vec<u8>) -> String {
     p.remove(0);
+    while p.last() == Some(&0) {
+        p.pop();
+    }
     String::from_utf8(p).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -765,6 +841,15 @@ mod tests {
             Command::Query("a\u{fffd}".into())
         );
         assert!(Command::from_packet(vec![]).is_err());
+        // mariadb-slap sends the terminating NUL.
+        assert_eq!(
+            Command::from_packet(b"\x03SELECT 1\0".to_vec()).expect("q"),
+            Command::Query("SELECT 1".into())
+        );
+        assert_eq!(
+            Command::parse(b"\x02db\0").expect("init db"),
+            Command::InitDb("db".into())
+        );
     }
 
     #[test]

@@ -239,7 +239,12 @@ impl Server {
                 version: VERSION.into(),
                 port: i64::from(config.port),
                 socket: config.socket.clone(),
-                datadir: format!("{}/", config.datadir.display()),
+                datadir: format!(
+                    "{}/",
+                    std::fs::canonicalize(&config.datadir)
+                        .unwrap_or_else(|_| config.datadir.clone())
+                        .display()
+                ),
                 plugin_dir: config.plugin_dir.display().to_string(),
                 max_connections: i64::from(config.max_connections),
                 debug: initial_debug,
@@ -274,6 +279,7 @@ impl Server {
                 .map_err(|e| ServerError::io("opening the general log", e))?;
         }
         crate::sql::infoschema::register_builtin_tables(&shared.infoschema);
+        crate::sql::infoschema::register_catalog_tables(&shared.infoschema);
         let shared = Arc::new(shared);
         host.attach(&shared);
         let startup = shared.config.plugins.clone();

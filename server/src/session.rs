@@ -15,7 +15,7 @@ use tracing::{debug, info_span};
 use crate::datadir::{Account, native_verify};
 use crate::error::SqlError;
 use crate::hooks::AuditEvent;
-use crate::protocol::{Command, PacketIo, ReadError, Stream, command_name};
+use crate::protocol::{Command, PacketIo, ReadError, Reply, Stream, command_name};
 use crate::server::{Shared, VERSION};
 use crate::sql::{Outcome, SqlConn};
 use crate::status::{Com, Counter, SessionStatus};
@@ -342,7 +342,7 @@ fn login(
         shared: Arc::clone(shared),
         thd: Arc::clone(thd),
         account,
-        vars: SessionVars::new(),
+        vars: shared.vars.session_defaults(),
         status: SessionStatus::default(),
         sql,
         user_vars: HashMap::new(),
@@ -496,6 +496,8 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
     if matches!(cmd, Command::Quit) {
         return false;
     }
+    // A KILL QUERY that arrived while the session was idle has nothing to stop.
+    sess.thd.clear_query_kill();
     sess.shared
         .status
         .threads_running
@@ -506,7 +508,7 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
         s.since = Instant::now();
         s.state = "starting";
     });
-    dispatch_command(sess, io, cmd);
+    dispatch_command(sess, Reply::new(io), cmd);
     sess.thd.set(|s| {
         s.command = "Sleep";
         s.since = Instant::now();
@@ -531,12 +533,12 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
     true
 }
 
-fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
+fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
     let span = info_span!("dispatch_command");
     let _g = span.enter();
     let sh = Arc::clone(&sess.shared);
     match cmd {
-        Command::Quit => {}
+        Command::Quit => reply.none(),
         Command::Query(q) => {
             sh.status.add(&mut sess.status, Counter::Questions, 1);
             sh.status.add(&mut sess.status, Counter::Queries, 1);
@@ -547,7 +549,7 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
                 s.state = "executing";
             });
             let r = sess.run_statement(&q);
-            sess.respond(io, r, false);
+            sess.respond(reply, r, false);
             crate::crash::clear_query();
         }
         Command::InitDb(db) => {
@@ -556,61 +558,62 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
                 .add(&mut sess.status, Counter::Com(Com::ChangeDb), 1);
             sh.general_log(sess.thd.id, "Init DB", &db);
             let r = sess.use_db(&db).map(|_| Outcome::ok(0));
-            sess.respond(io, r, false);
+            sess.respond(reply, r, false);
         }
-        Command::Ping => io.write_ok(0, 0, sess.status_flags(), ""),
-        Command::Statistics => io.write_packet(sh.status.statistics_line().as_bytes()),
+        Command::Ping => reply.ok(0, 0, sess.status_flags(), ""),
+        Command::Statistics => reply.raw(sh.status.statistics_line().as_bytes()),
         Command::FieldList(table) => {
             sh.status.add(&mut sess.status, Counter::Questions, 1);
             sh.status
                 .add(&mut sess.status, Counter::Com(Com::ShowFields), 1);
             match sess.field_list(&table) {
-                Ok(cols) => io.write_column_defs(&cols, sess.status_flags()),
-                Err(e) => io.write_err(&e),
+                Ok(cols) => reply.columns(&cols, sess.status_flags()),
+                Err(e) => reply.err(&e),
             }
         }
         Command::ProcessKill(id) => {
             let r = sess
                 .kill(id, crate::threads::KillLevel::Connection)
                 .map(|_| Outcome::ok(0));
-            sess.respond(io, r, false);
+            sess.respond(reply, r, false);
         }
         Command::ProcessInfo => {
             let r = sess.run_statement("SHOW PROCESSLIST");
-            sess.respond(io, r, false);
+            sess.respond(reply, r, false);
         }
         Command::Shutdown => {
             let r = sess.shutdown_server().map(|_| Outcome::ok(0));
-            sess.respond(io, r, false);
+            sess.respond(reply, r, false);
         }
         Command::Debug => {
             if sess.account.super_priv {
                 sess.debug_dump();
-                io.write_eof(sess.status_flags());
+                reply.eof(sess.status_flags());
             } else {
-                io.write_err(&SqlError::access_denied_priv("SUPER"));
+                reply.err(&SqlError::access_denied_priv("SUPER"));
             }
         }
         Command::ChangeUser(payload) => {
-            let r = sess.change_user(io, &payload);
+            let mut reply = reply;
+            let r = sess.change_user(reply.io(), &payload);
             match r {
-                Ok(()) => io.write_ok(0, 0, sess.status_flags(), ""),
+                Ok(()) => reply.ok(0, 0, sess.status_flags(), ""),
                 Err(e) => {
-                    io.write_err(&e);
+                    reply.err(&e);
                     sess.quit = true;
                 }
             }
         }
         Command::ResetConnection => {
             sess.reset();
-            io.write_ok(0, 0, sess.status_flags(), "");
+            reply.ok(0, 0, sess.status_flags(), "");
         }
         Command::StmtPrepare(q) => {
             sh.status.add(&mut sess.status, Counter::Queries, 1);
             sh.status
                 .add(&mut sess.status, Counter::Com(Com::StmtPrepare), 1);
             sh.general_log(sess.thd.id, "Prepare", &q);
-            sess.prepare(io, q);
+            sess.prepare(reply, q);
         }
         Command::StmtExecute(payload) => {
             sh.status.add(&mut sess.status, Counter::Questions, 1);
@@ -618,7 +621,7 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
             sh.status
                 .add(&mut sess.status, Counter::Com(Com::StmtExecute), 1);
             let r = sess.execute_prepared(&payload);
-            sess.respond(io, r, true);
+            sess.respond(reply, r, true);
         }
         Command::StmtSendLongData(id, param, data) => {
             if let Some(st) = sess.stmts.get_mut(&id) {
@@ -626,11 +629,13 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
                     slot.get_or_insert_with(Vec::new).extend_from_slice(&data);
                 }
             }
+            reply.none();
         }
         Command::StmtClose(id) => {
             sh.status
                 .add(&mut sess.status, Counter::Com(Com::StmtClose), 1);
             sess.stmts.remove(&id);
+            reply.none();
         }
         Command::StmtReset(id) => {
             sh.status
@@ -638,15 +643,15 @@ fn dispatch_command(sess: &mut Session, io: &mut PacketIo, cmd: Command) {
             match sess.stmts.get_mut(&id) {
                 Some(st) => {
                     st.long_data.iter_mut().for_each(|d| *d = None);
-                    io.write_ok(0, 0, sess.status_flags(), "");
+                    reply.ok(0, 0, sess.status_flags(), "");
                 }
-                None => io.write_err(&unknown_stmt(id, "mysqld_stmt_reset")),
+                None => reply.err(&unknown_stmt(id, "mysqld_stmt_reset")),
             }
         }
-        Command::SetOption(_) => io.write_eof(sess.status_flags()),
+        Command::SetOption(_) => reply.eof(sess.status_flags()),
         Command::Unknown(b) => {
             debug!(keyword = "error", "unknown command 0x{b:02x}");
-            io.write_err(&SqlError::unknown_command())
+            reply.err(&SqlError::unknown_command())
         }
     }
 }
@@ -671,51 +676,33 @@ impl Session {
         f
     }
 
-    fn respond(&mut self, io: &mut PacketIo, r: Result<Outcome, SqlError>, binary: bool) {
+    fn respond(&mut self, reply: Reply<'_>, r: Result<Outcome, SqlError>, binary: bool) {
         match r {
             Ok(Outcome::Ok {
                 affected,
                 insert_id,
                 info,
-            }) => io.write_ok(affected, insert_id, self.status_flags(), &info),
-            Ok(Outcome::Rows(rs)) => io.write_result_set(&rs, binary, self.status_flags()),
+            }) => reply.ok(affected, insert_id, self.status_flags(), &info),
+            Ok(Outcome::Rows(rs)) => reply.rows(&rs, binary, self.status_flags()),
             Err(e) => {
                 if e.code == crate::error::code::ER_QUERY_INTERRUPTED {
                     self.thd.clear_query_kill();
                 }
                 debug!(keyword = "error", code = e.code, "{}", e.message);
-                io.write_err(&e)
+                reply.err(&e)
             }
         }
     }
 
-    fn prepare(&mut self, io: &mut PacketIo, q: String) {
+    fn prepare(&mut self, reply: Reply<'_>, q: String) {
         match self.prepare_statement(&q) {
             Ok((prep, cols, param_count)) => {
                 let id = self.next_stmt;
                 self.next_stmt = self.next_stmt.wrapping_add(1).max(1);
-                let mut p = vec![0u8];
-                p.extend_from_slice(&id.to_le_bytes());
-                p.extend_from_slice(&(cols.len() as u16).to_le_bytes());
-                p.extend_from_slice(&(param_count as u16).to_le_bytes());
-                p.push(0);
-                p.extend_from_slice(&0u16.to_le_bytes());
-                io.write_packet(&p);
-                let flags = self.status_flags();
-                if param_count > 0 {
-                    let params: Vec<_> = (0..param_count)
-                        .map(|_| {
-                            crate::protocol::ColDef::new("?", ColumnType::MYSQL_TYPE_VAR_STRING)
-                        })
-                        .collect();
-                    io.write_column_defs(&params, flags);
-                }
-                if !cols.is_empty() {
-                    io.write_column_defs(&cols, flags);
-                }
+                reply.prepared(id, &cols, param_count, self.status_flags());
                 self.stmts.insert(id, prep);
             }
-            Err(e) => io.write_err(&e),
+            Err(e) => reply.err(&e),
         }
     }
 
@@ -819,7 +806,7 @@ impl Session {
     /// COM_RESET_CONNECTION: session state back to defaults, same user and db.
     pub fn reset(&mut self) {
         self.sql.rollback_open();
-        self.vars.clear();
+        self.vars = self.shared.vars.session_defaults();
         self.wait_timeout = timeout_of(self.shared.vars.global("wait_timeout").ok());
         crate::debug::reset_session();
         self.user_vars.clear();

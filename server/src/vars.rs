@@ -197,6 +197,19 @@ impl SysVars {
             .ok_or_else(|| SqlError::unknown_var(name))
     }
 
+    /// A new session's variables: the current global value of every
+    /// session-scoped variable, as MySQL copies them at connect. `debug` is left
+    /// out: a session follows the global DBUG settings until it sets its own.
+    pub fn session_defaults(&self) -> SessionVars {
+        let (Ok(defs), Ok(globals)) = (self.defs.read(), self.globals.read()) else {
+            return SessionVars::new();
+        };
+        defs.values()
+            .filter(|d| d.scope == Scope::Both && d.name != "debug")
+            .filter_map(|d| globals.get(&d.name).map(|v| (d.name.clone(), v.clone())))
+            .collect()
+    }
+
     /// Sets the global value after type/range checks. The caller checks privilege.
     pub fn set_global(&self, name: &str, v: &SetValue) -> Result<VarValue, SqlError> {
         let def = self.def(name).ok_or_else(|| SqlError::unknown_var(name))?;
@@ -477,6 +490,24 @@ pub fn register_builtins(v: &SysVars, b: &BuiltinValues) {
     );
     add("sql_auto_is_null", Both, Bool, false, VarValue::Bool(false));
     add(
+        "sql_quote_show_create",
+        Both,
+        Bool,
+        false,
+        VarValue::Bool(true),
+    );
+    add("sql_notes", Both, Bool, false, VarValue::Bool(true));
+    add("unique_checks", Both, Bool, false, VarValue::Bool(true));
+    add(
+        "foreign_key_checks",
+        Both,
+        Bool,
+        false,
+        VarValue::Bool(true),
+    );
+    add("sql_log_bin", Both, Bool, false, VarValue::Bool(true));
+    add("big_tables", Both, Bool, false, VarValue::Bool(false));
+    add(
         "sql_select_limit",
         Both,
         int(0, i64::MAX),
@@ -659,12 +690,18 @@ mod tests {
             VarValue::Bool(false)
         );
         assert_eq!(v.global("autocommit").expect("get"), VarValue::Bool(true));
+        let snapshot = v.session_defaults();
         v.set_global("wait_timeout", &SetValue::Int(10))
             .expect("global");
         assert_eq!(
             v.session(&SessionVars::new(), "wait_timeout").expect("g"),
             VarValue::Int(10)
         );
+        assert_eq!(
+            v.session(&snapshot, "wait_timeout").expect("s"),
+            VarValue::Int(28800)
+        );
+        assert!(!snapshot.contains_key("debug") && !snapshot.contains_key("port"));
         assert_eq!(
             v.set_session(
                 &mut s,

@@ -260,6 +260,39 @@ fn mariadb_slap_select_1() {
     assert!(status_value(&s.shared, "Com_select") >= 400);
 }
 
+#[test]
+fn mariadb_slap_auto_generated_mixed_load() {
+    let s = TestServer::start();
+    let port = s.port.to_string();
+    // Its own schema and table (`id serial`), INSERT/SELECT mix, NUL-terminated statements.
+    let Some(o) = run_client(
+        "mariadb-slap",
+        &[
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            "--protocol=TCP",
+            "--auto-generate-sql",
+            "--auto-generate-sql-load-type=mixed",
+            "--auto-generate-sql-add-autoincrement",
+            "--concurrency=4",
+            "--number-of-queries=200",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(status_value(&s.shared, "Com_insert") > 0);
+    assert!(status_value(&s.shared, "Com_select") > 0);
+}
+
 // --------------------------------------------------------------- mysql_async
 
 #[test]
@@ -439,6 +472,23 @@ fn system_variables_and_status() {
             ),
             1193
         );
+        // A session keeps the values it started with; new sessions see the new global.
+        c.query_drop("SET GLOBAL net_read_timeout = 45")
+            .await
+            .expect("set global");
+        let mine: i64 = c
+            .query_first("SELECT @@net_read_timeout")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(mine, 30);
+        let mut fresh = connect(&s.url()).await;
+        let theirs: i64 = fresh
+            .query_first("SELECT @@net_read_timeout")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(theirs, 45);
         c.query_drop("SET GLOBAL max_connections = 200")
             .await
             .expect("set global");
@@ -625,6 +675,11 @@ fn kill_query_stops_sleep_and_long_sqlite_query() {
             let one: i64 = victim.query_first("SELECT 1").await.expect("after kill").expect("row");
             assert_eq!(one, 1);
         }
+        // KILL QUERY on an idle session does not break its next statement.
+        let mut idle = connect(&s.url()).await;
+        killer.query_drop(format!("KILL QUERY {}", idle.id())).await.expect("kill idle");
+        let slept: i64 = idle.query_first("SELECT SLEEP(0.2)").await.expect("sleep after idle kill").expect("row");
+        assert_eq!(slept, 0);
         // KILL CONNECTION closes the victim.
         let mut victim = connect(&s.url()).await;
         let id = victim.id();
@@ -1031,6 +1086,7 @@ fn general_log_and_admin_debug_dump() {
     let err = s.error_log();
     assert!(err.contains("Running threads:"), "{err}");
     assert!(err.contains("Uptime: "), "{err}");
+    assert!(err.contains("Memory/process: VmRSS:"), "{err}");
 }
 
 #[test]
@@ -1267,4 +1323,79 @@ fn random_command_packets_never_take_the_server_down() {
         assert_eq!(one, 1);
     });
     assert!(!s.error_log().contains("panicked"), "{}", s.error_log());
+}
+
+#[test]
+fn bad_options_fail_cleanly() {
+    let dir = temp_dir("opts");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_minnowd"))
+        .arg(format!("--datadir={}", dir.join("d").display()))
+        .args(["--port=0", "--debug=zz"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("minnowd: [ERROR] invalid option: --debug='zz'"),
+        "{err}"
+    );
+    assert!(!err.contains("ready for connections"), "{err}");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_minnowd"))
+        .arg("--version")
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("minnowd 8.0.99-Minnow-"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mariadb_dump_and_restore_roundtrip() {
+    let s = TestServer::start();
+    let Some(o) = s.mariadb(
+        &["-e", "CREATE DATABASE src; CREATE TABLE src.items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20), price DOUBLE); \
+                 INSERT INTO src.items (name, price) VALUES ('tea', 2.5), ('it''s', NULL); CREATE DATABASE dst"],
+        None,
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let port = s.port.to_string();
+    let Some(dump) = run_client(
+        "mariadb-dump",
+        &[
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            "--protocol=TCP",
+            "src",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(dump.status.success(), "{}", stderr(&dump));
+    let sql = stdout(&dump);
+    assert!(sql.contains("INSERT INTO `items` VALUES"), "{sql}");
+    let o = s.mariadb(&["dst"], Some(&sql)).expect("restore");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = s
+        .mariadb(
+            &[
+                "--batch",
+                "-e",
+                "SELECT id, name, price FROM dst.items ORDER BY id",
+            ],
+            None,
+        )
+        .expect("select");
+    assert_eq!(stdout(&o), "id\tname\tprice\n1\ttea\t2.5\n2\tit's\tNULL\n");
+    // information_schema catalog tables the dump used.
+    let o = s
+        .mariadb(&["--batch", "-e", "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_NAME = 'items' ORDER BY 1"], None)
+        .expect("tables");
+    assert_eq!(
+        stdout(&o),
+        "TABLE_SCHEMA\tTABLE_NAME\tENGINE\ndst\titems\tSQLite\nsrc\titems\tSQLite\n"
+    );
 }

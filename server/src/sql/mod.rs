@@ -424,6 +424,18 @@ impl Session {
                 )));
             }
             ("FLUSH", _) => return Ok(Outcome::ok(0)),
+            // ALTER TABLE t DISABLE|ENABLE KEYS (mariadb-dump): SQLite keeps indexes current.
+            ("ALTER", Some("TABLE"))
+                if {
+                    let all = words(&toks, 8);
+                    all.len() >= 5
+                        && matches!(all[all.len() - 2].as_str(), "DISABLE" | "ENABLE")
+                        && all[all.len() - 1] == "KEYS"
+                } =>
+            {
+                self.bump(Com::AlterTable);
+                return Ok(Outcome::ok(0));
+            }
             ("SHOW", Some("CREATE"))
                 if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
             {
@@ -1099,6 +1111,9 @@ impl Session {
                     name = name.replace(from.as_str(), to);
                 }
             }
+            if name.contains(rewrite::EXACT_DIV) {
+                name = name.replace(rewrite::EXACT_DIV, "/");
+            }
             if name.len() >= 2 && name.starts_with('\'') && name.ends_with('\'') {
                 name = name[1..name.len() - 1].replace("''", "'");
             }
@@ -1414,6 +1429,15 @@ impl Session {
             "\nDatabases: {}\n",
             self.shared.datadir.databases().join(", ")
         ));
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        for key in ["VmRSS:", "VmHWM:", "Threads:"] {
+            if let Some(l) = status.lines().find(|l| l.starts_with(key)) {
+                s.push_str(&format!(
+                    "Memory/process: {}\n",
+                    l.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
         s.push_str(&format!("{}\n\n", self.shared.status.statistics_line()));
         self.shared.errlog.raw(&s);
     }

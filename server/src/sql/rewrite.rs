@@ -15,6 +15,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace, Word};
 use crate::error::SqlError;
 use crate::protocol::Cell;
 
+/// The server version as versioned comments compare it (8.0.99).
+const SERVER_VERSION_ID: u32 = 80099;
+
 /// Removes MySQL versioned comments (`/*!50002 GLOBAL */` → ` GLOBAL `).
 pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
     if !sql.contains("/*!") && !sql.contains("/*M!") {
@@ -45,11 +48,18 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
             0
         };
         if skip > 0 {
-            let body = rest[skip..].trim_start_matches(|c: char| c.is_ascii_digit());
+            let after = &rest[skip..];
+            let body = after.trim_start_matches(|c: char| c.is_ascii_digit());
+            let version: u32 = after[..after.len() - body.len()].parse().unwrap_or(0);
+            // `/*M!…*/` is MariaDB-only and `/*!NNNNN …*/` needs server version NNNNN:
+            // for this server (MySQL 8.0.99) both are plain comments when they don't apply.
+            let applies = skip == 3 && version <= SERVER_VERSION_ID;
             if let Some(end) = body.find("*/") {
                 out.push(' ');
-                out.push_str(&body[..end]);
-                out.push(' ');
+                if applies {
+                    out.push_str(&body[..end]);
+                    out.push(' ');
+                }
                 rest = &body[end + 2..];
                 continue;
             }
@@ -71,6 +81,10 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, SqlError> {
         .tokenize_with_location()
         .map_err(|e| SqlError::parse(sql, &e.to_string()))
 }
+
+/// What `/` becomes: MySQL's division is exact, SQLite's truncates integers.
+/// Result-column names map it back to `/`.
+pub const EXACT_DIV: &str = "* 1.0 /";
 
 /// A reference to a variable or session value found in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +124,18 @@ const SESSION_FUNCS: &[&str] = &[
     "LAST_INSERT_ID",
     "FOUND_ROWS",
     "ROW_COUNT",
+];
+
+/// Modifiers MySQL accepts right after SELECT, dropped for SQLite.
+const SELECT_MODIFIERS: &[&str] = &[
+    "SQL_NO_CACHE",
+    "SQL_CACHE",
+    "SQL_BUFFER_RESULT",
+    "SQL_SMALL_RESULT",
+    "SQL_BIG_RESULT",
+    "HIGH_PRIORITY",
+    "STRAIGHT_JOIN",
+    "SQL_CALC_FOUND_ROWS",
 ];
 
 /// Quotes a string as an SQLite literal.
@@ -261,6 +287,20 @@ pub fn to_sqlite(
                         out.qualifiers.push(w.value.clone());
                     }
                 }
+                if w.quote_style.is_none()
+                    && SELECT_MODIFIERS
+                        .iter()
+                        .any(|m| w.value.eq_ignore_ascii_case(m))
+                {
+                    // SELECT SQL_NO_CACHE …: MySQL's hints; SQLite has none of them.
+                    let prev = toks[..i].iter().rev().find(|t| !is_ws(&t.token));
+                    if prev.is_some_and(|t| {
+                        kw(&t.token, "SELECT") || SELECT_MODIFIERS.iter().any(|m| kw(&t.token, m))
+                    }) {
+                        i += 1;
+                        continue;
+                    }
+                }
                 if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM") {
                     // FROM DUAL: SQLite has no DUAL table.
                     if let Some(k) = next_non_ws(toks, i + 1) {
@@ -352,6 +392,8 @@ pub fn to_sqlite(
                 }
             }
             Token::EOF => {}
+            // MySQL's `/` always divides exactly (7 / 2 = 3.5); SQLite's truncates integers.
+            Token::Div => s.push_str(EXACT_DIV),
             other => s.push_str(&other.to_string()),
         }
         i += 1;
@@ -547,9 +589,11 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             continue;
         }
         // A column definition.
+        // `SERIAL` is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
         let is_auto = p
             .iter()
-            .any(|t| kw(t, "AUTO_INCREMENT") || kw(t, "AUTOINCREMENT"));
+            .any(|t| kw(t, "AUTO_INCREMENT") || kw(t, "AUTOINCREMENT"))
+            || p.get(1).is_some_and(|t| kw(t, "SERIAL"));
         let mut col = Vec::new();
         col.push(p[0].clone());
         let mut j = 1;
@@ -732,9 +776,31 @@ mod tests {
     }
 
     #[test]
+    fn division_is_exact() {
+        let c = rusqlite::Connection::open_in_memory().expect("db");
+        for (expr, want) in [
+            ("7 / 2", 3.5),
+            ("1 + 7 / 2 * 2", 8.0),
+            ("(1 + 2) / 4 / 2", 0.375),
+            ("-9 / 2", -4.5),
+        ] {
+            let sql = rw(&format!("SELECT {expr}")).sql;
+            let got: f64 = c.query_row(&sql, [], |r| r.get(0)).expect(&sql);
+            assert_eq!(got, want, "{expr} → {sql}");
+        }
+    }
+
+    #[test]
     fn mysql_only_syntax() {
         assert_eq!(rw("SELECT 'a' 'b' \"c\"").sql, "SELECT 'abc'");
         assert_eq!(rw("SELECT 1 FROM DUAL").sql.trim(), "SELECT 1");
+        assert_eq!(
+            rw("SELECT /*!40001 SQL_NO_CACHE */ a FROM t")
+                .sql
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["SELECT", "a", "FROM", "t"]
+        );
         let r = rw(
             "INSERT INTO t (id, c) VALUES (1, 'z') ON DUPLICATE KEY UPDATE c = VALUES(c), n = n + 1",
         );
@@ -762,6 +828,10 @@ mod tests {
             strip_versioned_comments("SELECT '/*!1 x */'"),
             "SELECT '/*!1 x */'"
         );
+        let s = strip_versioned_comments(
+            "/*M!999999\\- enable the sandbox mode */ SELECT 1 /*!90000 , 2 */",
+        );
+        assert_eq!(s.split_whitespace().collect::<Vec<_>>(), ["SELECT", "1"]);
         let s = strip_versioned_comments("SELECT 'é\\é' /*!40101 , 'ü' */");
         assert_eq!(
             s.split_whitespace().collect::<Vec<_>>(),
@@ -791,5 +861,17 @@ mod tests {
             "{sql}"
         );
         assert!(!sql.contains("ENGINE"), "{sql}");
+        // mariadb-slap's `id serial`.
+        let t = tokenize("CREATE TABLE `t2` (id serial,intcol1 INT(32) ,charcol1 VARCHAR(128))")
+            .expect("tokens");
+        let sql = create_table(&t).expect("rewrite");
+        c.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.execute("INSERT INTO t2 VALUES (NULL, 1, 'a')", [])
+            .expect("insert");
+        let id: i64 = c
+            .query_row("SELECT id FROM t2", [], |r| r.get(0))
+            .expect("id");
+        assert_eq!(id, 1);
     }
 }
