@@ -388,7 +388,84 @@ pub fn after_load(sh: &Arc<Shared>) {
             }),
         });
     }
+    sync_variables(sh);
     let _ = stackresolve::crash::check_handlers_and_log();
+}
+
+fn var_value(v: &minnow_plugin_host::Value) -> crate::vars::VarValue {
+    use crate::vars::VarValue;
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Int(i) => VarValue::Int(*i),
+        Value::Bool(b) => VarValue::Bool(*b),
+        other => VarValue::Str(value_text(other)),
+    }
+}
+
+/// Plugin system variable names (lower case).
+fn plugin_var_names(sh: &Shared) -> Vec<String> {
+    sh.plugins
+        .system_variables()
+        .into_iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect()
+}
+
+/// Mirrors every plugin system variable into the server's `SysVars` (global scope)
+/// so `SHOW VARIABLES` and `@@name` see the value the plugin reads.
+pub fn sync_variables(sh: &Shared) {
+    use crate::vars::{Kind, Scope, VarDef};
+    use minnow_plugin_host::abi;
+    for v in sh.plugins.system_variables() {
+        let kind = match v.def.value_type {
+            abi::MINNOW_VALUE_INT => Kind::Int {
+                min: v.def.min,
+                max: v.def.max,
+            },
+            abi::MINNOW_VALUE_BOOL => Kind::Bool,
+            _ => Kind::Str,
+        };
+        sh.vars.register(
+            VarDef {
+                name: v.name.to_ascii_lowercase(),
+                scope: Scope::Global,
+                kind,
+                read_only: v.def.flags & abi::MINNOW_SYSVAR_READONLY != 0,
+                default: var_value(&v.def.default),
+            },
+            var_value(&v.value),
+        );
+    }
+}
+
+/// `SET GLOBAL name = v` for a plugin variable: the plugin's check and update run
+/// first (their error is the statement's), then the server's copy follows.
+/// `Ok(false)`: not a plugin variable.
+pub fn set_global_variable(
+    sh: &Shared,
+    name: &str,
+    v: &crate::vars::SetValue,
+) -> Result<bool, SqlError> {
+    use crate::vars::SetValue;
+    use minnow_plugin_host::Value;
+    let Some(info) = sh
+        .plugins
+        .system_variables()
+        .into_iter()
+        .find(|x| x.name.eq_ignore_ascii_case(name))
+    else {
+        return Ok(false);
+    };
+    let value = match v {
+        SetValue::Int(i) => Value::Int(*i),
+        SetValue::Str(s) => Value::Str(s.clone()),
+        SetValue::Default => info.def.default.clone(),
+    };
+    sh.plugins
+        .set_system_variable(&info.name, &value)
+        .map_err(|e| sql_error(&e))?;
+    sync_variables(sh);
+    Ok(true)
 }
 
 fn cell_of(v: &minnow_plugin_host::Value) -> Cell {
@@ -718,7 +795,7 @@ pub fn execute(
             require_super(sess)?;
             // This session's own bindings must not keep the plugin busy.
             sess.psess.release();
-            let before = plugin_tables(&sh);
+            let before = (plugin_tables(&sh), plugin_var_names(&sh));
             let out = reg.uninstall(&name).map_err(|e| sql_error(&e))?;
             delete_rows(&sh, std::slice::from_ref(&name))?;
             after_unload(&sh, &before);
@@ -727,7 +804,7 @@ pub fn execute(
         PluginStatement::UninstallSoname(soname) => {
             require_super(sess)?;
             sess.psess.release();
-            let before = plugin_tables(&sh);
+            let before = (plugin_tables(&sh), plugin_var_names(&sh));
             let outs = reg.uninstall_soname(&soname).map_err(|e| sql_error(&e))?;
             let names: Vec<String> = outs.iter().map(|(n, _)| n.clone()).collect();
             delete_rows(&sh, &names)?;
@@ -781,12 +858,18 @@ fn plugin_tables(sh: &Shared) -> Vec<String> {
         .collect()
 }
 
-/// Drops the information_schema tables of plugins that are gone.
-fn after_unload(sh: &Arc<Shared>, before: &[String]) {
+/// Drops the information_schema tables and system variables of plugins that are gone.
+fn after_unload(sh: &Arc<Shared>, before: &(Vec<String>, Vec<String>)) {
     let live = plugin_tables(sh);
-    for t in before {
+    for t in &before.0 {
         if !live.contains(t) {
             sh.infoschema.unregister(t);
+        }
+    }
+    let live = plugin_var_names(sh);
+    for v in &before.1 {
+        if !live.contains(v) {
+            sh.vars.unregister(v);
         }
     }
 }

@@ -417,3 +417,53 @@ fn startup_force_failure_stops_the_server_and_crash_names_the_plugin() {
     assert!(text.contains("crashme"), "{text}");
     assert!(text.contains("libcrashme.so"), "{text}");
 }
+
+#[test]
+fn plugin_variables_show_set_and_go_away() {
+    let pdir = plugin_dir("vars");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        c.query_drop("INSTALL PLUGIN conn_ip_filter SONAME 'libconn_ip_filter.so'")
+            .await
+            .expect("install");
+        let v: Option<(String, String)> = c
+            .query_first("SHOW VARIABLES LIKE 'conn_ip_filter_allow'")
+            .await
+            .expect("show variables");
+        let v = v.expect("conn_ip_filter_allow shown").1;
+        assert!(v.contains("127.0.0.1"), "{v}");
+        // The plugin reads the new value: new local connections are refused.
+        c.query_drop("SET GLOBAL conn_ip_filter_allow = '10.1.%'")
+            .await
+            .expect("set global");
+        let now: Option<String> = c
+            .query_first("SELECT @@conn_ip_filter_allow")
+            .await
+            .expect("@@var");
+        assert_eq!(now.as_deref(), Some("10.1.%"));
+        let e = Conn::new(Opts::from_url(&srv.url()).expect("url"))
+            .await
+            .expect_err("refused after SET GLOBAL");
+        assert_eq!(code(&e), 3164, "{e}");
+        c.query_drop("SET GLOBAL conn_ip_filter_allow = '%'")
+            .await
+            .expect("set back");
+        let c2 = connect(&srv.url()).await;
+        c2.disconnect().await.expect("disconnect");
+        let e = c
+            .query_drop("SET conn_ip_filter_allow = '%'")
+            .await
+            .expect_err("global only");
+        assert_ne!(code(&e), 0);
+        c.query_drop("UNINSTALL PLUGIN conn_ip_filter")
+            .await
+            .expect("uninstall");
+        let e = c
+            .query_drop("SELECT @@conn_ip_filter_allow")
+            .await
+            .expect_err("variable gone");
+        assert_eq!(code(&e), 1193, "{e}");
+        c.disconnect().await.expect("disconnect");
+    });
+}

@@ -1284,6 +1284,9 @@ impl Session {
             }
             return Ok(());
         }
+        if global && crate::plugins::set_global_variable(&self.shared, &lname, v)? {
+            return Ok(());
+        }
         let val = if global {
             self.shared.vars.set_global(&lname, v)?
         } else {
