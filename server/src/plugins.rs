@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, Weak};
 
 use minnow_plugin_host::{
-    HostServices, LoadOption, LoadRequest, LogLevel, PluginError, Registry, SessionInfo,
+    HostServices, LoadOption, LoadRequest, LogLevel, PluginError, Registry, SessionInfo, UdfReturn,
     UninstallOutcome,
 };
 use mysql_common::constants::ColumnType;
@@ -203,6 +203,7 @@ pub fn audited(
     run: impl FnOnce(&mut crate::session::Session) -> Result<Outcome, SqlError>,
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
+    sync_functions(sess);
     let _ = general_event(sess, G::Log, 0, 0, query);
     general_event(sess, G::Starting, 0, 0, query)?;
     let r = run(sess);
@@ -219,6 +220,223 @@ pub fn audited(
     let _ = general_event(sess, G::Status, code, rows, query);
     let _ = general_event(sess, G::Completed, code, rows, query);
     r
+}
+
+/// Bumped whenever the set of UDFs changes; sessions re-register their SQLite
+/// functions when they see a new value.
+static UDF_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn bump_udfs() {
+    UDF_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn plugin_value(v: rusqlite::types::ValueRef<'_>) -> minnow_plugin_host::Value {
+    use minnow_plugin_host::Value;
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Str(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+fn sqlite_value(v: minnow_plugin_host::Value) -> rusqlite::types::Value {
+    use minnow_plugin_host::Value;
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Int(i) => V::Integer(i),
+        Value::Real(r) => V::Real(r),
+        Value::Bool(b) => V::Integer(i64::from(b)),
+        Value::Str(s) => V::Text(s),
+        Value::Bytes(b) => V::Blob(b),
+    }
+}
+
+fn udf_args(
+    ctx: &rusqlite::functions::Context<'_>,
+) -> (
+    Vec<minnow_plugin_host::UdfArg>,
+    Vec<minnow_plugin_host::Value>,
+) {
+    use minnow_plugin_host::{UdfArg, UdfArgType, Value};
+    let values: Vec<Value> = (0..ctx.len())
+        .map(|i| plugin_value(ctx.get_raw(i)))
+        .collect();
+    let args = values
+        .iter()
+        .map(|v| UdfArg {
+            arg_type: match v {
+                Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
+                Value::Real(_) => UdfArgType::Real,
+                _ => UdfArgType::String,
+            },
+            constant: None,
+            attribute: String::new(),
+        })
+        .collect();
+    (args, values)
+}
+
+fn udf_error(e: PluginError) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(Box::new(sql_error(&e)))
+}
+
+/// An aggregate UDF as a SQLite aggregate.
+struct UdfAggregate {
+    reg: Registry,
+    name: String,
+}
+
+type AggState = std::panic::AssertUnwindSafe<minnow_plugin_host::UdfCall>;
+
+impl rusqlite::functions::Aggregate<AggState, rusqlite::types::Value> for UdfAggregate {
+    fn init(&self, ctx: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<AggState> {
+        let (args, _) = udf_args(ctx);
+        let mut call = self
+            .reg
+            .prepare_function(&self.name, &args)
+            .map_err(udf_error)?;
+        call.clear().map_err(udf_error)?;
+        Ok(std::panic::AssertUnwindSafe(call))
+    }
+    fn step(
+        &self,
+        ctx: &mut rusqlite::functions::Context<'_>,
+        acc: &mut AggState,
+    ) -> rusqlite::Result<()> {
+        let (_, values) = udf_args(ctx);
+        acc.0.add(&values).map_err(udf_error)
+    }
+    fn finalize(
+        &self,
+        _ctx: &mut rusqlite::functions::Context<'_>,
+        acc: Option<AggState>,
+    ) -> rusqlite::Result<rusqlite::types::Value> {
+        match acc {
+            Some(mut a) => a.0.result().map(sqlite_value).map_err(udf_error),
+            None => Ok(rusqlite::types::Value::Null),
+        }
+    }
+}
+
+/// Registers the server's UDFs as SQLite functions on `sess`'s connection when
+/// they changed since the last time (and removes dropped ones).
+pub fn sync_functions(sess: &mut crate::session::Session) {
+    use rusqlite::functions::FunctionFlags;
+    let generation = UDF_GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+    if sess.udf_generation == generation {
+        return;
+    }
+    sess.udf_generation = generation;
+    let funcs = sess.shared.plugins.functions();
+    let conn = &sess.sql.conn;
+    for old in std::mem::take(&mut sess.udfs) {
+        if !funcs.iter().any(|f| f.name.eq_ignore_ascii_case(&old)) {
+            let _ = conn.remove_function(old.as_str(), -1);
+        }
+    }
+    for f in funcs {
+        let reg = sess.shared.plugins.clone();
+        let name = f.name.clone();
+        let r = if f.aggregate {
+            conn.create_aggregate_function(
+                name.as_str(),
+                -1,
+                FunctionFlags::SQLITE_UTF8,
+                UdfAggregate {
+                    reg,
+                    name: name.clone(),
+                },
+            )
+        } else {
+            let n2 = name.clone();
+            conn.create_scalar_function(name.as_str(), -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+                let (args, values) = udf_args(ctx);
+                // init, call and deinit per row: MySQL's per-statement init needs
+                // a statement-end hook the SQLite function API does not give.
+                let mut call = reg.prepare_function(&n2, &args).map_err(udf_error)?;
+                call.call(&values).map(sqlite_value).map_err(udf_error)
+            })
+        };
+        match r {
+            Ok(()) => sess.udfs.push(name),
+            Err(e) => sess
+                .shared
+                .errlog
+                .warn(&format!("cannot register function {name} in SQLite: {e}")),
+        }
+    }
+}
+
+/// Creates `mysql.func` if missing.
+fn ensure_func_table(sh: &Shared) -> Result<(), SqlError> {
+    mysql_conn(sh)?
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS func(name TEXT NOT NULL PRIMARY KEY, ret INTEGER NOT NULL, dl TEXT NOT NULL, type TEXT NOT NULL);",
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+fn ret_code(r: UdfReturn) -> i64 {
+    match r {
+        UdfReturn::String => 0,
+        UdfReturn::Real => 1,
+        UdfReturn::Integer => 2,
+        UdfReturn::Decimal => 4,
+    }
+}
+
+fn ret_of(code: i64) -> UdfReturn {
+    match code {
+        1 => UdfReturn::Real,
+        2 => UdfReturn::Integer,
+        4 => UdfReturn::Decimal,
+        _ => UdfReturn::String,
+    }
+}
+
+/// Start-up: every `mysql.func` row becomes a UDF again (failures logged, skipped).
+fn load_functions(sh: &Shared) {
+    if let Err(e) = ensure_func_table(sh) {
+        sh.errlog
+            .error(&format!("cannot create mysql.func: {}", e.message));
+        return;
+    }
+    let rows = mysql_conn(sh).and_then(|c| {
+        let mut st = c
+            .prepare("SELECT name, ret, dl, type FROM func ORDER BY rowid")
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+    });
+    match rows {
+        Ok(rows) => {
+            for (name, ret, dl, ty) in rows {
+                if let Err(e) =
+                    sh.plugins
+                        .create_function(&name, ret_of(ret), ty == "aggregate", &dl)
+                {
+                    sh.errlog
+                        .error(&format!("Can't load function '{name}' from {dl}: {e}"));
+                }
+            }
+            bump_udfs();
+        }
+        Err(e) => sh
+            .errlog
+            .error(&format!("cannot read mysql.func: {}", e.message)),
+    }
 }
 
 /// Start-up plugin settings (from the command line).
@@ -324,6 +542,7 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
         reg.load_startup(&reqs)
             .map_err(|e| ServerError::Option(format!("plugin loading failed: {e}")))?;
     }
+    load_functions(sh);
     after_load(sh);
     let known: Vec<String> = reg
         .system_variables()
@@ -705,6 +924,24 @@ pub enum PluginStatement {
     ShowBindings,
     /// `FLUSH PLUGINS [name]`.
     Flush(Option<String>),
+    /// `CREATE [AGGREGATE] FUNCTION name RETURNS type SONAME 'lib'`.
+    CreateFunction {
+        /// Function name.
+        name: String,
+        /// Return type.
+        ret: UdfReturn,
+        /// Aggregate?
+        aggregate: bool,
+        /// Library.
+        soname: String,
+    },
+    /// `DROP FUNCTION [IF EXISTS] name`.
+    DropFunction {
+        /// Function name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
 }
 
 /// Parses a plugin statement; `Ok(None)` when the statement is not one.
@@ -744,6 +981,51 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
             PluginStatement::ShowBindings
         } else {
             return Ok(None);
+        }
+    } else if c.keyword("CREATE") {
+        let aggregate = c.keyword("AGGREGATE");
+        if !c.keyword("FUNCTION") {
+            return Ok(None);
+        }
+        let name = c.ident()?;
+        // CREATE FUNCTION f(...) is a stored function: not ours.
+        if !aggregate
+            && !matches!(c.toks.get(c.pos), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("RETURNS"))
+        {
+            return Ok(None);
+        }
+        c.expect("RETURNS")?;
+        let ret = if c.keyword("STRING") {
+            UdfReturn::String
+        } else if c.keyword("INTEGER") || c.keyword("INT") {
+            UdfReturn::Integer
+        } else if c.keyword("REAL") {
+            UdfReturn::Real
+        } else if c.keyword("DECIMAL") {
+            UdfReturn::Decimal
+        } else {
+            return Err(c.err("STRING, INTEGER, REAL or DECIMAL expected"));
+        };
+        c.expect("SONAME")?;
+        PluginStatement::CreateFunction {
+            name,
+            ret,
+            aggregate,
+            soname: c.string()?,
+        }
+    } else if c.keyword("DROP") {
+        if !c.keyword("FUNCTION") {
+            return Ok(None);
+        }
+        let if_exists = if c.keyword("IF") {
+            c.expect("EXISTS")?;
+            true
+        } else {
+            false
+        };
+        PluginStatement::DropFunction {
+            name: c.ident()?,
+            if_exists,
         }
     } else if c.keyword("FLUSH") {
         if !c.keyword("PLUGINS") {
@@ -845,6 +1127,50 @@ pub fn execute(
         PluginStatement::Flush(name) => {
             require_super(sess)?;
             reg.flush(name.as_deref()).map_err(|e| sql_error(&e))?;
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::CreateFunction {
+            name,
+            ret,
+            aggregate,
+            soname,
+        } => {
+            require_super(sess)?;
+            reg.create_function(&name, ret, aggregate, &soname)
+                .map_err(|e| sql_error(&e))?;
+            let stored = ensure_func_table(&sh).and_then(|()| {
+                mysql_conn(&sh)?
+                    .execute(
+                        "INSERT INTO func(name, ret, dl, type) VALUES(?1, ?2, ?3, ?4)",
+                        (
+                            &name,
+                            ret_code(ret),
+                            &soname,
+                            if aggregate { "aggregate" } else { "function" },
+                        ),
+                    )
+                    .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+            });
+            if let Err(e) = stored {
+                let _ = reg.drop_function(&name);
+                return Err(e);
+            }
+            bump_udfs();
+            sync_functions(sess);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::DropFunction { name, if_exists } => {
+            require_super(sess)?;
+            match reg.drop_function(&name) {
+                Ok(()) => {}
+                Err(PluginError::DoesNotExist { .. }) if if_exists => return Ok(Outcome::ok(0)),
+                Err(e) => return Err(sql_error(&e)),
+            }
+            mysql_conn(&sh)?
+                .execute("DELETE FROM func WHERE name = ?1", [&name])
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            bump_udfs();
+            sync_functions(sess);
             Ok(Outcome::ok(0))
         }
     }

@@ -74,6 +74,10 @@ pub struct Session {
     pub psess: minnow_plugin_host::Session,
     /// Client IP (for audit events).
     pub ip: String,
+    /// UDF generation this session's SQLite functions match ([`crate::plugins::sync_functions`]).
+    pub udf_generation: u64,
+    /// UDF names registered on this session's SQLite connection.
+    pub udfs: Vec<String>,
 }
 
 /// `@@wait_timeout` as a socket timeout.
@@ -355,6 +359,8 @@ fn login(
         wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
         psess,
         ip,
+        udf_generation: 0,
+        udfs: Vec::new(),
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {
@@ -695,6 +701,7 @@ impl Session {
     }
 
     fn prepare(&mut self, reply: Reply<'_>, q: String) {
+        crate::plugins::sync_functions(self);
         match self.prepare_statement(&q) {
             Ok((prep, cols, param_count)) => {
                 let id = self.next_stmt;

@@ -467,3 +467,90 @@ fn plugin_variables_show_set_and_go_away() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+#[test]
+fn udfs_from_udf_example_in_selects_and_persisted() {
+    let pdir = plugin_dir("udf");
+    std::fs::copy(udf_example::LIBRARY, pdir.join(udf_example::SONAME)).expect("copy udf");
+    let p2 = pdir.clone();
+    let mut srv = TestServer::start_with(move |c| c.plugin_dir = p2);
+    let datadir = srv.shared.config.datadir.clone();
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        c.query_drop("CREATE FUNCTION reverse_string RETURNS STRING SONAME 'libudf_example.so'")
+            .await
+            .expect("create reverse_string");
+        c.query_drop("CREATE FUNCTION myfunc_int RETURNS INTEGER SONAME 'libudf_example.so'")
+            .await
+            .expect("create myfunc_int");
+        c.query_drop("CREATE AGGREGATE FUNCTION avgcost RETURNS REAL SONAME 'libudf_example.so'")
+            .await
+            .expect("create avgcost");
+        let e = c
+            .query_drop("CREATE FUNCTION reverse_string RETURNS STRING SONAME 'libudf_example.so'")
+            .await
+            .expect_err("exists");
+        assert_eq!(code(&e), 1125, "{e}");
+        let e = c
+            .query_drop("CREATE FUNCTION no_such_udf RETURNS STRING SONAME 'libudf_example.so'")
+            .await
+            .expect_err("missing symbol");
+        assert_eq!(code(&e), 1127, "{e}");
+        let r: Option<String> = c
+            .query_first("SELECT reverse_string('minnow')")
+            .await
+            .expect("reverse_string");
+        assert_eq!(r.as_deref(), Some("wonnim"));
+        // A second connection sees the functions too.
+        let mut c2 = connect(&srv.url()).await;
+        let n: Option<i64> = c2
+            .query_first("SELECT myfunc_int('ab', 3)")
+            .await
+            .expect("myfunc_int");
+        assert_eq!(n, Some(5));
+        c2.query_drop("CREATE DATABASE u").await.expect("db");
+        c2.query_drop("CREATE TABLE u.sales(qty INT, price DOUBLE)")
+            .await
+            .expect("table");
+        c2.query_drop("INSERT INTO u.sales VALUES (1, 10.0), (3, 20.0)")
+            .await
+            .expect("rows");
+        let avg: Option<f64> = c2
+            .query_first("SELECT avgcost(qty, price) FROM u.sales")
+            .await
+            .expect("avgcost");
+        let avg = avg.expect("value");
+        assert!((avg - 17.5).abs() < 1e-9, "{avg}");
+        let calls = calls(&mut c2, "reverse_string", "FUNCTION").await;
+        assert!(calls >= 1, "{calls}");
+        c2.disconnect().await.expect("disconnect");
+        c.query_drop("DROP FUNCTION myfunc_int")
+            .await
+            .expect("drop");
+        assert!(c.query_drop("SELECT myfunc_int(1)").await.is_err());
+        let e = c
+            .query_drop("DROP FUNCTION myfunc_int")
+            .await
+            .expect_err("gone");
+        assert_eq!(code(&e), 1305, "{e}");
+        c.query_drop("DROP FUNCTION IF EXISTS myfunc_int")
+            .await
+            .expect("if exists");
+        c.disconnect().await.expect("disconnect");
+    });
+    srv.stop();
+    let srv2 = TestServer::start_with(move |c| {
+        c.plugin_dir = pdir;
+        c.datadir = datadir;
+    });
+    rt().block_on(async {
+        let mut c = connect(&srv2.url()).await;
+        let r: Option<String> = c
+            .query_first("SELECT reverse_string('abc')")
+            .await
+            .expect("reverse_string after restart");
+        assert_eq!(r.as_deref(), Some("cba"));
+        assert!(c.query_drop("SELECT myfunc_int(1)").await.is_err());
+        c.disconnect().await.expect("disconnect");
+    });
+}
