@@ -554,3 +554,93 @@ fn udfs_from_udf_example_in_selects_and_persisted() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+/// Builds `resolve-stack` (same target dir and profile) and returns its path.
+fn resolve_stack() -> PathBuf {
+    let dir = built_plugins();
+    let profile = dir
+        .file_name()
+        .and_then(|s| s.to_str())
+        .expect("profile")
+        .to_string();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "stackresolve",
+        "--bin",
+        "resolve-stack",
+    ])
+    .arg("--target-dir")
+    .arg(dir.parent().expect("target dir"))
+    .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let out = cmd.output().expect("cargo build resolve-stack");
+    assert!(
+        out.status.success(),
+        "building resolve-stack failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("resolve-stack")
+}
+
+#[test]
+fn c_plugin_segv_report_names_the_plugin_and_resolves_the_frame() {
+    let pdir = plugin_dir("segv");
+    std::fs::copy(crashme_c::LIBRARY, pdir.join("libcrashme_c.so")).expect("copy crashme_c");
+    let root = pdir.parent().expect("root").to_path_buf();
+    let log = root.join("segv.log");
+    let srv = spawn_minnowd(
+        &root.join("d"),
+        &log,
+        &[
+            &format!("--plugin-dir={}", pdir.display()),
+            "--plugin-load-add=crashme_c=libcrashme_c.so",
+        ],
+    );
+    let url = format!("mysql://root@127.0.0.1:{}?prefer_socket=false", srv.port);
+    rt().block_on(async {
+        let mut c = connect(&url).await;
+        let e = c
+            .query_drop("SELECT 'crashme_c:veto'")
+            .await
+            .expect_err("vetoed");
+        assert_eq!(code(&e), 3164, "{e}");
+        assert!(c.query_drop("SELECT 'crashme_c:segv'").await.is_err());
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("owns the faulting address") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        text.contains("Plugin: crashme_c (libcrashme_c.so) owns the faulting address"),
+        "{text}"
+    );
+    assert!(text.contains("SIGSEGV"), "{text}");
+    drop(srv);
+    let out = Command::new(resolve_stack())
+        .arg(&log)
+        .output()
+        .expect("run resolve-stack");
+    let resolved = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        resolved.contains("crashme_segv_now") && resolved.contains("crashme_c.c"),
+        "resolve-stack output:\n{resolved}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
