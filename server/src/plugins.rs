@@ -439,6 +439,79 @@ fn load_functions(sh: &Shared) {
     }
 }
 
+/// The built-in `mysql_native_password` authentication plugin (permanent).
+#[derive(Debug)]
+pub struct NativePassword;
+
+impl minnow_plugin_host::sdk::Plugin for NativePassword {
+    const NAME: &'static std::ffi::CStr = c"mysql_native_password";
+    const DESCRIPTION: &'static std::ffi::CStr = c"Native MySQL authentication";
+    fn init(_host: minnow_plugin_host::sdk::Host) -> Result<Self, String> {
+        Ok(NativePassword)
+    }
+}
+
+impl minnow_plugin_host::sdk::AuthPlugin for NativePassword {
+    const CLIENT_PLUGIN: &'static std::ffi::CStr = c"mysql_native_password";
+    fn authenticate(&self, request: &minnow_plugin_host::sdk::AuthRequest<'_>) -> bool {
+        std::str::from_utf8(request.auth_string)
+            .is_ok_and(|s| crate::datadir::native_verify(s, request.scramble, request.response))
+    }
+    fn generate_auth_string(&self, password: &[u8]) -> Result<Vec<u8>, String> {
+        let pw = std::str::from_utf8(password).map_err(|_| "password is not UTF-8".to_string())?;
+        Ok(crate::datadir::native_hash(pw).into_bytes())
+    }
+}
+
+/// The authentication plugin of an account (`mysql.user.plugin`).
+pub fn account_plugin(sh: &Shared, acc: &crate::datadir::Account) -> String {
+    mysql_conn(sh)
+        .ok()
+        .and_then(|c| {
+            c.query_row(
+                "SELECT plugin FROM user WHERE User = ?1 AND Host = ?2",
+                (&acc.user, &acc.host),
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+        })
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "mysql_native_password".to_string())
+}
+
+/// The client-side plugin an authentication plugin needs.
+pub fn client_plugin(sh: &Shared, plugin: &str) -> Option<String> {
+    sh.plugins
+        .auth_plugins()
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(plugin))
+        .map(|(_, c)| c)
+}
+
+/// Checks `response` for account `acc` through its authentication plugin.
+pub fn authenticate_account(
+    psess: &mut minnow_plugin_host::Session,
+    acc: &crate::datadir::Account,
+    plugin: &str,
+    user: &str,
+    host: &str,
+    scramble: &[u8],
+    response: &[u8],
+) -> Result<bool, SqlError> {
+    psess
+        .authenticate(
+            plugin,
+            &minnow_plugin_host::AuthRequest {
+                user,
+                host,
+                auth_string: acc.auth_string.as_bytes(),
+                scramble,
+                response,
+            },
+        )
+        .map_err(|e| sql_error(&e))
+}
+
 /// Start-up plugin settings (from the command line).
 #[derive(Debug, Clone, Default)]
 pub struct PluginStartup {
@@ -525,6 +598,10 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
             .error(&format!("cannot read mysql.plugin: {}", e.message)),
     }
     register_tables(sh);
+    reg.register_builtin(&minnow_plugin_host::sdk::BuiltinDecl::authentication::<
+        NativePassword,
+    >())
+    .map_err(|e| ServerError::Option(format!("built-in mysql_native_password: {e}")))?;
     let sh2 = Arc::downgrade(sh);
     sh.status.extra.register(
         "plugins",
@@ -935,6 +1012,19 @@ pub enum PluginStatement {
         /// Library.
         soname: String,
     },
+    /// `CREATE USER [IF NOT EXISTS] 'u'@'h' IDENTIFIED WITH plugin [BY 'pw']`.
+    CreateUser {
+        /// User.
+        user: String,
+        /// Host pattern.
+        host: String,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// Authentication plugin.
+        plugin: String,
+        /// Password (validated, then turned into the stored string by the plugin).
+        password: Option<String>,
+    },
     /// `DROP FUNCTION [IF EXISTS] name`.
     DropFunction {
         /// Function name.
@@ -983,6 +1073,45 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
             return Ok(None);
         }
     } else if c.keyword("CREATE") {
+        if c.keyword("USER") {
+            if !c
+                .toks
+                .iter()
+                .any(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("WITH")))
+            {
+                return Ok(None);
+            }
+            let if_not_exists = if c.keyword("IF") {
+                c.expect("NOT")?;
+                c.expect("EXISTS")?;
+                true
+            } else {
+                false
+            };
+            let user = c.ident()?;
+            let host = if matches!(c.toks.get(c.pos), Some(Tok::Other(o)) if o == "@") {
+                c.pos += 1;
+                c.ident()?
+            } else {
+                "%".to_string()
+            };
+            c.expect("IDENTIFIED")?;
+            c.expect("WITH")?;
+            let plugin = c.ident()?;
+            let password = if c.keyword("BY") {
+                Some(c.string()?)
+            } else {
+                None
+            };
+            c.end()?;
+            return Ok(Some(PluginStatement::CreateUser {
+                user,
+                host,
+                if_not_exists,
+                plugin,
+                password,
+            }));
+        }
         let aggregate = c.keyword("AGGREGATE");
         if !c.keyword("FUNCTION") {
             return Ok(None);
@@ -1159,6 +1288,50 @@ pub fn execute(
             sync_functions(sess);
             Ok(Outcome::ok(0))
         }
+        PluginStatement::CreateUser {
+            user,
+            host,
+            if_not_exists,
+            plugin,
+            password,
+        } => {
+            if !sess.account.super_priv {
+                return Err(SqlError::access_denied_priv("CREATE USER"));
+            }
+            let exists = mysql_conn(&sh)?
+                .query_row(
+                    "SELECT COUNT(*) FROM user WHERE User = ?1 AND Host = ?2",
+                    (&user, &host),
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            if exists > 0 && if_not_exists {
+                return Ok(Outcome::ok(0));
+            }
+            let pw = password.unwrap_or_default();
+            if !pw.is_empty() {
+                sess.psess
+                    .validate_password(pw.as_bytes())
+                    .map_err(|e| sql_error(&e))?;
+            }
+            let auth = sess
+                .psess
+                .generate_auth_string(&plugin, pw.as_bytes())
+                .map_err(|e| sql_error(&e))?;
+            let auth = String::from_utf8(auth).map_err(|_| {
+                SqlError::internal(format!(
+                    "plugin {plugin} made a non-UTF-8 authentication string"
+                ))
+            })?;
+            sh.datadir.create_user(&user, &host, "", if_not_exists)?;
+            mysql_conn(&sh)?
+                .execute(
+                    "UPDATE user SET plugin = ?1, authentication_string = ?2 WHERE User = ?3 AND Host = ?4",
+                    (&plugin, &auth, &user, &host),
+                )
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            Ok(Outcome::ok(0))
+        }
         PluginStatement::DropFunction { name, if_exists } => {
             require_super(sess)?;
             match reg.drop_function(&name) {
@@ -1299,5 +1472,27 @@ mod tests {
         assert_eq!(e.code, crate::error::code::ER_PARSE_ERROR);
         assert!(p("INSTALL PLUGIN x SONAME 'a' extra").is_err());
         assert!(p("UNINSTALL x").is_err());
+        assert_eq!(
+            p("CREATE USER IF NOT EXISTS 'u'@'%' IDENTIFIED WITH auth_test_plugin BY 'pw'").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "u".into(),
+                host: "%".into(),
+                if_not_exists: true,
+                plugin: "auth_test_plugin".into(),
+                password: Some("pw".into()),
+            }))
+        );
+        assert_eq!(
+            p("CREATE USER bob IDENTIFIED WITH auth_test_plugin").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "bob".into(),
+                host: "%".into(),
+                if_not_exists: false,
+                plugin: "auth_test_plugin".into(),
+                password: None,
+            }))
+        );
+        // Without WITH it is the server's own CREATE USER.
+        assert_eq!(p("CREATE USER 'u'@'%' IDENTIFIED BY 'x'").ok(), Some(None));
     }
 }

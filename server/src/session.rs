@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mysql_common::constants::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
 use mysql_common::io::ParseBuf;
-use mysql_common::packets::{AuthPlugin, AuthSwitchRequest, HandshakePacket, HandshakeResponse};
+use mysql_common::packets::{AuthSwitchRequest, HandshakePacket, HandshakeResponse};
 use mysql_common::proto::MySerialize;
 use tracing::{debug, info_span};
 
@@ -287,12 +287,20 @@ fn login(
         .filter(|d| !d.is_empty())
         .map(|d| String::from_utf8_lossy(d).into_owned());
     let mut token = resp.scramble_buf().to_vec();
-    let plugin_ok = match resp.auth_plugin() {
-        None | Some(AuthPlugin::MysqlNativePassword) => true,
-        Some(_) => false,
+    // The account's authentication plugin decides the client plugin.
+    let found = shared.datadir.find_account(&user, host, is_local);
+    let acc_plugin = found
+        .as_ref()
+        .map(|a| crate::plugins::account_plugin(shared, a))
+        .unwrap_or_else(|| NATIVE.to_string());
+    let client_plugin =
+        crate::plugins::client_plugin(shared, &acc_plugin).unwrap_or_else(|| NATIVE.to_string());
+    let sent = match resp.auth_plugin() {
+        None => NATIVE.as_bytes().to_vec(),
+        Some(p) => p.as_bytes().to_vec(),
     };
-    if !plugin_ok {
-        let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), {
+    if sent != client_plugin.as_bytes() {
+        let sw = AuthSwitchRequest::new(client_plugin.as_bytes(), {
             let mut d = salt.to_vec();
             d.push(0);
             d
@@ -305,7 +313,23 @@ fn login(
         }
         token = io.read_packet().map_err(|_| ())?;
     }
-    let account = authenticate(shared, &user, host, is_local, &salt, &token);
+    let denied = SqlError::access_denied(&user, host, !token.is_empty());
+    let account = match found {
+        Some(acc) => match crate::plugins::authenticate_account(
+            &mut psess,
+            &acc,
+            &acc_plugin,
+            &user,
+            host,
+            &salt,
+            &token,
+        ) {
+            Ok(true) => Ok(acc),
+            Ok(false) => Err(denied),
+            Err(e) => Err(e),
+        },
+        None => Err(denied),
+    };
     let account = match account {
         Ok(a) => a,
         Err(e) => {

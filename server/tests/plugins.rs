@@ -12,7 +12,13 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
 use util::{TestServer, code, rt, spawn_minnowd, temp_dir};
 
-const RUST_PLUGINS: [&str; 4] = ["audit_null", "conn_ip_filter", "is_example", "crashme"];
+const RUST_PLUGINS: [&str; 5] = [
+    "audit_null",
+    "conn_ip_filter",
+    "is_example",
+    "crashme",
+    "auth_test",
+];
 
 /// Builds the example plugins once; returns the directory holding the `.so` files.
 fn built_plugins() -> &'static Path {
@@ -643,4 +649,64 @@ fn c_plugin_segv_report_names_the_plugin_and_resolves_the_frame() {
         "resolve-stack output:\n{resolved}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn authentication_plugins_and_create_user_identified_with() {
+    let pdir = plugin_dir("auth");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        let rows = show_plugins(&mut c).await;
+        let native = rows
+            .iter()
+            .find(|r| r.0 == "mysql_native_password")
+            .expect("built-in listed");
+        assert_eq!(native.1, "ACTIVE");
+        assert_eq!(native.2, "AUTHENTICATION");
+        assert_eq!(native.3, None);
+        let e = c
+            .query_drop("UNINSTALL PLUGIN mysql_native_password")
+            .await
+            .expect_err("permanent");
+        assert_eq!(code(&e), 1702, "{e}");
+        assert!(calls(&mut c, "mysql_native_password", "AUTHENTICATION").await >= 1);
+        c.query_drop("INSTALL SONAME 'libauth_test.so'")
+            .await
+            .expect("install auth_test");
+        let e = c
+            .query_drop("CREATE USER 'alice'@'%' IDENTIFIED WITH auth_test_plugin BY 'short'")
+            .await
+            .expect_err("password policy");
+        assert_eq!(code(&e), 1819, "{e}");
+        c.query_drop("CREATE USER 'alice'@'%' IDENTIFIED WITH auth_test_plugin BY 'secret123'")
+            .await
+            .expect("create user");
+        let e = c
+            .query_drop("CREATE USER 'bob'@'%' IDENTIFIED WITH no_such_auth BY 'secret123'")
+            .await
+            .expect_err("unknown plugin");
+        assert_ne!(code(&e), 0);
+        let opts = |pw: &str| {
+            mysql_async::OptsBuilder::from_opts(
+                Opts::from_url(&format!(
+                    "mysql://alice:{pw}@127.0.0.1:{}?prefer_socket=false",
+                    srv.port
+                ))
+                .expect("url"),
+            )
+            .enable_cleartext_plugin(true)
+        };
+        let mut a = Conn::new(opts("secret123")).await.expect("alice logs in");
+        let who: Option<String> = a.query_first("SELECT CURRENT_USER()").await.expect("who");
+        assert!(who.unwrap_or_default().starts_with("alice"));
+        a.disconnect().await.expect("disconnect");
+        let e = Conn::new(opts("wrong-password"))
+            .await
+            .expect_err("wrong password");
+        assert_eq!(code(&e), 1045, "{e}");
+        assert!(status(&mut c, "auth_test_plugin_accepted").await >= 1);
+        assert!(status(&mut c, "auth_test_plugin_refused").await >= 1);
+        c.disconnect().await.expect("disconnect");
+    });
 }
