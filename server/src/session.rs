@@ -173,6 +173,11 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     match result {
         Ok(mut sess) => {
             command_loop(&mut sess, &mut io);
+            let _ = sess.psess.protocol_trace(
+                minnow_plugin_host::abi::stage::DISCONNECTED,
+                minnow_plugin_host::abi::event::DISCONNECTED,
+                &[],
+            );
             let _ = shared.audit.notify(&AuditEvent::Disconnect { conn_id: id });
             crate::plugins::connection_event(
                 &mut sess.psess,
@@ -264,11 +269,30 @@ fn login(
     );
     let mut buf = Vec::new();
     hs.serialize(&mut buf);
+    use minnow_plugin_host::abi::{event as tev, stage as tst};
+    let trace = |psess: &mut minnow_plugin_host::Session, st: u32, ev: u32, p: &[u8]| {
+        psess.protocol_trace(st, ev, p).map_err(|e| {
+            shared.errlog.line(
+                id,
+                "Warning",
+                &format!("Connection {id} dropped by a protocol trace plugin: {e}"),
+            );
+        })
+    };
+    trace(&mut psess, tst::CONNECTING, tev::CONNECTING, &[])?;
     io.write_packet(&buf);
+    trace(
+        &mut psess,
+        tst::WAIT_FOR_INIT_PACKET,
+        tev::PACKET_SENT,
+        &buf,
+    )?;
     if io.flush().is_err() {
         return Err(());
     }
     let pkt = io.read_packet().map_err(|_| ())?;
+    // The host masks every byte at stage AUTHENTICATE.
+    trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &pkt)?;
     let resp: HandshakeResponse<'_> = match ParseBuf(&pkt).parse(()) {
         Ok(r) => r,
         Err(e) => {
@@ -308,10 +332,12 @@ fn login(
         let mut b = Vec::new();
         sw.serialize(&mut b);
         io.write_packet(&b);
+        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_SENT, &b)?;
         if io.flush().is_err() {
             return Err(());
         }
         token = io.read_packet().map_err(|_| ())?;
+        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &token)?;
     }
     let denied = SqlError::access_denied(&user, host, !token.is_empty());
     let account = match found {
@@ -415,6 +441,7 @@ fn login(
     );
     sess.psess.release();
     io.write_ok(0, 0, sess.status_flags(), "");
+    trace(&mut sess.psess, tst::AUTHENTICATE, tev::AUTHENTICATED, &[])?;
     if io.flush().is_err() {
         return Err(());
     }
@@ -486,6 +513,21 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
                 break;
             }
         };
+        if let Err(e) = sess.psess.protocol_trace(
+            minnow_plugin_host::abi::stage::READY_FOR_COMMAND,
+            minnow_plugin_host::abi::event::PACKET_RECEIVED,
+            &pkt,
+        ) {
+            sess.shared.errlog.line(
+                sess.thd.id,
+                "Warning",
+                &format!(
+                    "Connection {} dropped by a protocol trace plugin: {e}",
+                    sess.thd.id
+                ),
+            );
+            break;
+        }
         let ok = do_command(sess, io, pkt);
         let sh = &sess.shared;
         let (rx, tx) = (io.bytes_received, io.bytes_sent);

@@ -12,7 +12,8 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
 use util::{TestServer, code, rt, spawn_minnowd, temp_dir};
 
-const RUST_PLUGINS: [&str; 5] = [
+const RUST_PLUGINS: [&str; 6] = [
+    "protocol_trace",
     "audit_null",
     "conn_ip_filter",
     "is_example",
@@ -709,4 +710,39 @@ fn authentication_plugins_and_create_user_identified_with() {
         assert!(status(&mut c, "auth_test_plugin_refused").await >= 1);
         c.disconnect().await.expect("disconnect");
     });
+}
+
+#[test]
+fn protocol_trace_sees_packets_in_valid_stage_order() {
+    let pdir = plugin_dir("trace");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        c.query_drop("INSTALL PLUGIN protocol_trace SONAME 'libprotocol_trace.so'")
+            .await
+            .expect("install");
+        c.query_drop("SET GLOBAL protocol_trace_debug = ON")
+            .await
+            .expect("debug on");
+        // The installing connection began before the plugin: its first traced
+        // packet is mid-protocol, which the plugin may count as a bad transition.
+        let bad_before = status(&mut c, "protocol_trace_bad_transitions").await;
+        let before = status(&mut c, "protocol_trace_events").await;
+        // A whole connection: greeting, handshake response, auth, commands, quit.
+        let mut c2 = connect(&srv.url()).await;
+        for _ in 0..3 {
+            c2.query_drop("SELECT 1").await.expect("select");
+        }
+        c2.disconnect().await.expect("disconnect");
+        let after = status(&mut c, "protocol_trace_events").await;
+        assert!(after >= before + 7, "events {before} -> {after}");
+        assert_eq!(
+            status(&mut c, "protocol_trace_bad_transitions").await,
+            bad_before,
+            "a full connection's stages are in a valid order"
+        );
+        c.disconnect().await.expect("disconnect");
+    });
+    let log = srv.error_log();
+    assert!(log.contains("protocol_trace"), "{log}");
 }
