@@ -12,7 +12,8 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
 use util::{TestServer, code, rt, spawn_minnowd, temp_dir};
 
-const RUST_PLUGINS: [&str; 6] = [
+const RUST_PLUGINS: [&str; 7] = [
+    "daemon_heartbeat",
     "protocol_trace",
     "audit_null",
     "conn_ip_filter",
@@ -745,4 +746,37 @@ fn protocol_trace_sees_packets_in_valid_stage_order() {
     });
     let log = srv.error_log();
     assert!(log.contains("protocol_trace"), "{log}");
+}
+
+#[test]
+fn daemon_plugin_started_at_startup_with_its_variable() {
+    let pdir = plugin_dir("daemon");
+    let srv = TestServer::start_with(move |c| {
+        c.plugin_dir = pdir;
+        c.plugins.load = vec!["daemon_heartbeat=libdaemon_heartbeat.so".into()];
+        c.plugins.variables = vec![("daemon-heartbeat-interval".into(), "1".into())];
+    });
+    let file = srv.shared.config.datadir.join("heartbeat.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.lines().filter(|l| l.starts_with("heartbeat")).count() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        text.lines().filter(|l| l.starts_with("heartbeat")).count() >= 2,
+        "heartbeat.log: {text:?}"
+    );
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        let v: Option<i64> = c
+            .query_first("SELECT @@daemon_heartbeat_interval")
+            .await
+            .expect("variable");
+        assert_eq!(v, Some(1));
+        c.disconnect().await.expect("disconnect");
+    });
 }
