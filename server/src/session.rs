@@ -12,7 +12,7 @@ use mysql_common::packets::{AuthSwitchRequest, HandshakePacket, HandshakeRespons
 use mysql_common::proto::MySerialize;
 use tracing::{debug, info_span};
 
-use crate::datadir::{Account, native_verify};
+use crate::datadir::Account;
 use crate::error::SqlError;
 use crate::hooks::AuditEvent;
 use crate::protocol::{Command, PacketIo, ReadError, Reply, Stream, command_name};
@@ -448,26 +448,6 @@ fn login(
     Ok(sess)
 }
 
-fn authenticate(
-    shared: &Shared,
-    user: &str,
-    host: &str,
-    is_local: bool,
-    salt: &[u8],
-    token: &[u8],
-) -> Result<Account, SqlError> {
-    let denied = || SqlError::access_denied(user, host, !token.is_empty());
-    let acc = shared
-        .datadir
-        .find_account(user, host, is_local)
-        .ok_or_else(denied)?;
-    if native_verify(&acc.auth_string, salt, token) {
-        Ok(acc)
-    } else {
-        Err(denied())
-    }
-}
-
 fn command_loop(sess: &mut Session, io: &mut PacketIo) {
     let mut current_timeout = None;
     loop {
@@ -825,16 +805,6 @@ impl Session {
         } else {
             pb.eat_null_str()
         };
-        if plugin != NATIVE.as_bytes() {
-            let mut d = self.salt.to_vec();
-            d.push(0);
-            let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), d);
-            let mut b = Vec::new();
-            sw.serialize(&mut b);
-            io.write_packet(&b);
-            io.flush().map_err(|e| SqlError::internal(e.to_string()))?;
-            token = io.read_packet().map_err(|_| malformed())?;
-        }
         let host = self
             .thd
             .host
@@ -843,7 +813,42 @@ impl Session {
             .unwrap_or("localhost")
             .to_string();
         let is_local = host == "localhost";
-        let acc = authenticate(&self.shared, &user, &host, is_local, &self.salt, &token);
+        // The account's authentication plugin decides the client plugin.
+        let found = self.shared.datadir.find_account(&user, &host, is_local);
+        let acc_plugin = found
+            .as_ref()
+            .map(|a| crate::plugins::account_plugin(&self.shared, a))
+            .unwrap_or_else(|| NATIVE.to_string());
+        let client_plugin = crate::plugins::client_plugin(&self.shared, &acc_plugin)
+            .unwrap_or_else(|| NATIVE.to_string());
+        if plugin != client_plugin.as_bytes() {
+            let mut d = self.salt.to_vec();
+            d.push(0);
+            let sw = AuthSwitchRequest::new(client_plugin.as_bytes(), d);
+            let mut b = Vec::new();
+            sw.serialize(&mut b);
+            io.write_packet(&b);
+            io.flush().map_err(|e| SqlError::internal(e.to_string()))?;
+            token = io.read_packet().map_err(|_| malformed())?;
+        }
+        let denied = SqlError::access_denied(&user, &host, !token.is_empty());
+        let salt = self.salt;
+        let acc = match found {
+            Some(acc) => match crate::plugins::authenticate_account(
+                &mut self.psess,
+                &acc,
+                &acc_plugin,
+                &user,
+                &host,
+                &salt,
+                &token,
+            ) {
+                Ok(true) => Ok(acc),
+                Ok(false) => Err(denied),
+                Err(e) => Err(e),
+            },
+            None => Err(denied),
+        };
         let acc = match acc {
             Ok(a) => a,
             Err(e) => {

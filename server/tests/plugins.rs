@@ -707,6 +707,23 @@ fn authentication_plugins_and_create_user_identified_with() {
             .await
             .expect_err("wrong password");
         assert_eq!(code(&e), 1045, "{e}");
+        // COM_CHANGE_USER goes through the account's plugin too.
+        let mut r = Conn::new(
+            mysql_async::OptsBuilder::from_opts(Opts::from_url(&srv.url()).expect("url"))
+                .enable_cleartext_plugin(true),
+        )
+        .await
+        .expect("root");
+        r.change_user(
+            mysql_async::ChangeUserOpts::default()
+                .with_user(Some("alice".into()))
+                .with_pass(Some("secret123".into())),
+        )
+        .await
+        .expect("change_user to alice");
+        let who: Option<String> = r.query_first("SELECT CURRENT_USER()").await.expect("who");
+        assert!(who.unwrap_or_default().starts_with("alice"));
+        r.disconnect().await.expect("disconnect");
         assert!(status(&mut c, "auth_test_plugin_accepted").await >= 1);
         assert!(status(&mut c, "auth_test_plugin_refused").await >= 1);
         c.disconnect().await.expect("disconnect");
