@@ -1210,7 +1210,7 @@ pub fn execute(
             let out = reg.uninstall(&name).map_err(|e| sql_error(&e))?;
             delete_rows(&sh, std::slice::from_ref(&name))?;
             after_unload(&sh, &before);
-            Ok(outcome_of(&[out]))
+            Ok(outcome_of(sess, &[out]))
         }
         PluginStatement::UninstallSoname(soname) => {
             require_super(sess)?;
@@ -1221,7 +1221,7 @@ pub fn execute(
             delete_rows(&sh, &names)?;
             after_unload(&sh, &before);
             let outs: Vec<UninstallOutcome> = outs.into_iter().map(|(_, o)| o).collect();
-            Ok(outcome_of(&outs))
+            Ok(outcome_of(sess, &outs))
         }
         PluginStatement::Show(soname) => {
             let rows = reg
@@ -1373,19 +1373,14 @@ fn after_unload(sh: &Arc<Shared>, before: &(Vec<String>, Vec<String>)) {
     }
 }
 
-fn outcome_of(outs: &[UninstallOutcome]) -> Outcome {
-    let warnings: Vec<String> = outs
-        .iter()
-        .filter_map(|o| match o {
-            UninstallOutcome::Deferred(w) => Some(format!("Warning ({}): {}", w.code, w.message)),
-            UninstallOutcome::Unloaded => None,
-        })
-        .collect();
-    Outcome::Ok {
-        affected: 0,
-        insert_id: 0,
-        info: warnings.join("; "),
+/// OK for an uninstall; deferred unloads become warnings (1620) of the statement.
+fn outcome_of(sess: &mut crate::session::Session, outs: &[UninstallOutcome]) -> Outcome {
+    for o in outs {
+        if let UninstallOutcome::Deferred(w) = o {
+            sess.warnings.push((w.code, w.message.clone()));
+        }
     }
+    Outcome::ok(0)
 }
 
 fn persist_install(sh: &Arc<Shared>, names: &[String], soname: &str) -> Result<(), SqlError> {

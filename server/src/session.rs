@@ -74,6 +74,8 @@ pub struct Session {
     pub psess: minnow_plugin_host::Session,
     /// Client IP (for audit events).
     pub ip: String,
+    /// Warnings of the last statement (`SHOW WARNINGS`): (code, message).
+    pub warnings: Vec<(u16, String)>,
     /// UDF generation this session's SQLite functions match ([`crate::plugins::sync_functions`]).
     pub udf_generation: u64,
     /// UDF names registered on this session's SQLite connection.
@@ -409,6 +411,7 @@ fn login(
         wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
         psess,
         ip,
+        warnings: Vec::new(),
         udf_generation: 0,
         udfs: Vec::new(),
     };
@@ -734,7 +737,13 @@ impl Session {
                 affected,
                 insert_id,
                 info,
-            }) => reply.ok(affected, insert_id, self.status_flags(), &info),
+            }) => reply.ok_warnings(
+                affected,
+                insert_id,
+                self.status_flags(),
+                u16::try_from(self.warnings.len()).unwrap_or(u16::MAX),
+                &info,
+            ),
             Ok(Outcome::Rows(rs)) => reply.rows(&rs, binary, self.status_flags()),
             Err(e) => {
                 if e.code == crate::error::code::ER_QUERY_INTERRUPTED {

@@ -334,16 +334,21 @@ fn busy_uninstall_is_deferred_until_the_binding_goes() {
                 .expect("session bindings");
             assert!(bound.iter().any(|b| b.1 == "audit_null"), "{bound:?}");
             c.query_drop("UNINSTALL PLUGIN audit_null").await.expect("uninstall");
-            let info = c.info().to_string();
+            let warnings_count = c.get_warnings();
+            let warnings: Vec<(String, i64, String)> =
+                c.query("SHOW WARNINGS").await.expect("SHOW WARNINGS");
             let st: Option<(String, String)> = c
                 .query_first("SELECT PLUGIN_NAME, PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'audit_null'")
                 .await
                 .expect("status");
             c.disconnect().await.expect("disconnect");
-            (info, st)
+            (warnings_count, warnings, st)
         };
-        let (busy, (info, st)) = tokio::join!(sleeper, uninstaller);
-        assert!(info.contains("1620"), "info: {info}");
+        let (busy, (count, warnings, st)) = tokio::join!(sleeper, uninstaller);
+        assert_eq!(count, 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].1, 1620, "{warnings:?}");
+        assert!(warnings[0].2.contains("audit_null"), "{warnings:?}");
         assert_eq!(st.map(|s| s.1), Some("DELETED".to_string()));
         busy.disconnect().await.expect("disconnect");
         // The binding went when the sleeper finished: the plugin is unloaded.

@@ -353,6 +353,11 @@ impl Session {
                 .error("crash_mysql_execute_command: crashing on purpose (DBUG fault injection)");
             std::process::abort();
         }
+        // Diagnostics statements keep the previous statement's warnings.
+        let head = text.trim_start().get(..13).unwrap_or("");
+        if !head.eq_ignore_ascii_case("SHOW WARNINGS") {
+            self.warnings.clear();
+        }
         let r = crate::plugins::audited(self, text, |s| s.execute_text(text));
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = sh.audit.notify(&AuditEvent::Completed {
@@ -406,15 +411,29 @@ impl Session {
                 self.bump(Com::DropUser);
                 return self.drop_user(&toks);
             }
-            ("SHOW", Some("WARNINGS" | "ERRORS")) => {
+            ("SHOW", Some(w1 @ ("WARNINGS" | "ERRORS"))) => {
                 self.bump(Com::ShowWarnings);
+                let rows = if w1 == "WARNINGS" {
+                    self.warnings
+                        .iter()
+                        .map(|(c, m)| {
+                            vec![
+                                Cell::Text("Warning".into()),
+                                Cell::Integer(i64::from(*c)),
+                                Cell::Text(m.clone()),
+                            ]
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                };
                 return Ok(Outcome::Rows(ResultSet {
                     columns: vec![
                         ColDef::new("Level", ColumnType::MYSQL_TYPE_VAR_STRING),
                         ColDef::new("Code", ColumnType::MYSQL_TYPE_LONGLONG),
                         ColDef::new("Message", ColumnType::MYSQL_TYPE_VAR_STRING),
                     ],
-                    rows: vec![],
+                    rows,
                 }));
             }
             ("SHOW", Some("ENGINES")) => {
