@@ -43,6 +43,9 @@ pub fn sql_error(e: &PluginError) -> SqlError {
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<ThreadInfo>>> = const { RefCell::new(None) };
+    /// A plugin table fill that failed during the current statement (the fill
+    /// callback cannot return an error; the statement fails with it afterwards).
+    static FILL_ERROR: RefCell<Option<SqlError>> = const { RefCell::new(None) };
 }
 
 /// Marks the calling thread as serving connection `thd` (for
@@ -206,7 +209,13 @@ pub fn audited(
     sync_functions(sess);
     let _ = general_event(sess, G::Log, 0, 0, query);
     general_event(sess, G::Starting, 0, 0, query)?;
-    let r = run(sess);
+    FILL_ERROR.with(|f| f.borrow_mut().take());
+    let mut r = run(sess);
+    if let Some(e) = FILL_ERROR.with(|f| f.borrow_mut().take()) {
+        if r.is_ok() {
+            r = Err(e);
+        }
+    }
     let (code, rows) = match &r {
         Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
         Ok(Outcome::Ok { affected, .. }) => (0, *affected),
@@ -678,6 +687,7 @@ pub fn after_load(sh: &Arc<Shared>) {
                         ctx.shared
                             .errlog
                             .warn(&format!("filling information_schema.{tname}: {e}"));
+                        FILL_ERROR.with(|f| *f.borrow_mut() = Some(sql_error(&e)));
                         Vec::new()
                     }
                 }

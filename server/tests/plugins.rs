@@ -285,7 +285,7 @@ fn panicking_plugin_is_disabled_and_the_server_keeps_serving() {
     let pdir = plugin_dir("panic");
     let srv = TestServer::start_with(move |c| {
         c.plugin_dir = pdir;
-        c.plugins.load = vec!["crashme=libcrashme.so".into()];
+        c.plugins.load = vec!["libcrashme.so".into()];
     });
     rt().block_on(async {
         let mut c = connect(&srv.url()).await;
@@ -300,6 +300,17 @@ fn panicking_plugin_is_disabled_and_the_server_keeps_serving() {
         assert_eq!(row.1, "DISABLED");
         let one: Option<i64> = c.query_first("SELECT 1").await.expect("still serving");
         assert_eq!(one, Some(1));
+        // A panicking information_schema fill fails its statement and disables
+        // only that plugin of the library.
+        let e = c
+            .query_drop("SELECT * FROM information_schema.CRASHME_TABLE")
+            .await
+            .expect_err("fill panics");
+        assert_eq!(code(&e), 1105, "{e}");
+        assert!(e.to_string().contains("crashme_table"), "{e}");
+        let st = show_plugins(&mut c).await;
+        let row = st.iter().find(|r| r.0 == "crashme_table").expect("row");
+        assert_eq!(row.1, "DISABLED");
         c.disconnect().await.expect("disconnect");
     });
     let log = srv.error_log();

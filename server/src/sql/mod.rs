@@ -1578,12 +1578,12 @@ impl Session {
             query: &st.text,
         })?;
         let cells: Vec<Cell> = params.iter().map(to_cell).collect();
-        // information_schema tables are refilled per execution, not only at prepare.
-        if st.text.to_ascii_lowercase().contains("information_schema") {
-            let toks = rewrite::tokenize(&st.text)?;
-            self.prepare_refs(&toks)?;
-        }
         let r = crate::plugins::audited(self, &st.text, |s| {
+            // information_schema tables are refilled per execution, not only at prepare.
+            if st.text.to_ascii_lowercase().contains("information_schema") {
+                let toks = rewrite::tokenize(&st.text)?;
+                s.prepare_refs(&toks)?;
+            }
             s.implicit_begin()?;
             s.run_sqlite(sql, &cells, &[], st.is_insert)
         });
