@@ -220,9 +220,31 @@ fn install_use_uninstall_reinstall_and_persist() {
     });
 }
 
+/// Compiles a C fixture of the plugin host's tests (`gcc -g`) into `dir`.
+fn compile_fixture(name: &str, dir: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join(format!("plugin-host/tests/fixtures/{name}.c"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let o = Command::new(&cc)
+        .args(["-shared", "-fPIC", "-g", "-std=c11", "-I"])
+        .arg(root.join("plugin-api/include"))
+        .arg("-o")
+        .arg(dir.join(format!("lib{name}.so")))
+        .arg(&src)
+        .output()
+        .expect("run the C compiler");
+    assert!(
+        o.status.success(),
+        "compiling {name}.c failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn bad_libraries_are_refused_with_mysql_codes() {
     let pdir = plugin_dir("bad");
+    compile_fixture("wrong_major", &pdir);
+    compile_fixture("not_a_plugin", &pdir);
     let outside = pdir.parent().expect("parent").join("liboutside.so");
     std::fs::copy(pdir.join("libaudit_null.so"), &outside).expect("copy outside");
     std::os::unix::fs::symlink(&outside, pdir.join("libescape.so")).expect("symlink");
@@ -232,6 +254,8 @@ fn bad_libraries_are_refused_with_mysql_codes() {
         let mut c = connect(&srv.url()).await;
         for (sql, want) in [
             ("INSTALL PLUGIN x SONAME 'libjunk.so'", 1126),
+            ("INSTALL SONAME 'libwrong_major.so'", 1126),
+            ("INSTALL SONAME 'libnot_a_plugin.so'", 1127),
             ("INSTALL PLUGIN x SONAME 'libmissing.so'", 1126),
             ("INSTALL PLUGIN x SONAME '../liboutside.so'", 1124),
             ("INSTALL PLUGIN x SONAME 'libescape.so'", 1124),
