@@ -607,6 +607,16 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
             .error(&format!("cannot read mysql.plugin: {}", e.message)),
     }
     register_tables(sh);
+    sh.vars.register(
+        crate::vars::VarDef {
+            name: "plugin_bindings_timing".into(),
+            scope: crate::vars::Scope::Global,
+            kind: crate::vars::Kind::Enum(&["OFF", "EVERY", "SAMPLED"]),
+            read_only: false,
+            default: crate::vars::VarValue::Str("SAMPLED".into()),
+        },
+        crate::vars::VarValue::Str("SAMPLED".into()),
+    );
     reg.register_builtin(&minnow_plugin_host::sdk::BuiltinDecl::authentication::<
         NativePassword,
     >())
@@ -754,6 +764,15 @@ pub fn set_global_variable(
 ) -> Result<bool, SqlError> {
     use crate::vars::SetValue;
     use minnow_plugin_host::Value;
+    if name.eq_ignore_ascii_case("plugin_bindings_timing") {
+        let v = sh.vars.set_global("plugin_bindings_timing", v)?;
+        sh.plugins.set_call_timing(match v.show().as_str() {
+            "OFF" => minnow_plugin_host::CallTiming::Off,
+            "EVERY" => minnow_plugin_host::CallTiming::Every,
+            _ => minnow_plugin_host::CallTiming::Sampled(8),
+        });
+        return Ok(true);
+    }
     let Some(info) = sh
         .plugins
         .system_variables()

@@ -154,6 +154,20 @@ fn install_use_uninstall_reinstall_and_persist() {
         assert!(after >= before + 3, "starting {before} -> {after}");
         let calls_after = calls(&mut c, "audit_null", "AUDIT GENERAL").await;
         assert!(calls_after > calls_before, "calls {calls_before} -> {calls_after}");
+        // Every call timed: TOTAL_TIME_US moves (the clock is read per call).
+        c.query_drop("SET GLOBAL plugin_bindings_timing = 'EVERY'")
+            .await
+            .expect("timing");
+        let t: Option<String> = c
+            .query_first("SELECT @@plugin_bindings_timing")
+            .await
+            .expect("@@timing");
+        assert_eq!(t.as_deref(), Some("EVERY"));
+        let e = c
+            .query_drop("SET GLOBAL plugin_bindings_timing = 'SOMETIMES'")
+            .await
+            .expect_err("bad value");
+        assert_eq!(code(&e), 1231, "{e}");
         // A new connection is a connection-class event.
         let conn_before = status(&mut c, "audit_null_connection_connect").await;
         let c2 = connect(&srv.url()).await;
