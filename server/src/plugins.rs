@@ -46,6 +46,42 @@ thread_local! {
     /// A plugin table fill that failed during the current statement (the fill
     /// callback cannot return an error; the statement fails with it afterwards).
     static FILL_ERROR: RefCell<Option<SqlError>> = const { RefCell::new(None) };
+    /// Scalar UDF calls prepared (`xxx_init` run) in the current statement, by
+    /// function name and argument types; dropped (`xxx_deinit`) at statement end.
+    static UDF_CALLS: RefCell<Vec<(String, Vec<minnow_plugin_host::UdfArgType>, minnow_plugin_host::UdfCall)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Ends the statement's scalar UDF calls (runs their `deinit`).
+fn end_udf_calls() {
+    let calls = UDF_CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    drop(calls);
+}
+
+/// Calls scalar UDF `name`, running its `init` once per statement and argument types.
+fn call_scalar(
+    reg: &Registry,
+    name: &str,
+    ctx: &rusqlite::functions::Context<'_>,
+) -> rusqlite::Result<rusqlite::types::Value> {
+    let (args, values) = udf_args(ctx);
+    let key: Vec<minnow_plugin_host::UdfArgType> = args.iter().map(|a| a.arg_type).collect();
+    let cached = UDF_CALLS.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.iter().position(|(n, k, _)| n == name && *k == key)?;
+        Some(c.swap_remove(i))
+    });
+    let (n, k, mut call) = match cached {
+        Some(x) => x,
+        None => (
+            name.to_string(),
+            key,
+            reg.prepare_function(name, &args).map_err(udf_error)?,
+        ),
+    };
+    let r = call.call(&values).map(sqlite_value).map_err(udf_error);
+    UDF_CALLS.with(|c| c.borrow_mut().push((n, k, call)));
+    r
 }
 
 /// Marks the calling thread as serving connection `thd` (for
@@ -211,6 +247,7 @@ pub fn audited(
     general_event(sess, G::Starting, 0, 0, query)?;
     FILL_ERROR.with(|f| f.borrow_mut().take());
     let mut r = run(sess);
+    end_udf_calls();
     if let Some(e) = FILL_ERROR.with(|f| f.borrow_mut().take()) {
         if r.is_ok() {
             r = Err(e);
@@ -363,11 +400,7 @@ pub fn sync_functions(sess: &mut crate::session::Session) {
         } else {
             let n2 = name.clone();
             conn.create_scalar_function(name.as_str(), -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
-                let (args, values) = udf_args(ctx);
-                // init, call and deinit per row: MySQL's per-statement init needs
-                // a statement-end hook the SQLite function API does not give.
-                let mut call = reg.prepare_function(&n2, &args).map_err(udf_error)?;
-                call.call(&values).map(sqlite_value).map_err(udf_error)
+                call_scalar(&reg, &n2, ctx)
             })
         };
         match r {

@@ -583,6 +583,17 @@ fn udfs_from_udf_example_in_selects_and_persisted() {
             .expect("avgcost");
         let avg = avg.expect("value");
         assert!((avg - 17.5).abs() < 1e-9, "{avg}");
+        // sequence(): init once per statement (state across rows), fresh per statement.
+        c2.query_drop("CREATE FUNCTION sequence RETURNS INTEGER SONAME 'libudf_example.so'")
+            .await
+            .expect("create sequence");
+        for _ in 0..2 {
+            let seq: Vec<i64> = c2
+                .query("SELECT sequence() FROM u.sales")
+                .await
+                .expect("sequence");
+            assert_eq!(seq, vec![1, 2]);
+        }
         let calls = calls(&mut c2, "reverse_string", "FUNCTION").await;
         assert!(calls >= 1, "{calls}");
         c2.disconnect().await.expect("disconnect");
