@@ -219,14 +219,15 @@ pub fn general_event(
     rows: u64,
     query: &str,
 ) -> Result<(), SqlError> {
-    let host = sess.thd.host.split(':').next().unwrap_or("").to_string();
+    let thd = Arc::clone(&sess.thd);
+    let host = thd.host.split(':').next().unwrap_or("");
     let ev = minnow_plugin_host::GeneralEvent {
         subclass,
         error_code: i32::from(error_code),
         connection_id: u64::from(sess.thd.id),
         rows,
         user: &sess.account.user,
-        host: &host,
+        host,
         ip: &sess.ip,
         command: "Query",
         query,
