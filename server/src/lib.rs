@@ -19,6 +19,7 @@
 //!   [`debug::DbugSubscriber`], the `tracing` subscriber over the `dbug` engine.
 //! - [`crash`]: `stackresolve::crash` wiring (per-thread connection id and query).
 //! - [`errlog`]: the error log in MySQL's line format.
+//! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading).
 //! - [`error`]: MySQL error codes, in one place.
 //!
 //! Tracing uses `tracing` spans named like MySQL's functions
@@ -35,6 +36,7 @@ pub mod errlog;
 pub mod error;
 pub mod hooks;
 pub mod options;
+pub mod plugins;
 pub mod protocol;
 pub mod server;
 pub mod session;

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let opts = minnow_server::Options::parse();
+    let opts = minnow_server::Options::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     match minnow_server::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

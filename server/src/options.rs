@@ -28,9 +28,22 @@ pub struct Options {
     /// Data directory (created with a root@localhost account on first start).
     #[arg(long, default_value = "./minnow-data")]
     pub datadir: PathBuf,
-    /// Directory plugins are loaded from.
+    /// Directory plugins are loaded from (default: <datadir>/plugin; fill it with
+    /// `bash examples/plugins/collect.sh <datadir>/plugin`).
     #[arg(long = "plugin-dir")]
     pub plugin_dir: Option<PathBuf>,
+    /// Plugins to load at start-up: `name=lib.so;lib2.so` (a bare library loads all its plugins).
+    #[arg(long = "plugin-load")]
+    pub plugin_load: Option<String>,
+    /// More plugins to load at start-up (repeatable), same syntax as --plugin-load.
+    #[arg(long = "plugin-load-add")]
+    pub plugin_load_add: Vec<String>,
+    /// `--plugin-NAME=OFF|ON|FORCE|FORCE_PLUS_PERMANENT` (collected by [`Options::parse_args`]).
+    #[arg(skip)]
+    pub plugin_options: Vec<(String, String)>,
+    /// `--NAME-VARIABLE=value` plugin variables (collected by [`Options::parse_args`]).
+    #[arg(skip)]
+    pub plugin_variables: Vec<(String, String)>,
     /// Largest number of simultaneous connections.
     #[arg(long = "max-connections", default_value_t = 151)]
     pub max_connections: u32,
@@ -58,6 +71,51 @@ pub struct Options {
 }
 
 impl Options {
+    /// Parses a command line like `clap` does, but first takes out what only plugins
+    /// know: `--plugin-NAME=…` load options and `--other-name=value` settings the
+    /// server does not declare (plugin system variables; unclaimed ones are warned
+    /// about once plugins are loaded).
+    pub fn parse_args<I, T>(args: I) -> Result<Options, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString>,
+    {
+        use clap::CommandFactory;
+        let cmd = Options::command();
+        let known: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_string))
+            .chain(["help".to_string(), "version".to_string()])
+            .collect();
+        let mut rest = Vec::new();
+        let mut plugin_options = Vec::new();
+        let mut plugin_variables = Vec::new();
+        for (i, a) in args.into_iter().enumerate() {
+            let a: std::ffi::OsString = a.into();
+            let text = a.to_string_lossy().into_owned();
+            if i > 0 {
+                if let Some((name, value)) = text
+                    .strip_prefix("--")
+                    .and_then(|t| t.split_once('='))
+                    .filter(|(n, _)| !n.is_empty() && !known.iter().any(|k| k == n))
+                {
+                    match name.strip_prefix("plugin-") {
+                        Some(p) if !p.is_empty() => {
+                            plugin_options.push((p.to_string(), value.to_string()))
+                        }
+                        _ => plugin_variables.push((name.to_string(), value.to_string())),
+                    }
+                    continue;
+                }
+            }
+            rest.push(a);
+        }
+        let mut o = Options::try_parse_from(rest)?;
+        o.plugin_options = plugin_options;
+        o.plugin_variables = plugin_variables;
+        Ok(o)
+    }
+
     /// The server configuration these options describe.
     pub fn config(&self) -> Config {
         let mut c = Config::new(self.datadir.clone());
@@ -70,6 +128,16 @@ impl Options {
         if let Some(p) = &self.plugin_dir {
             c.plugin_dir = p.clone();
         }
+        c.plugins = crate::plugins::PluginStartup {
+            load: self
+                .plugin_load
+                .iter()
+                .chain(self.plugin_load_add.iter())
+                .cloned()
+                .collect(),
+            options: self.plugin_options.clone(),
+            variables: self.plugin_variables.clone(),
+        };
         c.max_connections = self.max_connections;
         c.debug = self.debug.clone();
         c.general_log = self.general_log;
@@ -203,5 +271,39 @@ mod tests {
         assert_eq!(o.debug.as_deref(), Some("d,info"));
         assert_eq!(o.config().max_connections, 5);
         assert!(Options::try_parse_from(["minnowd", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn plugin_options_are_collected() {
+        let o = Options::parse_args([
+            "minnowd",
+            "--plugin-load=audit_null=libaudit_null.so",
+            "--plugin-load-add=libis_example.so",
+            "--plugin-load-add=libcrashme.so",
+            "--plugin-audit-null=FORCE",
+            "--conn-ip-filter-allow=10.%",
+            "--plugin-dir=/tmp/p",
+            "--port=0",
+        ])
+        .expect("parse");
+        let c = o.config();
+        assert_eq!(
+            c.plugins.load,
+            vec![
+                "audit_null=libaudit_null.so".to_string(),
+                "libis_example.so".into(),
+                "libcrashme.so".into()
+            ]
+        );
+        assert_eq!(
+            c.plugins.options,
+            vec![("audit-null".to_string(), "FORCE".to_string())]
+        );
+        assert_eq!(
+            c.plugins.variables,
+            vec![("conn-ip-filter-allow".to_string(), "10.%".to_string())]
+        );
+        assert_eq!(c.plugin_dir, PathBuf::from("/tmp/p"));
+        assert!(Options::parse_args(["minnowd", "--bogus"]).is_err());
     }
 }

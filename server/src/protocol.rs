@@ -222,12 +222,24 @@ impl PacketIo {
 
     /// Queues an OK packet.
     pub fn write_ok(&mut self, affected: u64, insert_id: u64, status: StatusFlags, info: &str) {
+        self.write_ok_warnings(affected, insert_id, status, 0, info)
+    }
+
+    /// Queues an OK packet announcing `warnings` warnings (for `SHOW WARNINGS`).
+    pub fn write_ok_warnings(
+        &mut self,
+        affected: u64,
+        insert_id: u64,
+        status: StatusFlags,
+        warnings: u16,
+        info: &str,
+    ) {
         let mut p = Vec::with_capacity(16 + info.len());
         p.push(0);
         put_lenenc_int(&mut p, affected);
         put_lenenc_int(&mut p, insert_id);
         p.extend_from_slice(&status.bits().to_le_bytes());
-        p.extend_from_slice(&0u16.to_le_bytes());
+        p.extend_from_slice(&warnings.to_le_bytes());
         p.extend_from_slice(info.as_bytes());
         self.write_packet(&p);
     }
@@ -350,6 +362,18 @@ impl<'a> Reply<'a> {
     /// An OK packet.
     pub fn ok(self, affected: u64, insert_id: u64, status: StatusFlags, info: &str) {
         self.io.write_ok(affected, insert_id, status, info)
+    }
+    /// An OK packet with a warning count.
+    pub fn ok_warnings(
+        self,
+        affected: u64,
+        insert_id: u64,
+        status: StatusFlags,
+        warnings: u16,
+        info: &str,
+    ) {
+        self.io
+            .write_ok_warnings(affected, insert_id, status, warnings, info)
     }
     /// An error packet.
     pub fn err(self, e: &SqlError) {

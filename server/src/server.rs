@@ -48,6 +48,8 @@ pub struct Config {
     pub general_log_file: PathBuf,
     /// `@@log_error` as shown.
     pub log_error: String,
+    /// Plugins to load at start-up, their load options and variables.
+    pub plugins: crate::plugins::PluginStartup,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ impl Config {
             debug: None,
             general_log: false,
             log_error: "stderr".into(),
+            plugins: Default::default(),
         }
     }
 }
@@ -164,6 +167,8 @@ pub struct Shared {
     pub errlog: ErrorLog,
     /// The shutdown signal.
     pub shutdown: Shutdown,
+    /// The plugin registry (`minnow-plugin-host`).
+    pub plugins: minnow_plugin_host::Registry,
     general_log: Mutex<Option<File>>,
     general_log_on: AtomicBool,
 }
@@ -249,7 +254,13 @@ impl Server {
                 bind_address: config.bind_address.clone(),
             },
         );
+        let host = Arc::new(crate::plugins::ServerHost::new(config.datadir.clone()));
+        let plugins = minnow_plugin_host::Registry::new(
+            config.plugin_dir.clone(),
+            Arc::clone(&host) as Arc<dyn minnow_plugin_host::HostServices>,
+        );
         let shared = Shared {
+            plugins,
             config,
             datadir,
             vars,
@@ -269,9 +280,11 @@ impl Server {
         }
         crate::sql::infoschema::register_builtin_tables(&shared.infoschema);
         crate::sql::infoschema::register_catalog_tables(&shared.infoschema);
-        Ok(Server {
-            shared: Arc::new(shared),
-        })
+        let shared = Arc::new(shared);
+        host.attach(&shared);
+        let startup = shared.config.plugins.clone();
+        crate::plugins::startup(&shared, &startup)?;
+        Ok(Server { shared })
     }
 
     /// The shared state (for embedding and tests).
@@ -361,6 +374,7 @@ impl Server {
         while !sh.threads.is_empty() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(10));
         }
+        sh.plugins.shutdown();
         if let Some(p) = socket_path {
             let _ = std::fs::remove_file(p);
         }

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use mysql_common::constants::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
 use mysql_common::io::ParseBuf;
-use mysql_common::packets::{AuthPlugin, AuthSwitchRequest, HandshakePacket, HandshakeResponse};
+use mysql_common::packets::{AuthSwitchRequest, HandshakePacket, HandshakeResponse};
 use mysql_common::proto::MySerialize;
 use tracing::info_span;
 
-use crate::datadir::{Account, native_verify};
+use crate::datadir::Account;
 use crate::error::SqlError;
 use crate::hooks::AuditEvent;
 use crate::protocol::{Command, PacketIo, ReadError, Reply, Stream, command_name};
@@ -70,6 +70,16 @@ pub struct Session {
     pub shutdown_after_reply: bool,
     /// `@@session.wait_timeout`, copied from the global value at connect (as in MySQL).
     pub wait_timeout: Option<Duration>,
+    /// This connection in the plugin host (audit, bindings).
+    pub psess: minnow_plugin_host::Session,
+    /// Client IP (for audit events).
+    pub ip: String,
+    /// Warnings of the last statement (`SHOW WARNINGS`): (code, message).
+    pub warnings: Vec<(u16, String)>,
+    /// UDF generation this session's SQLite functions match ([`crate::plugins::sync_functions`]).
+    pub udf_generation: u64,
+    /// UDF names registered on this session's SQLite connection.
+    pub udfs: Vec<String>,
 }
 
 /// `@@wait_timeout` as a socket timeout.
@@ -143,6 +153,7 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     };
     crate::debug::connection_thread_start(id);
     let _arm = crate::crash::connection_thread_start(id);
+    let _plugin_thread = crate::plugins::enter_connection(&thd);
     let span = info_span!("handle_one_connection", id);
     let _g = span.enter();
     let mut io = PacketIo::new(stream);
@@ -164,7 +175,21 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     match result {
         Ok(mut sess) => {
             command_loop(&mut sess, &mut io);
+            let _ = sess.psess.protocol_trace(
+                minnow_plugin_host::abi::stage::DISCONNECTED,
+                minnow_plugin_host::abi::event::DISCONNECTED,
+                &[],
+            );
             let _ = shared.audit.notify(&AuditEvent::Disconnect { conn_id: id });
+            crate::plugins::connection_event(
+                &mut sess.psess,
+                minnow_plugin_host::ConnectionSubclass::Disconnect,
+                0,
+                &sess.account.user,
+                &sess.thd.host,
+                &sess.ip,
+            );
+            sess.psess.release();
         }
         Err(()) => {
             shared
@@ -209,6 +234,27 @@ fn login(
         let _ = io.flush();
         return Err(());
     }
+    let ip = crate::plugins::peer_ip(thd, host);
+    let mut psess = shared.plugins.session(u64::from(id));
+    if let Err(e) = psess.audit_connection(&minnow_plugin_host::ConnectionEvent {
+        subclass: minnow_plugin_host::ConnectionSubclass::PreAuthenticate,
+        status: 0,
+        connection_id: u64::from(id),
+        user: "",
+        host,
+        ip: &ip,
+        database: "",
+    }) {
+        psess.release();
+        shared.errlog.line(
+            id,
+            "Warning",
+            &format!("Connection from {host} refused by a plugin: {e}"),
+        );
+        io.write_err_pre_handshake(&crate::plugins::sql_error(&e));
+        let _ = io.flush();
+        return Err(());
+    }
     let salt = new_salt();
     let mut part2 = salt[8..].to_vec();
     part2.push(0);
@@ -225,11 +271,30 @@ fn login(
     );
     let mut buf = Vec::new();
     hs.serialize(&mut buf);
+    use minnow_plugin_host::abi::{event as tev, stage as tst};
+    let trace = |psess: &mut minnow_plugin_host::Session, st: u32, ev: u32, p: &[u8]| {
+        psess.protocol_trace(st, ev, p).map_err(|e| {
+            shared.errlog.line(
+                id,
+                "Warning",
+                &format!("Connection {id} dropped by a protocol trace plugin: {e}"),
+            );
+        })
+    };
+    trace(&mut psess, tst::CONNECTING, tev::CONNECTING, &[])?;
     io.write_packet(&buf);
+    trace(
+        &mut psess,
+        tst::WAIT_FOR_INIT_PACKET,
+        tev::PACKET_SENT,
+        &buf,
+    )?;
     if io.flush().is_err() {
         return Err(());
     }
     let pkt = io.read_packet().map_err(|_| ())?;
+    // The host masks every byte at stage AUTHENTICATE.
+    trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &pkt)?;
     let resp: HandshakeResponse<'_> = match ParseBuf(&pkt).parse(()) {
         Ok(r) => r,
         Err(e) => {
@@ -248,12 +313,20 @@ fn login(
         .filter(|d| !d.is_empty())
         .map(|d| String::from_utf8_lossy(d).into_owned());
     let mut token = resp.scramble_buf().to_vec();
-    let plugin_ok = match resp.auth_plugin() {
-        None | Some(AuthPlugin::MysqlNativePassword) => true,
-        Some(_) => false,
+    // The account's authentication plugin decides the client plugin.
+    let found = shared.datadir.find_account(&user, host, is_local);
+    let acc_plugin = found
+        .as_ref()
+        .map(|a| crate::plugins::account_plugin(shared, a))
+        .unwrap_or_else(|| NATIVE.to_string());
+    let client_plugin =
+        crate::plugins::client_plugin(shared, &acc_plugin).unwrap_or_else(|| NATIVE.to_string());
+    let sent = match resp.auth_plugin() {
+        None => NATIVE.as_bytes().to_vec(),
+        Some(p) => p.as_bytes().to_vec(),
     };
-    if !plugin_ok {
-        let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), {
+    if sent != client_plugin.as_bytes() {
+        let sw = AuthSwitchRequest::new(client_plugin.as_bytes(), {
             let mut d = salt.to_vec();
             d.push(0);
             d
@@ -261,12 +334,30 @@ fn login(
         let mut b = Vec::new();
         sw.serialize(&mut b);
         io.write_packet(&b);
+        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_SENT, &b)?;
         if io.flush().is_err() {
             return Err(());
         }
         token = io.read_packet().map_err(|_| ())?;
+        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &token)?;
     }
-    let account = authenticate(shared, &user, host, is_local, &salt, &token);
+    let denied = SqlError::access_denied(&user, host, !token.is_empty());
+    let account = match found {
+        Some(acc) => match crate::plugins::authenticate_account(
+            &mut psess,
+            &acc,
+            &acc_plugin,
+            &user,
+            host,
+            &salt,
+            &token,
+        ) {
+            Ok(true) => Ok(acc),
+            Ok(false) => Err(denied),
+            Err(e) => Err(e),
+        },
+        None => Err(denied),
+    };
     let account = match account {
         Ok(a) => a,
         Err(e) => {
@@ -276,6 +367,15 @@ fn login(
                 host,
                 error: e.code,
             });
+            crate::plugins::connection_event(
+                &mut psess,
+                minnow_plugin_host::ConnectionSubclass::Connect,
+                i32::from(e.code),
+                &user,
+                host,
+                &ip,
+            );
+            psess.release();
             shared.errlog.line(
                 id,
                 "Warning",
@@ -309,6 +409,11 @@ fn login(
         quit: false,
         shutdown_after_reply: false,
         wait_timeout: timeout_of(shared.vars.global("wait_timeout").ok()),
+        psess,
+        ip,
+        warnings: Vec::new(),
+        udf_generation: 0,
+        udfs: Vec::new(),
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {
@@ -329,31 +434,21 @@ fn login(
         host,
         error: 0,
     });
+    crate::plugins::connection_event(
+        &mut sess.psess,
+        minnow_plugin_host::ConnectionSubclass::Connect,
+        0,
+        &user,
+        host,
+        &sess.ip,
+    );
+    sess.psess.release();
     io.write_ok(0, 0, sess.status_flags(), "");
+    trace(&mut sess.psess, tst::AUTHENTICATE, tev::AUTHENTICATED, &[])?;
     if io.flush().is_err() {
         return Err(());
     }
     Ok(sess)
-}
-
-fn authenticate(
-    shared: &Shared,
-    user: &str,
-    host: &str,
-    is_local: bool,
-    salt: &[u8],
-    token: &[u8],
-) -> Result<Account, SqlError> {
-    let denied = || SqlError::access_denied(user, host, !token.is_empty());
-    let acc = shared
-        .datadir
-        .find_account(user, host, is_local)
-        .ok_or_else(denied)?;
-    if native_verify(&acc.auth_string, salt, token) {
-        Ok(acc)
-    } else {
-        Err(denied())
-    }
 }
 
 fn command_loop(sess: &mut Session, io: &mut PacketIo) {
@@ -367,6 +462,8 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
             let _ = io.stream().set_read_timeout(timeout);
             current_timeout = timeout;
         }
+        // MySQL's binding rule: a session holds no plugin while it waits.
+        sess.psess.release();
         io.reset_seq();
         let pkt = match io.read_packet() {
             Ok(p) => p,
@@ -399,6 +496,21 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
                 break;
             }
         };
+        if let Err(e) = sess.psess.protocol_trace(
+            minnow_plugin_host::abi::stage::READY_FOR_COMMAND,
+            minnow_plugin_host::abi::event::PACKET_RECEIVED,
+            &pkt,
+        ) {
+            sess.shared.errlog.line(
+                sess.thd.id,
+                "Warning",
+                &format!(
+                    "Connection {} dropped by a protocol trace plugin: {e}",
+                    sess.thd.id
+                ),
+            );
+            break;
+        }
         let ok = do_command(sess, io, pkt);
         let sh = &sess.shared;
         let (rx, tx) = (io.bytes_received, io.bytes_sent);
@@ -623,7 +735,13 @@ impl Session {
                 affected,
                 insert_id,
                 info,
-            }) => reply.ok(affected, insert_id, self.status_flags(), &info),
+            }) => reply.ok_warnings(
+                affected,
+                insert_id,
+                self.status_flags(),
+                u16::try_from(self.warnings.len()).unwrap_or(u16::MAX),
+                &info,
+            ),
             Ok(Outcome::Rows(rs)) => reply.rows(&rs, binary, self.status_flags()),
             Err(e) => {
                 if e.code == crate::error::code::ER_QUERY_INTERRUPTED {
@@ -636,6 +754,7 @@ impl Session {
     }
 
     fn prepare(&mut self, reply: Reply<'_>, q: String) {
+        crate::plugins::sync_functions(self);
         match self.prepare_statement(&q) {
             Ok((prep, cols, param_count)) => {
                 let id = self.next_stmt;
@@ -693,16 +812,6 @@ impl Session {
         } else {
             pb.eat_null_str()
         };
-        if plugin != NATIVE.as_bytes() {
-            let mut d = self.salt.to_vec();
-            d.push(0);
-            let sw = AuthSwitchRequest::new(NATIVE.as_bytes(), d);
-            let mut b = Vec::new();
-            sw.serialize(&mut b);
-            io.write_packet(&b);
-            io.flush().map_err(|e| SqlError::internal(e.to_string()))?;
-            token = io.read_packet().map_err(|_| malformed())?;
-        }
         let host = self
             .thd
             .host
@@ -711,7 +820,42 @@ impl Session {
             .unwrap_or("localhost")
             .to_string();
         let is_local = host == "localhost";
-        let acc = authenticate(&self.shared, &user, &host, is_local, &self.salt, &token);
+        // The account's authentication plugin decides the client plugin.
+        let found = self.shared.datadir.find_account(&user, &host, is_local);
+        let acc_plugin = found
+            .as_ref()
+            .map(|a| crate::plugins::account_plugin(&self.shared, a))
+            .unwrap_or_else(|| NATIVE.to_string());
+        let client_plugin = crate::plugins::client_plugin(&self.shared, &acc_plugin)
+            .unwrap_or_else(|| NATIVE.to_string());
+        if plugin != client_plugin.as_bytes() {
+            let mut d = self.salt.to_vec();
+            d.push(0);
+            let sw = AuthSwitchRequest::new(client_plugin.as_bytes(), d);
+            let mut b = Vec::new();
+            sw.serialize(&mut b);
+            io.write_packet(&b);
+            io.flush().map_err(|e| SqlError::internal(e.to_string()))?;
+            token = io.read_packet().map_err(|_| malformed())?;
+        }
+        let denied = SqlError::access_denied(&user, &host, !token.is_empty());
+        let salt = self.salt;
+        let acc = match found {
+            Some(acc) => match crate::plugins::authenticate_account(
+                &mut self.psess,
+                &acc,
+                &acc_plugin,
+                &user,
+                &host,
+                &salt,
+                &token,
+            ) {
+                Ok(true) => Ok(acc),
+                Ok(false) => Err(denied),
+                Err(e) => Err(e),
+            },
+            None => Err(denied),
+        };
         let acc = match acc {
             Ok(a) => a,
             Err(e) => {
@@ -729,6 +873,15 @@ impl Session {
             conn_id: self.thd.id,
             user: &user,
         });
+        let thd_host = self.thd.host.clone();
+        crate::plugins::connection_event(
+            &mut self.psess,
+            minnow_plugin_host::ConnectionSubclass::ChangeUser,
+            0,
+            &user,
+            &thd_host,
+            &self.ip,
+        );
         if !db.is_empty() {
             self.use_db(&db)?;
         }

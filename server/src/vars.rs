@@ -162,6 +162,17 @@ impl SysVars {
         }
     }
 
+    /// Removes a variable (an uninstalled plugin's).
+    pub fn unregister(&self, name: &str) {
+        let name = name.to_ascii_lowercase();
+        if let Ok(mut g) = self.globals.write() {
+            g.remove(&name);
+        }
+        if let Ok(mut d) = self.defs.write() {
+            d.remove(&name);
+        }
+    }
+
     /// The definition of `name`.
     pub fn def(&self, name: &str) -> Option<VarDef> {
         self.defs

@@ -372,7 +372,17 @@ pub fn refill(
     names: &[String],
     ctx: &FillContext<'_>,
 ) -> rusqlite::Result<()> {
-    for t in reg.all() {
+    let all = reg.all();
+    // A table whose provider went away (UNINSTALL PLUGIN) must not linger.
+    for n in names {
+        if !all.iter().any(|t| t.name.eq_ignore_ascii_case(n)) {
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS information_schema.\"{}\"",
+                n.replace('"', "")
+            ))?;
+        }
+    }
+    for t in all {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(&t.name)) {
             continue;
         }

@@ -351,7 +351,12 @@ impl Session {
                 .error("crash_mysql_execute_command: crashing on purpose (DBUG fault injection)");
             std::process::abort();
         }
-        let r = self.execute_text(text);
+        // Diagnostics statements keep the previous statement's warnings.
+        let head = text.trim_start().get(..13).unwrap_or("");
+        if !head.eq_ignore_ascii_case("SHOW WARNINGS") {
+            self.warnings.clear();
+        }
+        let r = crate::plugins::audited(self, text, |s| s.execute_text(text));
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = sh.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,
@@ -386,6 +391,9 @@ impl Session {
         if w.is_empty() {
             return Err(SqlError::new(code::ER_EMPTY_QUERY, "Query was empty"));
         }
+        if let Some(st) = crate::plugins::parse(&toks, &text)? {
+            return crate::plugins::execute(self, st);
+        }
         // Forms sqlparser does not parse: our own small parsers over its tokens.
         match (w[0].as_str(), w.get(1).map(String::as_str)) {
             ("SHUTDOWN", _) => {
@@ -401,15 +409,29 @@ impl Session {
                 self.bump(Com::DropUser);
                 return self.drop_user(&toks);
             }
-            ("SHOW", Some("WARNINGS" | "ERRORS")) => {
+            ("SHOW", Some(w1 @ ("WARNINGS" | "ERRORS"))) => {
                 self.bump(Com::ShowWarnings);
+                let rows = if w1 == "WARNINGS" {
+                    self.warnings
+                        .iter()
+                        .map(|(c, m)| {
+                            vec![
+                                Cell::Text("Warning".into()),
+                                Cell::Integer(i64::from(*c)),
+                                Cell::Text(m.clone()),
+                            ]
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                };
                 return Ok(Outcome::Rows(ResultSet {
                     columns: vec![
                         ColDef::new("Level", ColumnType::MYSQL_TYPE_VAR_STRING),
                         ColDef::new("Code", ColumnType::MYSQL_TYPE_LONGLONG),
                         ColDef::new("Message", ColumnType::MYSQL_TYPE_VAR_STRING),
                     ],
-                    rows: vec![],
+                    rows,
                 }));
             }
             ("SHOW", Some("ENGINES")) => {
@@ -1279,6 +1301,9 @@ impl Session {
             }
             return Ok(());
         }
+        if global && crate::plugins::set_global_variable(&self.shared, &lname, v)? {
+            return Ok(());
+        }
         let val = if global {
             self.shared.vars.set_global(&lname, v)?
         } else {
@@ -1550,8 +1575,15 @@ impl Session {
             query: &st.text,
         })?;
         let cells: Vec<Cell> = params.iter().map(to_cell).collect();
-        self.implicit_begin()?;
-        let r = self.run_sqlite(sql, &cells, &[], st.is_insert);
+        let r = crate::plugins::audited(self, &st.text, |s| {
+            // information_schema tables are refilled per execution, not only at prepare.
+            if st.text.to_ascii_lowercase().contains("information_schema") {
+                let toks = rewrite::tokenize(&st.text)?;
+                s.prepare_refs(&toks)?;
+            }
+            s.implicit_begin()?;
+            s.run_sqlite(sql, &cells, &[], st.is_insert)
+        });
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = self.shared.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,

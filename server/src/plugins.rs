@@ -1,0 +1,1556 @@
+//! The plugin host wired into the server (`minnow-plugin-host`): start-up loading
+//! (`--plugin-load[-add]`, `--plugin-NAME=…`, `mysql.plugin`), `INSTALL`/`UNINSTALL`,
+//! `SHOW PLUGINS`, `SHOW PLUGIN BINDINGS`, `FLUSH PLUGINS`, the information_schema
+//! tables `PLUGINS`, `PLUGIN_BINDINGS`, `SESSION_PLUGIN_BINDINGS` and the tables
+//! plugins provide, plugin status variables, and the [`HostServices`] the host calls
+//! back (error log, DBUG keywords, session info, crash-handler module map).
+//!
+//! Statements are parsed by a small parser over sqlparser's tokens.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock, Weak};
+
+use minnow_plugin_host::{
+    HostServices, LoadOption, LoadRequest, LogLevel, PluginError, Registry, SessionInfo, UdfReturn,
+    UninstallOutcome,
+};
+use mysql_common::constants::ColumnType;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::error::{ServerError, SqlError};
+use crate::hooks::InfoSchemaTable;
+use crate::protocol::{Cell, ColDef, ResultSet};
+use crate::server::Shared;
+use crate::sql::Outcome;
+use crate::threads::ThreadInfo;
+
+/// Maps a host error to the error the client receives (code, SQLSTATE, message).
+pub fn sql_error(e: &PluginError) -> SqlError {
+    let mut state = [0u8; 5];
+    let s = e.sqlstate().as_bytes();
+    if s.len() == 5 {
+        state.copy_from_slice(s);
+    } else {
+        state = *b"HY000";
+    }
+    SqlError {
+        code: e.code(),
+        state,
+        message: e.to_string(),
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<ThreadInfo>>> = const { RefCell::new(None) };
+    /// A plugin table fill that failed during the current statement (the fill
+    /// callback cannot return an error; the statement fails with it afterwards).
+    static FILL_ERROR: RefCell<Option<SqlError>> = const { RefCell::new(None) };
+    /// Scalar UDF calls prepared (`xxx_init` run) in the current statement, by
+    /// function name and argument types; dropped (`xxx_deinit`) at statement end.
+    static UDF_CALLS: RefCell<Vec<(String, Vec<minnow_plugin_host::UdfArgType>, minnow_plugin_host::UdfCall)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Ends the statement's scalar UDF calls (runs their `deinit`).
+fn end_udf_calls() {
+    let calls = UDF_CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    drop(calls);
+}
+
+/// Calls scalar UDF `name`, running its `init` once per statement and argument types.
+fn call_scalar(
+    reg: &Registry,
+    name: &str,
+    ctx: &rusqlite::functions::Context<'_>,
+) -> rusqlite::Result<rusqlite::types::Value> {
+    let (args, values) = udf_args(ctx);
+    let key: Vec<minnow_plugin_host::UdfArgType> = args.iter().map(|a| a.arg_type).collect();
+    let cached = UDF_CALLS.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.iter().position(|(n, k, _)| n == name && *k == key)?;
+        Some(c.swap_remove(i))
+    });
+    let (n, k, mut call) = match cached {
+        Some(x) => x,
+        None => (
+            name.to_string(),
+            key,
+            reg.prepare_function(name, &args).map_err(udf_error)?,
+        ),
+    };
+    let r = call.call(&values).map(sqlite_value).map_err(udf_error);
+    UDF_CALLS.with(|c| c.borrow_mut().push((n, k, call)));
+    r
+}
+
+/// Marks the calling thread as serving connection `thd` (for
+/// [`HostServices::session`]); cleared when the guard drops.
+pub fn enter_connection(thd: &Arc<ThreadInfo>) -> ConnectionGuard {
+    CURRENT.with(|c| *c.borrow_mut() = Some(Arc::clone(thd)));
+    ConnectionGuard(())
+}
+
+/// Clears the calling thread's connection on drop.
+#[derive(Debug)]
+pub struct ConnectionGuard(());
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// The server side of the plugin host.
+#[derive(Debug, Default)]
+pub struct ServerHost {
+    shared: OnceLock<Weak<Shared>>,
+    datadir: PathBuf,
+}
+
+impl ServerHost {
+    /// A host for a server with data directory `datadir`; [`ServerHost::attach`]
+    /// gives it the server once built.
+    pub fn new(datadir: PathBuf) -> Self {
+        ServerHost {
+            shared: OnceLock::new(),
+            datadir,
+        }
+    }
+    /// Connects the host to the server's state (kept weakly: the server owns the registry).
+    pub fn attach(&self, shared: &Arc<Shared>) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+    }
+}
+
+impl HostServices for ServerHost {
+    fn error_log(&self, level: LogLevel, plugin: &str, message: &str) {
+        let msg = if plugin.is_empty() {
+            message.to_string()
+        } else {
+            format!("Plugin '{plugin}': {message}")
+        };
+        match self.shared.get().and_then(Weak::upgrade) {
+            Some(sh) => match level {
+                LogLevel::Error => sh.errlog.error(&msg),
+                LogLevel::Warning => sh.errlog.warn(&msg),
+                LogLevel::Note => sh.errlog.note(&msg),
+            },
+            None => eprintln!("minnowd plugin host: {msg}"),
+        }
+    }
+    fn dbug_keyword(&self, keyword: &str) -> bool {
+        crate::debug::execute_if(keyword)
+    }
+    fn session(&self) -> Option<SessionInfo> {
+        CURRENT.with(|c| {
+            c.borrow().as_ref().map(|t| {
+                let (user, query) = t
+                    .snapshot()
+                    .map(|st| (st.user, st.info.unwrap_or_default()))
+                    .unwrap_or_default();
+                SessionInfo {
+                    connection_id: u64::from(t.id),
+                    user,
+                    host: t.host.clone(),
+                    query,
+                }
+            })
+        })
+    }
+    fn data_dir(&self) -> Option<PathBuf> {
+        Some(self.datadir.clone())
+    }
+    fn modules_changed(&self) {
+        stackresolve::crash::refresh_module_map();
+    }
+    fn plugin_loaded(&self, name: &str, library: &str, addr: usize) {
+        if let Err(e) = stackresolve::crash::register_plugin_at(name, library, addr) {
+            self.error_log(
+                LogLevel::Warning,
+                "",
+                &format!("crash handler cannot map plugin '{name}' ({library}): {e}"),
+            );
+        }
+    }
+    fn plugin_unloaded(&self, name: &str) {
+        stackresolve::crash::unregister_plugin(name);
+    }
+}
+
+/// The client IP of a connection (`host` without the port; `127.0.0.1` for
+/// loopback and socket clients shown as `localhost`).
+pub fn peer_ip(thd: &ThreadInfo, host: &str) -> String {
+    let h = thd.host.rsplit_once(':').map(|x| x.0).unwrap_or(&thd.host);
+    if h == "localhost" || host == "localhost" {
+        "127.0.0.1".to_string()
+    } else {
+        h.trim_start_matches('[').trim_end_matches(']').to_string()
+    }
+}
+
+/// Delivers an observe-only connection event (its result is ignored: a plugin
+/// that panics is already disabled and logged by the host).
+pub fn connection_event(
+    psess: &mut minnow_plugin_host::Session,
+    subclass: minnow_plugin_host::ConnectionSubclass,
+    status: i32,
+    user: &str,
+    host: &str,
+    ip: &str,
+) {
+    let host = host.split(':').next().unwrap_or(host);
+    let _ = psess.audit_connection(&minnow_plugin_host::ConnectionEvent {
+        subclass,
+        status,
+        connection_id: psess.id(),
+        user,
+        host,
+        ip,
+        database: "",
+    });
+}
+
+/// Delivers a general-class event for a statement of `sess`.
+pub fn general_event(
+    sess: &mut crate::session::Session,
+    subclass: minnow_plugin_host::GeneralSubclass,
+    error_code: u16,
+    rows: u64,
+    query: &str,
+) -> Result<(), SqlError> {
+    let thd = Arc::clone(&sess.thd);
+    let host = thd.host.split(':').next().unwrap_or("");
+    let ev = minnow_plugin_host::GeneralEvent {
+        subclass,
+        error_code: i32::from(error_code),
+        connection_id: u64::from(sess.thd.id),
+        rows,
+        user: &sess.account.user,
+        host,
+        ip: &sess.ip,
+        command: "Query",
+        query,
+    };
+    sess.psess.audit_general(&ev).map_err(|e| sql_error(&e))
+}
+
+/// Around one statement: `Log` and `Starting` (may veto) before `run`; `Error`,
+/// `Result`, `Status` and `Completed` after it.
+pub fn audited(
+    sess: &mut crate::session::Session,
+    query: &str,
+    run: impl FnOnce(&mut crate::session::Session) -> Result<Outcome, SqlError>,
+) -> Result<Outcome, SqlError> {
+    use minnow_plugin_host::GeneralSubclass as G;
+    sync_functions(sess);
+    let _ = general_event(sess, G::Log, 0, 0, query);
+    general_event(sess, G::Starting, 0, 0, query)?;
+    FILL_ERROR.with(|f| f.borrow_mut().take());
+    let mut r = run(sess);
+    end_udf_calls();
+    if let Some(e) = FILL_ERROR.with(|f| f.borrow_mut().take()) {
+        if r.is_ok() {
+            r = Err(e);
+        }
+    }
+    let (code, rows) = match &r {
+        Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
+        Ok(Outcome::Ok { affected, .. }) => (0, *affected),
+        Err(e) => (e.code, 0),
+    };
+    if code != 0 {
+        let _ = general_event(sess, G::Error, code, 0, query);
+    } else {
+        let _ = general_event(sess, G::Result, 0, rows, query);
+    }
+    let _ = general_event(sess, G::Status, code, rows, query);
+    let _ = general_event(sess, G::Completed, code, rows, query);
+    r
+}
+
+/// Bumped whenever the set of UDFs changes; sessions re-register their SQLite
+/// functions when they see a new value.
+static UDF_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn bump_udfs() {
+    UDF_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn plugin_value(v: rusqlite::types::ValueRef<'_>) -> minnow_plugin_host::Value {
+    use minnow_plugin_host::Value;
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Str(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+fn sqlite_value(v: minnow_plugin_host::Value) -> rusqlite::types::Value {
+    use minnow_plugin_host::Value;
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Int(i) => V::Integer(i),
+        Value::Real(r) => V::Real(r),
+        Value::Bool(b) => V::Integer(i64::from(b)),
+        Value::Str(s) => V::Text(s),
+        Value::Bytes(b) => V::Blob(b),
+    }
+}
+
+fn udf_args(
+    ctx: &rusqlite::functions::Context<'_>,
+) -> (
+    Vec<minnow_plugin_host::UdfArg>,
+    Vec<minnow_plugin_host::Value>,
+) {
+    use minnow_plugin_host::{UdfArg, UdfArgType, Value};
+    let values: Vec<Value> = (0..ctx.len())
+        .map(|i| plugin_value(ctx.get_raw(i)))
+        .collect();
+    let args = values
+        .iter()
+        .map(|v| UdfArg {
+            arg_type: match v {
+                Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
+                Value::Real(_) => UdfArgType::Real,
+                _ => UdfArgType::String,
+            },
+            constant: None,
+            attribute: String::new(),
+        })
+        .collect();
+    (args, values)
+}
+
+fn udf_error(e: PluginError) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(Box::new(sql_error(&e)))
+}
+
+/// An aggregate UDF as a SQLite aggregate.
+struct UdfAggregate {
+    reg: Registry,
+    name: String,
+}
+
+type AggState = std::panic::AssertUnwindSafe<minnow_plugin_host::UdfCall>;
+
+impl rusqlite::functions::Aggregate<AggState, rusqlite::types::Value> for UdfAggregate {
+    fn init(&self, ctx: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<AggState> {
+        let (args, _) = udf_args(ctx);
+        let mut call = self
+            .reg
+            .prepare_function(&self.name, &args)
+            .map_err(udf_error)?;
+        call.clear().map_err(udf_error)?;
+        Ok(std::panic::AssertUnwindSafe(call))
+    }
+    fn step(
+        &self,
+        ctx: &mut rusqlite::functions::Context<'_>,
+        acc: &mut AggState,
+    ) -> rusqlite::Result<()> {
+        let (_, values) = udf_args(ctx);
+        acc.0.add(&values).map_err(udf_error)
+    }
+    fn finalize(
+        &self,
+        _ctx: &mut rusqlite::functions::Context<'_>,
+        acc: Option<AggState>,
+    ) -> rusqlite::Result<rusqlite::types::Value> {
+        match acc {
+            Some(mut a) => a.0.result().map(sqlite_value).map_err(udf_error),
+            None => Ok(rusqlite::types::Value::Null),
+        }
+    }
+}
+
+/// Registers the server's UDFs as SQLite functions on `sess`'s connection when
+/// they changed since the last time (and removes dropped ones).
+pub fn sync_functions(sess: &mut crate::session::Session) {
+    use rusqlite::functions::FunctionFlags;
+    let generation = UDF_GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+    if sess.udf_generation == generation {
+        return;
+    }
+    sess.udf_generation = generation;
+    let funcs = sess.shared.plugins.functions();
+    let conn = &sess.sql.conn;
+    for old in std::mem::take(&mut sess.udfs) {
+        if !funcs.iter().any(|f| f.name.eq_ignore_ascii_case(&old)) {
+            let _ = conn.remove_function(old.as_str(), -1);
+        }
+    }
+    for f in funcs {
+        let reg = sess.shared.plugins.clone();
+        let name = f.name.clone();
+        let r = if f.aggregate {
+            conn.create_aggregate_function(
+                name.as_str(),
+                -1,
+                FunctionFlags::SQLITE_UTF8,
+                UdfAggregate {
+                    reg,
+                    name: name.clone(),
+                },
+            )
+        } else {
+            let n2 = name.clone();
+            conn.create_scalar_function(name.as_str(), -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+                call_scalar(&reg, &n2, ctx)
+            })
+        };
+        match r {
+            Ok(()) => sess.udfs.push(name),
+            Err(e) => sess
+                .shared
+                .errlog
+                .warn(&format!("cannot register function {name} in SQLite: {e}")),
+        }
+    }
+}
+
+/// Creates `mysql.func` if missing.
+fn ensure_func_table(sh: &Shared) -> Result<(), SqlError> {
+    mysql_conn(sh)?
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS func(name TEXT NOT NULL PRIMARY KEY, ret INTEGER NOT NULL, dl TEXT NOT NULL, type TEXT NOT NULL);",
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+fn ret_code(r: UdfReturn) -> i64 {
+    match r {
+        UdfReturn::String => 0,
+        UdfReturn::Real => 1,
+        UdfReturn::Integer => 2,
+        UdfReturn::Decimal => 4,
+    }
+}
+
+fn ret_of(code: i64) -> UdfReturn {
+    match code {
+        1 => UdfReturn::Real,
+        2 => UdfReturn::Integer,
+        4 => UdfReturn::Decimal,
+        _ => UdfReturn::String,
+    }
+}
+
+/// Start-up: every `mysql.func` row becomes a UDF again (failures logged, skipped).
+fn load_functions(sh: &Shared) {
+    if let Err(e) = ensure_func_table(sh) {
+        sh.errlog
+            .error(&format!("cannot create mysql.func: {}", e.message));
+        return;
+    }
+    let rows = mysql_conn(sh).and_then(|c| {
+        let mut st = c
+            .prepare("SELECT name, ret, dl, type FROM func ORDER BY rowid")
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+    });
+    match rows {
+        Ok(rows) => {
+            for (name, ret, dl, ty) in rows {
+                if let Err(e) =
+                    sh.plugins
+                        .create_function(&name, ret_of(ret), ty == "aggregate", &dl)
+                {
+                    sh.errlog
+                        .error(&format!("Can't load function '{name}' from {dl}: {e}"));
+                }
+            }
+            bump_udfs();
+        }
+        Err(e) => sh
+            .errlog
+            .error(&format!("cannot read mysql.func: {}", e.message)),
+    }
+}
+
+/// The built-in `mysql_native_password` authentication plugin (permanent).
+#[derive(Debug)]
+pub struct NativePassword;
+
+impl minnow_plugin_host::sdk::Plugin for NativePassword {
+    const NAME: &'static std::ffi::CStr = c"mysql_native_password";
+    const DESCRIPTION: &'static std::ffi::CStr = c"Native MySQL authentication";
+    fn init(_host: minnow_plugin_host::sdk::Host) -> Result<Self, String> {
+        Ok(NativePassword)
+    }
+}
+
+impl minnow_plugin_host::sdk::AuthPlugin for NativePassword {
+    const CLIENT_PLUGIN: &'static std::ffi::CStr = c"mysql_native_password";
+    fn authenticate(&self, request: &minnow_plugin_host::sdk::AuthRequest<'_>) -> bool {
+        std::str::from_utf8(request.auth_string)
+            .is_ok_and(|s| crate::datadir::native_verify(s, request.scramble, request.response))
+    }
+    fn generate_auth_string(&self, password: &[u8]) -> Result<Vec<u8>, String> {
+        let pw = std::str::from_utf8(password).map_err(|_| "password is not UTF-8".to_string())?;
+        Ok(crate::datadir::native_hash(pw).into_bytes())
+    }
+}
+
+/// The authentication plugin of an account (`mysql.user.plugin`).
+pub fn account_plugin(sh: &Shared, acc: &crate::datadir::Account) -> String {
+    mysql_conn(sh)
+        .ok()
+        .and_then(|c| {
+            c.query_row(
+                "SELECT plugin FROM user WHERE User = ?1 AND Host = ?2",
+                (&acc.user, &acc.host),
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+        })
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "mysql_native_password".to_string())
+}
+
+/// The client-side plugin an authentication plugin needs.
+pub fn client_plugin(sh: &Shared, plugin: &str) -> Option<String> {
+    sh.plugins
+        .auth_plugins()
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(plugin))
+        .map(|(_, c)| c)
+}
+
+/// Checks `response` for account `acc` through its authentication plugin.
+pub fn authenticate_account(
+    psess: &mut minnow_plugin_host::Session,
+    acc: &crate::datadir::Account,
+    plugin: &str,
+    user: &str,
+    host: &str,
+    scramble: &[u8],
+    response: &[u8],
+) -> Result<bool, SqlError> {
+    psess
+        .authenticate(
+            plugin,
+            &minnow_plugin_host::AuthRequest {
+                user,
+                host,
+                auth_string: acc.auth_string.as_bytes(),
+                scramble,
+                response,
+            },
+        )
+        .map_err(|e| sql_error(&e))
+}
+
+/// Start-up plugin settings (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct PluginStartup {
+    /// `--plugin-load` then each `--plugin-load-add`, in order.
+    pub load: Vec<String>,
+    /// `--plugin-NAME=OFF|ON|FORCE|FORCE_PLUS_PERMANENT`.
+    pub options: Vec<(String, String)>,
+    /// `--NAME-VARIABLE=value` not known to the server (plugin variables).
+    pub variables: Vec<(String, String)>,
+}
+
+fn mysql_conn(sh: &Shared) -> Result<rusqlite::Connection, SqlError> {
+    sh.datadir
+        .connect_mysql()
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+/// Creates `mysql.plugin` if missing.
+pub fn ensure_tables(sh: &Shared) -> Result<(), SqlError> {
+    mysql_conn(sh)?
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS plugin(name TEXT NOT NULL PRIMARY KEY, dl TEXT NOT NULL);",
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+fn plugin_rows(sh: &Shared) -> Result<Vec<(String, String)>, SqlError> {
+    let c = mysql_conn(sh)?;
+    let mut st = c
+        .prepare("SELECT name, dl FROM plugin ORDER BY rowid")
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+    st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+}
+
+/// Start-up: load options, variables, `--plugin-load[-add]` and `mysql.plugin`,
+/// then register the tables and status variables. `Err` only for a plugin loaded
+/// with FORCE/FORCE_PLUS_PERMANENT that failed (the server must not start).
+pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError> {
+    let reg = &sh.plugins;
+    let mut opts = Vec::new();
+    for (name, v) in &cfg.options {
+        match v.parse::<LoadOption>() {
+            Ok(o) => opts.push((name.replace('-', "_"), o)),
+            Err(e) => {
+                return Err(ServerError::Option(format!("--plugin-{name}={v}: {e}")));
+            }
+        }
+    }
+    reg.set_load_options(opts.clone());
+    reg.set_startup_variables(
+        cfg.variables
+            .iter()
+            .map(|(k, v)| (k.replace('-', "_"), v.clone())),
+    );
+    let mut reqs: Vec<LoadRequest> = Vec::new();
+    for spec in &cfg.load {
+        let r = minnow_plugin_host::parse_plugin_load(spec)
+            .map_err(|e| ServerError::Option(format!("--plugin-load '{spec}': {e}")))?;
+        reqs.extend(r);
+    }
+    // A named request carries its --plugin-NAME option (FORCE must stop start-up
+    // even when the library cannot be opened at all).
+    for r in &mut reqs {
+        if let Some(n) = &r.name {
+            if let Some((_, o)) = opts.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)) {
+                r.option = *o;
+            }
+        }
+    }
+    if let Err(e) = ensure_tables(sh) {
+        sh.errlog
+            .error(&format!("cannot create mysql.plugin: {}", e.message));
+    }
+    match plugin_rows(sh) {
+        Ok(rows) => reqs.extend(rows.into_iter().map(|(name, dl)| LoadRequest {
+            name: Some(name),
+            soname: dl,
+            option: LoadOption::On,
+        })),
+        Err(e) => sh
+            .errlog
+            .error(&format!("cannot read mysql.plugin: {}", e.message)),
+    }
+    register_tables(sh);
+    sh.vars.register(
+        crate::vars::VarDef {
+            name: "plugin_bindings_timing".into(),
+            scope: crate::vars::Scope::Global,
+            kind: crate::vars::Kind::Enum(&["OFF", "EVERY", "SAMPLED"]),
+            read_only: false,
+            default: crate::vars::VarValue::Str("SAMPLED".into()),
+        },
+        crate::vars::VarValue::Str("SAMPLED".into()),
+    );
+    reg.register_builtin(&minnow_plugin_host::sdk::BuiltinDecl::authentication::<
+        NativePassword,
+    >())
+    .map_err(|e| ServerError::Option(format!("built-in mysql_native_password: {e}")))?;
+    let sh2 = Arc::downgrade(sh);
+    sh.status.extra.register(
+        "plugins",
+        Arc::new(move || match sh2.upgrade() {
+            Some(sh) => sh
+                .plugins
+                .status_variables()
+                .into_iter()
+                .map(|(k, v)| (k, value_text(&v)))
+                .collect(),
+            None => Vec::new(),
+        }),
+    );
+    if !reqs.is_empty() {
+        reg.load_startup(&reqs)
+            .map_err(|e| ServerError::Option(format!("plugin loading failed: {e}")))?;
+    }
+    load_functions(sh);
+    after_load(sh);
+    let known: Vec<String> = reg
+        .system_variables()
+        .into_iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect();
+    for (k, _) in &cfg.variables {
+        let k = k.replace('-', "_").to_ascii_lowercase();
+        if !known.contains(&k) {
+            sh.errlog
+                .warn(&format!("unknown option '--{k}': no plugin declares it"));
+        }
+    }
+    Ok(())
+}
+
+fn value_text(v: &minnow_plugin_host::Value) -> String {
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::Int(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Bool(b) => if *b { "ON" } else { "OFF" }.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// After any load: register plugin-provided information_schema tables and check
+/// the crash handler is still in place.
+pub fn after_load(sh: &Arc<Shared>) {
+    for (name, columns) in sh.plugins.info_schema_tables() {
+        let cols = columns
+            .iter()
+            .map(|c| {
+                let ty = match c.column_type {
+                    minnow_plugin_host::abi::MINNOW_IS_TYPE_INT => ColumnType::MYSQL_TYPE_LONGLONG,
+                    minnow_plugin_host::abi::MINNOW_IS_TYPE_REAL => ColumnType::MYSQL_TYPE_DOUBLE,
+                    _ => ColumnType::MYSQL_TYPE_VAR_STRING,
+                };
+                ColDef::new(&c.name, ty)
+            })
+            .collect();
+        let tname = name.clone();
+        sh.infoschema.register(InfoSchemaTable {
+            name: name.to_ascii_uppercase(),
+            columns: cols,
+            fill: Arc::new(move |ctx| {
+                let mut psess = ctx.shared.plugins.session(u64::from(ctx.conn_id));
+                match psess.fill_table(&tname) {
+                    Ok((_, rows)) => rows
+                        .into_iter()
+                        .map(|r| r.iter().map(cell_of).collect())
+                        .collect(),
+                    Err(e) => {
+                        ctx.shared
+                            .errlog
+                            .warn(&format!("filling information_schema.{tname}: {e}"));
+                        FILL_ERROR.with(|f| *f.borrow_mut() = Some(sql_error(&e)));
+                        Vec::new()
+                    }
+                }
+            }),
+        });
+    }
+    sync_variables(sh);
+    let _ = stackresolve::crash::check_handlers_and_log();
+}
+
+fn var_value(v: &minnow_plugin_host::Value) -> crate::vars::VarValue {
+    use crate::vars::VarValue;
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Int(i) => VarValue::Int(*i),
+        Value::Bool(b) => VarValue::Bool(*b),
+        other => VarValue::Str(value_text(other)),
+    }
+}
+
+/// Plugin system variable names (lower case).
+fn plugin_var_names(sh: &Shared) -> Vec<String> {
+    sh.plugins
+        .system_variables()
+        .into_iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect()
+}
+
+/// Mirrors every plugin system variable into the server's `SysVars` (global scope)
+/// so `SHOW VARIABLES` and `@@name` see the value the plugin reads.
+pub fn sync_variables(sh: &Shared) {
+    use crate::vars::{Kind, Scope, VarDef};
+    use minnow_plugin_host::abi;
+    for v in sh.plugins.system_variables() {
+        let kind = match v.def.value_type {
+            abi::MINNOW_VALUE_INT => Kind::Int {
+                min: v.def.min,
+                max: v.def.max,
+            },
+            abi::MINNOW_VALUE_BOOL => Kind::Bool,
+            _ => Kind::Str,
+        };
+        sh.vars.register(
+            VarDef {
+                name: v.name.to_ascii_lowercase(),
+                scope: Scope::Global,
+                kind,
+                read_only: v.def.flags & abi::MINNOW_SYSVAR_READONLY != 0,
+                default: var_value(&v.def.default),
+            },
+            var_value(&v.value),
+        );
+    }
+}
+
+/// `SET GLOBAL name = v` for a plugin variable: the plugin's check and update run
+/// first (their error is the statement's), then the server's copy follows.
+/// `Ok(false)`: not a plugin variable.
+pub fn set_global_variable(
+    sh: &Shared,
+    name: &str,
+    v: &crate::vars::SetValue,
+) -> Result<bool, SqlError> {
+    use crate::vars::SetValue;
+    use minnow_plugin_host::Value;
+    if name.eq_ignore_ascii_case("plugin_bindings_timing") {
+        let v = sh.vars.set_global("plugin_bindings_timing", v)?;
+        sh.plugins.set_call_timing(match v.show().as_str() {
+            "OFF" => minnow_plugin_host::CallTiming::Off,
+            "EVERY" => minnow_plugin_host::CallTiming::Every,
+            _ => minnow_plugin_host::CallTiming::Sampled(8),
+        });
+        return Ok(true);
+    }
+    let Some(info) = sh
+        .plugins
+        .system_variables()
+        .into_iter()
+        .find(|x| x.name.eq_ignore_ascii_case(name))
+    else {
+        return Ok(false);
+    };
+    let value = match v {
+        SetValue::Int(i) => Value::Int(*i),
+        SetValue::Str(s) => Value::Str(s.clone()),
+        SetValue::Default => info.def.default.clone(),
+    };
+    sh.plugins
+        .set_system_variable(&info.name, &value)
+        .map_err(|e| sql_error(&e))?;
+    sync_variables(sh);
+    Ok(true)
+}
+
+fn cell_of(v: &minnow_plugin_host::Value) -> Cell {
+    use minnow_plugin_host::Value;
+    match v {
+        Value::Null => Cell::Null,
+        Value::Int(i) => Cell::Integer(*i),
+        Value::Real(r) => Cell::Real(*r),
+        Value::Bool(b) => Cell::Integer(i64::from(*b)),
+        other => Cell::Text(value_text(other)),
+    }
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn opt_text(s: &str) -> Cell {
+    if s.is_empty() { Cell::Null } else { text(s) }
+}
+
+fn columns(names: &[(&str, ColumnType)]) -> Vec<ColDef> {
+    names.iter().map(|(n, t)| ColDef::new(*n, *t)).collect()
+}
+
+const S: ColumnType = ColumnType::MYSQL_TYPE_VAR_STRING;
+const I: ColumnType = ColumnType::MYSQL_TYPE_LONGLONG;
+
+fn plugins_columns() -> Vec<ColDef> {
+    columns(&[
+        ("PLUGIN_NAME", S),
+        ("PLUGIN_VERSION", S),
+        ("PLUGIN_STATUS", S),
+        ("PLUGIN_TYPE", S),
+        ("PLUGIN_TYPE_VERSION", S),
+        ("PLUGIN_LIBRARY", S),
+        ("PLUGIN_LIBRARY_VERSION", S),
+        ("PLUGIN_AUTHOR", S),
+        ("PLUGIN_DESCRIPTION", S),
+        ("PLUGIN_LICENSE", S),
+        ("LOAD_OPTION", S),
+        ("PLUGIN_MATURITY", S),
+        ("PLUGIN_AUTH_VERSION", S),
+    ])
+}
+
+fn bindings_columns() -> Vec<ColDef> {
+    columns(&[
+        ("PLUGIN_NAME", S),
+        ("EXTENSION_POINT", S),
+        ("CALLS", I),
+        ("ERRORS", I),
+        ("TOTAL_TIME_US", I),
+        ("MAX_TIME_US", I),
+        ("BOUND_SESSIONS", I),
+    ])
+}
+
+fn binding_rows(reg: &Registry) -> Vec<Vec<Cell>> {
+    let n = |v: u64| Cell::Integer(i64::try_from(v).unwrap_or(i64::MAX));
+    reg.bindings()
+        .into_iter()
+        .map(|b| {
+            vec![
+                text(b.plugin_name),
+                text(b.extension_point),
+                n(b.calls),
+                n(b.errors),
+                n(b.total_time_us),
+                n(b.max_time_us),
+                n(b.bound_sessions),
+            ]
+        })
+        .collect()
+}
+
+/// Registers `PLUGINS`, `PLUGIN_BINDINGS` and `SESSION_PLUGIN_BINDINGS`.
+pub fn register_tables(sh: &Shared) {
+    sh.infoschema.register(InfoSchemaTable {
+        name: "PLUGINS".into(),
+        columns: plugins_columns(),
+        fill: Arc::new(|ctx| {
+            ctx.shared
+                .plugins
+                .plugins()
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        text(p.name),
+                        text(p.version),
+                        text(p.status.as_str()),
+                        text(p.plugin_type.as_str()),
+                        text(p.type_version),
+                        opt_text(&p.library),
+                        opt_text(&p.library_version),
+                        text(p.author),
+                        text(p.description),
+                        text(p.license),
+                        text(p.load_option.as_str()),
+                        text(p.maturity),
+                        text(p.auth_version),
+                    ]
+                })
+                .collect()
+        }),
+    });
+    sh.infoschema.register(InfoSchemaTable {
+        name: "PLUGIN_BINDINGS".into(),
+        columns: bindings_columns(),
+        fill: Arc::new(|ctx| binding_rows(&ctx.shared.plugins)),
+    });
+    sh.infoschema.register(InfoSchemaTable {
+        name: "SESSION_PLUGIN_BINDINGS".into(),
+        columns: columns(&[
+            ("SESSION_ID", I),
+            ("PLUGIN_NAME", S),
+            ("EXTENSION_POINT", S),
+        ]),
+        fill: Arc::new(|ctx| {
+            ctx.shared
+                .plugins
+                .session_bindings()
+                .into_iter()
+                .map(|b| {
+                    vec![
+                        Cell::Integer(i64::try_from(b.session_id).unwrap_or(i64::MAX)),
+                        text(b.plugin_name),
+                        text(b.extension_point),
+                    ]
+                })
+                .collect()
+        }),
+    });
+}
+
+/// Significant tokens of a statement: words upper-cased, strings unquoted.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Other(String),
+}
+
+fn significant(toks: &[TokenWithSpan]) -> Vec<Tok> {
+    toks.iter()
+        .filter_map(|t| match &t.token {
+            Token::Whitespace(_) => None,
+            Token::Word(w) if w.quote_style.is_some() => Some(Tok::Str(w.value.clone())),
+            Token::Word(w) => Some(Tok::Word(w.value.clone())),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => {
+                Some(Tok::Str(s.clone()))
+            }
+            Token::SemiColon => None,
+            other => Some(Tok::Other(other.to_string())),
+        })
+        .collect()
+}
+
+/// A tiny cursor over the significant tokens.
+struct Cursor<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    text: &'a str,
+}
+
+impl Cursor<'_> {
+    fn keyword(&mut self, kw: &str) -> bool {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+    fn err(&self, what: &str) -> SqlError {
+        let near = match self.toks.get(self.pos) {
+            Some(Tok::Word(w) | Tok::Str(w) | Tok::Other(w)) => w.clone(),
+            None => String::new(),
+        };
+        let near = self
+            .text
+            .find(&near)
+            .filter(|_| !near.is_empty())
+            .map(|i| &self.text[i..])
+            .unwrap_or("");
+        SqlError::parse(near, what)
+    }
+    fn expect(&mut self, kw: &str) -> Result<(), SqlError> {
+        if self.keyword(kw) {
+            Ok(())
+        } else {
+            Err(self.err(&format!("{kw} expected")))
+        }
+    }
+    fn ident(&mut self) -> Result<String, SqlError> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w) | Tok::Str(w)) => {
+                self.pos += 1;
+                Ok(w.clone())
+            }
+            _ => Err(self.err("name expected")),
+        }
+    }
+    fn string(&mut self) -> Result<String, SqlError> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Str(s)) => {
+                self.pos += 1;
+                Ok(s.clone())
+            }
+            _ => Err(self.err("quoted library name expected")),
+        }
+    }
+    fn end(&self) -> Result<(), SqlError> {
+        if self.pos < self.toks.len() {
+            Err(self.err("end of statement expected"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A plugin-management statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginStatement {
+    /// `INSTALL PLUGIN name SONAME 'lib'`.
+    Install(String, String),
+    /// `INSTALL SONAME 'lib'`.
+    InstallSoname(String),
+    /// `UNINSTALL PLUGIN name`.
+    Uninstall(String),
+    /// `UNINSTALL SONAME 'lib'`.
+    UninstallSoname(String),
+    /// `SHOW PLUGINS [SONAME 'lib']`.
+    Show(Option<String>),
+    /// `SHOW PLUGIN BINDINGS`.
+    ShowBindings,
+    /// `FLUSH PLUGINS [name]`.
+    Flush(Option<String>),
+    /// `CREATE [AGGREGATE] FUNCTION name RETURNS type SONAME 'lib'`.
+    CreateFunction {
+        /// Function name.
+        name: String,
+        /// Return type.
+        ret: UdfReturn,
+        /// Aggregate?
+        aggregate: bool,
+        /// Library.
+        soname: String,
+    },
+    /// `CREATE USER [IF NOT EXISTS] 'u'@'h' IDENTIFIED WITH plugin [BY 'pw']`.
+    CreateUser {
+        /// User.
+        user: String,
+        /// Host pattern.
+        host: String,
+        /// `IF NOT EXISTS`.
+        if_not_exists: bool,
+        /// Authentication plugin.
+        plugin: String,
+        /// Password (validated, then turned into the stored string by the plugin).
+        password: Option<String>,
+    },
+    /// `DROP FUNCTION [IF EXISTS] name`.
+    DropFunction {
+        /// Function name.
+        name: String,
+        /// `IF EXISTS`.
+        if_exists: bool,
+    },
+}
+
+/// Parses a plugin statement; `Ok(None)` when the statement is not one.
+pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatement>, SqlError> {
+    let mut c = Cursor {
+        toks: significant(toks),
+        pos: 0,
+        text,
+    };
+    let st = if c.keyword("INSTALL") {
+        if c.keyword("PLUGIN") {
+            let name = c.ident()?;
+            c.expect("SONAME")?;
+            PluginStatement::Install(name, c.string()?)
+        } else if c.keyword("SONAME") {
+            PluginStatement::InstallSoname(c.string()?)
+        } else {
+            return Err(c.err("PLUGIN or SONAME expected"));
+        }
+    } else if c.keyword("UNINSTALL") {
+        if c.keyword("PLUGIN") {
+            PluginStatement::Uninstall(c.ident()?)
+        } else if c.keyword("SONAME") {
+            PluginStatement::UninstallSoname(c.string()?)
+        } else {
+            return Err(c.err("PLUGIN or SONAME expected"));
+        }
+    } else if c.keyword("SHOW") {
+        if c.keyword("PLUGINS") {
+            if c.keyword("SONAME") {
+                PluginStatement::Show(Some(c.string()?))
+            } else {
+                PluginStatement::Show(None)
+            }
+        } else if c.keyword("PLUGIN") {
+            c.expect("BINDINGS")?;
+            PluginStatement::ShowBindings
+        } else {
+            return Ok(None);
+        }
+    } else if c.keyword("CREATE") {
+        if c.keyword("USER") {
+            if !c
+                .toks
+                .iter()
+                .any(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("WITH")))
+            {
+                return Ok(None);
+            }
+            let if_not_exists = if c.keyword("IF") {
+                c.expect("NOT")?;
+                c.expect("EXISTS")?;
+                true
+            } else {
+                false
+            };
+            let user = c.ident()?;
+            let host = if matches!(c.toks.get(c.pos), Some(Tok::Other(o)) if o == "@") {
+                c.pos += 1;
+                c.ident()?
+            } else {
+                "%".to_string()
+            };
+            c.expect("IDENTIFIED")?;
+            c.expect("WITH")?;
+            let plugin = c.ident()?;
+            let password = if c.keyword("BY") {
+                Some(c.string()?)
+            } else {
+                None
+            };
+            c.end()?;
+            return Ok(Some(PluginStatement::CreateUser {
+                user,
+                host,
+                if_not_exists,
+                plugin,
+                password,
+            }));
+        }
+        let aggregate = c.keyword("AGGREGATE");
+        if !c.keyword("FUNCTION") {
+            return Ok(None);
+        }
+        let name = c.ident()?;
+        // CREATE FUNCTION f(...) is a stored function: not ours.
+        if !aggregate
+            && !matches!(c.toks.get(c.pos), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("RETURNS"))
+        {
+            return Ok(None);
+        }
+        c.expect("RETURNS")?;
+        let ret = if c.keyword("STRING") {
+            UdfReturn::String
+        } else if c.keyword("INTEGER") || c.keyword("INT") {
+            UdfReturn::Integer
+        } else if c.keyword("REAL") {
+            UdfReturn::Real
+        } else if c.keyword("DECIMAL") {
+            UdfReturn::Decimal
+        } else {
+            return Err(c.err("STRING, INTEGER, REAL or DECIMAL expected"));
+        };
+        c.expect("SONAME")?;
+        PluginStatement::CreateFunction {
+            name,
+            ret,
+            aggregate,
+            soname: c.string()?,
+        }
+    } else if c.keyword("DROP") {
+        if !c.keyword("FUNCTION") {
+            return Ok(None);
+        }
+        let if_exists = if c.keyword("IF") {
+            c.expect("EXISTS")?;
+            true
+        } else {
+            false
+        };
+        PluginStatement::DropFunction {
+            name: c.ident()?,
+            if_exists,
+        }
+    } else if c.keyword("FLUSH") {
+        if !c.keyword("PLUGINS") {
+            return Ok(None);
+        }
+        if c.pos < c.toks.len() {
+            PluginStatement::Flush(Some(c.ident()?))
+        } else {
+            PluginStatement::Flush(None)
+        }
+    } else {
+        return Ok(None);
+    };
+    c.end()?;
+    Ok(Some(st))
+}
+
+fn require_super(sess: &crate::session::Session) -> Result<(), SqlError> {
+    if sess.account.super_priv {
+        Ok(())
+    } else {
+        Err(SqlError::access_denied_priv("SUPER"))
+    }
+}
+
+/// Runs a plugin statement for `sess`.
+pub fn execute(
+    sess: &mut crate::session::Session,
+    st: PluginStatement,
+) -> Result<Outcome, SqlError> {
+    let sh = Arc::clone(&sess.shared);
+    let reg = &sh.plugins;
+    match st {
+        PluginStatement::Install(name, soname) => {
+            require_super(sess)?;
+            let names = reg.install(&name, &soname).map_err(|e| sql_error(&e))?;
+            persist_install(&sh, &names, &soname)?;
+            after_load(&sh);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::InstallSoname(soname) => {
+            require_super(sess)?;
+            let names = reg.install_soname(&soname).map_err(|e| sql_error(&e))?;
+            persist_install(&sh, &names, &soname)?;
+            after_load(&sh);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::Uninstall(name) => {
+            require_super(sess)?;
+            // This session's own bindings must not keep the plugin busy.
+            sess.psess.release();
+            let before = (plugin_tables(&sh), plugin_var_names(&sh));
+            let out = reg.uninstall(&name).map_err(|e| sql_error(&e))?;
+            delete_rows(&sh, std::slice::from_ref(&name))?;
+            after_unload(&sh, &before);
+            Ok(outcome_of(sess, &[out]))
+        }
+        PluginStatement::UninstallSoname(soname) => {
+            require_super(sess)?;
+            sess.psess.release();
+            let before = (plugin_tables(&sh), plugin_var_names(&sh));
+            let outs = reg.uninstall_soname(&soname).map_err(|e| sql_error(&e))?;
+            let names: Vec<String> = outs.iter().map(|(n, _)| n.clone()).collect();
+            delete_rows(&sh, &names)?;
+            after_unload(&sh, &before);
+            let outs: Vec<UninstallOutcome> = outs.into_iter().map(|(_, o)| o).collect();
+            Ok(outcome_of(sess, &outs))
+        }
+        PluginStatement::Show(soname) => {
+            let rows = reg
+                .plugins()
+                .into_iter()
+                .filter(|p| soname.as_deref().is_none_or(|s| p.library == s))
+                .map(|p| {
+                    vec![
+                        text(p.name),
+                        text(p.status.as_str()),
+                        text(p.plugin_type.as_str()),
+                        opt_text(&p.library),
+                        text(p.license),
+                    ]
+                })
+                .collect();
+            Ok(Outcome::Rows(ResultSet {
+                columns: columns(&[
+                    ("Name", S),
+                    ("Status", S),
+                    ("Type", S),
+                    ("Library", S),
+                    ("License", S),
+                ]),
+                rows,
+            }))
+        }
+        PluginStatement::ShowBindings => Ok(Outcome::Rows(ResultSet {
+            columns: bindings_columns(),
+            rows: binding_rows(reg),
+        })),
+        PluginStatement::Flush(name) => {
+            require_super(sess)?;
+            reg.flush(name.as_deref()).map_err(|e| sql_error(&e))?;
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::CreateFunction {
+            name,
+            ret,
+            aggregate,
+            soname,
+        } => {
+            require_super(sess)?;
+            reg.create_function(&name, ret, aggregate, &soname)
+                .map_err(|e| sql_error(&e))?;
+            let stored = ensure_func_table(&sh).and_then(|()| {
+                mysql_conn(&sh)?
+                    .execute(
+                        "INSERT INTO func(name, ret, dl, type) VALUES(?1, ?2, ?3, ?4)",
+                        (
+                            &name,
+                            ret_code(ret),
+                            &soname,
+                            if aggregate { "aggregate" } else { "function" },
+                        ),
+                    )
+                    .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+            });
+            if let Err(e) = stored {
+                let _ = reg.drop_function(&name);
+                return Err(e);
+            }
+            bump_udfs();
+            sync_functions(sess);
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::CreateUser {
+            user,
+            host,
+            if_not_exists,
+            plugin,
+            password,
+        } => {
+            if !sess.account.super_priv {
+                return Err(SqlError::access_denied_priv("CREATE USER"));
+            }
+            let exists = mysql_conn(&sh)?
+                .query_row(
+                    "SELECT COUNT(*) FROM user WHERE User = ?1 AND Host = ?2",
+                    (&user, &host),
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            if exists > 0 && if_not_exists {
+                return Ok(Outcome::ok(0));
+            }
+            let pw = password.unwrap_or_default();
+            if !pw.is_empty() {
+                sess.psess
+                    .validate_password(pw.as_bytes())
+                    .map_err(|e| sql_error(&e))?;
+            }
+            let auth = sess
+                .psess
+                .generate_auth_string(&plugin, pw.as_bytes())
+                .map_err(|e| sql_error(&e))?;
+            let auth = String::from_utf8(auth).map_err(|_| {
+                SqlError::internal(format!(
+                    "plugin {plugin} made a non-UTF-8 authentication string"
+                ))
+            })?;
+            sh.datadir.create_user(&user, &host, "", if_not_exists)?;
+            mysql_conn(&sh)?
+                .execute(
+                    "UPDATE user SET plugin = ?1, authentication_string = ?2 WHERE User = ?3 AND Host = ?4",
+                    (&plugin, &auth, &user, &host),
+                )
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            Ok(Outcome::ok(0))
+        }
+        PluginStatement::DropFunction { name, if_exists } => {
+            require_super(sess)?;
+            match reg.drop_function(&name) {
+                Ok(()) => {}
+                Err(PluginError::DoesNotExist { .. }) if if_exists => return Ok(Outcome::ok(0)),
+                Err(e) => return Err(sql_error(&e)),
+            }
+            mysql_conn(&sh)?
+                .execute("DELETE FROM func WHERE name = ?1", [&name])
+                .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+            bump_udfs();
+            sync_functions(sess);
+            Ok(Outcome::ok(0))
+        }
+    }
+}
+
+fn plugin_tables(sh: &Shared) -> Vec<String> {
+    sh.plugins
+        .info_schema_tables()
+        .into_iter()
+        .map(|(n, _)| n.to_ascii_uppercase())
+        .collect()
+}
+
+/// Drops the information_schema tables and system variables of plugins that are gone.
+fn after_unload(sh: &Arc<Shared>, before: &(Vec<String>, Vec<String>)) {
+    let live = plugin_tables(sh);
+    for t in &before.0 {
+        if !live.contains(t) {
+            sh.infoschema.unregister(t);
+        }
+    }
+    let live = plugin_var_names(sh);
+    for v in &before.1 {
+        if !live.contains(v) {
+            sh.vars.unregister(v);
+        }
+    }
+}
+
+/// OK for an uninstall; deferred unloads become warnings (1620) of the statement.
+fn outcome_of(sess: &mut crate::session::Session, outs: &[UninstallOutcome]) -> Outcome {
+    for o in outs {
+        if let UninstallOutcome::Deferred(w) = o {
+            sess.warnings.push((w.code, w.message.clone()));
+        }
+    }
+    Outcome::ok(0)
+}
+
+fn persist_install(sh: &Arc<Shared>, names: &[String], soname: &str) -> Result<(), SqlError> {
+    let r = (|| -> Result<(), SqlError> {
+        let mut c = mysql_conn(sh)?;
+        ensure_tables(sh)?;
+        let tx = c
+            .transaction()
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        for n in names {
+            tx.execute(
+                "INSERT OR REPLACE INTO plugin(name, dl) VALUES(?1, ?2)",
+                (n, soname),
+            )
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+        }
+        tx.commit()
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))
+    })();
+    if let Err(e) = &r {
+        // Not persisted: undo the install so memory and mysql.plugin agree.
+        for n in names {
+            let _ = sh.plugins.uninstall(n);
+        }
+        sh.errlog.error(&format!(
+            "INSTALL of {} rolled back: cannot write mysql.plugin: {}",
+            names.join(","),
+            e.message
+        ));
+    }
+    r
+}
+
+fn delete_rows(sh: &Shared, names: &[String]) -> Result<(), SqlError> {
+    let c = mysql_conn(sh)?;
+    for n in names {
+        c.execute("DELETE FROM plugin WHERE name = ?1", [n])
+            .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Option<PluginStatement>, SqlError> {
+        let toks = crate::sql::rewrite::tokenize(s).expect("tokenize");
+        parse(&toks, s)
+    }
+
+    #[test]
+    fn parses_the_plugin_statements() {
+        assert_eq!(
+            p("INSTALL PLUGIN audit_null SONAME 'libaudit_null.so'").ok(),
+            Some(Some(PluginStatement::Install(
+                "audit_null".into(),
+                "libaudit_null.so".into()
+            )))
+        );
+        assert_eq!(
+            p("install soname \"libx.so\";").ok(),
+            Some(Some(PluginStatement::InstallSoname("libx.so".into())))
+        );
+        assert_eq!(
+            p("UNINSTALL PLUGIN `a`").ok(),
+            Some(Some(PluginStatement::Uninstall("a".into())))
+        );
+        assert_eq!(
+            p("SHOW PLUGINS SONAME 'l.so'").ok(),
+            Some(Some(PluginStatement::Show(Some("l.so".into()))))
+        );
+        assert_eq!(
+            p("show plugin bindings").ok(),
+            Some(Some(PluginStatement::ShowBindings))
+        );
+        assert_eq!(
+            p("FLUSH PLUGINS audit_null").ok(),
+            Some(Some(PluginStatement::Flush(Some("audit_null".into()))))
+        );
+        assert_eq!(p("FLUSH TABLES").ok(), Some(None));
+        assert_eq!(p("SELECT 1").ok(), Some(None));
+        let e = p("INSTALL PLUGIN x SONAME libx").expect_err("error");
+        assert_eq!(e.code, crate::error::code::ER_PARSE_ERROR);
+        assert!(p("INSTALL PLUGIN x SONAME 'a' extra").is_err());
+        assert!(p("UNINSTALL x").is_err());
+        assert_eq!(
+            p("CREATE USER IF NOT EXISTS 'u'@'%' IDENTIFIED WITH auth_test_plugin BY 'pw'").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "u".into(),
+                host: "%".into(),
+                if_not_exists: true,
+                plugin: "auth_test_plugin".into(),
+                password: Some("pw".into()),
+            }))
+        );
+        assert_eq!(
+            p("CREATE USER bob IDENTIFIED WITH auth_test_plugin").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "bob".into(),
+                host: "%".into(),
+                if_not_exists: false,
+                plugin: "auth_test_plugin".into(),
+                password: None,
+            }))
+        );
+        // Without WITH it is the server's own CREATE USER.
+        assert_eq!(p("CREATE USER 'u'@'%' IDENTIFIED BY 'x'").ok(), Some(None));
+    }
+}
