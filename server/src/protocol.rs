@@ -790,6 +790,11 @@ pub fn parse_execute_params(
                 .ok_or("execute packet: truncated parameter types")?;
             let ty = ColumnType::try_from(t)
                 .map_err(|_| format!("execute packet: unknown parameter type {t}"))?;
+            if !binary_param_type_supported(ty) {
+                return Err(format!(
+                    "execute packet: unsupported parameter type {t} ({ty:?})"
+                ));
+            }
             let flags = if f & 0x80 != 0 {
                 ColumnFlags::UNSIGNED_FLAG
             } else {
@@ -816,6 +821,45 @@ pub fn parse_execute_params(
         params.push(v.0);
     }
     Ok(params)
+}
+
+/// Whether a client may bind a parameter of this type: the types the binary
+/// protocol carries. Server-internal ones (`NEWDATE`, `TIMESTAMP2`, `DATETIME2`,
+/// `TIME2`, `TYPED_ARRAY`) are refused, as `mysql_common` cannot decode them
+/// (it panics).
+fn binary_param_type_supported(ty: ColumnType) -> bool {
+    use ColumnType::*;
+    matches!(
+        ty,
+        MYSQL_TYPE_STRING
+            | MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_BLOB
+            | MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_SET
+            | MYSQL_TYPE_ENUM
+            | MYSQL_TYPE_DECIMAL
+            | MYSQL_TYPE_VARCHAR
+            | MYSQL_TYPE_BIT
+            | MYSQL_TYPE_NEWDECIMAL
+            | MYSQL_TYPE_GEOMETRY
+            | MYSQL_TYPE_VECTOR
+            | MYSQL_TYPE_JSON
+            | MYSQL_TYPE_TINY
+            | MYSQL_TYPE_SHORT
+            | MYSQL_TYPE_YEAR
+            | MYSQL_TYPE_LONG
+            | MYSQL_TYPE_INT24
+            | MYSQL_TYPE_LONGLONG
+            | MYSQL_TYPE_FLOAT
+            | MYSQL_TYPE_DOUBLE
+            | MYSQL_TYPE_TIMESTAMP
+            | MYSQL_TYPE_DATE
+            | MYSQL_TYPE_DATETIME
+            | MYSQL_TYPE_TIME
+            | MYSQL_TYPE_NULL
+    )
 }
 
 #[cfg(test)]
@@ -893,5 +937,30 @@ mod tests {
         // truncated value
         let cut = &p[..p.len() - 3];
         assert!(parse_execute_params(cut, 2, &mut types, &mut [None, None]).is_err());
+    }
+
+    /// Regression (found by `server/fuzz`, target `packet`): a parameter bound with a
+    /// server-internal type such as MYSQL_TYPE_TIME2 hit `unimplemented!` inside
+    /// `mysql_common` and panicked the session thread.
+    #[test]
+    fn execute_params_internal_type_time2_is_an_error() {
+        for ty in [
+            ColumnType::MYSQL_TYPE_NEWDATE,
+            ColumnType::MYSQL_TYPE_TIMESTAMP2,
+            ColumnType::MYSQL_TYPE_DATETIME2,
+            ColumnType::MYSQL_TYPE_TIME2,
+            ColumnType::MYSQL_TYPE_TYPED_ARRAY,
+        ] {
+            let mut p = vec![0u8; 9];
+            p.push(0); // no NULLs
+            p.push(1); // types bound
+            p.extend_from_slice(&[ty as u8, 0]);
+            p.extend_from_slice(&[0; 8]);
+            let mut types = Vec::new();
+            let e = parse_execute_params(&p, 1, &mut types, &mut [None])
+                .expect_err("internal type must be refused");
+            assert!(e.contains("parameter type"), "{ty:?}: {e}");
+            assert!(types.is_empty(), "{ty:?} must not stay bound");
+        }
     }
 }

@@ -256,7 +256,10 @@ impl<'data> Context<'data> {
             in_section: true,
             ..Lookup::default()
         };
-        if let Some(dwarf) = &self.dwarf {
+        // `addr2line` probes the range `[addr, addr + 1)`, which overflows (a
+        // panic with overflow checks) at the last address of the address space;
+        // no DWARF range can cover it anyway, so only the symbol table is asked.
+        if let Some(dwarf) = self.dwarf.as_ref().filter(|_| addr != u64::MAX) {
             let mut iter = dwarf.find_frames(addr).skip_all_loads()?;
             while let Some(frame) = iter.next()? {
                 let (function, language) = match frame.function {

@@ -177,3 +177,45 @@ fn build_id_directory_lookup() {
     .expect("open");
     assert!(!none.has_dwarf());
 }
+
+/// Regression (found by `fuzz/fuzz_targets/symbolize.rs`): an object whose `.text`
+/// ends at the very top of the address space made `lookup(u64::MAX)` panic with an
+/// add overflow inside `addr2line` (it probes `[addr, addr + 1)`).
+#[test]
+fn lookup_at_last_address_of_address_space_does_not_panic() {
+    use stackresolve::symbolize::object::{self, Object, ObjectSection};
+
+    let dir = TempDir::new("sym-top");
+    let bin = build(&dir, "prog", &["-g", "-O2"]);
+    let mut bytes = std::fs::read(&bin).expect("read binary");
+    let (index, size) = {
+        let obj = object::File::parse(&*bytes).expect("parse gcc output");
+        let text = obj.section_by_name(".text").expect(".text");
+        (text.index().0, text.size())
+    };
+    // Move `.text` (in the ELF64 little-endian section header table) so that its
+    // last byte is at u64::MAX.
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let shoff = u64_at(&bytes, 0x28) as usize;
+    let shentsize = usize::from(u16::from_le_bytes([bytes[0x3a], bytes[0x3b]]));
+    let sh_addr = shoff + index * shentsize + 16;
+    let top = u64::MAX - size + 1;
+    bytes[sh_addr..sh_addr + 8].copy_from_slice(&top.to_le_bytes());
+    let patched = dir.join("prog-top");
+    std::fs::write(&patched, &bytes).expect("write patched binary");
+
+    let module = Module::open_with(
+        &patched,
+        &LoadOptions {
+            debug_dirs: Vec::new(),
+            separate_debug: false,
+        },
+    )
+    .expect("open patched binary");
+    assert!(module.has_dwarf());
+    let ctx = module.context().expect("context");
+    for addr in [u64::MAX, u64::MAX - 1, top] {
+        let lookup = ctx.lookup(addr).expect("lookup is not an error");
+        assert!(lookup.in_section, "{addr:#x} lies in the moved .text");
+    }
+}
