@@ -89,7 +89,12 @@ unsafe fn str_of<'a>(s: MinnowStr) -> Cow<'a, str> {
     }
     // SAFETY: guaranteed by the caller.
     let bytes = unsafe { std::slice::from_raw_parts(s.str as *const u8, s.length) };
-    String::from_utf8_lossy(bytes)
+    // Valid UTF-8 (the usual case) is borrowed after the fast check; only invalid
+    // input pays for the lossy chunk walk.
+    match std::str::from_utf8(bytes) {
+        Ok(v) => Cow::Borrowed(v),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// # Safety

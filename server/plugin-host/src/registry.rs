@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize,
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
     Ordering::{Relaxed, SeqCst},
 };
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
@@ -240,6 +240,11 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) audit: RwLock<Arc<[Arc<Entry>]>>,
     pub(crate) trace: RwLock<Arc<[Arc<Entry>]>>,
+    /// Union of the class masks of the plugins in `audit`: an event whose class is not
+    /// in it is skipped without taking any lock.
+    pub(crate) audit_classes: AtomicU32,
+    /// Bumped after every rebuild of `audit`; sessions keep a snapshot tagged with it.
+    pub(crate) audit_gen: AtomicU64,
     /// Audit, trace and password-validation calls: 0 = not timed, n = 1 call in n.
     pub(crate) timing: AtomicU64,
 }
@@ -456,6 +461,8 @@ impl Registry {
                 state: Mutex::new(State::default()),
                 audit: RwLock::new(Arc::from(Vec::new())),
                 trace: RwLock::new(Arc::from(Vec::new())),
+                audit_classes: AtomicU32::new(0),
+                audit_gen: AtomicU64::new(0),
                 timing: AtomicU64::new(CallTiming::default().every()),
             }),
         }
@@ -1399,7 +1406,16 @@ impl Shared {
                 .collect();
             (a, t)
         };
-        *self.audit.write().unwrap_or_else(|p| p.into_inner()) = Arc::from(audit);
+        let classes = audit
+            .iter()
+            .fold(0u32, |m: u32, e: &Arc<Entry>| m | e.audit_mask());
+        {
+            let mut list = self.audit.write().unwrap_or_else(|p| p.into_inner());
+            *list = Arc::from(audit);
+            // Under the write lock, so the mask and generation move with the list.
+            self.audit_classes.store(classes, SeqCst);
+            self.audit_gen.fetch_add(1, SeqCst);
+        }
         *self.trace.write().unwrap_or_else(|p| p.into_inner()) = Arc::from(trace);
     }
 

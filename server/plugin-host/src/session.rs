@@ -22,6 +22,12 @@ pub struct Session {
     id: u64,
     bound: Vec<(Arc<Entry>, ExtPoint)>,
     bound_udfs: Vec<Arc<Udf>>,
+    /// The registry's audit list as last seen by this session and the generation it
+    /// was taken at; re-read (under the lock) only when the generation moves or the
+    /// list is gone. Weak, so an idle session never keeps an uninstalled plugin's
+    /// library mapped.
+    audit: Option<std::sync::Weak<[Arc<Entry>]>>,
+    audit_gen: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -78,6 +84,8 @@ impl Registry {
             id: connection_id,
             bound: Vec::new(),
             bound_udfs: Vec::new(),
+            audit: None,
+            audit_gen: u64::MAX,
         }
     }
 }
@@ -165,12 +173,25 @@ impl Session {
         can_veto: bool,
         name: &'static str,
     ) -> Result<(), PluginError> {
-        let list = self
-            .shared
-            .audit
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        // No installed audit plugin takes this class: nothing to bind or call.
+        if self.shared.audit_classes.load(SeqCst) & mask == 0 {
+            return Ok(());
+        }
+        let cached = if self.shared.audit_gen.load(SeqCst) == self.audit_gen {
+            self.audit.as_ref().and_then(|w| w.upgrade())
+        } else {
+            None
+        };
+        let list = match cached {
+            Some(list) => list,
+            None => {
+                let list = self.shared.audit.read().unwrap_or_else(|p| p.into_inner());
+                // Read under the lock: the generation moves with the list under the write lock.
+                self.audit_gen = self.shared.audit_gen.load(SeqCst);
+                self.audit = Some(Arc::downgrade(&list));
+                list.clone()
+            }
+        };
         let mut panicked = None;
         for e in list.iter() {
             if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active
@@ -199,6 +220,12 @@ impl Session {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// True if some installed audit plugin subscribes to general-class events (one
+    /// atomic load, no lock): callers may skip building events nobody receives.
+    pub fn wants_general(&self) -> bool {
+        self.shared.audit_classes.load(SeqCst) & MINNOW_AUDIT_GENERAL_CLASSMASK != 0
     }
 
     /// Sends a general-class event to the audit plugins in install order. At

@@ -388,6 +388,65 @@ fn bindings_are_counted_per_plugin_extension_point_and_session() {
 }
 
 #[test]
+fn sessions_follow_install_and_uninstall_between_statements() {
+    // A session reuses its view of the audit list between statements; it must still
+    // see a plugin installed after its first event and must not keep an uninstalled
+    // plugin's library mapped while it sits idle.
+    let (dir, _host, reg) = setup();
+    let mut s = reg.session(3);
+    assert!(!s.wants_general());
+    s.audit_general(&general(GeneralSubclass::Starting, 3, "SELECT 1"))
+        .unwrap();
+    assert_eq!(s.bound_count(), 0);
+    reg.install("audit_null", "libaudit_null.so").unwrap();
+    assert!(s.wants_general());
+    s.audit_general(&general(GeneralSubclass::Starting, 3, "SELECT 1"))
+        .unwrap();
+    assert_eq!(
+        status(&reg, "audit_null_general_starting"),
+        Some(Value::Int(1))
+    );
+    s.release();
+    // Installed after the session cached its list: the veto must reach it.
+    reg.install("crashme_c", "libcrashme_c.so").unwrap();
+    let err = s
+        .audit_general(&general(
+            GeneralSubclass::Starting,
+            3,
+            "SELECT 'crashme_c:veto'",
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), 3164);
+    assert_eq!(
+        status(&reg, "audit_null_general_starting"),
+        Some(Value::Int(2))
+    );
+    s.release();
+    // Not busy: unloaded now, although `s` is alive and saw audit_null before.
+    assert_eq!(
+        reg.uninstall("audit_null").unwrap(),
+        UninstallOutcome::Unloaded
+    );
+    assert!(
+        !util::is_mapped(&dir.path().join("libaudit_null.so")),
+        "an idle session keeps the uninstalled library mapped"
+    );
+    s.audit_general(&general(GeneralSubclass::Starting, 3, "SELECT 1"))
+        .unwrap();
+    assert_eq!(status(&reg, "crashme_c_events"), Some(Value::Int(2)));
+    assert_eq!(status(&reg, "audit_null_general_starting"), None);
+    s.release();
+    assert_eq!(
+        reg.uninstall("crashme_c").unwrap(),
+        UninstallOutcome::Unloaded
+    );
+    assert!(!s.wants_general());
+    s.audit_general(&general(GeneralSubclass::Starting, 3, "SELECT 1"))
+        .unwrap();
+    assert_eq!(s.bound_count(), 0);
+}
+
+#[test]
 fn busy_uninstall_is_deferred_until_the_last_binding_goes() {
     let (dir, host, reg) = setup();
     reg.install("audit_null", "libaudit_null.so").unwrap();
