@@ -10,6 +10,7 @@ use std::fmt;
 #[allow(missing_docs)]
 pub mod code {
     pub const ER_CON_COUNT_ERROR: u16 = 1040;
+    pub const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
     pub const ER_ACCESS_DENIED_ERROR: u16 = 1045;
     pub const ER_NO_DB_ERROR: u16 = 1046;
     pub const ER_UNKNOWN_COM_ERROR: u16 = 1047;
@@ -81,6 +82,7 @@ fn state_for(code: u16) -> [u8; 5] {
             *b"28000"
         }
         ER_NO_DB_ERROR | ER_BAD_DB_ERROR => *b"3D000",
+        ER_DBACCESS_DENIED_ERROR => *b"42000",
         ER_BAD_NULL_ERROR | ER_DUP_ENTRY => *b"23000",
         ER_TABLE_EXISTS_ERROR => *b"42S01",
         ER_TABLE_NOT_EXISTS => *b"42S02",
@@ -122,6 +124,14 @@ impl SqlError {
     /// 1049: unknown database.
     pub fn bad_db(db: &str) -> Self {
         Self::new(code::ER_BAD_DB_ERROR, format!("Unknown database '{db}'"))
+    }
+
+    /// 1044: no access to a database (writes into `information_schema`).
+    pub fn db_access_denied(user: &str, host: &str, db: &str) -> Self {
+        Self::new(
+            code::ER_DBACCESS_DENIED_ERROR,
+            format!("Access denied for user '{user}'@'{host}' to database '{db}'"),
+        )
     }
 
     /// 1046: no database selected.

@@ -103,6 +103,7 @@ fn server_caps() -> CapabilityFlags {
         | CapabilityFlags::CLIENT_IGNORE_SIGPIPE
         | CapabilityFlags::CLIENT_TRANSACTIONS
         | CapabilityFlags::CLIENT_SECURE_CONNECTION
+        | CapabilityFlags::CLIENT_MULTI_STATEMENTS
         | CapabilityFlags::CLIENT_MULTI_RESULTS
         | CapabilityFlags::CLIENT_PS_MULTI_RESULTS
         | CapabilityFlags::CLIENT_PLUGIN_AUTH
@@ -601,8 +602,12 @@ fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
                 s.info = Some(q.clone());
                 s.state = "executing";
             });
-            let r = sess.run_statement(&q);
-            sess.respond(reply, r, false);
+            if sess.caps.contains(CapabilityFlags::CLIENT_MULTI_STATEMENTS) {
+                sess.run_multi(reply, &q);
+            } else {
+                let r = sess.run_statement(&q);
+                sess.respond(reply, r, false);
+            }
             crate::crash::clear_query();
         }
         Command::InitDb(db) => {
@@ -701,12 +706,77 @@ fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
                 None => reply.err(&unknown_stmt(id, "mysqld_stmt_reset")),
             }
         }
-        Command::SetOption(_) => reply.eof(sess.status_flags()),
+        // MYSQL_OPTION_MULTI_STATEMENTS_ON / _OFF
+        Command::SetOption(0) => {
+            sess.caps.insert(CapabilityFlags::CLIENT_MULTI_STATEMENTS);
+            reply.eof(sess.status_flags())
+        }
+        Command::SetOption(1) => {
+            sess.caps.remove(CapabilityFlags::CLIENT_MULTI_STATEMENTS);
+            reply.eof(sess.status_flags())
+        }
+        Command::SetOption(o) => reply.err(&SqlError::new(
+            crate::error::code::ER_UNKNOWN_COM_ERROR,
+            format!("Unknown option {o} for COM_SET_OPTION"),
+        )),
         Command::Unknown(b) => {
             crate::debug::stmt_print!("error", "unknown command 0x{b:02x}");
             reply.err(&SqlError::unknown_command())
         }
     }
+}
+
+/// Splits a query text at top-level `;` with sqlparser's tokenizer (a `;` in
+/// a string, quoted name or comment does not split). Pieces holding only
+/// whitespace and comments are dropped. A text the tokenizer rejects stays
+/// whole, so that running it reports the error.
+pub fn split_statements(q: &str) -> Vec<&str> {
+    use sqlparser::tokenizer::{Location, Token};
+    let Ok(toks) = crate::sql::rewrite::tokenize(q) else {
+        return vec![q];
+    };
+    // Token locations are 1-based (line, character column): map to byte offsets.
+    let mut line_starts = vec![0usize];
+    line_starts.extend(q.match_indices('\n').map(|(i, _)| i + 1));
+    let offset = |loc: Location| -> Option<usize> {
+        let line = usize::try_from(loc.line).ok()?.checked_sub(1)?;
+        let col = usize::try_from(loc.column).ok()?.checked_sub(1)?;
+        let start = *line_starts.get(line)?;
+        let rest = q.get(start..)?;
+        Some(start + rest.char_indices().nth(col).map_or(rest.len(), |(b, _)| b))
+    };
+    let mut parts = Vec::new();
+    let mut start = 0usize;
+    let mut has_content = false;
+    for t in &toks {
+        match &t.token {
+            Token::SemiColon => {
+                let Some(end) = offset(t.span.start) else {
+                    return vec![q];
+                };
+                if has_content {
+                    match q.get(start..end) {
+                        Some(p) => parts.push(p),
+                        None => return vec![q],
+                    }
+                }
+                start = end + 1;
+                has_content = false;
+            }
+            Token::Whitespace(_) => {}
+            _ => has_content = true,
+        }
+    }
+    if has_content {
+        match q.get(start..) {
+            Some(p) => parts.push(p),
+            None => return vec![q],
+        }
+    }
+    if parts.is_empty() {
+        parts.push(q);
+    }
+    parts
 }
 
 fn unknown_stmt(id: u32, what: &str) -> SqlError {
@@ -729,7 +799,42 @@ impl Session {
         f
     }
 
+    /// COM_QUERY with CLIENT_MULTI_STATEMENTS: each `;`-separated statement
+    /// in order, SERVER_MORE_RESULTS_EXISTS on every answer but the last; the
+    /// first error ends the batch.
+    fn run_multi(&mut self, mut reply: Reply<'_>, q: &str) {
+        let parts = split_statements(q);
+        if parts.len() <= 1 {
+            let r = self.run_statement(q);
+            return self.respond(reply, r, false);
+        }
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            let r = self.run_statement(part);
+            let failed = r.is_err();
+            if i == last || failed {
+                return self.respond(reply, r, false);
+            }
+            self.shared
+                .status
+                .add(&mut self.status, Counter::Queries, 1);
+            let sub = Reply::new(reply.io());
+            self.respond_flags(sub, r, false, StatusFlags::SERVER_MORE_RESULTS_EXISTS);
+        }
+        reply.none()
+    }
+
     fn respond(&mut self, reply: Reply<'_>, r: Result<Outcome, SqlError>, binary: bool) {
+        self.respond_flags(reply, r, binary, StatusFlags::empty())
+    }
+
+    fn respond_flags(
+        &mut self,
+        reply: Reply<'_>,
+        r: Result<Outcome, SqlError>,
+        binary: bool,
+        extra: StatusFlags,
+    ) {
         match r {
             Ok(Outcome::Ok {
                 affected,
@@ -738,11 +843,11 @@ impl Session {
             }) => reply.ok_warnings(
                 affected,
                 insert_id,
-                self.status_flags(),
+                self.status_flags() | extra,
                 u16::try_from(self.warnings.len()).unwrap_or(u16::MAX),
                 &info,
             ),
-            Ok(Outcome::Rows(rs)) => reply.rows(&rs, binary, self.status_flags()),
+            Ok(Outcome::Rows(rs)) => reply.rows(&rs, binary, self.status_flags() | extra),
             Err(e) => {
                 if e.code == crate::error::code::ER_QUERY_INTERRUPTED {
                     self.thd.clear_query_kill();

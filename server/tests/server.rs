@@ -1453,3 +1453,180 @@ fn mariadb_dump_and_restore_roundtrip() {
         "TABLE_SCHEMA\tTABLE_NAME\tENGINE\ndst\titems\tSQLite\nsrc\titems\tSQLite\n"
     );
 }
+
+// ------------------------------------------------- USE information_schema
+
+#[test]
+fn use_information_schema_reads_and_refuses_writes() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        c.query_drop("USE information_schema").await.expect("USE");
+        let db: Option<String> = c.query_first("SELECT DATABASE()").await.expect("db");
+        assert_eq!(db.as_deref(), Some("information_schema"));
+        // Unqualified names resolve to information_schema tables, refilled per query.
+        let ids: Vec<u64> = c
+            .query("SELECT ID FROM PROCESSLIST ORDER BY ID")
+            .await
+            .expect("processlist");
+        assert!(ids.contains(&u64::from(c.id())), "{ids:?}");
+        let c2 = connect(&s.url()).await;
+        let ids2: Vec<u64> = c
+            .query("SELECT ID FROM processlist ORDER BY ID")
+            .await
+            .expect("processlist again");
+        assert!(ids2.contains(&u64::from(c2.id())), "{ids2:?}");
+        let tables: Vec<String> = c.query("SHOW TABLES").await.expect("show tables");
+        assert!(tables.iter().any(|t| t == "PROCESSLIST"), "{tables:?}");
+        assert!(tables.iter().any(|t| t == "GLOBAL_STATUS"), "{tables:?}");
+        // Writes there fail as in MySQL.
+        for sql in [
+            "CREATE TABLE t (a INT)",
+            "INSERT INTO PROCESSLIST (ID) VALUES (1)",
+            "DELETE FROM PROCESSLIST",
+            "DROP TABLE PROCESSLIST",
+        ] {
+            let e = c.query_drop(sql).await.expect_err(sql);
+            assert_eq!(code(&e), 1044, "{sql}: {e}");
+            assert!(
+                e.to_string().contains(
+                    "Access denied for user 'root'@'localhost' to database 'information_schema'"
+                ),
+                "{sql}: {e}"
+            );
+        }
+        // Leaving it again works, and an unknown database is still 1049.
+        let e = c.query_drop("USE nosuchdb").await.expect_err("bad db");
+        assert_eq!(code(&e), 1049);
+        c2.disconnect().await.expect("disconnect");
+        c.disconnect().await.expect("disconnect");
+        // COM_INIT_DB at connect time (mysql_async sends the db in the handshake).
+        let mut c3 = connect(&s.url_db("information_schema")).await;
+        let n: Option<u64> = c3
+            .query_first("SELECT COUNT(*) FROM GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'")
+            .await
+            .expect("global_status");
+        assert_eq!(n, Some(1));
+        c3.disconnect().await.expect("disconnect");
+    });
+    // The mariadb CLI with -D information_schema (its COM_INIT_DB / handshake db).
+    let Some(o) = s.mariadb(
+        &[
+            "--batch",
+            "-D",
+            "information_schema",
+            "-e",
+            "SELECT COUNT(*) > 0 AS ok FROM PROCESSLIST",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ok\n1\n");
+}
+
+// ------------------------------------------------- CLIENT_MULTI_STATEMENTS
+
+#[test]
+fn multi_statements_run_in_order_and_stop_at_first_error() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        // Both result sets, in order; `;` inside a string or comment does not split.
+        let mut r = c
+            .query_iter("SELECT 1 AS a; SELECT 'x;y' AS b /* c;d */ ; -- e;f\n SELECT 3 AS c;")
+            .await
+            .expect("multi");
+        let mut sets: Vec<Vec<String>> = Vec::new();
+        while !r.is_empty() {
+            let rows: Vec<Row> = r.collect().await.expect("set");
+            sets.push(
+                rows.into_iter()
+                    .map(|row| row.get::<String, _>(0).expect("col"))
+                    .collect(),
+            );
+        }
+        drop(r);
+        assert_eq!(sets, vec![vec!["1"], vec!["x;y"], vec!["3"]]);
+        // OK packets and result sets mixed; an error in the middle ends the batch.
+        c.query_drop("CREATE DATABASE m; USE m; CREATE TABLE t (a INT)")
+            .await
+            .expect("ddl batch");
+        let e = c
+            .query_drop("INSERT INTO t VALUES (1); SELECT * FROM missing; INSERT INTO t VALUES (2)")
+            .await
+            .expect_err("error in the middle");
+        assert_eq!(code(&e), 1146, "{e}");
+        let got: Vec<i64> = c.query("SELECT a FROM t ORDER BY a").await.expect("rows");
+        assert_eq!(got, vec![1], "the statement after the error must not run");
+        // The connection is still in step after the error.
+        let one: Option<i64> = c.query_first("SELECT 1").await.expect("after");
+        assert_eq!(one, Some(1));
+        c.disconnect().await.expect("disconnect");
+    });
+    // The mariadb CLI sends a DELIMITER-ed block as one COM_QUERY.
+    let Some(o) = s.mariadb(
+        &["--batch"],
+        Some("DELIMITER //\nSELECT 1 AS a; SELECT 'p;q' AS b//\n"),
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a\n1\nb\np;q\n");
+}
+
+#[test]
+fn multi_statements_need_the_capability() {
+    fn send(t: &mut TcpStream, body: &[u8]) {
+        let mut pkt = (body.len() as u32).to_le_bytes()[..3].to_vec();
+        pkt.push(0);
+        pkt.extend_from_slice(body);
+        t.write_all(&pkt).expect("write");
+    }
+    fn query(t: &mut TcpStream, q: &str) {
+        let mut b = vec![0x03];
+        b.extend_from_slice(q.as_bytes());
+        send(t, &b);
+    }
+    /// One single-column text result set; the status flags of its final EOF.
+    fn result_set(t: &mut TcpStream) -> (Vec<u8>, u16) {
+        let head = read_pkt(t);
+        assert_eq!(head, vec![1], "one column: {head:?}");
+        let _coldef = read_pkt(t);
+        assert_eq!(read_pkt(t)[0], 0xfe, "EOF after columns");
+        let row = read_pkt(t);
+        let eof = read_pkt(t);
+        assert_eq!(eof[0], 0xfe, "EOF after rows: {eof:?}");
+        (row[1..].to_vec(), u16::from_le_bytes([eof[3], eof[4]]))
+    }
+    const MORE: u16 = 0x0008;
+    let s = TestServer::start();
+    // raw_login does not set CLIENT_MULTI_STATEMENTS: one statement only (1064).
+    let mut t = raw_login(s.port);
+    query(&mut t, "SELECT 1; SELECT 2");
+    let e = read_pkt(&mut t);
+    assert_eq!(e[0], 0xff, "{e:?}");
+    assert_eq!(u16::from_le_bytes([e[1], e[2]]), 1064);
+    // COM_SET_OPTION(MYSQL_OPTION_MULTI_STATEMENTS_ON): answered with EOF.
+    send(&mut t, &[0x1b, 0, 0]);
+    assert_eq!(read_pkt(&mut t)[0], 0xfe);
+    query(&mut t, "SELECT 1; SELECT 2");
+    let (row, flags) = result_set(&mut t);
+    assert_eq!(row, b"1");
+    assert_ne!(flags & MORE, 0, "first result must say more results follow");
+    let (row, flags) = result_set(&mut t);
+    assert_eq!(row, b"2");
+    assert_eq!(flags & MORE, 0, "last result must not say more results");
+    // MYSQL_OPTION_MULTI_STATEMENTS_OFF: back to 1064.
+    send(&mut t, &[0x1b, 1, 0]);
+    assert_eq!(read_pkt(&mut t)[0], 0xfe);
+    query(&mut t, "SELECT 1; SELECT 2");
+    let e = read_pkt(&mut t);
+    assert_eq!(u16::from_le_bytes([e[1], e[2]]), 1064, "{e:?}");
+    // An unknown option is an error packet, the connection stays usable.
+    send(&mut t, &[0x1b, 7, 0]);
+    assert_eq!(read_pkt(&mut t)[0], 0xff);
+    send(&mut t, &[0x0e]);
+    assert_eq!(read_pkt(&mut t)[0], 0, "ping OK");
+}

@@ -716,6 +716,7 @@ impl Session {
                 if ct.name.0.len() < 2 && self.sql.db.is_none() {
                     return Err(SqlError::no_db());
                 }
+                self.deny_info_schema_write()?;
                 self.prepare_refs(toks)?;
                 let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
                 let sql = rewrite::create_table(&mapped)?;
@@ -729,6 +730,7 @@ impl Session {
                 ..
             } => {
                 // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i
+                self.deny_info_schema_write()?;
                 let rw = self.rewrite(toks)?;
                 let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
                 self.exec_batch(&sql)?;
@@ -739,6 +741,9 @@ impl Session {
             | Statement::Update { .. }
             | Statement::Delete(_)) => {
                 let com = com_of(&st);
+                if !matches!(st, Statement::Query(_)) {
+                    self.deny_info_schema_write()?;
+                }
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
                 self.implicit_begin()?;
@@ -752,6 +757,7 @@ impl Session {
                     && rw.names.is_empty()
                     && rw.info_schema.is_empty()
                     && rw.qualifiers.is_empty()
+                    && !self.in_info_schema()
                 {
                     self.sql.remember_plan(text, rw.sql, com);
                 }
@@ -762,6 +768,7 @@ impl Session {
             | Statement::CreateIndex(_)
             | Statement::CreateView { .. }) => {
                 let _ = st;
+                self.deny_info_schema_write()?;
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
                 self.implicit_commit()?;
@@ -769,6 +776,7 @@ impl Session {
                 Ok(Outcome::ok(0))
             }
             Statement::Truncate(t) => {
+                self.deny_info_schema_write()?;
                 let mut n = 0;
                 for target in t.table_names {
                     let (schema, table) = self.split_name(&target.name)?;
@@ -930,12 +938,12 @@ impl Session {
 
     /// The SQLite schema name for database `db`, attaching it if needed.
     fn schema_for(&mut self, db: &str) -> Result<String, SqlError> {
-        if self.sql.db.as_deref() == Some(db) {
-            return Ok("main".into());
-        }
         if db.eq_ignore_ascii_case("information_schema") {
             self.ensure_info_schema()?;
             return Ok("information_schema".into());
+        }
+        if self.sql.db.as_deref() == Some(db) {
+            return Ok("main".into());
         }
         if !self.shared.datadir.db_exists(db) {
             return Err(SqlError::bad_db(db));
@@ -958,6 +966,26 @@ impl Session {
             .map_err(|e| SqlError::from_sqlite(&e, Some(db)))?;
         let _ = self.sql.conn.pragma_update(Some(db), "journal_mode", "WAL");
         self.sql.attached.insert(db.to_string());
+        Ok(())
+    }
+
+    /// Whether `information_schema` is the current database.
+    fn in_info_schema(&self) -> bool {
+        self.sql
+            .db
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case("information_schema"))
+    }
+
+    /// 1044 for a write while `information_schema` is the current database.
+    fn deny_info_schema_write(&self) -> Result<(), SqlError> {
+        if self.in_info_schema() {
+            return Err(SqlError::db_access_denied(
+                &self.account.user,
+                &self.account.host,
+                "information_schema",
+            ));
+        }
         Ok(())
     }
 
@@ -987,6 +1015,19 @@ impl Session {
                         }
                     } else {
                         quals.push(w.value.clone());
+                    }
+                } else if !next_is_period && !prev_is_period && self.in_info_schema() {
+                    // `USE information_schema`: unqualified names resolve there
+                    // (the session's `main` is an empty in-memory database).
+                    let up = w.value.to_ascii_uppercase();
+                    if self
+                        .shared
+                        .infoschema
+                        .all()
+                        .iter()
+                        .any(|t| t.name.eq_ignore_ascii_case(&up))
+                    {
+                        is_tables.push(up);
                     }
                 }
             }
@@ -1334,7 +1375,8 @@ impl Session {
         if self.sql.db.as_deref() == Some(db) {
             return Ok(());
         }
-        if !self.shared.datadir.db_exists(db) {
+        let is = db.eq_ignore_ascii_case("information_schema");
+        if !is && !self.shared.datadir.db_exists(db) {
             return Err(SqlError::bad_db(db));
         }
         if self.sql.in_transaction() {
@@ -1342,10 +1384,21 @@ impl Session {
         }
         let autocommit = self.sql.autocommit;
         let last = self.sql.last_insert_id;
-        self.sql = SqlConn::open(&self.shared, &self.thd, Some(db))?;
+        if is {
+            // No file behind it: an in-memory `main`, information_schema attached.
+            self.sql = SqlConn::open(&self.shared, &self.thd, None)?;
+            self.sql.db = Some("information_schema".into());
+            self.ensure_info_schema()?;
+        } else {
+            self.sql = SqlConn::open(&self.shared, &self.thd, Some(db))?;
+        }
         self.sql.autocommit = autocommit;
         self.sql.last_insert_id = last;
-        let name = db.to_string();
+        let name = if is {
+            "information_schema".to_string()
+        } else {
+            db.to_string()
+        };
         self.thd.set(|s| s.db = Some(name));
         Ok(())
     }

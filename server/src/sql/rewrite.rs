@@ -413,6 +413,10 @@ fn push_value(s: &mut String, out: &mut Rewritten, v: &Cell, orig: &str) {
 pub fn map_current_db(toks: &[TokenWithSpan], db: Option<&str>) -> Vec<TokenWithSpan> {
     let mut v = toks.to_vec();
     let Some(db) = db else { return v };
+    if db.eq_ignore_ascii_case("information_schema") {
+        // information_schema is attached under its own name, never as `main`.
+        return v;
+    }
     for i in 0..v.len() {
         let prev_period = i > 0 && matches!(v[i - 1].token, Token::Period);
         let next_period = matches!(v.get(i + 1).map(|t| &t.token), Some(Token::Period));
