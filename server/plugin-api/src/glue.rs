@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::*;
-use crate::host::{Host, value_from_abi, value_to_abi};
+use crate::host::{Host, value_from_abi};
 use crate::{
     AuditEvent, AuditPlugin, AuthPlugin, AuthRequest, ConnectionEvent, DaemonPlugin, GeneralEvent,
     InfoSchemaPlugin, PasswordValidationPlugin, Plugin, ProtocolTracePlugin, RowSink, TraceEvent,
@@ -366,7 +366,7 @@ impl RowSink<'_> {
             return Err("host sink has no callbacks".into());
         };
         for (i, v) in values.iter().enumerate() {
-            let abi = value_to_abi(v);
+            let abi = v.to_abi();
             // SAFETY: store is the host's callback; `abi` (and the string it borrows
             // from `v`) is valid during the call; the host only reads it.
             let rc = unsafe { store(self.sink.host, i as u32, &abi) };

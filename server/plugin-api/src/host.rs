@@ -57,40 +57,6 @@ pub enum LogLevel {
     Note = 2,
 }
 
-/// Converts a value to its ABI form; strings borrow from `v`.
-pub(crate) fn value_to_abi(v: &Value) -> MinnowValue {
-    let mut out = MinnowValue {
-        value_type: MINNOW_VALUE_NULL,
-        reserved: 0,
-        int_val: 0,
-        real_val: 0.0,
-        str: std::ptr::null_mut(),
-        str_len: 0,
-    };
-    match v {
-        Value::Null => {}
-        Value::Int(i) => {
-            out.value_type = MINNOW_VALUE_INT;
-            out.int_val = *i;
-        }
-        Value::Bool(b) => {
-            out.value_type = MINNOW_VALUE_BOOL;
-            out.int_val = i64::from(*b);
-        }
-        Value::Real(r) => {
-            out.value_type = MINNOW_VALUE_REAL;
-            out.real_val = *r;
-        }
-        Value::Str(_) | Value::Bytes(_) => {
-            let s = v.as_bytes().unwrap_or_default();
-            out.value_type = MINNOW_VALUE_STRING;
-            out.str = s.as_ptr() as *mut c_char;
-            out.str_len = s.len();
-        }
-    }
-    out
-}
-
 /// Reads an ABI value.
 ///
 /// # Safety
@@ -281,7 +247,7 @@ impl Host {
         let s = self.services();
         let f = s.sysvar_get?;
         let n = cstring(name);
-        let mut out = value_to_abi(&Value::Null);
+        let mut out = Value::Null.to_abi();
         // SAFETY: host callback filling `out`; strings in it stay valid until the next
         // call on this thread, and we copy them right away.
         unsafe {

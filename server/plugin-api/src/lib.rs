@@ -61,6 +61,40 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value in its ABI form (`MinnowValue`); a string or binary value's
+    /// pointer borrows from `self`, so `self` must outlive every use of the result.
+    pub fn to_abi(&self) -> abi::MinnowValue {
+        let mut out = abi::MinnowValue {
+            value_type: abi::MINNOW_VALUE_NULL,
+            reserved: 0,
+            int_val: 0,
+            real_val: 0.0,
+            str: std::ptr::null_mut(),
+            str_len: 0,
+        };
+        match self {
+            Value::Null => {}
+            Value::Int(i) => {
+                out.value_type = abi::MINNOW_VALUE_INT;
+                out.int_val = *i;
+            }
+            Value::Bool(b) => {
+                out.value_type = abi::MINNOW_VALUE_BOOL;
+                out.int_val = i64::from(*b);
+            }
+            Value::Real(r) => {
+                out.value_type = abi::MINNOW_VALUE_REAL;
+                out.real_val = *r;
+            }
+            Value::Str(_) | Value::Bytes(_) => {
+                let s = self.as_bytes().unwrap_or_default();
+                out.value_type = abi::MINNOW_VALUE_STRING;
+                out.str = s.as_ptr() as *mut std::ffi::c_char;
+                out.str_len = s.len();
+            }
+        }
+        out
+    }
     /// The integer value (booleans as 0/1), if any.
     pub fn as_int(&self) -> Option<i64> {
         match self {

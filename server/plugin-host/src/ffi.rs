@@ -793,40 +793,6 @@ unsafe extern "C" fn svc_plugin_exists(h: *mut c_void, name: *const c_char) -> c
 // ---------------------------------------------------------------------------
 // Calls into a plugin.
 
-/// Value to ABI form; strings borrow from `v`.
-fn to_abi(v: &Value) -> MinnowValue {
-    let mut o = MinnowValue {
-        value_type: MINNOW_VALUE_NULL,
-        reserved: 0,
-        int_val: 0,
-        real_val: 0.0,
-        str: std::ptr::null_mut(),
-        str_len: 0,
-    };
-    match v {
-        Value::Null => {}
-        Value::Int(i) => {
-            o.value_type = MINNOW_VALUE_INT;
-            o.int_val = *i;
-        }
-        Value::Bool(b) => {
-            o.value_type = MINNOW_VALUE_BOOL;
-            o.int_val = i64::from(*b);
-        }
-        Value::Real(r) => {
-            o.value_type = MINNOW_VALUE_REAL;
-            o.real_val = *r;
-        }
-        Value::Str(_) | Value::Bytes(_) => {
-            let s = v.as_bytes().unwrap_or_default();
-            o.value_type = MINNOW_VALUE_STRING;
-            o.str = s.as_ptr() as *mut c_char;
-            o.str_len = s.len();
-        }
-    }
-    o
-}
-
 /// # Safety
 /// A string value's `str` must be NULL or point to `str_len` readable bytes.
 unsafe fn from_abi(v: &MinnowValue) -> Value {
@@ -995,14 +961,14 @@ impl PluginCode {
         let Some(f) = self.decl.raw.sysvar_check else {
             return 0;
         };
-        let a = to_abi(v);
+        let a = v.to_abi();
         // SAFETY: library mapped; ctx from init; `a` borrows from `v`, valid during the call.
         unsafe { f(ctx, index, &a) }
     }
 
     pub(crate) fn sysvar_update(&self, ctx: *mut c_void, index: u32, v: &Value) {
         if let Some(f) = self.decl.raw.sysvar_update {
-            let a = to_abi(v);
+            let a = v.to_abi();
             // SAFETY: as in sysvar_check.
             unsafe { f(ctx, index, &a) }
         }
