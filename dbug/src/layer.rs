@@ -284,36 +284,42 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if !engine::is_active() {
-            return; // no keyword can pass
-        }
-        let meta = event.metadata();
-        let level_kw = level_keyword(meta.level());
-        // The keyword test comes first, on the keyword as a `&str`: nothing is formatted
-        // (and nothing allocated) for a filtered event.
-        let mut kc = KeywordCheck::default();
-        if meta.fields().field("keyword").is_some() {
-            event.record(&mut kc);
-        }
-        let accepted = match kc.accepted {
-            Some(ok) => ok,
-            None => engine::keyword(level_kw),
-        };
-        if !accepted {
-            return;
-        }
-        let kw: &str = kc.text.as_deref().unwrap_or(level_kw);
-        let mut mv = MessageVisitor {
-            message: String::new(),
-            rest: String::new(),
-        };
-        event.record(&mut mv);
-        let mut msg = mv.message;
-        if msg.is_empty() {
-            msg = mv.rest.trim_start().to_string();
-        } else {
-            msg.push_str(&mv.rest);
-        }
-        engine::print(kw, meta.line().unwrap_or(0), msg.as_bytes());
+        print_event(event);
     }
+}
+
+/// `DBUG_PRINT` for a `tracing` event (see [`Layer`] for the keyword and message rules);
+/// shared by [`Layer`] and [`crate::ThreadSubscriber`].
+pub(crate) fn print_event(event: &Event<'_>) {
+    if !engine::is_active() {
+        return; // no keyword can pass
+    }
+    let meta = event.metadata();
+    let level_kw = level_keyword(meta.level());
+    // The keyword test comes first, on the keyword as a `&str`: nothing is formatted
+    // (and nothing allocated) for a filtered event.
+    let mut kc = KeywordCheck::default();
+    if meta.fields().field("keyword").is_some() {
+        event.record(&mut kc);
+    }
+    let accepted = match kc.accepted {
+        Some(ok) => ok,
+        None => engine::keyword(level_kw),
+    };
+    if !accepted {
+        return;
+    }
+    let kw: &str = kc.text.as_deref().unwrap_or(level_kw);
+    let mut mv = MessageVisitor {
+        message: String::new(),
+        rest: String::new(),
+    };
+    event.record(&mut mv);
+    let mut msg = mv.message;
+    if msg.is_empty() {
+        msg = mv.rest.trim_start().to_string();
+    } else {
+        msg.push_str(&mv.rest);
+    }
+    engine::print(kw, meta.line().unwrap_or(0), msg.as_bytes());
 }

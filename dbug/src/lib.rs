@@ -87,6 +87,7 @@ mod glob;
 mod layer;
 mod list;
 mod stream;
+mod subscriber;
 mod sys;
 
 use std::marker::PhantomData;
@@ -96,6 +97,7 @@ pub use engine::{Explained, FrameToken, OpenError};
 pub use glob::fnmatch;
 pub use layer::{Handle, HandleError, Layer};
 pub use stream::{flush_all, stdout_write_flush};
+pub use subscriber::ThreadSubscriber;
 
 /// MariaDB reads `@@debug` through a 256-byte buffer.
 pub const EXPLAIN_CAPACITY: usize = 256;

@@ -712,14 +712,27 @@ impl std::fmt::Display for Counted {
 
 #[test]
 fn layer_filtered_events_format_nothing_and_accepted_lines_are_unchanged() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use tracing_subscriber::layer::SubscriberExt;
-    static FMT: AtomicUsize = AtomicUsize::new(0);
     let _g = guard();
-    let long_kw = "k".repeat(100); // longer than the layer's stack buffer
-    let path = tmp("layer-filter");
     let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
-    tracing::subscriber::with_default(subscriber, || {
+    filtered_events_case(tracing::Dispatch::new(subscriber), "layer-filter");
+}
+
+#[test]
+fn thread_subscriber_filters_and_prints_events_like_the_layer() {
+    let _g = guard();
+    let subscriber = dbug::ThreadSubscriber::new();
+    filtered_events_case(tracing::Dispatch::new(subscriber), "thread-sub-filter");
+}
+
+/// Events under `dispatch`: filtered ones format nothing; accepted lines are exact.
+fn filtered_events_case(dispatch: tracing::Dispatch, name: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FMT: AtomicUsize = AtomicUsize::new(0);
+    FMT.store(0, Ordering::SeqCst);
+    let long_kw = "k".repeat(100); // longer than the layer's stack buffer
+    let path = tmp(name);
+    tracing::dispatcher::with_default(&dispatch, || {
         dbug::set_session(&format!(
             "d,query,warn,dbg_kw,{long_kw}:t:L:o,{}",
             path.display()
@@ -806,9 +819,21 @@ fn keyword_tests_use_the_current_frame_bit_after_the_function_list_is_dropped() 
 fn layer_out_of_order_exits_drop_inner_frames_and_keep_span_lines() {
     use tracing_subscriber::layer::SubscriberExt;
     let _g = guard();
-    let path = tmp("layer-order");
     let subscriber = tracing_subscriber::registry().with(dbug::Layer::new());
-    tracing::subscriber::with_default(subscriber, || {
+    out_of_order_case(tracing::Dispatch::new(subscriber), "layer-order");
+}
+
+#[test]
+fn thread_subscriber_out_of_order_exits_match_the_layer() {
+    let _g = guard();
+    let subscriber = dbug::ThreadSubscriber::new();
+    out_of_order_case(tracing::Dispatch::new(subscriber), "thread-sub-order");
+}
+
+/// Out-of-order span exits under `dispatch` drop inner frames and keep span lines.
+fn out_of_order_case(dispatch: tracing::Dispatch, name: &str) {
+    let path = tmp(name);
+    tracing::dispatcher::with_default(&dispatch, || {
         dbug::set_session(&format!("d,nothing:t:L:o,{}", path.display())).expect("session");
         let a = tracing::info_span!("a");
         let a_line = line!() - 1;

@@ -7,7 +7,7 @@
 //! `mysql_execute_command`) and [`dbug::dbug_print!`] under `query`, `info`
 //! and `error`, which formats nothing unless the keyword is enabled. Spans and
 //! events of the `tracing` crate elsewhere (`handle_one_connection`, plugin
-//! code) go through [`DbugSubscriber`], with the same output as [`dbug::Layer`].
+//! code) go through [`dbug::ThreadSubscriber`], with the same output as [`dbug::Layer`].
 //! Fault injection uses [`dbug::dbug_execute_if!`] on the connection's own
 //! thread, so `SET SESSION debug = 'd,crash_…'` affects one session only.
 
@@ -29,10 +29,12 @@ pub fn validate(s: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Installs [`DbugSubscriber`] as the process-wide `tracing` subscriber.
+/// Installs [`dbug::ThreadSubscriber`] as the process-wide `tracing` subscriber
+/// (registry-free: the registry's per-span bookkeeping measured about a quarter of
+/// the server's instructions per `SELECT 1`; connection spans never leave their thread).
 /// Returns `false` if a global subscriber was already set (then that one is kept).
 pub fn install_tracing() -> bool {
-    tracing::subscriber::set_global_default(DbugSubscriber::new()).is_ok()
+    tracing::subscriber::set_global_default(dbug::ThreadSubscriber::new()).is_ok()
 }
 
 /// A `DBUG_ENTER` scope on the statement path, returned on drop (`DBUG_RETURN` at the
@@ -183,244 +185,6 @@ fn settings_quiet(control: &str) -> bool {
     d_seen || ctl.fields().is_empty()
 }
 
-/// A registry-free `tracing` subscriber that drives the DBUG engine, with the
-/// same output as [`dbug::Layer`]: entering a span is `DBUG_ENTER(span name)`,
-/// leaving it the matching return, an event is `DBUG_PRINT(keyword, message)`
-/// (keyword: the `keyword` field, else the level in lower case).
-///
-/// Why not `tracing_subscriber::registry().with(dbug::Layer)`: the registry's
-/// per-span bookkeeping (slab slots, extensions, reference counts) measured
-/// about a quarter of the server's instructions per `SELECT 1`. Spans here
-/// live in a small per-thread list, which suits a server whose spans are
-/// created, entered and closed on the connection's own thread; a span entered
-/// on another thread than the one that created it is not traced.
-#[derive(Debug, Default)]
-pub struct DbugSubscriber {
-    _private: (),
-}
-
-struct OpenSpan {
-    id: u64,
-    meta: &'static tracing::Metadata<'static>,
-    token: Option<dbug::FrameToken>,
-    refs: usize,
-}
-
-static NEXT_THREAD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-thread_local! {
-    static OPEN: std::cell::RefCell<Vec<OpenSpan>> = const { std::cell::RefCell::new(Vec::new()) };
-    static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-fn with_open<R>(f: impl FnOnce(&mut Vec<OpenSpan>) -> R) -> Option<R> {
-    OPEN.try_with(|o| o.try_borrow_mut().ok().map(|mut v| f(&mut v)))
-        .ok()
-        .flatten()
-}
-
-impl DbugSubscriber {
-    /// A subscriber using the process-wide DBUG settings.
-    pub fn new() -> Self {
-        dbug::engine::init();
-        DbugSubscriber { _private: () }
-    }
-}
-
-fn level_keyword(l: &tracing::Level) -> &'static str {
-    match *l {
-        tracing::Level::ERROR => "error",
-        tracing::Level::WARN => "warn",
-        tracing::Level::INFO => "info",
-        tracing::Level::DEBUG => "debug",
-        _ => "trace",
-    }
-}
-
-/// Finds the `keyword` field without allocating (keywords are short).
-#[derive(Default)]
-struct KeywordVisitor {
-    buf: [u8; 32],
-    len: usize,
-    found: bool,
-}
-
-impl KeywordVisitor {
-    fn keyword(&self) -> Option<&str> {
-        if self.found {
-            std::str::from_utf8(&self.buf[..self.len]).ok()
-        } else {
-            None
-        }
-    }
-}
-
-impl tracing::field::Visit for KeywordVisitor {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == "keyword" {
-            let n = value.len().min(self.buf.len());
-            self.buf[..n].copy_from_slice(&value.as_bytes()[..n]);
-            self.len = n;
-            self.found = true;
-        }
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "keyword" {
-            let s = format!("{value:?}");
-            self.record_str(field, s.trim_matches('"'));
-        }
-    }
-}
-
-#[derive(Default)]
-struct MessageVisitor {
-    message: String,
-    rest: String,
-}
-
-impl tracing::field::Visit for MessageVisitor {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        use std::fmt::Write;
-        match field.name() {
-            "keyword" => {}
-            "message" => self.message.push_str(value),
-            name => {
-                let _ = write!(self.rest, " {name}={value}");
-            }
-        }
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        use std::fmt::Write;
-        match field.name() {
-            "keyword" => {}
-            "message" => {
-                let _ = write!(self.message, "{value:?}");
-            }
-            name => {
-                let _ = write!(self.rest, " {name}={value:?}");
-            }
-        }
-    }
-}
-
-impl tracing::Subscriber for DbugSubscriber {
-    fn register_callsite(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::always()
-    }
-
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-
-    fn new_span(&self, attrs: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let id = NEXT_ID
-            .try_with(|n| {
-                if n.get() == 0 {
-                    let t = NEXT_THREAD.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    n.set(t << 32);
-                }
-                n.set(n.get() + 1);
-                n.get()
-            })
-            .unwrap_or(u64::MAX);
-        let meta = attrs.metadata();
-        with_open(|o| {
-            o.push(OpenSpan {
-                id,
-                meta,
-                token: None,
-                refs: 1,
-            })
-        });
-        tracing::span::Id::from_u64(id)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let meta = event.metadata();
-        let mut kv = KeywordVisitor::default();
-        event.record(&mut kv);
-        let kw = kv.keyword().unwrap_or(level_keyword(meta.level()));
-        if !dbug::engine::keyword(kw) {
-            return;
-        }
-        let mut mv = MessageVisitor::default();
-        event.record(&mut mv);
-        let mut msg = mv.message;
-        if msg.is_empty() {
-            msg = mv.rest.trim_start().to_string();
-        } else {
-            msg.push_str(&mv.rest);
-        }
-        dbug::engine::print(kw, meta.line().unwrap_or(0), msg.as_bytes());
-    }
-
-    fn enter(&self, id: &tracing::span::Id) {
-        let key = id.into_u64();
-        let meta = with_open(|o| o.iter().rev().find(|s| s.id == key).map(|s| s.meta)).flatten();
-        let Some(meta) = meta else { return };
-        let token = dbug::engine::enter(
-            meta.name(),
-            meta.file().unwrap_or("?file"),
-            meta.line().unwrap_or(0),
-        );
-        with_open(|o| {
-            if let Some(s) = o.iter_mut().rev().find(|s| s.id == key) {
-                s.token = Some(token);
-            }
-        });
-    }
-
-    fn exit(&self, id: &tracing::span::Id) {
-        let key = id.into_u64();
-        let found = with_open(|o| {
-            o.iter_mut()
-                .rev()
-                .find(|s| s.id == key)
-                .and_then(|s| s.token.take().map(|t| (t, s.meta.line().unwrap_or(0))))
-        })
-        .flatten();
-        if let Some((token, line)) = found {
-            dbug::engine::ret_unordered(token, line);
-        }
-    }
-
-    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
-        let key = id.into_u64();
-        with_open(|o| {
-            if let Some(s) = o.iter_mut().rev().find(|s| s.id == key) {
-                s.refs += 1;
-            }
-        });
-        id.clone()
-    }
-
-    fn try_close(&self, id: tracing::span::Id) -> bool {
-        let key = id.into_u64();
-        with_open(|o| {
-            if let Some(pos) = o.iter().rposition(|s| s.id == key) {
-                o[pos].refs -= 1;
-                if o[pos].refs == 0 {
-                    o.remove(pos);
-                    return true;
-                }
-            }
-            false
-        })
-        .unwrap_or(false)
-    }
-}
-
 fn apply(r: Result<(), dbug::SetError>, s: &str) -> Result<(), SqlError> {
     match r {
         Ok(()) => Ok(()),
@@ -524,27 +288,6 @@ pub fn execute_if(kw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subscriber_frees_closed_spans() {
-        let open = || with_open(|o| o.len()).unwrap_or(usize::MAX);
-        tracing::subscriber::with_default(DbugSubscriber::new(), || {
-            let before = open();
-            let a = tracing::info_span!("outer");
-            let b = a.clone();
-            {
-                let _g = a.enter();
-                let inner = tracing::info_span!("inner");
-                let _g2 = inner.enter();
-                tracing::debug!(keyword = "info", "x");
-                assert_eq!(open(), before + 2);
-            }
-            drop(a);
-            assert_eq!(open(), before + 1, "a clone keeps the span open");
-            drop(b);
-            assert_eq!(open(), before);
-        });
-    }
 
     #[test]
     fn quiet_settings() {

@@ -16,7 +16,7 @@
 //! - [`hooks`]: audit events and information_schema tables (plugin extension points).
 //! - [`datadir`]: one SQLite file per database, the `mysql.user` accounts.
 //! - [`debug`]: DBUG wiring (`--debug`, `SET debug`, fault injection) and
-//!   [`debug::DbugSubscriber`], the `tracing` subscriber over the `dbug` engine.
+//!   [`dbug::ThreadSubscriber`], the `tracing` subscriber over the `dbug` engine.
 //! - [`crash`]: `stackresolve::crash` wiring (per-thread connection id and query).
 //! - [`errlog`]: the error log in MySQL's line format.
 //! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading).
