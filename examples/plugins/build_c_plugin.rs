@@ -1,5 +1,7 @@
-//! Builds `c/crashme_c.c` into `$OUT_DIR/libcrashme_c.so` with the system C
-//! compiler (`$CC`, else `cc`), `-g` so crash reports resolve to source lines.
+//! The build script of the C example plugins (`crashme_c`, `udf_example`): builds
+//! `c/<package>.c` into `$OUT_DIR/lib<package>.so` with the system C compiler (`$CC`,
+//! else `cc`), `-g` so crash reports resolve to source lines. Each package names this
+//! file with `build = "../build_c_plugin.rs"`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,8 +12,9 @@ fn main() {
     );
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let include = manifest.join("../../../server/plugin-api/include");
-    let src = manifest.join("c/crashme_c.c");
-    let lib = out.join("libcrashme_c.so");
+    let name = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
+    let src = manifest.join(format!("c/{name}.c"));
+    let lib = out.join(format!("lib{name}.so"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     println!("cargo:rerun-if-changed={}", src.display());
     println!(
