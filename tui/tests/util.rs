@@ -135,20 +135,8 @@ impl MariaDb {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn mariadbd");
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let opts = ConnectOptions {
-                port,
-                ..ConnectOptions::default()
-            };
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_err = format!(
-                        "mariadbd exited with {status}: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                    break;
-                }
-                if Client::connect(&opts).is_ok() {
+            match wait_ready(&mut child, port, &log, "mariadbd", Duration::from_secs(60)) {
+                Ok(()) => {
                     return Some(MariaDb {
                         child,
                         port,
@@ -156,16 +144,7 @@ impl MariaDb {
                         _dir: dir,
                     });
                 }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    last_err = format!(
-                        "mariadbd did not answer within 60 s: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+                Err(e) => last_err = e,
             }
         }
         panic!("{last_err}");
@@ -338,33 +317,15 @@ impl Minnowd {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn minnowd");
-            let opts = ConnectOptions {
-                port,
-                ..ConnectOptions::default()
-            };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last = format!(
-                        "minnowd exited with {status}: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                    break;
-                }
-                if Client::connect(&opts).is_ok() {
+            match wait_ready(&mut child, port, &log, "minnowd", Duration::from_secs(30)) {
+                Ok(()) => {
                     return Some(Minnowd {
                         child,
                         port,
                         _dir: dir,
                     });
                 }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    last = "minnowd did not answer within 30 s".into();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+                Err(e) => last = e,
             }
         }
         panic!("{last}");
@@ -394,5 +355,43 @@ impl Drop for Minnowd {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits until a freshly spawned server on `port` accepts a root connection. On failure
+/// (the child exited, or no answer within `limit`: then it is killed) says why, with its
+/// error log.
+fn wait_ready(
+    child: &mut std::process::Child,
+    port: u16,
+    log: &Path,
+    name: &str,
+    limit: Duration,
+) -> Result<(), String> {
+    let opts = ConnectOptions {
+        port,
+        ..ConnectOptions::default()
+    };
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{name} exited with {status}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            ));
+        }
+        if Client::connect(&opts).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{name} did not answer within {} s: {}",
+                limit.as_secs(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
