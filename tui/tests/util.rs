@@ -282,6 +282,11 @@ impl Minnowd {
     /// Start one, or return `None` (after printing why) when the binary is not built.
     /// With `CI` set and the server crate in the workspace, a missing binary fails.
     pub fn start() -> Option<Minnowd> {
+        Minnowd::start_with(&[])
+    }
+
+    /// [`Minnowd::start`] with extra command-line options (e.g. `--plugin-dir=…`).
+    pub fn start_with(extra: &[String]) -> Option<Minnowd> {
         let bin = std::env::var_os("MINNOWD")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -312,6 +317,7 @@ impl Minnowd {
                 .arg(format!("--datadir={}", dir.0.join("data").display()))
                 .arg(format!("--socket={}", dir.0.join("sock").display()))
                 .arg(format!("--log-error={}", log.display()))
+                .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
