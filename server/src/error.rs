@@ -41,6 +41,15 @@ pub mod code {
     pub const ER_QUERY_INTERRUPTED: u16 = 1317;
     pub const ER_WRONG_ARGUMENTS: u16 = 1210;
     pub const ER_NOT_SUPPORTED_YET: u16 = 1235;
+    pub const ER_DUP_FIELDNAME: u16 = 1060;
+    pub const ER_DUP_KEYNAME: u16 = 1061;
+    pub const ER_MULTIPLE_PRI_KEY: u16 = 1068;
+    pub const ER_CANT_DROP_FIELD_OR_KEY: u16 = 1091;
+    pub const ER_UNKNOWN_TABLE: u16 = 1109;
+    pub const ER_BAD_TABLE_ERROR: u16 = 1051;
+    pub const ER_CANT_REMOVE_ALL_FIELDS: u16 = 1090;
+    pub const ER_KEY_COLUMN_DOES_NOT_EXIST: u16 = 1072;
+    pub const ER_NONUNIQ_TABLE: u16 = 1066;
     pub const ER_CANNOT_USER: u16 = 1396;
     pub const ER_MALFORMED_PACKET: u16 = 1835;
     pub const ER_SERVER_SHUTDOWN: u16 = 1053;
@@ -244,7 +253,10 @@ impl SqlError {
             }
         }
         if let Some(t) = msg.strip_prefix("no such table: ") {
-            let full = if t.contains('.') {
+            // SQLite calls the current database `main`; MySQL names it.
+            let full = if let (Some(rest), Some(d)) = (t.strip_prefix("main."), db) {
+                format!("{d}.{rest}")
+            } else if t.contains('.') {
                 t.to_string()
             } else {
                 format!("{}.{t}", db.unwrap_or(""))

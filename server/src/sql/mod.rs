@@ -2,7 +2,10 @@
 //! dialect), runs administrative statements itself and hands the rest to the
 //! session's SQLite connection after [`rewrite`].
 
+mod compat;
+mod ddl;
 pub mod infoschema;
+mod maint;
 pub mod rewrite;
 
 use std::collections::{HashMap, HashSet};
@@ -357,6 +360,7 @@ impl Session {
             self.warnings.clear();
         }
         let r = crate::plugins::audited(self, text, |s| s.execute_text(text));
+        let r = r.map_err(|e| self.explain_error(text, e));
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = sh.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,
@@ -393,6 +397,9 @@ impl Session {
         }
         if let Some(st) = crate::plugins::parse(&toks, &text)? {
             return crate::plugins::execute(self, st);
+        }
+        if let Some(done) = compat::intercept(self, &toks, &text)? {
+            return Ok(done);
         }
         // Forms sqlparser does not parse: our own small parsers over its tokens.
         match (w[0].as_str(), w.get(1).map(String::as_str)) {
@@ -1541,6 +1548,7 @@ impl Session {
         text: &str,
     ) -> Result<(Prepared, Vec<ColDef>, usize), SqlError> {
         let stripped = rewrite::strip_versioned_comments(text).into_owned();
+        let stripped = compat::adapt_for_prepare(&stripped).unwrap_or(stripped);
         let toks = rewrite::tokenize(&stripped)?;
         let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(toks.clone());
         let st = parser

@@ -579,7 +579,17 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                 .iter()
                 .position(|t| *t == Token::LParen)
                 .unwrap_or(p.len());
-            let mut d = vec![Token::make_keyword("UNIQUE")];
+            // `UNIQUE [KEY|INDEX] name (…)` keeps its name: `CONSTRAINT "name" UNIQUE (…)`.
+            let name = p[1..lp].iter().find_map(|t| match t {
+                Token::Word(w) if !kw(t, "KEY") && !kw(t, "INDEX") => Some(w.value.clone()),
+                _ => None,
+            });
+            let mut d = Vec::new();
+            if let Some(n) = name {
+                d.push(Token::make_keyword("CONSTRAINT"));
+                d.push(Token::make_word(&n, Some('"')));
+            }
+            d.push(Token::make_keyword("UNIQUE"));
             d.extend(strip_key_lengths(&p[lp..]));
             defs.push(d);
             continue;
@@ -664,8 +674,15 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                     j += 2;
                 }
             } else if kw(t, "KEY") {
-                // MySQL's `col INT KEY` means PRIMARY KEY.
-                col.push(Token::make_keyword("PRIMARY"));
+                // MySQL's `col INT KEY` means PRIMARY KEY; `UNIQUE KEY` is UNIQUE.
+                let prev = j.checked_sub(1).map(|k| &p[k]);
+                if prev.is_some_and(|p| kw(p, "UNIQUE")) {
+                    j += 1;
+                    continue;
+                }
+                if !prev.is_some_and(|p| kw(p, "PRIMARY")) {
+                    col.push(Token::make_keyword("PRIMARY"));
+                }
                 col.push(t.clone());
                 j += 1;
             } else {
@@ -684,7 +701,14 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                     .any(|t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(a))))
         });
     }
-    let body: Vec<String> = defs.iter().map(|d| render(d)).collect();
+    // MySQL allows keys between columns; SQLite wants the columns first.
+    let is_key = |d: &Vec<Token>| {
+        ["PRIMARY", "CONSTRAINT", "FOREIGN", "CHECK", "UNIQUE"]
+            .iter()
+            .any(|k| kw(&d[0], k))
+    };
+    let (keys, cols): (Vec<_>, Vec<_>) = defs.into_iter().partition(is_key);
+    let body: Vec<String> = cols.iter().chain(&keys).map(|d| render(d)).collect();
     let mut sql = format!("{head} ({})", body.join(", "));
     for ix in indexes {
         sql.push_str(";\n");

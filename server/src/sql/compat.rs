@@ -1,0 +1,866 @@
+//! MySQL statement forms that sqlparser or SQLite lack, adapted before the
+//! ordinary path sees them: `INSERT … SET`, `INSERT IGNORE` with warnings,
+//! `UPDATE/DELETE … ORDER BY … LIMIT`, multi-table `DELETE`, `SELECT … FOR
+//! UPDATE` / `LOCK IN SHARE MODE` (accepted and ignored: SQLite serializes
+//! writers, so every transaction already sees no concurrent writer), and the
+//! DDL and table-maintenance statements of [`super::ddl`] and [`super::maint`].
+//!
+//! [`intercept`] runs on the tokens of every statement that missed the plan
+//! cache; it returns `None` for statements it leaves to the ordinary path.
+
+use mysql_common::constants::ColumnType;
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use super::{Outcome, rewrite};
+use crate::error::{SqlError, code};
+use crate::protocol::Cell;
+use crate::session::Session;
+use crate::status::Com;
+
+/// Whether `t` is the unquoted keyword `k`.
+pub(super) fn kw(t: &Token, k: &str) -> bool {
+    matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k))
+}
+
+/// The significant tokens (no whitespace, no EOF, no trailing `;`).
+pub(super) fn sig(toks: &[TokenWithSpan]) -> Vec<Token> {
+    let mut v: Vec<Token> = toks
+        .iter()
+        .map(|t| t.token.clone())
+        .filter(|t| !matches!(t, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    while v.last() == Some(&Token::SemiColon) {
+        v.pop();
+    }
+    v
+}
+
+/// Quotes `s` as a MySQL string literal.
+pub(super) fn mysql_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => o.push_str("''"),
+            '\\' => o.push_str("\\\\"),
+            c => o.push(c),
+        }
+    }
+    o.push('\'');
+    o
+}
+
+/// Quotes `s` as a MySQL identifier.
+pub(super) fn mysql_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+/// A cell as a MySQL literal.
+pub(super) fn mysql_literal(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => mysql_str(s),
+        other => rewrite::literal(other),
+    }
+}
+
+/// Tokens back to MySQL text (no space around `.`, inside parentheses or before `,`).
+pub(super) fn mysql_text(toks: &[Token]) -> String {
+    let mut s = String::new();
+    let mut prev: Option<&Token> = None;
+    for t in toks {
+        let tight = matches!(t, Token::Period | Token::RParen | Token::Comma)
+            || matches!(prev, Some(Token::Period | Token::LParen | Token::AtSign))
+            || (matches!(t, Token::LParen) && matches!(prev, Some(Token::Word(_))));
+        if !s.is_empty() && !tight {
+            s.push(' ');
+        }
+        prev = Some(t);
+        match t {
+            Token::Word(w) if w.quote_style.is_some() => s.push_str(&mysql_ident(&w.value)),
+            Token::SingleQuotedString(v) | Token::DoubleQuotedString(v) => {
+                s.push_str(&mysql_str(v))
+            }
+            other => s.push_str(&other.to_string()),
+        }
+    }
+    s
+}
+
+/// Index of the first top-level (depth 0) token at or after `from` for which `f` holds.
+pub(super) fn find_top(
+    toks: &[Token],
+    from: usize,
+    f: impl Fn(&[Token], usize) -> bool,
+) -> Option<usize> {
+    let mut depth = 0i32;
+    for i in from..toks.len() {
+        match toks[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ if depth == 0 && f(toks, i) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits `toks` at top-level commas.
+pub(super) fn split_commas(toks: &[Token]) -> Vec<&[Token]> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                out.push(&toks[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&toks[start..]);
+    out
+}
+
+/// The index of the `)` matching the `(` at `open`.
+pub(super) fn close_paren(toks: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_seq(toks: &[Token], i: usize, words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .all(|(k, w)| toks.get(i + k).is_some_and(|t| kw(t, w)))
+}
+
+/// The text a prepared statement runs instead of `text` (`INSERT … SET`,
+/// locking reads, `UPDATE/DELETE … LIMIT`), or `None` to keep it.
+pub(super) fn adapt_for_prepare(text: &str) -> Option<String> {
+    let t = sig(&rewrite::tokenize(text).ok()?);
+    let first = t.first()?;
+    if kw(first, "INSERT") || kw(first, "REPLACE") {
+        insert_set_to_values(&t)
+    } else if kw(first, "SELECT") || kw(first, "WITH") || *first == Token::LParen {
+        strip_locking(&t)
+    } else if kw(first, "UPDATE") {
+        update_limit(&t)
+    } else if kw(first, "DELETE") {
+        delete_rewrite(&t).ok().flatten()
+    } else {
+        None
+    }
+}
+
+/// Runs `text` intercepted forms; `None` leaves the statement to the ordinary path.
+pub(super) fn intercept(
+    s: &mut Session,
+    toks: &[TokenWithSpan],
+    text: &str,
+) -> Result<Option<Outcome>, SqlError> {
+    let t = sig(toks);
+    let Some(first) = t.first() else {
+        return Ok(None);
+    };
+    let w0 = match first {
+        Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+        Token::LParen => "(".to_string(),
+        _ => return Ok(None),
+    };
+    let w1 = match t.get(1) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    match (w0.as_str(), w1.as_str()) {
+        ("INSERT" | "REPLACE", _) => {
+            if let Some(values) = insert_set_to_values(&t) {
+                return s.compat_dml(text, &values, com_insert(&w0)).map(Some);
+            }
+            if w0 == "INSERT" && t.iter().take(4).any(|x| kw(x, "IGNORE")) {
+                return s.insert_ignore(&t).map(Some);
+            }
+            Ok(None)
+        }
+        ("SELECT" | "(" | "WITH", _) => match strip_locking(&t) {
+            Some(plain) => s.compat_dml(text, &plain, Com::Select).map(Some),
+            None => Ok(None),
+        },
+        ("UPDATE", _) => match update_limit(&t) {
+            Some(u) => s.compat_dml(text, &u, Com::Update).map(Some),
+            None => Ok(None),
+        },
+        ("DELETE", _) => match delete_rewrite(&t)? {
+            Some(d) => s.compat_dml(text, &d, Com::Delete).map(Some),
+            None => Ok(None),
+        },
+        ("ANALYZE" | "OPTIMIZE" | "CHECK" | "REPAIR", "TABLE" | "NO_WRITE_TO_BINLOG" | "LOCAL") => {
+            s.table_maintenance(&t).map(Some)
+        }
+        ("CHECKSUM", "TABLE") => s.checksum_table(&t).map(Some),
+        _ => s.ddl_intercept(&t, &w0, &w1),
+    }
+}
+
+fn com_insert(w0: &str) -> Com {
+    if w0 == "REPLACE" {
+        Com::Replace
+    } else {
+        Com::Insert
+    }
+}
+
+/// `INSERT [IGNORE] [INTO] t SET a = 1, b = 2 [ON DUPLICATE KEY UPDATE …]`
+/// → `INSERT … INTO t (a, b) VALUES (1, 2) …`.
+pub(super) fn insert_set_to_values(t: &[Token]) -> Option<String> {
+    // SET must come right after the table name: INSERT [mods] [INTO] name[.name] SET
+    let mut i = 1;
+    while t.get(i).is_some_and(|x| {
+        ["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"]
+            .iter()
+            .any(|k| kw(x, k))
+    }) {
+        i += 1;
+    }
+    if !matches!(t.get(i), Some(Token::Word(_))) {
+        return None;
+    }
+    i += 1;
+    if t.get(i) == Some(&Token::Period) {
+        i += 2;
+    }
+    if !t.get(i).is_some_and(|x| kw(x, "SET")) {
+        return None;
+    }
+    let set = i;
+    let end = find_top(t, set + 1, |t, k| {
+        is_seq(t, k, &["ON", "DUPLICATE", "KEY", "UPDATE"])
+    })
+    .unwrap_or(t.len());
+    let mut cols = Vec::new();
+    let mut vals = Vec::new();
+    for a in split_commas(&t[set + 1..end]) {
+        let eq = a.iter().position(|x| *x == Token::Eq)?;
+        cols.push(mysql_text(&a[..eq]));
+        vals.push(mysql_text(&a[eq + 1..]));
+    }
+    Some(format!(
+        "{} ({}) VALUES ({}) {}",
+        mysql_text(&t[..set]),
+        cols.join(", "),
+        vals.join(", "),
+        mysql_text(&t[end..])
+    ))
+}
+
+/// `SELECT … FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`, `… FOR SHARE`,
+/// `… LOCK IN SHARE MODE` → the SELECT alone.
+fn strip_locking(t: &[Token]) -> Option<String> {
+    let at = find_top(t, 0, |t, k| {
+        is_seq(t, k, &["FOR", "UPDATE"])
+            || is_seq(t, k, &["FOR", "SHARE"])
+            || is_seq(t, k, &["LOCK", "IN", "SHARE", "MODE"])
+    })?;
+    // The clause runs to the end, or to a following locking clause/`)`.
+    let rest = &t[at..];
+    let ok = rest.iter().all(|x| {
+        matches!(x, Token::Word(_) | Token::Comma | Token::Period)
+            && !["SELECT", "FROM", "WHERE", "UNION", "LIMIT", "ORDER"]
+                .iter()
+                .any(|k| kw(x, k))
+    });
+    if !ok {
+        return None;
+    }
+    Some(mysql_text(&t[..at]))
+}
+
+/// The position just after `UPDATE [LOW_PRIORITY] [IGNORE]` / `DELETE [mods] FROM`.
+fn skip_words(t: &[Token], mut i: usize, words: &[&str]) -> usize {
+    while t.get(i).is_some_and(|x| words.iter().any(|k| kw(x, k))) {
+        i += 1;
+    }
+    i
+}
+
+/// Top-level ORDER BY / LIMIT of a single-table UPDATE or DELETE → a rowid subquery.
+fn order_limit_at(t: &[Token], from: usize) -> Option<usize> {
+    find_top(t, from, |t, k| {
+        is_seq(t, k, &["ORDER", "BY"]) || kw(&t[k], "LIMIT")
+    })
+}
+
+/// `UPDATE t SET … [WHERE c] ORDER BY … LIMIT n` →
+/// `UPDATE t SET … WHERE rowid IN (SELECT rowid FROM t [WHERE c] ORDER BY … LIMIT n)`.
+fn update_limit(t: &[Token]) -> Option<String> {
+    let start = skip_words(t, 1, &["LOW_PRIORITY", "IGNORE"]);
+    let set = find_top(t, start, |t, k| kw(&t[k], "SET"))?;
+    let table = &t[start..set];
+    if table.iter().any(|x| kw(x, "JOIN") || *x == Token::Comma) {
+        return None;
+    }
+    let tail = order_limit_at(t, set)?;
+    let where_at = find_top(&t[..tail], set, |t, k| kw(&t[k], "WHERE"));
+    let (assign_end, cond) = match where_at {
+        Some(w) => (w, mysql_text(&t[w..tail])),
+        None => (tail, String::new()),
+    };
+    Some(format!(
+        "{} WHERE rowid IN (SELECT rowid FROM {} {cond} {})",
+        mysql_text(&t[..assign_end]),
+        mysql_text(table),
+        mysql_text(&t[tail..])
+    ))
+}
+
+/// A table reference in a FROM list: (name tokens, alias).
+fn table_refs(refs: &[Token]) -> Vec<(Vec<Token>, String)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut expect_table = true;
+    let mut depth = 0i32;
+    while i < refs.len() {
+        match &refs[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => expect_table = true,
+            x if depth == 0 && kw(x, "JOIN") => expect_table = true,
+            Token::Word(w) if depth == 0 && expect_table => {
+                let mut name = vec![refs[i].clone()];
+                let mut alias = w.value.clone();
+                if refs.get(i + 1) == Some(&Token::Period) {
+                    if let Some(n @ Token::Word(nw)) = refs.get(i + 2) {
+                        name.push(Token::Period);
+                        name.push(n.clone());
+                        alias = nw.value.clone();
+                        i += 2;
+                    }
+                }
+                let mut j = i + 1;
+                if refs.get(j).is_some_and(|x| kw(x, "AS")) {
+                    j += 1;
+                }
+                if let Some(Token::Word(a)) = refs.get(j) {
+                    let reserved = [
+                        "ON",
+                        "USING",
+                        "JOIN",
+                        "INNER",
+                        "LEFT",
+                        "RIGHT",
+                        "CROSS",
+                        "NATURAL",
+                        "STRAIGHT_JOIN",
+                        "WHERE",
+                        "OUTER",
+                    ];
+                    if a.quote_style.is_some()
+                        || !reserved.iter().any(|k| a.value.eq_ignore_ascii_case(k))
+                    {
+                        alias = a.value.clone();
+                        i = j;
+                    }
+                }
+                out.push((name, alias));
+                expect_table = false;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `DELETE FROM t [WHERE c] ORDER BY … LIMIT n` and the multi-table forms
+/// `DELETE a FROM a JOIN b …` / `DELETE FROM a USING a JOIN b …` → a rowid subquery.
+fn delete_rewrite(t: &[Token]) -> Result<Option<String>, SqlError> {
+    let start = skip_words(t, 1, &["LOW_PRIORITY", "QUICK", "IGNORE"]);
+    let from = find_top(t, start, |t, k| kw(&t[k], "FROM"));
+    let Some(from) = from else { return Ok(None) };
+    let using = find_top(t, from, |t, k| kw(&t[k], "USING"));
+    let (targets, refs_start) = if from > start {
+        // DELETE a[, b] FROM refs
+        (&t[start..from], from + 1)
+    } else if let Some(u) = using {
+        (&t[from + 1..u], u + 1)
+    } else {
+        // Single table.
+        let Some(tail) = order_limit_at(t, from) else {
+            return Ok(None);
+        };
+        let where_at = find_top(&t[..tail], from, |t, k| kw(&t[k], "WHERE"));
+        let table_end = where_at.unwrap_or(tail);
+        let table = mysql_text(&t[from + 1..table_end]);
+        let cond = where_at
+            .map(|w| mysql_text(&t[w..tail]))
+            .unwrap_or_default();
+        return Ok(Some(format!(
+            "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} {cond} {})",
+            mysql_text(&t[tail..])
+        )));
+    };
+    let where_at = find_top(t, refs_start, |t, k| kw(&t[k], "WHERE"));
+    let refs = &t[refs_start..where_at.unwrap_or(t.len())];
+    let cond = where_at.map(|w| mysql_text(&t[w..])).unwrap_or_default();
+    let all = table_refs(refs);
+    let targets: Vec<&[Token]> = split_commas(targets);
+    if targets.len() != 1 {
+        return Err(SqlError::new(
+            code::ER_NOT_SUPPORTED_YET,
+            "This version of Minnow doesn't yet support 'DELETE from several tables in one statement'",
+        ));
+    }
+    // `a` or `a.*`
+    let target = match targets[0] {
+        [Token::Word(w)] | [Token::Word(w), Token::Period, Token::Mul] => w.value.clone(),
+        other => return Err(SqlError::parse(&mysql_text(other), "a table name expected")),
+    };
+    let Some((name, alias)) = all.iter().find(|(_, a)| a.eq_ignore_ascii_case(&target)) else {
+        return Err(SqlError::new(
+            code::ER_UNKNOWN_TABLE,
+            format!("Unknown table '{target}' in MULTI DELETE"),
+        ));
+    };
+    Ok(Some(format!(
+        "DELETE FROM {} WHERE rowid IN (SELECT {}.rowid FROM {} {cond})",
+        mysql_text(name),
+        mysql_ident(alias),
+        mysql_text(refs)
+    )))
+}
+
+impl Session {
+    /// Runs `mysql` (the adapted text of `original`) on the ordinary DML path:
+    /// counted as `com`, cached under the original text when that is safe.
+    pub(super) fn compat_dml(
+        &mut self,
+        original: &str,
+        mysql: &str,
+        com: Com,
+    ) -> Result<Outcome, SqlError> {
+        self.bump(com);
+        if com != Com::Select {
+            self.deny_info_schema_write()?;
+        }
+        let toks = rewrite::tokenize(mysql)?;
+        // The adapted text must be one the ordinary parser accepts.
+        let mut parser = sqlparser::parser::Parser::new(&MySqlDialect {})
+            .with_tokens_with_locations(toks.clone());
+        parser
+            .parse_statement()
+            .map_err(|e| SqlError::parse(original, &e.to_string()))?;
+        self.prepare_refs(&toks)?;
+        let rw = self.rewrite(&toks)?;
+        self.implicit_begin()?;
+        let r = self.run_sqlite(
+            &rw.sql,
+            &[],
+            &rw.names,
+            matches!(com, Com::Insert | Com::Replace),
+        );
+        if r.is_ok()
+            && rw.names.is_empty()
+            && rw.info_schema.is_empty()
+            && rw.qualifiers.is_empty()
+            && !self.in_info_schema()
+        {
+            self.sql.remember_plan(original, rw.sql, com);
+        }
+        r
+    }
+
+    /// `INSERT IGNORE`: rows that would duplicate a key are skipped, each with
+    /// a 1062 warning (`SHOW WARNINGS`); the affected rows count the others.
+    fn insert_ignore(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
+        self.bump(Com::Insert);
+        self.deny_info_schema_write()?;
+        let Some(ig) = t.iter().position(|x| kw(x, "IGNORE")) else {
+            return Err(SqlError::parse("", "IGNORE expected"));
+        };
+        let mut plain: Vec<Token> = t.to_vec();
+        plain.remove(ig);
+        if find_top(&plain, 0, |t, k| is_seq(t, k, &["ON", "DUPLICATE"])).is_some() {
+            // With ON DUPLICATE KEY UPDATE no row is a duplicate any more.
+            let text = mysql_text(&plain);
+            return self.run_dml_text(&text, true);
+        }
+        let values = find_top(&plain, 1, |t, k| kw(&t[k], "VALUES") || kw(&t[k], "VALUE"));
+        let select = find_top(&plain, 1, |t, k| kw(&t[k], "SELECT") || kw(&t[k], "WITH"));
+        let (head, rows): (String, Vec<String>) = match (values, select) {
+            (Some(v), _) => (
+                mysql_text(&plain[..v]),
+                split_commas(&plain[v + 1..])
+                    .into_iter()
+                    .map(mysql_text)
+                    .collect(),
+            ),
+            (None, Some(sel)) => {
+                let q = mysql_text(&plain[sel..]);
+                let rs = match self.run_dml_text(&q, false)? {
+                    Outcome::Rows(rs) => rs,
+                    Outcome::Ok { .. } => Default::default(),
+                };
+                let rows = rs
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let v: Vec<String> = r.iter().map(mysql_literal).collect();
+                        format!("({})", v.join(", "))
+                    })
+                    .collect();
+                (mysql_text(&plain[..sel]), rows)
+            }
+            _ => return Err(SqlError::parse(&mysql_text(t), "VALUES or SELECT expected")),
+        };
+        self.implicit_begin()?;
+        self.exec_batch("SAVEPOINT minnow_insert_ignore")?;
+        let mut affected = 0;
+        let mut first_id = 0;
+        for row in rows {
+            let stmt = format!("{head} VALUES {row}");
+            match self.run_dml_text(&stmt, true) {
+                Ok(Outcome::Ok {
+                    affected: n,
+                    insert_id,
+                    ..
+                }) => {
+                    affected += n;
+                    if first_id == 0 {
+                        first_id = insert_id;
+                    }
+                }
+                Ok(Outcome::Rows(_)) => {}
+                Err(e) if e.code == code::ER_DUP_ENTRY => {
+                    let e = self.explain_error(&stmt, e);
+                    self.warnings.push((e.code, e.message));
+                }
+                Err(e) => {
+                    let _ = self.exec_batch(
+                        "ROLLBACK TO minnow_insert_ignore; RELEASE minnow_insert_ignore",
+                    );
+                    return Err(e);
+                }
+            }
+        }
+        self.exec_batch("RELEASE minnow_insert_ignore")?;
+        if first_id != 0 {
+            self.sql.last_insert_id = first_id as i64;
+        }
+        Ok(Outcome::Ok {
+            affected,
+            insert_id: first_id,
+            info: String::new(),
+        })
+    }
+
+    /// Tokenize, rewrite and run MySQL DML text (not counted, not cached).
+    pub(super) fn run_dml_text(
+        &mut self,
+        text: &str,
+        is_insert: bool,
+    ) -> Result<Outcome, SqlError> {
+        let toks = rewrite::tokenize(text)?;
+        self.prepare_refs(&toks)?;
+        let rw = self.rewrite(&toks)?;
+        self.implicit_begin()?;
+        self.run_sqlite(&rw.sql, &[], &rw.names, is_insert)
+    }
+
+    /// Adds MySQL's detail to an error of statement `text`: a duplicate key
+    /// names the entry and the key as MySQL does
+    /// (`Duplicate entry '1' for key 'PRIMARY'`).
+    pub fn explain_error(&mut self, text: &str, e: SqlError) -> SqlError {
+        if e.code != code::ER_DUP_ENTRY {
+            return e;
+        }
+        let Some(cols) = e
+            .message
+            .strip_prefix("Duplicate entry for key '")
+            .and_then(|r| r.strip_suffix('\''))
+        else {
+            return e;
+        };
+        let cols: Vec<(String, String)> = cols
+            .split(", ")
+            .filter_map(|c| c.split_once('.'))
+            .map(|(t, c)| (t.to_string(), c.to_string()))
+            .collect();
+        let Some(table) = cols.first().map(|c| c.0.clone()) else {
+            return e;
+        };
+        let cols: Vec<String> = cols.into_iter().map(|c| c.1).collect();
+        match self.dup_detail(text, &table, &cols) {
+            Ok(Some((value, key))) => SqlError::new(
+                code::ER_DUP_ENTRY,
+                match value {
+                    Some(v) => format!("Duplicate entry '{v}' for key '{key}'"),
+                    None => format!("Duplicate entry for key '{key}'"),
+                },
+            ),
+            _ => e,
+        }
+    }
+
+    /// (entry value if known, MySQL key name) for a unique violation on `table(cols)`.
+    fn dup_detail(
+        &mut self,
+        text: &str,
+        table: &str,
+        cols: &[String],
+    ) -> Result<Option<(Option<String>, String)>, SqlError> {
+        let toks = rewrite::tokenize(text)?;
+        let t = sig(&toks);
+        let text = insert_set_to_values(&t).unwrap_or_else(|| mysql_text(&t));
+        let st = sqlparser::parser::Parser::new(&MySqlDialect {})
+            .try_with_sql(&text)
+            .and_then(|mut p| p.parse_statement())
+            .ok();
+        // The schema of the statement's table.
+        let schema = match &st {
+            Some(sqlparser::ast::Statement::Insert(i)) => {
+                let parts: Vec<String> = i
+                    .table
+                    .to_string()
+                    .split('.')
+                    .map(|p| p.trim_matches('`').to_string())
+                    .collect();
+                match parts.as_slice() {
+                    [d, _] => self.schema_for(d)?,
+                    _ => "main".to_string(),
+                }
+            }
+            _ => "main".to_string(),
+        };
+        let Some(key) = self.key_name(&schema, table, cols)? else {
+            return Ok(None);
+        };
+        let mut value = None;
+        if let Some(sqlparser::ast::Statement::Insert(ins)) = &st {
+            value = self.dup_value(&schema, table, cols, ins)?;
+        }
+        Ok(Some((value, key)))
+    }
+
+    /// MySQL's name of the unique key over `cols`: `PRIMARY`, the index name,
+    /// or for an inline `UNIQUE` its first column.
+    fn key_name(
+        &mut self,
+        schema: &str,
+        table: &str,
+        cols: &[String],
+    ) -> Result<Option<String>, SqlError> {
+        let tq = Cell::Text(table.to_string());
+        let pk = self.query_rows(
+            &format!("SELECT name FROM {schema}.pragma_table_info(?1) WHERE pk > 0 ORDER BY pk"),
+            std::slice::from_ref(&tq),
+            &[],
+        )?;
+        let pk: Vec<String> = pk.rows.iter().map(|r| cell_text(&r[0])).collect();
+        if pk == cols {
+            return Ok(Some("PRIMARY".into()));
+        }
+        let ix = self.query_rows(
+            &format!(
+                "SELECT l.name, l.origin, group_concat(i.name, ',') FROM {schema}.pragma_index_list(?1) l, \
+                 {schema}.pragma_index_info(l.name) i WHERE l.\"unique\" GROUP BY l.name, l.origin"
+            ),
+            std::slice::from_ref(&tq),
+            &[],
+        )?;
+        for r in &ix.rows {
+            let icols: Vec<String> = cell_text(&r[2]).split(',').map(str::to_string).collect();
+            if icols == cols {
+                let name = cell_text(&r[0]);
+                let origin = cell_text(&r[1]);
+                return Ok(Some(match origin.as_str() {
+                    "pk" => "PRIMARY".into(),
+                    "u" => {
+                        let sql = self.query_rows(
+                            &format!("SELECT sql FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?1"),
+                            std::slice::from_ref(&tq),
+                            &[],
+                        )?;
+                        sql.rows
+                            .first()
+                            .and_then(|r| super::ddl::unique_key_name(&cell_text(&r[0]), cols))
+                            .unwrap_or_else(|| cols[0].clone())
+                    }
+                    _ => name
+                        .strip_prefix(&format!("{table}_"))
+                        .map(str::to_string)
+                        .unwrap_or(name),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The first row of an `INSERT … VALUES` whose key values are already in
+    /// the table or repeat an earlier row, as MySQL prints it (`a-b`).
+    fn dup_value(
+        &mut self,
+        schema: &str,
+        table: &str,
+        cols: &[String],
+        ins: &sqlparser::ast::Insert,
+    ) -> Result<Option<String>, SqlError> {
+        use sqlparser::ast::{Expr, SetExpr, Value};
+        let Some(src) = &ins.source else {
+            return Ok(None);
+        };
+        let SetExpr::Values(values) = src.body.as_ref() else {
+            return Ok(None);
+        };
+        let names: Vec<String> = if ins.columns.is_empty() {
+            let rs = self.query_rows(
+                &format!("SELECT name FROM {schema}.pragma_table_info(?1) ORDER BY cid"),
+                &[Cell::Text(table.to_string())],
+                &[],
+            )?;
+            rs.rows.iter().map(|r| cell_text(&r[0])).collect()
+        } else {
+            ins.columns.iter().map(super::object_last).collect()
+        };
+        let pos: Option<Vec<usize>> = cols
+            .iter()
+            .map(|c| names.iter().position(|n| n.eq_ignore_ascii_case(c)))
+            .collect();
+        let Some(pos) = pos else { return Ok(None) };
+        let cond: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("\"{}\" IS ?{}", c.replace('"', "\"\""), k + 1))
+            .collect();
+        let probe = format!(
+            "SELECT 1 FROM {schema}.\"{}\" WHERE {} LIMIT 1",
+            table.replace('"', "\"\""),
+            cond.join(" AND ")
+        );
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        for row in &values.rows {
+            let mut cells = Vec::new();
+            for &p in &pos {
+                let Some(e) = row.get(p) else { return Ok(None) };
+                let c = match e {
+                    Expr::Value(v) => match &v.value {
+                        Value::Number(n, _) => n
+                            .parse::<i64>()
+                            .map(Cell::Integer)
+                            .unwrap_or_else(|_| Cell::Text(n.clone())),
+                        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+                            Cell::Text(s.clone())
+                        }
+                        _ => return Ok(None),
+                    },
+                    _ => return Ok(None),
+                };
+                cells.push(c);
+            }
+            let shown: Vec<String> = cells.iter().map(cell_text).collect();
+            let hit = !self.query_rows(&probe, &cells, &[])?.rows.is_empty();
+            if hit || seen.contains(&shown) {
+                return Ok(Some(shown.join("-")));
+            }
+            seen.push(shown);
+        }
+        Ok(None)
+    }
+}
+
+/// A cell's text as MySQL prints it.
+pub(super) fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Null => "NULL".into(),
+        Cell::Integer(i) => i.to_string(),
+        Cell::Real(f) => f.to_string(),
+        Cell::Text(s) => s.clone(),
+        Cell::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// A result column of text.
+pub(super) fn text_col(name: &str) -> crate::protocol::ColDef {
+    crate::protocol::ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig_of(s: &str) -> Vec<Token> {
+        sig(&rewrite::tokenize(s).expect("tokens"))
+    }
+
+    #[test]
+    fn insert_set_becomes_values() {
+        let t = sig_of("INSERT INTO shop.t SET a = 1, `b` = 'x''y', c = f(1, 2)");
+        assert_eq!(
+            insert_set_to_values(&t).expect("rewritten").trim(),
+            "INSERT INTO shop.t (a, `b`, c) VALUES (1, 'x''y', f(1, 2))"
+        );
+        assert!(insert_set_to_values(&sig_of("INSERT INTO t VALUES (1)")).is_none());
+    }
+
+    #[test]
+    fn locking_clauses_are_dropped() {
+        for q in [
+            "SELECT * FROM t WHERE a = 1 FOR UPDATE",
+            "SELECT * FROM t WHERE a = 1 LOCK IN SHARE MODE",
+            "SELECT * FROM t WHERE a = 1 FOR SHARE NOWAIT",
+            "SELECT * FROM t WHERE a = 1 FOR UPDATE OF t SKIP LOCKED",
+        ] {
+            assert_eq!(
+                strip_locking(&sig_of(q)).as_deref(),
+                Some("SELECT * FROM t WHERE a = 1"),
+                "{q}"
+            );
+        }
+        assert!(strip_locking(&sig_of("SELECT 'FOR UPDATE'")).is_none());
+    }
+
+    #[test]
+    fn update_and_delete_with_limit() {
+        assert_eq!(
+            update_limit(&sig_of(
+                "UPDATE t SET a = a + 1 WHERE b > 2 ORDER BY id DESC LIMIT 3"
+            ))
+            .expect("rewritten"),
+            "UPDATE t SET a = a + 1 WHERE rowid IN (SELECT rowid FROM t WHERE b > 2 ORDER BY id DESC LIMIT 3)"
+        );
+        assert!(update_limit(&sig_of("UPDATE t SET a = 1 WHERE b = 2")).is_none());
+        assert_eq!(
+            delete_rewrite(&sig_of("DELETE FROM t LIMIT 2"))
+                .expect("ok")
+                .expect("rewritten"),
+            "DELETE FROM t WHERE rowid IN (SELECT rowid FROM t  LIMIT 2)"
+        );
+        assert_eq!(
+            delete_rewrite(&sig_of(
+                "DELETE o FROM orders AS o JOIN items i ON i.id = o.item WHERE i.gone = 1"
+            ))
+            .expect("ok")
+            .expect("rewritten"),
+            "DELETE FROM orders WHERE rowid IN (SELECT `o`.rowid FROM orders AS o JOIN items i ON i.id = o.item WHERE i.gone = 1)"
+        );
+        assert!(
+            delete_rewrite(&sig_of("DELETE FROM t WHERE a = 1"))
+                .expect("ok")
+                .is_none()
+        );
+    }
+}

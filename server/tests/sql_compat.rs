@@ -1,0 +1,536 @@
+//! MySQL statement compatibility against a real `minnowd` on 127.0.0.1:0,
+//! through real clients (mysql_async, the mariadb CLI): INSERT … SET,
+//! INSERT IGNORE, UPDATE/DELETE … ORDER BY … LIMIT, locking reads,
+//! CREATE TABLE … LIKE, RENAME TABLE, ALTER TABLE rebuilds, table
+//! maintenance, error texts, temporary tables.
+
+mod util;
+
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Opts};
+use util::*;
+
+async fn connect(url: &str) -> Conn {
+    Conn::new(Opts::from_url(url).expect("url"))
+        .await
+        .expect("connect")
+}
+
+/// A server with database `shop` and a connection to it.
+async fn shop(s: &TestServer) -> Conn {
+    let mut c = connect(&s.url()).await;
+    c.query_drop("CREATE DATABASE shop").await.expect("db");
+    drop(c);
+    connect(&s.url_db("shop")).await
+}
+
+async fn ids(c: &mut Conn, sql: &str) -> Vec<i64> {
+    c.query(sql).await.expect(sql)
+}
+
+#[test]
+fn insert_set_select_and_ignore() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10))")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO t SET id = 1, a = 10, b = 'it''s'")
+            .await
+            .expect("insert set");
+        assert_eq!(c.affected_rows(), 1);
+        let r: Option<(i64, String)> = c
+            .query_first("SELECT a, b FROM t WHERE id = 1")
+            .await
+            .expect("q");
+        assert_eq!(r, Some((10, "it's".to_string())));
+        c.query_drop("INSERT INTO t (id, a, b) SELECT id + 10, a * 2, b FROM t")
+            .await
+            .expect("insert select");
+        assert_eq!(ids(&mut c, "SELECT a FROM t ORDER BY id").await, [10, 20]);
+        // INSERT IGNORE: the duplicate becomes a warning, the other row goes in.
+        c.query_drop("INSERT IGNORE INTO t VALUES (1, 5, 'dup'), (2, 7, 'new')")
+            .await
+            .expect("insert ignore");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(c.get_warnings(), 1);
+        let w: Vec<(String, u16, String)> = c.query("SHOW WARNINGS").await.expect("warnings");
+        assert_eq!(
+            w,
+            [(
+                "Warning".to_string(),
+                1062,
+                "Duplicate entry '1' for key 'PRIMARY'".to_string()
+            )]
+        );
+        assert_eq!(
+            ids(&mut c, "SELECT a FROM t ORDER BY id").await,
+            [10, 7, 20]
+        );
+        // INSERT IGNORE … SELECT.
+        c.query_drop("INSERT IGNORE INTO t SELECT id + 1, 0, 'sel' FROM t WHERE id IN (1, 11)")
+            .await
+            .expect("ignore select");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(c.get_warnings(), 1);
+        // Without IGNORE the error is MySQL's, and nothing changes.
+        let e = c
+            .query_drop("INSERT INTO t SET id = 2, a = 0")
+            .await
+            .expect_err("duplicate");
+        assert_eq!(code(&e), 1062);
+        assert!(
+            e.to_string()
+                .contains("Duplicate entry '2' for key 'PRIMARY'"),
+            "{e}"
+        );
+    });
+}
+
+#[test]
+fn duplicate_key_messages_name_the_key() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop(
+            "CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, sku VARCHAR(8), \
+             a INT, b INT, UNIQUE KEY u_sku (sku), email VARCHAR(20) UNIQUE)",
+        )
+        .await
+        .expect("create");
+        c.query_drop("CREATE UNIQUE INDEX ab ON items (a, b)")
+            .await
+            .expect("index");
+        c.query_drop("INSERT INTO items (sku, a, b, email) VALUES ('x1', 1, 2, 'e@x')")
+            .await
+            .expect("insert");
+        for (sql, want) in [
+            (
+                "INSERT INTO items (id, sku) VALUES (1, 'x2')",
+                "Duplicate entry '1' for key 'PRIMARY'",
+            ),
+            (
+                "INSERT INTO items (sku) VALUES ('x3'), ('x1')",
+                "Duplicate entry 'x1' for key 'u_sku'",
+            ),
+            (
+                "INSERT INTO items (sku, email) VALUES ('x4', 'e@x')",
+                "Duplicate entry 'e@x' for key 'email'",
+            ),
+            (
+                "INSERT INTO items (sku, a, b) VALUES ('x5', 1, 2)",
+                "Duplicate entry '1-2' for key 'ab'",
+            ),
+        ] {
+            let e = c.query_drop(sql).await.expect_err(sql);
+            assert_eq!(code(&e), 1062, "{sql}");
+            assert!(e.to_string().contains(want), "{sql}: {e}");
+        }
+    });
+}
+
+#[test]
+fn update_delete_order_by_limit_and_multi_table_delete() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE TABLE t (id INT PRIMARY KEY, n INT)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO t VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0)")
+            .await
+            .expect("insert");
+        c.query_drop("UPDATE t SET n = n + 1 WHERE id > 1 ORDER BY id DESC LIMIT 2")
+            .await
+            .expect("update limit");
+        assert_eq!(c.affected_rows(), 2);
+        assert_eq!(
+            ids(&mut c, "SELECT n FROM t ORDER BY id").await,
+            [0, 0, 0, 1, 1]
+        );
+        c.query_drop("UPDATE t SET n = 9 LIMIT 1")
+            .await
+            .expect("update limit only");
+        assert_eq!(c.affected_rows(), 1);
+        c.query_drop("DELETE FROM t ORDER BY id DESC LIMIT 1")
+            .await
+            .expect("delete limit");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(
+            ids(&mut c, "SELECT id FROM t ORDER BY id").await,
+            [1, 2, 3, 4]
+        );
+        c.query_drop("DELETE FROM t WHERE n = 0 ORDER BY id LIMIT 2")
+            .await
+            .expect("delete where limit");
+        assert_eq!(ids(&mut c, "SELECT id FROM t ORDER BY id").await, [1, 4]);
+        // DELETE a FROM a JOIN b.
+        c.query_drop("CREATE TABLE gone (id INT)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO gone VALUES (4)")
+            .await
+            .expect("insert");
+        c.query_drop("DELETE t FROM t JOIN gone g ON g.id = t.id")
+            .await
+            .expect("multi delete");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(ids(&mut c, "SELECT id FROM t").await, [1]);
+        let e = c
+            .query_drop("DELETE x FROM t JOIN gone ON gone.id = t.id")
+            .await
+            .expect_err("unknown target");
+        assert_eq!(code(&e), 1109);
+    });
+}
+
+#[test]
+fn locking_reads_are_accepted() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE TABLE t (id INT PRIMARY KEY)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO t VALUES (1), (2)")
+            .await
+            .expect("insert");
+        c.query_drop("BEGIN").await.expect("begin");
+        for q in [
+            "SELECT id FROM t WHERE id = 2 FOR UPDATE",
+            "SELECT id FROM t WHERE id = 2 LOCK IN SHARE MODE",
+            "SELECT id FROM t WHERE id = 2 FOR SHARE",
+            "SELECT id FROM t WHERE id = 2 FOR UPDATE NOWAIT",
+        ] {
+            assert_eq!(ids(&mut c, q).await, [2], "{q}");
+        }
+        c.query_drop("COMMIT").await.expect("commit");
+        // Prepared, too.
+        let v: Vec<i64> = c
+            .exec("SELECT id FROM t WHERE id = ? FOR UPDATE", (1,))
+            .await
+            .expect("prepared");
+        assert_eq!(v, [1]);
+    });
+}
+
+#[test]
+fn create_like_rename_and_create_as_select() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop(
+            "CREATE TABLE t1 (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL, \
+             KEY by_name (name), UNIQUE KEY u (name))",
+        )
+        .await
+        .expect("create");
+        c.query_drop("INSERT INTO t1 (name) VALUES ('a'), ('b')")
+            .await
+            .expect("insert");
+        c.query_drop("CREATE TABLE t2 LIKE t1").await.expect("like");
+        let n: Option<i64> = c
+            .query_first("SELECT count(*) FROM t2")
+            .await
+            .expect("count");
+        assert_eq!(n, Some(0));
+        // The copy has the keys: auto-increment, NOT NULL, the unique key.
+        c.query_drop("INSERT INTO t2 (name) VALUES ('z')")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(1));
+        assert_eq!(
+            code(
+                &c.query_drop("INSERT INTO t2 (name) VALUES (NULL)")
+                    .await
+                    .expect_err("null")
+            ),
+            1048
+        );
+        let e = c
+            .query_drop("INSERT INTO t2 (name) VALUES ('z')")
+            .await
+            .expect_err("dup");
+        assert!(e.to_string().contains("for key 'u'"), "{e}");
+        c.query_drop("DROP INDEX by_name ON t2")
+            .await
+            .expect("the copied index exists");
+        assert_eq!(
+            code(
+                &c.query_drop("CREATE TABLE t2 LIKE t1")
+                    .await
+                    .expect_err("exists")
+            ),
+            1050
+        );
+        c.query_drop("CREATE TABLE IF NOT EXISTS t2 LIKE t1")
+            .await
+            .expect("if not exists");
+        assert_eq!(
+            code(
+                &c.query_drop("CREATE TABLE t3 LIKE nope")
+                    .await
+                    .expect_err("no source")
+            ),
+            1146
+        );
+        // CREATE TABLE … AS SELECT.
+        c.query_drop("CREATE TABLE t3 AS SELECT id, name FROM t1 WHERE id > 1")
+            .await
+            .expect("as select");
+        let v: Vec<(i64, String)> = c.query("SELECT id, name FROM t3").await.expect("q");
+        assert_eq!(v, [(2, "b".to_string())]);
+        // RENAME TABLE, several at once; ALTER TABLE … RENAME.
+        c.query_drop("RENAME TABLE t1 TO a1, t3 TO a3")
+            .await
+            .expect("rename");
+        let tables: Vec<String> = c.query("SHOW TABLES").await.expect("tables");
+        assert_eq!(tables, ["a1", "a3", "t2"]);
+        c.query_drop("DROP INDEX by_name ON a1")
+            .await
+            .expect("index followed the rename");
+        c.query_drop("ALTER TABLE a3 RENAME TO b3")
+            .await
+            .expect("alter rename");
+        c.query_drop("ALTER TABLE b3 RENAME c3")
+            .await
+            .expect("alter rename");
+        let n: Option<i64> = c
+            .query_first("SELECT count(*) FROM c3")
+            .await
+            .expect("count");
+        assert_eq!(n, Some(1));
+        // All or nothing: the second pair fails, the first is undone.
+        let e = c
+            .query_drop("RENAME TABLE a1 TO z1, nope TO z2")
+            .await
+            .expect_err("missing");
+        assert_eq!(code(&e), 1146);
+        let tables: Vec<String> = c.query("SHOW TABLES").await.expect("tables");
+        assert_eq!(tables, ["a1", "c3", "t2"]);
+        let e = c
+            .query_drop("RENAME TABLE a1 TO t2")
+            .await
+            .expect_err("exists");
+        assert_eq!(code(&e), 1050);
+    });
+}
+
+#[test]
+fn alter_table_rebuilds_keep_data_and_keys() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop(
+            "CREATE TABLE p (id INT AUTO_INCREMENT PRIMARY KEY, qty VARCHAR(10), note TEXT, KEY by_qty (qty))",
+        )
+        .await
+        .expect("create");
+        c.query_drop("INSERT INTO p (qty, note) VALUES ('5', 'x'), ('7', NULL)")
+            .await
+            .expect("insert");
+        // Several alterations in one statement, one rebuild.
+        c.query_drop(
+            "ALTER TABLE p MODIFY COLUMN qty INT NOT NULL DEFAULT 0, \
+             CHANGE note remark VARCHAR(50), ADD COLUMN added INT DEFAULT 3 FIRST, \
+             ADD INDEX by_remark (remark), ENGINE=InnoDB",
+        )
+        .await
+        .expect("alter");
+        let cols: Vec<String> = c
+            .query("SELECT name FROM pragma_table_info('p') ORDER BY cid")
+            .await
+            .expect("cols");
+        assert_eq!(cols, ["added", "id", "qty", "remark"]);
+        let ty: Option<String> = c
+            .query_first("SELECT type FROM pragma_table_info('p') WHERE name = 'qty'")
+            .await
+            .expect("type");
+        assert_eq!(ty.as_deref(), Some("INT"));
+        let v: Vec<(i64, i64, i64, Option<String>)> = c
+            .query("SELECT added, id, qty, remark FROM p ORDER BY id")
+            .await
+            .expect("rows");
+        assert_eq!(v, [(3, 1, 5, Some("x".into())), (3, 2, 7, None)]);
+        // The stored value has the new type: qty is an integer now.
+        let t: Option<String> = c.query_first("SELECT typeof(qty) FROM p LIMIT 1").await.expect("typeof");
+        assert_eq!(t.as_deref(), Some("integer"));
+        // Keys survive: auto-increment primary key, NOT NULL, old and new indexes.
+        c.query_drop("INSERT INTO p (qty) VALUES (1)").await.expect("insert");
+        assert_eq!(c.last_insert_id(), Some(3));
+        let e = c.query_drop("INSERT INTO p (id, qty) VALUES (1, 1)").await.expect_err("dup");
+        assert!(e.to_string().contains("for key 'PRIMARY'"), "{e}");
+        assert_eq!(code(&c.query_drop("INSERT INTO p (qty) VALUES (NULL)").await.expect_err("null")), 1048);
+        // Defaults.
+        c.query_drop("ALTER TABLE p ALTER COLUMN added SET DEFAULT 42, ALTER qty DROP DEFAULT")
+            .await
+            .expect("defaults");
+        c.query_drop("INSERT INTO p (id, qty) VALUES (10, 1)").await.expect("insert");
+        let a: Option<i64> = c.query_first("SELECT added FROM p WHERE id = 10").await.expect("q");
+        assert_eq!(a, Some(42));
+        // Indexes by MySQL name, then unknown ones.
+        c.query_drop("ALTER TABLE p DROP INDEX by_qty, DROP INDEX by_remark")
+            .await
+            .expect("drop indexes");
+        let e = c.query_drop("ALTER TABLE p DROP INDEX by_qty").await.expect_err("gone");
+        assert_eq!(code(&e), 1091);
+        // ADD UNIQUE / PRIMARY KEY.
+        c.query_drop("CREATE TABLE k (a INT, b INT)").await.expect("create");
+        c.query_drop("INSERT INTO k VALUES (1, 1), (2, 1)").await.expect("insert");
+        c.query_drop("ALTER TABLE k ADD PRIMARY KEY (a), ADD UNIQUE KEY ub (b, a)")
+            .await
+            .expect("keys");
+        let e = c.query_drop("INSERT INTO k VALUES (1, 5)").await.expect_err("pk");
+        assert!(e.to_string().contains("Duplicate entry '1' for key 'PRIMARY'"), "{e}");
+        let e = c.query_drop("ALTER TABLE k ADD PRIMARY KEY (b)").await.expect_err("two pks");
+        assert_eq!(code(&e), 1068);
+        let e = c.query_drop("ALTER TABLE k ADD INDEX ub (a)").await.expect_err("dup name");
+        assert_eq!(code(&e), 1061);
+        // Errors leave the table as it was (one savepoint).
+        let e = c
+            .query_drop("ALTER TABLE k DROP COLUMN b, MODIFY nope INT")
+            .await
+            .expect_err("unknown column");
+        assert_eq!(code(&e), 1054);
+        let n: Option<i64> = c.query_first("SELECT count(*) FROM pragma_table_info('k')").await.expect("q");
+        assert_eq!(n, Some(2));
+        c.query_drop("ALTER TABLE k DROP COLUMN b").await.expect("drop column");
+        let e = c.query_drop("ALTER TABLE k DROP COLUMN b").await.expect_err("gone");
+        assert_eq!(code(&e), 1091);
+        let e = c.query_drop("ALTER TABLE k ADD COLUMN a INT").await.expect_err("dup column");
+        assert_eq!(code(&e), 1060);
+        let e = c.query_drop("ALTER TABLE nope ADD COLUMN a INT").await.expect_err("no table");
+        assert_eq!(code(&e), 1146);
+        assert!(e.to_string().contains("'shop.nope'"), "{e}");
+        // ALTER TABLE in another database, by qualified name.
+        c.query_drop("CREATE DATABASE other").await.expect("db");
+        c.query_drop("CREATE TABLE other.o (x INT)").await.expect("create");
+        c.query_drop("INSERT INTO other.o VALUES (1)").await.expect("insert");
+        c.query_drop("ALTER TABLE other.o MODIFY x VARCHAR(5), ADD y INT DEFAULT 2")
+            .await
+            .expect("alter other");
+        let v: Option<(String, i64)> = c.query_first("SELECT x, y FROM other.o").await.expect("q");
+        assert_eq!(v, Some(("1".to_string(), 2)));
+    });
+}
+
+#[test]
+fn index_errors_name_the_database() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE TABLE t (c INT)")
+            .await
+            .expect("create");
+        let e = c
+            .query_drop("CREATE INDEX i ON t2 (c)")
+            .await
+            .expect_err("no table");
+        assert_eq!(code(&e), 1146);
+        assert!(
+            e.to_string().contains("Table 'shop.t2' doesn't exist"),
+            "{e}"
+        );
+        let e = c
+            .query_drop("DROP INDEX i ON t")
+            .await
+            .expect_err("no index");
+        assert_eq!(code(&e), 1091);
+        assert!(
+            e.to_string()
+                .contains("Can't DROP 'i'; check that column/key exists"),
+            "{e}"
+        );
+        c.query_drop("CREATE INDEX i ON t (c)")
+            .await
+            .expect("index");
+        c.query_drop("DROP INDEX i ON t").await.expect("drop");
+    });
+}
+
+#[test]
+fn table_maintenance_result_sets() {
+    let s = TestServer::start();
+    let Some(o) = s.mariadb(
+        &[
+            "--batch",
+            "-e",
+            "CREATE DATABASE shop; USE shop; CREATE TABLE t (id INT PRIMARY KEY, v TEXT); \
+             INSERT INTO t VALUES (1, 'a'); CHECK TABLE t, nope; ANALYZE TABLE t; \
+             OPTIMIZE TABLE t; REPAIR TABLE shop.t; CHECKSUM TABLE t;",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "Table\tOp\tMsg_type\tMsg_text\nshop.t\tcheck\tstatus\tOK\n\
+             shop.nope\tcheck\tError\tTable 'shop.nope' doesn't exist\n\
+             shop.nope\tcheck\tstatus\tOperation failed\n"
+        ),
+        "{out}"
+    );
+    for op in ["analyze", "optimize", "repair"] {
+        assert!(
+            out.contains(&format!("shop.t\t{op}\tstatus\tOK\n")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("Table\tChecksum\nshop.t\t"), "{out}");
+}
+
+#[test]
+fn temporary_tables_are_private_to_the_session() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut a = shop(&s).await;
+        let mut b = connect(&s.url_db("shop")).await;
+        a.query_drop("CREATE TABLE t (x INT)")
+            .await
+            .expect("create");
+        a.query_drop("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        // A temporary table shadows the permanent one, for its session only.
+        a.query_drop("CREATE TEMPORARY TABLE t (x INT)")
+            .await
+            .expect("temp");
+        a.query_drop("INSERT INTO t VALUES (2), (3)")
+            .await
+            .expect("insert");
+        assert_eq!(ids(&mut a, "SELECT x FROM t ORDER BY x").await, [2, 3]);
+        assert_eq!(ids(&mut b, "SELECT x FROM t").await, [1]);
+        a.query_drop("CREATE TEMPORARY TABLE tmp (y INT)")
+            .await
+            .expect("temp");
+        let e = b
+            .query_drop("SELECT * FROM tmp")
+            .await
+            .expect_err("invisible");
+        assert_eq!(code(&e), 1146);
+        let tables: Vec<String> = a.query("SHOW TABLES").await.expect("tables");
+        assert_eq!(tables, ["t"]);
+        // DROP TEMPORARY TABLE drops only temporary tables.
+        a.query_drop("DROP TEMPORARY TABLE t")
+            .await
+            .expect("drop temp");
+        assert_eq!(ids(&mut a, "SELECT x FROM t").await, [1]);
+        let e = a
+            .query_drop("DROP TEMPORARY TABLE t")
+            .await
+            .expect_err("not temporary");
+        assert_eq!(code(&e), 1051);
+        a.query_drop("DROP TEMPORARY TABLE IF EXISTS t")
+            .await
+            .expect("if exists");
+        // Gone at disconnect.
+        a.disconnect().await.expect("disconnect");
+        let mut a = connect(&s.url_db("shop")).await;
+        let e = a.query_drop("SELECT * FROM tmp").await.expect_err("gone");
+        assert_eq!(code(&e), 1146);
+    });
+}
