@@ -46,6 +46,7 @@ pub mod code {
     pub const ER_MULTIPLE_PRI_KEY: u16 = 1068;
     pub const ER_CANT_DROP_FIELD_OR_KEY: u16 = 1091;
     pub const ER_UNKNOWN_TABLE: u16 = 1109;
+    pub const ER_WRONG_USAGE: u16 = 1221;
     pub const ER_BAD_TABLE_ERROR: u16 = 1051;
     pub const ER_CANT_REMOVE_ALL_FIELDS: u16 = 1090;
     pub const ER_KEY_COLUMN_DOES_NOT_EXIST: u16 = 1072;

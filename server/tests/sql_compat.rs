@@ -177,6 +177,42 @@ fn update_delete_order_by_limit_and_multi_table_delete() {
             .expect("multi delete");
         assert_eq!(c.affected_rows(), 1);
         assert_eq!(ids(&mut c, "SELECT id FROM t").await, [1]);
+        // UPDATE a JOIN b … SET, and the comma form; the target may come second.
+        c.query_drop("CREATE TABLE price (id INT, p INT)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO price VALUES (1, 50), (4, 70)")
+            .await
+            .expect("insert");
+        c.query_drop("INSERT INTO t VALUES (4, 0)")
+            .await
+            .expect("insert");
+        c.query_drop(
+            "UPDATE t AS x INNER JOIN price AS y ON y.id = x.id SET x.n = y.p + 1 WHERE y.p > 60",
+        )
+        .await
+        .expect("multi update");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(ids(&mut c, "SELECT n FROM t ORDER BY id").await, [9, 71]);
+        c.query_drop("UPDATE price, t SET t.n = price.p WHERE price.id = t.id")
+            .await
+            .expect("comma update");
+        assert_eq!(ids(&mut c, "SELECT n FROM t ORDER BY id").await, [50, 70]);
+        c.query_drop("UPDATE price JOIN t ON t.id = price.id SET price.p = t.n * 2")
+            .await
+            .expect("second table as target");
+        assert_eq!(
+            ids(&mut c, "SELECT p FROM price ORDER BY id").await,
+            [100, 140]
+        );
+        let e = c
+            .query_drop("UPDATE t JOIN price ON price.id = t.id SET t.n = 1, price.p = 1")
+            .await
+            .expect_err("two targets");
+        assert_eq!(code(&e), 1235);
+        c.query_drop("DELETE FROM t WHERE id = 4")
+            .await
+            .expect("delete");
         let e = c
             .query_drop("DELETE x FROM t JOIN gone ON gone.id = t.id")
             .await

@@ -201,8 +201,11 @@ pub(super) fn intercept(
             Some(plain) => s.compat_dml(text, &plain, Com::Select).map(Some),
             None => Ok(None),
         },
-        ("UPDATE", _) => match update_limit(&t) {
-            Some(u) => s.compat_dml(text, &u, Com::Update).map(Some),
+        ("UPDATE", _) => match update_limit(&t)
+            .map(Ok)
+            .or_else(|| update_multi(&t).transpose())
+        {
+            Some(u) => s.compat_dml(text, &u?, Com::Update).map(Some),
             None => Ok(None),
         },
         ("DELETE", _) => match delete_rewrite(&t)? {
@@ -326,6 +329,131 @@ fn update_limit(t: &[Token]) -> Option<String> {
         mysql_text(table),
         mysql_text(&t[tail..])
     ))
+}
+
+fn not_supported(what: &str) -> SqlError {
+    SqlError::new(
+        code::ER_NOT_SUPPORTED_YET,
+        format!("This version of Minnow doesn't yet support '{what}'"),
+    )
+}
+
+/// `UPDATE a [AS x] JOIN b [AS y] ON c … SET x.col = e, … [WHERE w]` (or
+/// `UPDATE a, b SET …`) → SQLite's `UPDATE a AS x SET col = e FROM b AS y
+/// WHERE c AND (w)`. Inner joins only; the assigned columns must all belong
+/// to one table.
+fn update_multi(t: &[Token]) -> Result<Option<String>, SqlError> {
+    let start = skip_words(t, 1, &["LOW_PRIORITY", "IGNORE"]);
+    let Some(set) = find_top(t, start, |t, k| kw(&t[k], "SET")) else {
+        return Ok(None);
+    };
+    let refs = &t[start..set];
+    if !refs.iter().any(|x| kw(x, "JOIN") || *x == Token::Comma) {
+        return Ok(None);
+    }
+    if refs
+        .iter()
+        .any(|x| kw(x, "LEFT") || kw(x, "RIGHT") || kw(x, "NATURAL") || kw(x, "USING"))
+    {
+        return Err(not_supported("UPDATE with an outer join"));
+    }
+    // Segments: `name [AS alias] [ON cond]`, split at JOIN keywords and commas.
+    let mut segs: Vec<Vec<Token>> = vec![Vec::new()];
+    let mut depth = 0i32;
+    for x in refs {
+        match x {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        let joiner = depth == 0 && (*x == Token::Comma || kw(x, "JOIN") || kw(x, "STRAIGHT_JOIN"));
+        if joiner {
+            segs.push(Vec::new());
+        } else if !(depth == 0 && (kw(x, "INNER") || kw(x, "CROSS"))) {
+            if let Some(last) = segs.last_mut() {
+                last.push(x.clone());
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    let mut conds = Vec::new();
+    for seg in segs.iter().filter(|s| !s.is_empty()) {
+        let on = seg.iter().position(|x| kw(x, "ON"));
+        let head = &seg[..on.unwrap_or(seg.len())];
+        let Some((name, alias)) = table_refs(head).into_iter().next() else {
+            return Err(SqlError::parse(&mysql_text(seg), "table name expected"));
+        };
+        tables.push((mysql_text(head), name, alias));
+        if let Some(o) = on {
+            conds.push(format!("({})", mysql_text(&seg[o + 1..])));
+        }
+    }
+    let where_at = find_top(t, set, |t, k| kw(&t[k], "WHERE"));
+    let assigns_end = where_at.unwrap_or(t.len());
+    if order_limit_at(t, set).is_some() {
+        return Err(SqlError::new(
+            code::ER_WRONG_USAGE,
+            "Incorrect usage of UPDATE and ORDER BY",
+        ));
+    }
+    let mut target: Option<String> = None;
+    let mut assigns = Vec::new();
+    for a in split_commas(&t[set + 1..assigns_end]) {
+        let eq = a
+            .iter()
+            .position(|x| *x == Token::Eq)
+            .ok_or_else(|| SqlError::parse(&mysql_text(a), "= expected"))?;
+        let lhs = &a[..eq];
+        let col = match lhs {
+            [Token::Word(q), Token::Period, c @ Token::Word(_)] => {
+                match &target {
+                    Some(tg) if !tg.eq_ignore_ascii_case(&q.value) => {
+                        return Err(not_supported("UPDATE of several tables in one statement"));
+                    }
+                    _ => target = Some(q.value.clone()),
+                }
+                c.clone()
+            }
+            [c @ Token::Word(_)] => c.clone(),
+            _ => return Err(SqlError::parse(&mysql_text(lhs), "column expected")),
+        };
+        assigns.push(format!(
+            "{} = {}",
+            mysql_text(&[col]),
+            mysql_text(&a[eq + 1..])
+        ));
+    }
+    let target = match target {
+        Some(tg) => tg,
+        None => tables
+            .first()
+            .map(|x| x.2.clone())
+            .ok_or_else(|| SqlError::parse("", "table expected"))?,
+    };
+    let Some(ti) = tables
+        .iter()
+        .position(|x| x.2.eq_ignore_ascii_case(&target))
+    else {
+        return Err(SqlError::new(
+            code::ER_UNKNOWN_TABLE,
+            format!("Unknown table '{target}' in MULTI UPDATE"),
+        ));
+    };
+    let (thead, _, _) = tables.remove(ti);
+    let others: Vec<String> = tables.into_iter().map(|x| x.0).collect();
+    if let Some(w) = where_at {
+        conds.push(format!("({})", mysql_text(&t[w + 1..])));
+    }
+    let cond = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    Ok(Some(format!(
+        "UPDATE {thead} SET {} FROM {}{cond}",
+        assigns.join(", "),
+        others.join(", ")
+    )))
 }
 
 /// A table reference in a FROM list: (name tokens, alias).
