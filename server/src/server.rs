@@ -280,6 +280,7 @@ impl Server {
         }
         crate::sql::infoschema::register_builtin_tables(&shared.infoschema);
         crate::sql::infoschema::register_catalog_tables(&shared.infoschema);
+        crate::sql::keys::register_key_tables(&shared.infoschema);
         let shared = Arc::new(shared);
         host.attach(&shared);
         let startup = shared.config.plugins.clone();

@@ -570,3 +570,87 @@ fn temporary_tables_are_private_to_the_session() {
         assert_eq!(code(&e), 1146);
     });
 }
+
+#[test]
+fn information_schema_keys_collations_and_xa() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop(
+            "CREATE TABLE p (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(20) UNIQUE, \
+             a INT, b INT NOT NULL, KEY ab (a, b), CONSTRAINT uq UNIQUE (b))",
+        )
+        .await
+        .expect("create");
+        c.query_drop("CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p(id))")
+            .await
+            .expect("create");
+        c.query_drop("ALTER TABLE c ADD INDEX by_pid (pid)").await.expect("index");
+        type Stat = (String, i64, String, i64, String, String);
+        let v: Vec<Stat> = c
+            .query(
+                "SELECT TABLE_NAME, NON_UNIQUE, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NULLABLE \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'shop' \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+            )
+            .await
+            .expect("statistics");
+        let row = |t: &str, nu: i64, i: &str, seq: i64, col: &str, null: &str| {
+            (t.to_string(), nu, i.to_string(), seq, col.to_string(), null.to_string())
+        };
+        assert_eq!(
+            v,
+            [
+                row("c", 0, "PRIMARY", 1, "id", ""),
+                row("c", 1, "by_pid", 1, "pid", "YES"),
+                row("p", 0, "PRIMARY", 1, "id", ""),
+                row("p", 1, "ab", 1, "a", "YES"),
+                row("p", 1, "ab", 2, "b", ""),
+                row("p", 0, "email", 1, "email", "YES"),
+                row("p", 0, "uq", 1, "b", ""),
+            ]
+        );
+        type Kcu = (String, String, String, Option<String>, Option<String>);
+        let v: Vec<Kcu> = c
+            .query(
+                "SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
+                 FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'shop' \
+                 ORDER BY TABLE_NAME, CONSTRAINT_NAME",
+            )
+            .await
+            .expect("key_column_usage");
+        let k = |n: &str, t: &str, col: &str, rt: Option<&str>, rc: Option<&str>| {
+            (n.to_string(), t.to_string(), col.to_string(), rt.map(str::to_string), rc.map(str::to_string))
+        };
+        assert_eq!(
+            v,
+            [
+                k("PRIMARY", "c", "id", None, None),
+                k("c_ibfk_1", "c", "pid", Some("p"), Some("id")),
+                k("PRIMARY", "p", "id", None, None),
+                k("email", "p", "email", None, None),
+                k("uq", "p", "b", None, None),
+            ]
+        );
+        // SHOW COLLATION with LIKE and WHERE.
+        let v: Vec<(String, String, i64, String)> = c
+            .query("SHOW COLLATION LIKE 'utf8mb4\\_b%'")
+            .await
+            .map(|rows: Vec<(String, String, i64, String, String, i64, String)>| {
+                rows.into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect()
+            })
+            .expect("collation");
+        assert_eq!(v, [("utf8mb4_bin".to_string(), "utf8mb4".to_string(), 46, String::new())]);
+        let n = c
+            .query_iter("SHOW COLLATION WHERE `Default` = 'Yes' AND Charset IN ('latin1', 'utf8mb4')")
+            .await
+            .expect("where")
+            .collect::<mysql_async::Row>()
+            .await
+            .expect("rows")
+            .len();
+        assert_eq!(n, 2);
+        let e = c.query_drop("XA START 'x'").await.expect_err("xa");
+        assert_eq!(code(&e), 1235);
+    });
+}

@@ -216,6 +216,8 @@ pub(super) fn intercept(
             s.table_maintenance(&t).map(Some)
         }
         ("CHECKSUM", "TABLE") => s.checksum_table(&t).map(Some),
+        ("SHOW", "COLLATION") => s.show_collation(&t[2..]).map(Some),
+        ("XA", _) => Err(not_supported("XA transactions")),
         _ => s.ddl_intercept(&t, &w0, &w1),
     }
 }
@@ -696,6 +698,72 @@ impl Session {
         })
     }
 
+    /// `SHOW COLLATION [LIKE 'p' | WHERE expr]`: the collations of the
+    /// character sets `SHOW CHARACTER SET` lists.
+    fn show_collation(&mut self, filter: &[Token]) -> Result<Outcome, SqlError> {
+        self.bump(Com::Other);
+        const ROWS: &[(&str, &str, i64, &str, i64, &str)] = &[
+            ("binary", "binary", 63, "Yes", 1, "NO PAD"),
+            ("latin1_swedish_ci", "latin1", 8, "Yes", 1, "PAD SPACE"),
+            ("latin1_bin", "latin1", 47, "", 1, "PAD SPACE"),
+            ("utf8mb3_general_ci", "utf8mb3", 33, "Yes", 1, "PAD SPACE"),
+            ("utf8mb3_bin", "utf8mb3", 83, "", 1, "PAD SPACE"),
+            ("utf8mb3_unicode_ci", "utf8mb3", 192, "", 8, "PAD SPACE"),
+            ("utf8mb4_general_ci", "utf8mb4", 45, "Yes", 1, "PAD SPACE"),
+            ("utf8mb4_bin", "utf8mb4", 46, "", 1, "PAD SPACE"),
+            ("utf8mb4_unicode_ci", "utf8mb4", 224, "", 8, "PAD SPACE"),
+            ("utf8mb4_0900_ai_ci", "utf8mb4", 255, "", 0, "NO PAD"),
+        ];
+        let values: Vec<String> = ROWS
+            .iter()
+            .map(|(c, cs, id, d, sl, pad)| {
+                format!(
+                    "({}, {}, {id}, {}, 'Yes', {sl}, {})",
+                    rewrite::quote_str(c),
+                    rewrite::quote_str(cs),
+                    rewrite::quote_str(d),
+                    rewrite::quote_str(pad)
+                )
+            })
+            .collect();
+        let cond = match filter {
+            [] => String::new(),
+            [
+                like,
+                Token::SingleQuotedString(p) | Token::DoubleQuotedString(p),
+            ] if kw(like, "LIKE") => {
+                format!(
+                    "WHERE \"Collation\" LIKE {} ESCAPE '\\'",
+                    rewrite::quote_str(p)
+                )
+            }
+            [w, rest @ ..] if kw(w, "WHERE") => {
+                let toks = rewrite::tokenize(&mysql_text(rest))?;
+                format!("WHERE {}", self.rewrite(&toks)?.sql)
+            }
+            other => {
+                return Err(SqlError::parse(
+                    &mysql_text(other),
+                    "LIKE or WHERE expected",
+                ));
+            }
+        };
+        let sql = format!(
+            "WITH c(\"Collation\", \"Charset\", \"Id\", \"Default\", \"Compiled\", \"Sortlen\", \"Pad_attribute\") \
+             AS (VALUES {}) SELECT * FROM c {cond} ORDER BY 1",
+            values.join(", ")
+        );
+        let mut rs = self.query_rows(&sql, &[], &[])?;
+        for (i, c) in rs.columns.iter_mut().enumerate() {
+            c.ty = if i == 2 || i == 5 {
+                ColumnType::MYSQL_TYPE_LONGLONG
+            } else {
+                ColumnType::MYSQL_TYPE_VAR_STRING
+            };
+        }
+        Ok(Outcome::Rows(rs))
+    }
+
     /// Tokenize, rewrite and run MySQL DML text (not counted, not cached).
     pub(super) fn run_dml_text(
         &mut self,
@@ -784,58 +852,27 @@ impl Session {
         Ok(Some((value, key)))
     }
 
-    /// MySQL's name of the unique key over `cols`: `PRIMARY`, the index name,
-    /// or for an inline `UNIQUE` its first column.
+    /// MySQL's name of the unique key over `cols` (`PRIMARY`, the index
+    /// name, or for an inline `UNIQUE` its first column).
     fn key_name(
         &mut self,
         schema: &str,
         table: &str,
         cols: &[String],
     ) -> Result<Option<String>, SqlError> {
-        let tq = Cell::Text(table.to_string());
-        let pk = self.query_rows(
-            &format!("SELECT name FROM {schema}.pragma_table_info(?1) WHERE pk > 0 ORDER BY pk"),
-            std::slice::from_ref(&tq),
-            &[],
-        )?;
-        let pk: Vec<String> = pk.rows.iter().map(|r| cell_text(&r[0])).collect();
-        if pk == cols {
-            return Ok(Some("PRIMARY".into()));
-        }
-        let ix = self.query_rows(
-            &format!(
-                "SELECT l.name, l.origin, group_concat(i.name, ',') FROM {schema}.pragma_index_list(?1) l, \
-                 {schema}.pragma_index_info(l.name) i WHERE l.\"unique\" GROUP BY l.name, l.origin"
-            ),
-            std::slice::from_ref(&tq),
-            &[],
-        )?;
-        for r in &ix.rows {
-            let icols: Vec<String> = cell_text(&r[2]).split(',').map(str::to_string).collect();
-            if icols == cols {
-                let name = cell_text(&r[0]);
-                let origin = cell_text(&r[1]);
-                return Ok(Some(match origin.as_str() {
-                    "pk" => "PRIMARY".into(),
-                    "u" => {
-                        let sql = self.query_rows(
-                            &format!("SELECT sql FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?1"),
-                            std::slice::from_ref(&tq),
-                            &[],
-                        )?;
-                        sql.rows
-                            .first()
-                            .and_then(|r| super::ddl::unique_key_name(&cell_text(&r[0]), cols))
-                            .unwrap_or_else(|| cols[0].clone())
-                    }
-                    _ => name
-                        .strip_prefix(&format!("{table}_"))
-                        .map(str::to_string)
-                        .unwrap_or(name),
-                }));
-            }
-        }
-        Ok(None)
+        let keys = super::keys::table_keys(&self.sql.conn, schema, table)
+            .map_err(|e| SqlError::from_sqlite(&e, self.sql.db.as_deref()))?;
+        Ok(keys
+            .into_iter()
+            .find(|k| {
+                k.unique
+                    && k.columns.len() == cols.len()
+                    && k.columns
+                        .iter()
+                        .zip(cols)
+                        .all(|(a, b)| a.eq_ignore_ascii_case(b))
+            })
+            .map(|k| k.name))
     }
 
     /// The first row of an `INSERT … VALUES` whose key values are already in

@@ -5,6 +5,7 @@
 mod compat;
 mod ddl;
 pub mod infoschema;
+pub mod keys;
 mod maint;
 pub mod rewrite;
 
