@@ -654,3 +654,99 @@ fn information_schema_keys_collations_and_xa() {
         assert_eq!(code(&e), 1235);
     });
 }
+
+#[test]
+fn ignore_turns_errors_into_warnings() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop(
+            "CREATE TABLE t (id INT NOT NULL, v VARCHAR(5) NOT NULL DEFAULT 'd', n INT NOT NULL, PRIMARY KEY (id))",
+        )
+        .await
+        .expect("create");
+        c.query_drop("INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)")
+            .await
+            .expect("insert");
+        // INSERT IGNORE: NULL into NOT NULL stores the type's implicit default.
+        c.query_drop("INSERT IGNORE INTO t (id, v, n) VALUES (4, NULL, NULL)")
+            .await
+            .expect("insert ignore null");
+        assert_eq!(c.affected_rows(), 1);
+        assert_eq!(c.get_warnings(), 2);
+        let w: Vec<(String, u16, String)> = c.query("SHOW WARNINGS").await.expect("warnings");
+        let codes: Vec<(u16, String)> = w.into_iter().map(|r| (r.1, r.2)).collect();
+        assert_eq!(
+            codes,
+            [
+                (1048, "Column 'v' cannot be null".to_string()),
+                (1048, "Column 'n' cannot be null".to_string())
+            ]
+        );
+        let r: Option<(String, i64)> = c.query_first("SELECT v, n FROM t WHERE id = 4").await.expect("q");
+        assert_eq!(r, Some((String::new(), 0)));
+        // UPDATE IGNORE: the row that would collide keeps its values.
+        c.query_drop("UPDATE IGNORE t SET id = id * 2 WHERE id IN (1, 3) ORDER BY id")
+            .await
+            .expect("update ignore");
+        assert_eq!(c.affected_rows(), 1);
+        let w: Vec<(String, u16, String)> = c.query("SHOW WARNINGS").await.expect("warnings");
+        let msgs: Vec<String> = w.into_iter().map(|r| r.2).collect();
+        assert_eq!(
+            msgs,
+            ["Duplicate entry '2' for key 'PRIMARY'"]
+        );
+        assert_eq!(ids(&mut c, "SELECT id FROM t ORDER BY id").await, [1, 2, 4, 6]);
+        // A plain UPDATE names the duplicate entry as well.
+        let e = c.query_drop("UPDATE t SET id = 6 WHERE id = 1").await.expect_err("dup");
+        assert!(e.to_string().contains("Duplicate entry '6' for key 'PRIMARY'"), "{e}");
+        // Prepared statements too.
+        let e = c
+            .exec_drop("INSERT INTO t (id, v, n) VALUES (?, ?, ?)", (2, "x", 1))
+            .await
+            .expect_err("dup");
+        assert!(e.to_string().contains("Duplicate entry '2' for key 'PRIMARY'"), "{e}");
+        // CREATE TABLE … SELECT without AS.
+        c.query_drop("CREATE TABLE copy SELECT id, v FROM t WHERE id > 2")
+            .await
+            .expect("create select");
+        assert_eq!(ids(&mut c, "SELECT id FROM copy ORDER BY id").await, [4, 6]);
+    });
+}
+
+#[test]
+fn temporary_tables_survive_use() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE DATABASE other").await.expect("db");
+        c.query_drop("CREATE TEMPORARY TABLE tt (id INT PRIMARY KEY, v TEXT)")
+            .await
+            .expect("temp");
+        c.query_drop("CREATE INDEX tt_v ON tt (v)")
+            .await
+            .expect("index");
+        c.query_drop("INSERT INTO tt VALUES (1, 'a'), (2, NULL)")
+            .await
+            .expect("insert");
+        c.query_drop("USE other").await.expect("use");
+        c.query_drop("USE shop").await.expect("use");
+        let v: Vec<(i64, Option<String>)> = c
+            .query("SELECT id, v FROM tt ORDER BY id")
+            .await
+            .expect("q");
+        assert_eq!(v, [(1, Some("a".into())), (2, None)]);
+        let e = c
+            .query_drop("INSERT INTO tt VALUES (1, 'z')")
+            .await
+            .expect_err("key kept");
+        assert_eq!(code(&e), 1062);
+        let n: Option<i64> = c
+            .query_first(
+                "SELECT count(*) FROM temp.sqlite_master WHERE type = 'index' AND name = 'tt_v'",
+            )
+            .await
+            .expect("q");
+        assert_eq!(n, Some(1));
+    });
+}

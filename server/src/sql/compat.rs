@@ -201,6 +201,7 @@ pub(super) fn intercept(
             Some(plain) => s.compat_dml(text, &plain, Com::Select).map(Some),
             None => Ok(None),
         },
+        ("UPDATE", _) if t.iter().take(3).any(|x| kw(x, "IGNORE")) => s.update_ignore(&t).map(Some),
         ("UPDATE", _) => match update_limit(&t)
             .map(Ok)
             .or_else(|| update_multi(&t).transpose())
@@ -234,6 +235,12 @@ fn com_insert(w0: &str) -> Com {
 /// → `INSERT … INTO t (a, b) VALUES (1, 2) …`.
 pub(super) fn insert_set_to_values(t: &[Token]) -> Option<String> {
     // SET must come right after the table name: INSERT [mods] [INTO] name[.name] SET
+    if !t
+        .first()
+        .is_some_and(|x| kw(x, "INSERT") || kw(x, "REPLACE"))
+    {
+        return None;
+    }
     let mut i = 1;
     while t.get(i).is_some_and(|x| {
         ["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"]
@@ -631,14 +638,20 @@ impl Session {
         }
         let values = find_top(&plain, 1, |t, k| kw(&t[k], "VALUES") || kw(&t[k], "VALUE"));
         let select = find_top(&plain, 1, |t, k| kw(&t[k], "SELECT") || kw(&t[k], "WITH"));
-        let (head, rows): (String, Vec<String>) = match (values, select) {
-            (Some(v), _) => (
-                mysql_text(&plain[..v]),
-                split_commas(&plain[v + 1..])
-                    .into_iter()
-                    .map(mysql_text)
-                    .collect(),
-            ),
+        let (head_at, rows): (usize, Vec<Vec<String>>) = match (values, select) {
+            (Some(v), _) => {
+                let mut rows = Vec::new();
+                for part in split_commas(&plain[v + 1..]) {
+                    let inner = match part {
+                        [Token::LParen, inner @ .., Token::RParen] => inner,
+                        other => {
+                            return Err(SqlError::parse(&mysql_text(other), "(values) expected"));
+                        }
+                    };
+                    rows.push(split_commas(inner).into_iter().map(mysql_text).collect());
+                }
+                (v, rows)
+            }
             (None, Some(sel)) => {
                 let q = mysql_text(&plain[sel..]);
                 let rs = match self.run_dml_text(&q, false)? {
@@ -648,43 +661,70 @@ impl Session {
                 let rows = rs
                     .rows
                     .iter()
-                    .map(|r| {
-                        let v: Vec<String> = r.iter().map(mysql_literal).collect();
-                        format!("({})", v.join(", "))
-                    })
+                    .map(|r| r.iter().map(mysql_literal).collect())
                     .collect();
-                (mysql_text(&plain[..sel]), rows)
+                (sel, rows)
             }
             _ => return Err(SqlError::parse(&mysql_text(t), "VALUES or SELECT expected")),
         };
+        let head = mysql_text(&plain[..head_at]);
+        // The target's columns, for NULL → implicit default: (name, declared type).
+        let columns = self.insert_columns(&plain[..head_at])?;
         self.implicit_begin()?;
         self.exec_batch("SAVEPOINT minnow_insert_ignore")?;
         let mut affected = 0;
         let mut first_id = 0;
-        for row in rows {
-            let stmt = format!("{head} VALUES {row}");
-            match self.run_dml_text(&stmt, true) {
-                Ok(Outcome::Ok {
-                    affected: n,
-                    insert_id,
-                    ..
-                }) => {
-                    affected += n;
-                    if first_id == 0 {
-                        first_id = insert_id;
+        for mut row in rows {
+            // Each NOT NULL violation replaces one value, so this ends.
+            for _ in 0..=row.len() {
+                let stmt = format!("{head} VALUES ({})", row.join(", "));
+                match self.run_dml_text(&stmt, true) {
+                    Ok(Outcome::Ok {
+                        affected: n,
+                        insert_id,
+                        ..
+                    }) => {
+                        affected += n;
+                        if first_id == 0 {
+                            first_id = insert_id;
+                        }
+                    }
+                    Ok(Outcome::Rows(_)) => {}
+                    Err(e) if e.code == code::ER_DUP_ENTRY => {
+                        let e = self.explain_error(&stmt, e);
+                        self.warnings.push((e.code, e.message));
+                    }
+                    Err(e) if e.code == code::ER_BAD_NULL_ERROR => {
+                        // MySQL stores the type's implicit default instead, with a warning.
+                        let col = e
+                            .message
+                            .strip_prefix("Column '")
+                            .and_then(|r| r.strip_suffix("' cannot be null"))
+                            .unwrap_or("");
+                        let at = columns
+                            .iter()
+                            .position(|(n, _)| n.eq_ignore_ascii_case(col))
+                            .filter(|&k| {
+                                k < row.len() && row[k] != implicit_default(&columns[k].1)
+                            });
+                        let Some(k) = at else {
+                            let _ = self.exec_batch(
+                                "ROLLBACK TO minnow_insert_ignore; RELEASE minnow_insert_ignore",
+                            );
+                            return Err(e);
+                        };
+                        self.warnings.push((e.code, e.message));
+                        row[k] = implicit_default(&columns[k].1);
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = self.exec_batch(
+                            "ROLLBACK TO minnow_insert_ignore; RELEASE minnow_insert_ignore",
+                        );
+                        return Err(e);
                     }
                 }
-                Ok(Outcome::Rows(_)) => {}
-                Err(e) if e.code == code::ER_DUP_ENTRY => {
-                    let e = self.explain_error(&stmt, e);
-                    self.warnings.push((e.code, e.message));
-                }
-                Err(e) => {
-                    let _ = self.exec_batch(
-                        "ROLLBACK TO minnow_insert_ignore; RELEASE minnow_insert_ignore",
-                    );
-                    return Err(e);
-                }
+                break;
             }
         }
         self.exec_batch("RELEASE minnow_insert_ignore")?;
@@ -696,6 +736,110 @@ impl Session {
             insert_id: first_id,
             info: String::new(),
         })
+    }
+
+    /// `UPDATE IGNORE t SET … [WHERE …] [ORDER BY …] [LIMIT n]`: row by row;
+    /// a row whose new key values would duplicate another's keeps its old
+    /// values, with a 1062 warning.
+    fn update_ignore(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
+        self.bump(Com::Update);
+        self.deny_info_schema_write()?;
+        let plain: Vec<Token> = t.iter().filter(|x| !kw(x, "IGNORE")).cloned().collect();
+        let start = skip_words(&plain, 1, &["LOW_PRIORITY"]);
+        let Some(set) = find_top(&plain, start, |t, k| kw(&t[k], "SET")) else {
+            return Err(SqlError::parse(&mysql_text(t), "SET expected"));
+        };
+        let table = mysql_text(&plain[start..set]);
+        if plain[start..set]
+            .iter()
+            .any(|x| kw(x, "JOIN") || *x == Token::Comma)
+        {
+            return Err(not_supported("UPDATE IGNORE of several tables"));
+        }
+        let tail = order_limit_at(&plain, set).unwrap_or(plain.len());
+        let where_at = find_top(&plain[..tail], set, |t, k| kw(&t[k], "WHERE"));
+        let assigns = mysql_text(&plain[set + 1..where_at.unwrap_or(tail)]);
+        let select = format!(
+            "SELECT rowid FROM {table} {} {}",
+            where_at
+                .map(|w| mysql_text(&plain[w..tail]))
+                .unwrap_or_default(),
+            mysql_text(&plain[tail..])
+        );
+        let rowids: Vec<String> = match self.run_dml_text(&select, false)? {
+            Outcome::Rows(rs) => rs.rows.iter().map(|r| cell_text(&r[0])).collect(),
+            Outcome::Ok { .. } => Vec::new(),
+        };
+        self.implicit_begin()?;
+        self.exec_batch("SAVEPOINT minnow_update_ignore")?;
+        let mut affected = 0;
+        for r in rowids {
+            let stmt = format!("UPDATE {table} SET {assigns} WHERE rowid = {r}");
+            match self.run_dml_text(&stmt, false) {
+                Ok(Outcome::Ok { affected: n, .. }) => affected += n,
+                Ok(Outcome::Rows(_)) => {}
+                Err(e) if e.code == code::ER_DUP_ENTRY => {
+                    let e = self.explain_error(&stmt, e);
+                    self.warnings.push((e.code, e.message));
+                }
+                Err(e) => {
+                    let _ = self.exec_batch(
+                        "ROLLBACK TO minnow_update_ignore; RELEASE minnow_update_ignore",
+                    );
+                    return Err(e);
+                }
+            }
+        }
+        self.exec_batch("RELEASE minnow_update_ignore")?;
+        Ok(Outcome::ok(affected))
+    }
+
+    /// The columns an `INSERT [INTO] t [(cols)]` head fills: (name, declared type).
+    fn insert_columns(&mut self, head: &[Token]) -> Result<Vec<(String, String)>, SqlError> {
+        let i = skip_words(
+            head,
+            1,
+            &["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"],
+        );
+        let word = |t: Option<&Token>| match t {
+            Some(Token::Word(w)) => Some(w.value.clone()),
+            _ => None,
+        };
+        let Some(first) = word(head.get(i)) else {
+            return Ok(Vec::new());
+        };
+        let (schema, table, next) = if head.get(i + 1) == Some(&Token::Period) {
+            let t = word(head.get(i + 2)).unwrap_or_default();
+            (format!("{}.", self.schema_for(&first)?), t, i + 3)
+        } else {
+            (String::new(), first, i + 1)
+        };
+        let rs = self.query_rows(
+            &format!("SELECT name, type FROM {schema}pragma_table_info(?1) ORDER BY cid"),
+            &[Cell::Text(table)],
+            &[],
+        )?;
+        let all: Vec<(String, String)> = rs
+            .rows
+            .iter()
+            .map(|r| (cell_text(&r[0]), cell_text(&r[1])))
+            .collect();
+        if head.get(next) != Some(&Token::LParen) {
+            return Ok(all);
+        }
+        let close = close_paren(head, next).unwrap_or(head.len() - 1);
+        Ok(split_commas(&head[next + 1..close])
+            .into_iter()
+            .map(|c| {
+                let n = c.last().and_then(|t| word(Some(t))).unwrap_or_default();
+                let ty = all
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(&n))
+                    .map(|x| x.1.clone())
+                    .unwrap_or_default();
+                (n, ty)
+            })
+            .collect())
     }
 
     /// `SHOW COLLATION [LIKE 'p' | WHERE expr]`: the collations of the
@@ -812,6 +956,39 @@ impl Session {
         }
     }
 
+    /// [`Session::explain_error`] for a prepared statement: its `?` are the
+    /// parameters' values.
+    pub fn explain_prepared_error(&mut self, text: &str, params: &[Cell], e: SqlError) -> SqlError {
+        if e.code != code::ER_DUP_ENTRY {
+            return e;
+        }
+        let Ok(toks) = rewrite::tokenize(text) else {
+            return e;
+        };
+        let mut n = 0;
+        let mut out = Vec::new();
+        for t in sig(&toks) {
+            match t {
+                Token::Placeholder(_) => {
+                    let Some(p) = params.get(n) else { return e };
+                    n += 1;
+                    out.push(match p {
+                        Cell::Null => Token::make_keyword("NULL"),
+                        Cell::Integer(i) => Token::Number(i.to_string(), false),
+                        Cell::Real(f) => Token::Number(format!("{f:?}"), false),
+                        Cell::Text(s) => Token::SingleQuotedString(s.clone()),
+                        Cell::Blob(b) => {
+                            Token::SingleQuotedString(String::from_utf8_lossy(b).into_owned())
+                        }
+                    });
+                }
+                other => out.push(other),
+            }
+        }
+        let inlined = mysql_text(&out);
+        self.explain_error(&inlined, e)
+    }
+
     /// (entry value if known, MySQL key name) for a unique violation on `table(cols)`.
     fn dup_detail(
         &mut self,
@@ -845,11 +1022,80 @@ impl Session {
         let Some(key) = self.key_name(&schema, table, cols)? else {
             return Ok(None);
         };
-        let mut value = None;
-        if let Some(sqlparser::ast::Statement::Insert(ins)) = &st {
-            value = self.dup_value(&schema, table, cols, ins)?;
-        }
+        let value = match &st {
+            Some(sqlparser::ast::Statement::Insert(ins)) => {
+                self.dup_value(&schema, table, cols, ins)?
+            }
+            Some(sqlparser::ast::Statement::Update(u)) => {
+                self.dup_update_value(&schema, table, cols, u)?
+            }
+            _ => None,
+        };
         Ok(Some((value, key)))
+    }
+
+    /// For a single-table UPDATE: the first matched row whose new key values
+    /// are already held by another row, or repeat those of an earlier row.
+    fn dup_update_value(
+        &mut self,
+        schema: &str,
+        table: &str,
+        cols: &[String],
+        u: &sqlparser::ast::Update,
+    ) -> Result<Option<String>, SqlError> {
+        use sqlparser::ast::AssignmentTarget;
+        if !u.table.joins.is_empty() || u.from.is_some() {
+            return Ok(None);
+        }
+        let exprs: Vec<String> = cols
+            .iter()
+            .map(|c| {
+                u.assignments
+                    .iter()
+                    .find(|a| match &a.target {
+                        AssignmentTarget::ColumnName(n) => {
+                            super::object_last(n).eq_ignore_ascii_case(c)
+                        }
+                        AssignmentTarget::Tuple(_) => false,
+                    })
+                    .map(|a| a.value.to_string())
+                    .unwrap_or_else(|| mysql_ident(c))
+            })
+            .collect();
+        let filter = u
+            .selection
+            .as_ref()
+            .map(|w| format!(" WHERE {w}"))
+            .unwrap_or_default();
+        let q = format!(
+            "SELECT {}, rowid FROM {}{filter} LIMIT 10000",
+            exprs.join(", "),
+            u.table.relation
+        );
+        let rows = match self.run_dml_text(&q, false) {
+            Ok(Outcome::Rows(rs)) => rs.rows,
+            _ => return Ok(None),
+        };
+        let mut cond: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("\"{}\" IS ?{}", c.replace('"', "\"\""), k + 1))
+            .collect();
+        cond.push(format!("rowid <> ?{}", cols.len() + 1));
+        let probe = format!(
+            "SELECT 1 FROM {schema}.\"{}\" WHERE {} LIMIT 1",
+            table.replace('"', "\"\""),
+            cond.join(" AND ")
+        );
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        for r in rows {
+            let shown: Vec<String> = r[..cols.len()].iter().map(cell_text).collect();
+            if !self.query_rows(&probe, &r, &[])?.rows.is_empty() || seen.contains(&shown) {
+                return Ok(Some(shown.join("-")));
+            }
+            seen.push(shown);
+        }
+        Ok(None)
     }
 
     /// MySQL's name of the unique key over `cols` (`PRIMARY`, the index
@@ -944,6 +1190,109 @@ impl Session {
             seen.push(shown);
         }
         Ok(None)
+    }
+}
+
+/// A session's temporary tables, carried over when `USE` reopens its SQLite
+/// connection (MySQL keeps them for the whole session).
+#[derive(Debug, Default)]
+pub(super) struct TempTables(Vec<TempTable>);
+
+#[derive(Debug)]
+struct TempTable {
+    name: String,
+    create: String,
+    indexes: Vec<String>,
+    rows: Vec<Vec<Cell>>,
+}
+
+/// Reads the temporary tables of `conn` (Minnow's own `minnow_*` helpers excluded).
+pub(super) fn save_temp_tables(conn: &rusqlite::Connection) -> rusqlite::Result<TempTables> {
+    let tables: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT name, sql FROM temp.sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'minnow\\_%' ESCAPE '\\'",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for (name, sql) in tables {
+        let indexes = conn
+            .prepare(
+                "SELECT sql FROM temp.sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+            )?
+            .query_map([&name], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare(&format!(
+            "SELECT * FROM temp.\"{}\"",
+            name.replace('"', "\"\"")
+        ))?;
+        let n = st.column_count();
+        let rows = st
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get_ref(i).map(Cell::from))
+                    .collect::<rusqlite::Result<Vec<Cell>>>()
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let create = match sql.get(..12) {
+            Some(h) if h.eq_ignore_ascii_case("CREATE TABLE") => {
+                format!("CREATE TEMP TABLE{}", &sql[12..])
+            }
+            _ => sql,
+        };
+        out.push(TempTable {
+            name,
+            create,
+            indexes,
+            rows,
+        });
+    }
+    Ok(TempTables(out))
+}
+
+/// Recreates saved temporary tables on a new connection.
+pub(super) fn restore_temp_tables(
+    conn: &rusqlite::Connection,
+    saved: TempTables,
+) -> rusqlite::Result<()> {
+    for t in saved.0 {
+        conn.execute_batch(&t.create)?;
+        for ix in &t.indexes {
+            conn.execute_batch(ix)?;
+        }
+        if let Some(first) = t.rows.first() {
+            let marks: Vec<String> = (1..=first.len()).map(|i| format!("?{i}")).collect();
+            let mut ins = conn.prepare(&format!(
+                "INSERT INTO temp.\"{}\" VALUES ({})",
+                t.name.replace('"', "\"\""),
+                marks.join(", ")
+            ))?;
+            for r in &t.rows {
+                ins.execute(rusqlite::params_from_iter(r.iter()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// MySQL's implicit default of a declared type (what `INSERT IGNORE` stores for NULL
+/// in a NOT NULL column), as a MySQL literal.
+fn implicit_default(decl: &str) -> String {
+    let d = decl.to_ascii_uppercase();
+    if ["INT", "REAL", "FLOA", "DOUB", "DEC", "NUM", "BIT", "BOOL"]
+        .iter()
+        .any(|k| d.contains(k))
+    {
+        "0".into()
+    } else if d.starts_with("DATETIME") || d.starts_with("TIMESTAMP") {
+        "'0000-00-00 00:00:00'".into()
+    } else if d.starts_with("DATE") {
+        "'0000-00-00'".into()
+    } else if d.starts_with("TIME") {
+        "'00:00:00'".into()
+    } else {
+        "''".into()
     }
 }
 

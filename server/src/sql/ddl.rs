@@ -647,6 +647,11 @@ impl Session {
                     return Ok(None);
                 };
                 let mut j = i + used;
+                if t.get(j).is_some_and(|x| kw(x, "SELECT") || kw(x, "WITH")) {
+                    // MySQL's `CREATE TABLE t SELECT …` is `… AS SELECT …`.
+                    let text = format!("{} AS {}", mysql_text(&t[..j]), mysql_text(&t[j..]));
+                    return self.execute_text(&text).map(Some);
+                }
                 let paren = t.get(j) == Some(&Token::LParen);
                 if paren {
                     j += 1;

@@ -1392,6 +1392,8 @@ impl Session {
         }
         let autocommit = self.sql.autocommit;
         let last = self.sql.last_insert_id;
+        let temps = compat::save_temp_tables(&self.sql.conn)
+            .map_err(|e| SqlError::from_sqlite(&e, self.sql.db.as_deref()))?;
         if is {
             // No file behind it: an in-memory `main`, information_schema attached.
             self.sql = SqlConn::open(&self.shared, &self.thd, None)?;
@@ -1402,6 +1404,8 @@ impl Session {
         }
         self.sql.autocommit = autocommit;
         self.sql.last_insert_id = last;
+        compat::restore_temp_tables(&self.sql.conn, temps)
+            .map_err(|e| SqlError::from_sqlite(&e, Some(db)))?;
         let name = if is {
             "information_schema".to_string()
         } else {
@@ -1646,6 +1650,7 @@ impl Session {
             s.implicit_begin()?;
             s.run_sqlite(sql, &cells, &[], st.is_insert)
         });
+        let r = r.map_err(|e| self.explain_prepared_error(&st.text, &cells, e));
         let err = r.as_ref().err().map(|e| e.code).unwrap_or(0);
         let _ = self.shared.audit.notify(&AuditEvent::Completed {
             conn_id: self.thd.id,
