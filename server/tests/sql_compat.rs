@@ -432,6 +432,13 @@ fn alter_table_rebuilds_keep_data_and_keys() {
         let n: Option<i64> = c.query_first("SELECT count(*) FROM pragma_table_info('k')").await.expect("q");
         assert_eq!(n, Some(2));
         c.query_drop("ALTER TABLE k DROP COLUMN b").await.expect("drop column");
+        // A NOT NULL column without a default: existing rows get the implicit default.
+        c.query_drop("ALTER TABLE k ADD COLUMN z VARCHAR(5) NOT NULL, ADD COLUMN y INT NOT NULL")
+            .await
+            .expect("not null columns");
+        let v: Vec<(i64, String, i64)> = c.query("SELECT a, z, y FROM k ORDER BY a").await.expect("q");
+        assert_eq!(v, [(1, String::new(), 0), (2, String::new(), 0)]);
+        c.query_drop("ALTER TABLE k DROP COLUMN z, DROP COLUMN y").await.expect("drop");
         let e = c.query_drop("ALTER TABLE k DROP COLUMN b").await.expect_err("gone");
         assert_eq!(code(&e), 1091);
         let e = c.query_drop("ALTER TABLE k ADD COLUMN a INT").await.expect_err("dup column");

@@ -1278,7 +1278,7 @@ pub(super) fn restore_temp_tables(
 
 /// MySQL's implicit default of a declared type (what `INSERT IGNORE` stores for NULL
 /// in a NOT NULL column), as a MySQL literal.
-fn implicit_default(decl: &str) -> String {
+pub(super) fn implicit_default(decl: &str) -> String {
     let d = decl.to_ascii_uppercase();
     if ["INT", "REAL", "FLOA", "DOUB", "DEC", "NUM", "BIT", "BOOL"]
         .iter()

@@ -801,7 +801,7 @@ impl Session {
             match a {
                 Alter::Nothing => {}
                 Alter::AddColumn(def, pos) => {
-                    let c = sqlite_column(&def)?;
+                    let mut c = sqlite_column(&def)?;
                     if tb.find(&c.name).is_some() {
                         return Err(SqlError::new(
                             code::ER_DUP_FIELDNAME,
@@ -809,7 +809,17 @@ impl Session {
                         ));
                     }
                     let keyed = has_kw(&c.def, "PRIMARY") || has_kw(&c.def, "UNIQUE");
-                    if pos != Pos::Keep || keyed {
+                    // MySQL fills a new NOT NULL column without a default with the
+                    // type's implicit default; SQLite refuses to add such a column.
+                    let fill = has_kw(&c.def, "NOT")
+                        && !has_kw(&c.def, "DEFAULT")
+                        && !has_kw(&c.def, "PRIMARY")
+                        && !tb.columns.is_empty();
+                    if fill {
+                        let ty = c.def.first().map(|t| t.to_string()).unwrap_or_default();
+                        c.src = Some(super::compat::implicit_default(&ty));
+                    }
+                    if pos != Pos::Keep || keyed || fill {
                         rebuild = true;
                     } else {
                         native.push(format!(
@@ -1048,7 +1058,7 @@ impl Session {
                 Alter::DropConstraint(name) => {
                     let before = tb.constraints.len();
                     tb.constraints.retain(|k| {
-                        !(kw(&k[0], "CONSTRAINT")
+                        !(k.first().is_some_and(|f| kw(f, "CONSTRAINT"))
                             && k.get(1)
                                 .and_then(word_value)
                                 .is_some_and(|n| n.eq_ignore_ascii_case(&name)))
