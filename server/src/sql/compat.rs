@@ -188,29 +188,9 @@ pub(super) fn intercept(
         _ => String::new(),
     };
     match (w0.as_str(), w1.as_str()) {
-        ("INSERT" | "REPLACE", _) => {
-            if let Some(values) = insert_set_to_values(&t) {
-                return s.compat_dml(text, &values, com_insert(&w0)).map(Some);
-            }
-            if w0 == "INSERT" && t.iter().take(4).any(|x| kw(x, "IGNORE")) {
-                return s.insert_ignore(&t).map(Some);
-            }
-            Ok(None)
-        }
+        ("INSERT" | "REPLACE" | "UPDATE" | "DELETE", _) => s.dml_intercept(t, &w0, text),
         ("SELECT" | "(" | "WITH", _) => match strip_locking(&t) {
-            Some(plain) => s.compat_dml(text, &plain, Com::Select).map(Some),
-            None => Ok(None),
-        },
-        ("UPDATE", _) if t.iter().take(3).any(|x| kw(x, "IGNORE")) => s.update_ignore(&t).map(Some),
-        ("UPDATE", _) => match update_limit(&t)
-            .map(Ok)
-            .or_else(|| update_multi(&t).transpose())
-        {
-            Some(u) => s.compat_dml(text, &u?, Com::Update).map(Some),
-            None => Ok(None),
-        },
-        ("DELETE", _) => match delete_rewrite(&t)? {
-            Some(d) => s.compat_dml(text, &d, Com::Delete).map(Some),
+            Some(plain) => s.compat_dml(text, &plain, Com::Select, true).map(Some),
             None => Ok(None),
         },
         ("ANALYZE" | "OPTIMIZE" | "CHECK" | "REPAIR", "TABLE" | "NO_WRITE_TO_BINLOG" | "LOCAL") => {
@@ -278,6 +258,103 @@ pub(super) fn insert_set_to_values(t: &[Token]) -> Option<String> {
         vals.join(", "),
         mysql_text(&t[end..])
     ))
+}
+
+/// A column of a table: name, declared type, default expression.
+#[derive(Debug, Clone)]
+struct ColumnInfo {
+    name: String,
+    decl: String,
+    default: Option<String>,
+}
+
+/// Token-level MySQL-isms of INSERT/REPLACE/UPDATE/DELETE: priority and
+/// `QUICK` modifiers (meaningless for SQLite) go, `VALUE (…)` becomes
+/// `VALUES (…)`, and the row alias of `VALUES (…) AS new ON DUPLICATE KEY
+/// UPDATE c = new.c` becomes `VALUES(c)`.
+fn normalize_dml(t: &[Token]) -> Option<Vec<Token>> {
+    let mut out = t.to_vec();
+    let mut changed = false;
+    let mut i = 1;
+    while i < out.len() && i < 5 {
+        let x = &out[i];
+        if ["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "QUICK"]
+            .iter()
+            .any(|k| kw(x, k))
+        {
+            out.remove(i);
+            changed = true;
+        } else if kw(x, "IGNORE") {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let insert = kw(&out[0], "INSERT") || kw(&out[0], "REPLACE");
+    if insert {
+        if let Some(v) = find_top(&out, 1, |t, k| {
+            kw(&t[k], "VALUE") && t.get(k + 1) == Some(&Token::LParen)
+        }) {
+            out[v] = Token::make_keyword("VALUES");
+            changed = true;
+        }
+        let dup = find_top(&out, 1, |t, k| {
+            is_seq(t, k, &["ON", "DUPLICATE", "KEY", "UPDATE"])
+        });
+        if let Some(d) = dup {
+            if d >= 2 && kw(&out[d - 2], "AS") {
+                if let Token::Word(alias) = out[d - 1].clone() {
+                    let mut tail: Vec<Token> = Vec::new();
+                    let rest = &out[d + 4..];
+                    let mut k = 0;
+                    while k < rest.len() {
+                        match (&rest[k], rest.get(k + 1), rest.get(k + 2)) {
+                            (Token::Word(a), Some(Token::Period), Some(c @ Token::Word(_)))
+                                if a.value.eq_ignore_ascii_case(&alias.value) =>
+                            {
+                                tail.extend([
+                                    Token::make_keyword("VALUES"),
+                                    Token::LParen,
+                                    c.clone(),
+                                    Token::RParen,
+                                ]);
+                                k += 3;
+                            }
+                            (x, _, _) => {
+                                tail.push(x.clone());
+                                k += 1;
+                            }
+                        }
+                    }
+                    let mut n = out[..d - 2].to_vec();
+                    n.extend(out[d..d + 4].iter().cloned());
+                    n.extend(tail);
+                    out = n;
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// `INSERT INTO t [()] VALUES ()` → `INSERT INTO t DEFAULT VALUES`.
+fn empty_values(t: &[Token]) -> Option<Vec<Token>> {
+    let v = find_top(t, 1, |t, k| kw(&t[k], "VALUES"))?;
+    if t.get(v + 1) != Some(&Token::LParen)
+        || t.get(v + 2) != Some(&Token::RParen)
+        || t.len() != v + 3
+    {
+        return None;
+    }
+    let mut head = v;
+    if head >= 2 && t[head - 2] == Token::LParen && t[head - 1] == Token::RParen {
+        head -= 2;
+    }
+    let mut out = t[..head].to_vec();
+    out.push(Token::make_keyword("DEFAULT"));
+    out.push(Token::make_keyword("VALUES"));
+    Some(out)
 }
 
 /// `SELECT … FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`, `… FOR SHARE`,
@@ -589,6 +666,7 @@ impl Session {
         original: &str,
         mysql: &str,
         com: Com,
+        cacheable: bool,
     ) -> Result<Outcome, SqlError> {
         self.bump(com);
         if com != Com::Select {
@@ -611,6 +689,7 @@ impl Session {
             matches!(com, Com::Insert | Com::Replace),
         );
         if r.is_ok()
+            && cacheable
             && rw.names.is_empty()
             && rw.info_schema.is_empty()
             && rw.qualifiers.is_empty()
@@ -703,9 +782,9 @@ impl Session {
                             .unwrap_or("");
                         let at = columns
                             .iter()
-                            .position(|(n, _)| n.eq_ignore_ascii_case(col))
+                            .position(|c| c.name.eq_ignore_ascii_case(col))
                             .filter(|&k| {
-                                k < row.len() && row[k] != implicit_default(&columns[k].1)
+                                k < row.len() && row[k] != implicit_default(&columns[k].decl)
                             });
                         let Some(k) = at else {
                             let _ = self.exec_batch(
@@ -714,7 +793,7 @@ impl Session {
                             return Err(e);
                         };
                         self.warnings.push((e.code, e.message));
-                        row[k] = implicit_default(&columns[k].1);
+                        row[k] = implicit_default(&columns[k].decl);
                         continue;
                     }
                     Err(e) => {
@@ -794,36 +873,52 @@ impl Session {
         Ok(Outcome::ok(affected))
     }
 
-    /// The columns an `INSERT [INTO] t [(cols)]` head fills: (name, declared type).
-    fn insert_columns(&mut self, head: &[Token]) -> Result<Vec<(String, String)>, SqlError> {
+    /// The columns of `[db.]table` at `t[i..]`: (name, declared type, default
+    /// expression), and the index after the name.
+    fn columns_at(&mut self, t: &[Token], i: usize) -> Result<(Vec<ColumnInfo>, usize), SqlError> {
+        let word = |t: Option<&Token>| match t {
+            Some(Token::Word(w)) => Some(w.value.clone()),
+            _ => None,
+        };
+        let Some(first) = word(t.get(i)) else {
+            return Ok((Vec::new(), i));
+        };
+        let (schema, table, next) = if t.get(i + 1) == Some(&Token::Period) {
+            let n = word(t.get(i + 2)).unwrap_or_default();
+            (format!("{}.", self.schema_for(&first)?), n, i + 3)
+        } else {
+            (String::new(), first, i + 1)
+        };
+        let rs = self.query_rows(
+            &format!(
+                "SELECT name, type, dflt_value FROM {schema}pragma_table_info(?1) ORDER BY cid"
+            ),
+            &[Cell::Text(table)],
+            &[],
+        )?;
+        let all = rs
+            .rows
+            .iter()
+            .map(|r| ColumnInfo {
+                name: cell_text(&r[0]),
+                decl: cell_text(&r[1]),
+                default: match &r[2] {
+                    Cell::Null => None,
+                    c => Some(cell_text(c)),
+                },
+            })
+            .collect();
+        Ok((all, next))
+    }
+
+    /// The columns an `INSERT [INTO] t [(cols)]` head fills.
+    fn insert_columns(&mut self, head: &[Token]) -> Result<Vec<ColumnInfo>, SqlError> {
         let i = skip_words(
             head,
             1,
             &["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"],
         );
-        let word = |t: Option<&Token>| match t {
-            Some(Token::Word(w)) => Some(w.value.clone()),
-            _ => None,
-        };
-        let Some(first) = word(head.get(i)) else {
-            return Ok(Vec::new());
-        };
-        let (schema, table, next) = if head.get(i + 1) == Some(&Token::Period) {
-            let t = word(head.get(i + 2)).unwrap_or_default();
-            (format!("{}.", self.schema_for(&first)?), t, i + 3)
-        } else {
-            (String::new(), first, i + 1)
-        };
-        let rs = self.query_rows(
-            &format!("SELECT name, type FROM {schema}pragma_table_info(?1) ORDER BY cid"),
-            &[Cell::Text(table)],
-            &[],
-        )?;
-        let all: Vec<(String, String)> = rs
-            .rows
-            .iter()
-            .map(|r| (cell_text(&r[0]), cell_text(&r[1])))
-            .collect();
+        let (all, next) = self.columns_at(head, i)?;
         if head.get(next) != Some(&Token::LParen) {
             return Ok(all);
         }
@@ -831,15 +926,182 @@ impl Session {
         Ok(split_commas(&head[next + 1..close])
             .into_iter()
             .map(|c| {
-                let n = c.last().and_then(|t| word(Some(t))).unwrap_or_default();
-                let ty = all
-                    .iter()
-                    .find(|(a, _)| a.eq_ignore_ascii_case(&n))
-                    .map(|x| x.1.clone())
-                    .unwrap_or_default();
-                (n, ty)
+                let n = match c.last() {
+                    Some(Token::Word(w)) => w.value.clone(),
+                    _ => String::new(),
+                };
+                all.iter()
+                    .find(|x| x.name.eq_ignore_ascii_case(&n))
+                    .cloned()
+                    .unwrap_or(ColumnInfo {
+                        name: n,
+                        decl: String::new(),
+                        default: None,
+                    })
             })
             .collect())
+    }
+
+    /// `DEFAULT` as a value (`VALUES (DEFAULT, …)`, `SET c = DEFAULT`) → the
+    /// column's default expression; SQLite has no such value.
+    fn fill_defaults(&mut self, t: &[Token]) -> Result<Option<Vec<Token>>, SqlError> {
+        if !t.iter().any(|x| kw(x, "DEFAULT")) {
+            return Ok(None);
+        }
+        let is_default = |v: &[Token]| matches!(v, [x] if kw(x, "DEFAULT"));
+        let default_of = |cols: &[ColumnInfo], name: &str| -> Result<Vec<Token>, SqlError> {
+            match cols
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .and_then(|c| c.default.clone())
+            {
+                Some(d) => Ok(sig(&rewrite::tokenize(&format!("({d})"))?)),
+                None => Ok(vec![Token::make_keyword("NULL")]),
+            }
+        };
+        if kw(&t[0], "INSERT") || kw(&t[0], "REPLACE") {
+            let Some(v) = find_top(t, 1, |t, k| kw(&t[k], "VALUES")) else {
+                return Ok(None);
+            };
+            let end = find_top(t, v, |t, k| is_seq(t, k, &["ON", "DUPLICATE"])).unwrap_or(t.len());
+            let rows = split_commas(&t[v + 1..end]);
+            if !rows.iter().any(|r| {
+                matches!(r, [Token::LParen, inner @ .., Token::RParen]
+                    if split_commas(inner).iter().any(|x| is_default(x)))
+            }) {
+                return Ok(None);
+            }
+            let cols = self.insert_columns(&t[..v])?;
+            let mut out = t[..=v].to_vec();
+            for (ri, r) in rows.iter().enumerate() {
+                if ri > 0 {
+                    out.push(Token::Comma);
+                }
+                let [Token::LParen, inner @ .., Token::RParen] = r else {
+                    out.extend(r.iter().cloned());
+                    continue;
+                };
+                out.push(Token::LParen);
+                for (k, val) in split_commas(inner).into_iter().enumerate() {
+                    if k > 0 {
+                        out.push(Token::Comma);
+                    }
+                    if is_default(val) {
+                        let name = cols.get(k).map(|c| c.name.clone()).unwrap_or_default();
+                        out.extend(default_of(&cols, &name)?);
+                    } else {
+                        out.extend(val.iter().cloned());
+                    }
+                }
+                out.push(Token::RParen);
+            }
+            out.extend(t[end..].iter().cloned());
+            return Ok(Some(out));
+        }
+        if kw(&t[0], "UPDATE") {
+            let start = skip_words(t, 1, &["LOW_PRIORITY", "IGNORE"]);
+            let Some(set) = find_top(t, start, |t, k| kw(&t[k], "SET")) else {
+                return Ok(None);
+            };
+            let end = find_top(t, set, |t, k| {
+                kw(&t[k], "WHERE") || kw(&t[k], "LIMIT") || is_seq(t, k, &["ORDER", "BY"])
+            })
+            .unwrap_or(t.len());
+            let assigns = split_commas(&t[set + 1..end]);
+            if !assigns.iter().any(|a| {
+                a.iter()
+                    .position(|x| *x == Token::Eq)
+                    .is_some_and(|e| is_default(&a[e + 1..]))
+            }) {
+                return Ok(None);
+            }
+            let (cols, _) = self.columns_at(t, start)?;
+            let mut out = t[..=set].to_vec();
+            for (k, a) in assigns.iter().enumerate() {
+                if k > 0 {
+                    out.push(Token::Comma);
+                }
+                match a.iter().position(|x| *x == Token::Eq) {
+                    Some(e) if is_default(&a[e + 1..]) => {
+                        let name = match a[..e].last() {
+                            Some(Token::Word(w)) => w.value.clone(),
+                            _ => String::new(),
+                        };
+                        out.extend(a[..=e].iter().cloned());
+                        out.extend(default_of(&cols, &name)?);
+                    }
+                    _ => out.extend(a.iter().cloned()),
+                }
+            }
+            out.extend(t[end..].iter().cloned());
+            return Ok(Some(out));
+        }
+        Ok(None)
+    }
+
+    /// INSERT/REPLACE/UPDATE/DELETE forms SQLite or sqlparser lack.
+    fn dml_intercept(
+        &mut self,
+        mut t: Vec<Token>,
+        w0: &str,
+        text: &str,
+    ) -> Result<Option<Outcome>, SqlError> {
+        let mut changed = false;
+        let mut cacheable = true;
+        if let Some(n) = normalize_dml(&t) {
+            t = n;
+            changed = true;
+        }
+        let com = match w0 {
+            "INSERT" | "REPLACE" => {
+                if let Some(v) = insert_set_to_values(&t) {
+                    t = sig(&rewrite::tokenize(&v)?);
+                    changed = true;
+                }
+                if let Some(n) = empty_values(&t) {
+                    t = n;
+                    changed = true;
+                }
+                if let Some(n) = self.fill_defaults(&t)? {
+                    t = n;
+                    changed = true;
+                    // The text now holds the defaults of the day: not cached.
+                    cacheable = false;
+                }
+                if w0 == "INSERT" && t.iter().take(3).any(|x| kw(x, "IGNORE")) {
+                    return self.insert_ignore(&t).map(Some);
+                }
+                com_insert(w0)
+            }
+            "UPDATE" => {
+                if let Some(n) = self.fill_defaults(&t)? {
+                    t = n;
+                    changed = true;
+                    cacheable = false;
+                }
+                if t.iter().take(3).any(|x| kw(x, "IGNORE")) {
+                    return self.update_ignore(&t).map(Some);
+                }
+                if let Some(u) = update_limit(&t)
+                    .map(Ok)
+                    .or_else(|| update_multi(&t).transpose())
+                {
+                    return self.compat_dml(text, &u?, Com::Update, cacheable).map(Some);
+                }
+                Com::Update
+            }
+            _ => {
+                if let Some(d) = delete_rewrite(&t)? {
+                    return self.compat_dml(text, &d, Com::Delete, cacheable).map(Some);
+                }
+                Com::Delete
+            }
+        };
+        if !changed {
+            return Ok(None);
+        }
+        self.compat_dml(text, &mysql_text(&t), com, cacheable)
+            .map(Some)
     }
 
     /// `SHOW COLLATION [LIKE 'p' | WHERE expr]`: the collations of the

@@ -578,6 +578,49 @@ impl Session {
                 }
                 self.alter_table(db.as_deref(), &name, alters).map(Some)
             }
+            ("DROP", "TABLE" | "TABLES") => {
+                self.bump(Com::DropTable);
+                self.deny_info_schema_write()?;
+                self.drop_tables(&t[2..]).map(Some)
+            }
+            ("CREATE", "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL") => {
+                // CREATE [UNIQUE] INDEX i [USING …] ON t (cols) ≡ ALTER TABLE t ADD [UNIQUE] INDEX i (cols)
+                self.bump(Com::CreateIndex);
+                self.deny_info_schema_write()?;
+                let unique = w1 == "UNIQUE";
+                let mut i = skip(t, 1, &["UNIQUE", "FULLTEXT", "SPATIAL", "INDEX"]);
+                let if_not_exists = t.get(i).is_some_and(|x| kw(x, "IF"));
+                if if_not_exists {
+                    i += 3;
+                }
+                let ix = name_at(t, i)?;
+                let on = t[i..]
+                    .iter()
+                    .position(|x| kw(x, "ON"))
+                    .map(|k| k + i)
+                    .ok_or_else(|| SqlError::parse(&mysql_text(t), "ON expected"))?;
+                let (db, name, used) =
+                    table_name(t, on + 1).ok_or_else(|| SqlError::parse(&mysql_text(t), ""))?;
+                let open = on + 1 + used;
+                if t.get(open) != Some(&Token::LParen) {
+                    return Err(SqlError::parse(
+                        &mysql_text(&t[open.min(t.len())..]),
+                        "column list expected",
+                    ));
+                }
+                let cols = paren_list(t, open)?;
+                self.alter_table(
+                    db.as_deref(),
+                    &name,
+                    vec![Alter::AddIndex {
+                        unique,
+                        name: Some(ix),
+                        cols,
+                        if_not_exists,
+                    }],
+                )
+                .map(Some)
+            }
             ("DROP", "INDEX") => {
                 // DROP INDEX i ON t ≡ ALTER TABLE t DROP INDEX i
                 self.bump(Com::DropIndex);
@@ -647,6 +690,22 @@ impl Session {
                     return Ok(None);
                 };
                 let mut j = i + used;
+                if if_not_exists {
+                    let schema = if temporary {
+                        "temp".to_string()
+                    } else {
+                        self.table_schema(db.as_deref())?.0
+                    };
+                    if self.table_exists(&schema, &name)? {
+                        // MySQL: a note, and nothing else happens.
+                        self.bump(Com::CreateTable);
+                        self.warnings.push((
+                            code::ER_TABLE_EXISTS_ERROR,
+                            format!("Table '{name}' already exists"),
+                        ));
+                        return Ok(Some(Outcome::ok(0)));
+                    }
+                }
                 if t.get(j).is_some_and(|x| kw(x, "SELECT") || kw(x, "WITH")) {
                     // MySQL's `CREATE TABLE t SELECT …` is `… AS SELECT …`.
                     let text = format!("{} AS {}", mysql_text(&t[..j]), mysql_text(&t[j..]));
@@ -673,6 +732,84 @@ impl Session {
             }
             _ => Ok(None),
         }
+    }
+
+    fn table_exists(&mut self, schema: &str, name: &str) -> Result<bool, SqlError> {
+        Ok(!self
+            .query_rows(
+                &format!("SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?1"),
+                &[Cell::Text(name.to_string())],
+                &[],
+            )?
+            .rows
+            .is_empty())
+    }
+
+    /// `DROP TABLE [IF EXISTS] a[, b …] [RESTRICT | CASCADE]`: all or nothing;
+    /// unknown tables are error 1051 (notes with IF EXISTS). A temporary
+    /// table shadows the permanent one of the same name, as in MySQL.
+    fn drop_tables(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
+        let mut i = 0;
+        let if_exists = t.first().is_some_and(|x| kw(x, "IF"));
+        if if_exists {
+            i = 2;
+        }
+        let mut list = &t[i.min(t.len())..];
+        while list
+            .last()
+            .is_some_and(|x| kw(x, "RESTRICT") || kw(x, "CASCADE"))
+        {
+            list = &list[..list.len() - 1];
+        }
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for part in split_commas(list) {
+            let (db, name, _) = table_name(part, 0)
+                .ok_or_else(|| SqlError::parse(&mysql_text(part), "table name expected"))?;
+            let dbname = match &db {
+                Some(d) => d.clone(),
+                None => self.sql.db.clone().ok_or_else(SqlError::no_db)?,
+            };
+            let mut schemas = Vec::new();
+            match &db {
+                Some(d) if self.shared.datadir.db_exists(d) => schemas.push(self.schema_for(d)?),
+                Some(_) => {}
+                None => schemas.extend(["temp".to_string(), "main".to_string()]),
+            }
+            let mut hit = None;
+            for sc in schemas {
+                if self.table_exists(&sc, &name)? {
+                    hit = Some(sc);
+                    break;
+                }
+            }
+            match hit {
+                Some(sc) => found.push(format!("{sc}.{}", ident(&name))),
+                None => missing.push(format!("{dbname}.{name}")),
+            }
+        }
+        if !missing.is_empty() {
+            if !if_exists {
+                return Err(SqlError::new(
+                    code::ER_BAD_TABLE_ERROR,
+                    format!("Unknown table '{}'", missing.join(",")),
+                ));
+            }
+            for m in missing {
+                self.warnings
+                    .push((code::ER_BAD_TABLE_ERROR, format!("Unknown table '{m}'")));
+            }
+        }
+        if found.is_empty() {
+            return Ok(Outcome::ok(0));
+        }
+        self.in_savepoint(|s| {
+            for f in &found {
+                s.exec_batch(&format!("DROP TABLE {f}"))?;
+            }
+            Ok(())
+        })?;
+        Ok(Outcome::ok(0))
     }
 
     /// The SQLite schema and the MySQL database name of `[db.]table`.
@@ -819,7 +956,25 @@ impl Session {
                         let ty = c.def.first().map(|t| t.to_string()).unwrap_or_default();
                         c.src = Some(super::compat::implicit_default(&ty));
                     }
-                    if pos != Pos::Keep || keyed || fill {
+                    // SQLite's ADD COLUMN takes constant defaults only.
+                    let nonconst =
+                        c.def
+                            .iter()
+                            .position(|t| kw(t, "DEFAULT"))
+                            .is_some_and(|d| {
+                                !matches!(
+                                    c.def.get(d + 1),
+                                    Some(
+                                        Token::SingleQuotedString(_)
+                                            | Token::Number(..)
+                                            | Token::Minus
+                                            | Token::Plus
+                                    )
+                                ) && !c.def.get(d + 1).is_some_and(|t| {
+                                    kw(t, "NULL") || kw(t, "TRUE") || kw(t, "FALSE")
+                                })
+                            });
+                    if pos != Pos::Keep || keyed || fill || nonconst {
                         rebuild = true;
                     } else {
                         native.push(format!(
