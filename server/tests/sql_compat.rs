@@ -213,6 +213,25 @@ fn update_delete_order_by_limit_and_multi_table_delete() {
         c.query_drop("DELETE FROM t WHERE id = 4")
             .await
             .expect("delete");
+        // Several tables at once: rows chosen first, then deleted from each.
+        c.query_drop("CREATE TABLE l (id INT, r INT)")
+            .await
+            .expect("create");
+        c.query_drop("CREATE TABLE r (id INT)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO l VALUES (1, 10), (2, 20), (3, 30)")
+            .await
+            .expect("insert");
+        c.query_drop("INSERT INTO r VALUES (10), (20), (99)")
+            .await
+            .expect("insert");
+        c.query_drop("DELETE l, r FROM l JOIN r ON r.id = l.r WHERE l.id <= 2")
+            .await
+            .expect("two-table delete");
+        assert_eq!(c.affected_rows(), 4);
+        assert_eq!(ids(&mut c, "SELECT id FROM l").await, [3]);
+        assert_eq!(ids(&mut c, "SELECT id FROM r").await, [99]);
         let e = c
             .query_drop("DELETE x FROM t JOIN gone ON gone.id = t.id")
             .await
@@ -398,6 +417,10 @@ fn alter_table_rebuilds_keep_data_and_keys() {
         let e = c.query_drop("INSERT INTO p (id, qty) VALUES (1, 1)").await.expect_err("dup");
         assert!(e.to_string().contains("for key 'PRIMARY'"), "{e}");
         assert_eq!(code(&c.query_drop("INSERT INTO p (qty) VALUES (NULL)").await.expect_err("null")), 1048);
+        // A view over the table survives a rebuild.
+        c.query_drop("CREATE VIEW pv AS SELECT id, qty FROM p").await.expect("view");
+        c.query_drop("ALTER TABLE p MODIFY qty BIGINT NOT NULL").await.expect("rebuild under a view");
+        assert_eq!(ids(&mut c, "SELECT qty FROM pv ORDER BY id").await, [5, 7, 1]);
         // Defaults.
         c.query_drop("ALTER TABLE p ALTER COLUMN added SET DEFAULT 42, ALTER qty DROP DEFAULT")
             .await
@@ -811,6 +834,15 @@ fn mysql_insert_forms_defaults_and_modifiers() {
             .expect("row alias");
         let a: Option<i64> = c.query_first("SELECT a FROM t WHERE id = 1").await.expect("q");
         assert_eq!(a, Some(105));
+        // Prepared statements get the same adaptations.
+        c.exec_drop("INSERT LOW_PRIORITY INTO t (a) VALUE (?)", (41,))
+            .await
+            .expect("prepared value");
+        c.exec_drop("INSERT INTO t SET a = ?, b = ?", (42, "p"))
+            .await
+            .expect("prepared set");
+        let v: Vec<i64> = c.exec("SELECT a FROM t WHERE a BETWEEN ? AND 50 ORDER BY a", (40,)).await.expect("q");
+        assert_eq!(v, [41, 42]);
         // A changed default is seen by the same text run again (not a stale cached plan).
         c.query_drop("ALTER TABLE t ALTER COLUMN a SET DEFAULT 8").await.expect("alter");
         c.query_drop("INSERT INTO t SET a = DEFAULT, b = 'r'").await.expect("again");

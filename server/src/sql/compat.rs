@@ -153,19 +153,33 @@ fn is_seq(toks: &[Token], i: usize, words: &[&str]) -> bool {
 /// The text a prepared statement runs instead of `text` (`INSERT … SET`,
 /// locking reads, `UPDATE/DELETE … LIMIT`), or `None` to keep it.
 pub(super) fn adapt_for_prepare(text: &str) -> Option<String> {
-    let t = sig(&rewrite::tokenize(text).ok()?);
-    let first = t.first()?;
-    if kw(first, "INSERT") || kw(first, "REPLACE") {
-        insert_set_to_values(&t)
-    } else if kw(first, "SELECT") || kw(first, "WITH") || *first == Token::LParen {
-        strip_locking(&t)
-    } else if kw(first, "UPDATE") {
-        update_limit(&t)
-    } else if kw(first, "DELETE") {
-        delete_rewrite(&t).ok().flatten()
-    } else {
-        None
+    let mut t = sig(&rewrite::tokenize(text).ok()?);
+    let first = t.first()?.clone();
+    if kw(&first, "SELECT") || kw(&first, "WITH") || first == Token::LParen {
+        return strip_locking(&t);
     }
+    if !["INSERT", "REPLACE", "UPDATE", "DELETE"]
+        .iter()
+        .any(|k| kw(&first, k))
+    {
+        return None;
+    }
+    let normalized = normalize_dml(&t);
+    let changed = normalized.is_some();
+    if let Some(n) = normalized {
+        t = n;
+    }
+    let adapted = if kw(&first, "UPDATE") {
+        update_limit(&t).or_else(|| update_multi(&t).ok().flatten())
+    } else if kw(&first, "DELETE") {
+        match delete_rewrite(&t) {
+            Ok(Some(DeletePlan::One(d))) => Some(d),
+            _ => None,
+        }
+    } else {
+        insert_set_to_values(&t).or_else(|| empty_values(&t).map(|n| mysql_text(&n)))
+    };
+    adapted.or_else(|| changed.then(|| mysql_text(&t)))
 }
 
 /// Runs `text` intercepted forms; `None` leaves the statement to the ordinary path.
@@ -602,7 +616,7 @@ fn table_refs(refs: &[Token]) -> Vec<(Vec<Token>, String)> {
 
 /// `DELETE FROM t [WHERE c] ORDER BY … LIMIT n` and the multi-table forms
 /// `DELETE a FROM a JOIN b …` / `DELETE FROM a USING a JOIN b …` → a rowid subquery.
-fn delete_rewrite(t: &[Token]) -> Result<Option<String>, SqlError> {
+fn delete_rewrite(t: &[Token]) -> Result<Option<DeletePlan>, SqlError> {
     let start = skip_words(t, 1, &["LOW_PRIORITY", "QUICK", "IGNORE"]);
     let from = find_top(t, start, |t, k| kw(&t[k], "FROM"));
     let Some(from) = from else { return Ok(None) };
@@ -623,39 +637,53 @@ fn delete_rewrite(t: &[Token]) -> Result<Option<String>, SqlError> {
         let cond = where_at
             .map(|w| mysql_text(&t[w..tail]))
             .unwrap_or_default();
-        return Ok(Some(format!(
+        return Ok(Some(DeletePlan::One(format!(
             "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} {cond} {})",
             mysql_text(&t[tail..])
-        )));
+        ))));
     };
     let where_at = find_top(t, refs_start, |t, k| kw(&t[k], "WHERE"));
     let refs = &t[refs_start..where_at.unwrap_or(t.len())];
     let cond = where_at.map(|w| mysql_text(&t[w..])).unwrap_or_default();
     let all = table_refs(refs);
-    let targets: Vec<&[Token]> = split_commas(targets);
-    if targets.len() != 1 {
-        return Err(SqlError::new(
-            code::ER_NOT_SUPPORTED_YET,
-            "This version of Minnow doesn't yet support 'DELETE from several tables in one statement'",
+    let mut plans = Vec::new();
+    for target in split_commas(targets) {
+        // `a` or `a.*`
+        let target = match target {
+            [Token::Word(w)] | [Token::Word(w), Token::Period, Token::Mul] => w.value.clone(),
+            other => return Err(SqlError::parse(&mysql_text(other), "a table name expected")),
+        };
+        let Some((name, alias)) = all.iter().find(|(_, a)| a.eq_ignore_ascii_case(&target)) else {
+            return Err(SqlError::new(
+                code::ER_UNKNOWN_TABLE,
+                format!("Unknown table '{target}' in MULTI DELETE"),
+            ));
+        };
+        plans.push((
+            mysql_text(name),
+            format!(
+                "SELECT DISTINCT {}.rowid FROM {} {cond}",
+                mysql_ident(alias),
+                mysql_text(refs)
+            ),
         ));
     }
-    // `a` or `a.*`
-    let target = match targets[0] {
-        [Token::Word(w)] | [Token::Word(w), Token::Period, Token::Mul] => w.value.clone(),
-        other => return Err(SqlError::parse(&mysql_text(other), "a table name expected")),
-    };
-    let Some((name, alias)) = all.iter().find(|(_, a)| a.eq_ignore_ascii_case(&target)) else {
-        return Err(SqlError::new(
-            code::ER_UNKNOWN_TABLE,
-            format!("Unknown table '{target}' in MULTI DELETE"),
-        ));
-    };
-    Ok(Some(format!(
-        "DELETE FROM {} WHERE rowid IN (SELECT {}.rowid FROM {} {cond})",
-        mysql_text(name),
-        mysql_ident(alias),
-        mysql_text(refs)
-    )))
+    if plans.len() == 1 {
+        let (name, select) = plans.remove(0);
+        return Ok(Some(DeletePlan::One(format!(
+            "DELETE FROM {name} WHERE rowid IN ({select})"
+        ))));
+    }
+    Ok(Some(DeletePlan::Many(plans)))
+}
+
+/// How a DELETE runs on SQLite.
+#[derive(Debug, PartialEq)]
+enum DeletePlan {
+    /// One DELETE statement (MySQL text).
+    One(String),
+    /// Several tables: (table, SELECT of the rowids to delete), all selected first.
+    Many(Vec<(String, String)>),
 }
 
 impl Session {
@@ -815,6 +843,47 @@ impl Session {
             insert_id: first_id,
             info: String::new(),
         })
+    }
+
+    /// `DELETE a, b FROM …`: every table's rows are chosen before any is deleted.
+    fn delete_many(&mut self, plans: Vec<(String, String)>) -> Result<Outcome, SqlError> {
+        self.bump(Com::Delete);
+        self.deny_info_schema_write()?;
+        self.implicit_begin()?;
+        self.exec_batch("SAVEPOINT minnow_delete_many")?;
+        let r = (|| {
+            for (k, (_, select)) in plans.iter().enumerate() {
+                self.exec_batch(&format!("DROP TABLE IF EXISTS temp.minnow_delete_{k}"))?;
+                self.run_dml_text(
+                    &format!("CREATE TEMPORARY TABLE minnow_delete_{k} AS {select}"),
+                    false,
+                )?;
+            }
+            let mut affected = 0;
+            for (k, (table, _)) in plans.iter().enumerate() {
+                if let Outcome::Ok { affected: n, .. } = self.run_dml_text(
+                    &format!(
+                        "DELETE FROM {table} WHERE rowid IN (SELECT * FROM temp.minnow_delete_{k})"
+                    ),
+                    false,
+                )? {
+                    affected += n;
+                }
+                self.exec_batch(&format!("DROP TABLE temp.minnow_delete_{k}"))?;
+            }
+            Ok(affected)
+        })();
+        match r {
+            Ok(n) => {
+                self.exec_batch("RELEASE minnow_delete_many")?;
+                Ok(Outcome::ok(n))
+            }
+            Err(e) => {
+                let _ =
+                    self.exec_batch("ROLLBACK TO minnow_delete_many; RELEASE minnow_delete_many");
+                Err(e)
+            }
+        }
     }
 
     /// `UPDATE IGNORE t SET … [WHERE …] [ORDER BY …] [LIMIT n]`: row by row;
@@ -1091,8 +1160,12 @@ impl Session {
                 Com::Update
             }
             _ => {
-                if let Some(d) = delete_rewrite(&t)? {
-                    return self.compat_dml(text, &d, Com::Delete, cacheable).map(Some);
+                match delete_rewrite(&t)? {
+                    Some(DeletePlan::One(d)) => {
+                        return self.compat_dml(text, &d, Com::Delete, cacheable).map(Some);
+                    }
+                    Some(DeletePlan::Many(plans)) => return self.delete_many(plans).map(Some),
+                    None => {}
                 }
                 Com::Delete
             }
@@ -1623,7 +1696,7 @@ mod tests {
             delete_rewrite(&sig_of("DELETE FROM t LIMIT 2"))
                 .expect("ok")
                 .expect("rewritten"),
-            "DELETE FROM t WHERE rowid IN (SELECT rowid FROM t  LIMIT 2)"
+            DeletePlan::One("DELETE FROM t WHERE rowid IN (SELECT rowid FROM t  LIMIT 2)".into())
         );
         assert_eq!(
             delete_rewrite(&sig_of(
@@ -1631,7 +1704,7 @@ mod tests {
             ))
             .expect("ok")
             .expect("rewritten"),
-            "DELETE FROM orders WHERE rowid IN (SELECT `o`.rowid FROM orders AS o JOIN items i ON i.id = o.item WHERE i.gone = 1)"
+            DeletePlan::One("DELETE FROM orders WHERE rowid IN (SELECT DISTINCT `o`.rowid FROM orders AS o JOIN items i ON i.id = o.item WHERE i.gone = 1)".into())
         );
         assert!(
             delete_rewrite(&sig_of("DELETE FROM t WHERE a = 1"))
