@@ -434,7 +434,16 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
         return Ok(vec![Alter::AddColumn(def, pos)]);
     }
     if kw(first, "DROP") {
+        // The name is the last word: nothing may follow it.
+        let exact = |i: usize| {
+            if i + 1 == spec.len() {
+                Ok(())
+            } else {
+                Err(near())
+            }
+        };
         if at(1, "PRIMARY") && at(2, "KEY") {
+            exact(2)?;
             return Ok(vec![Alter::DropPrimary]);
         }
         if at(1, "INDEX") || at(1, "KEY") {
@@ -443,6 +452,7 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
             if if_exists {
                 i += 2;
             }
+            exact(i)?;
             return Ok(vec![Alter::DropIndex(name_at(spec, i)?, if_exists)]);
         }
         if at(1, "FOREIGN") || at(1, "CONSTRAINT") || at(1, "CHECK") {
@@ -451,12 +461,17 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
                 1,
                 &["FOREIGN", "KEY", "CONSTRAINT", "CHECK", "IF", "EXISTS"],
             );
+            exact(i)?;
             return Ok(vec![Alter::DropConstraint(name_at(spec, i)?)]);
         }
         let mut i = skip(spec, 1, &["COLUMN"]);
         let if_exists = at(i, "IF");
         if if_exists {
             i += 2;
+        }
+        let end = skip(spec, i + 1, &["RESTRICT", "CASCADE"]);
+        if end != spec.len() {
+            return Err(near());
         }
         return Ok(vec![Alter::DropColumn(name_at(spec, i)?, if_exists)]);
     }
@@ -484,7 +499,10 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
         return Err(near());
     }
     if kw(first, "RENAME") {
-        if at(1, "COLUMN") && at(3, "TO") {
+        if at(1, "COLUMN") {
+            if !at(3, "TO") || spec.len() != 5 {
+                return Err(near());
+            }
             return Ok(vec![Alter::RenameColumn(
                 name_at(spec, 2)?,
                 name_at(spec, 4)?,
@@ -497,8 +515,9 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
             ));
         }
         let i = skip(spec, 1, &["TO", "AS"]);
-        if i >= spec.len() {
-            return Err(near());
+        match table_name(spec, i) {
+            Some((_, _, used)) if i + used == spec.len() => {}
+            _ => return Err(near()),
         }
         return Ok(vec![Alter::RenameTable(spec[i..].to_vec())]);
     }
@@ -629,8 +648,16 @@ impl Session {
                 if !t.get(3).is_some_and(|x| kw(x, "ON")) {
                     return Err(SqlError::parse(&mysql_text(t), "DROP INDEX needs ON table"));
                 }
-                let (db, name, _) =
+                let (db, name, used) =
                     table_name(t, 4).ok_or_else(|| SqlError::parse(&mysql_text(t), ""))?;
+                // Only ALGORITHM / LOCK options may follow.
+                let rest = &t[4 + used..];
+                if rest
+                    .first()
+                    .is_some_and(|x| !kw(x, "ALGORITHM") && !kw(x, "LOCK"))
+                {
+                    return Err(SqlError::parse(&mysql_text(rest), ""));
+                }
                 self.alter_table(db.as_deref(), &name, vec![Alter::DropIndex(ix, false)])
                     .map(Some)
             }
@@ -720,8 +747,17 @@ impl Session {
                 }
                 self.bump(Com::CreateTable);
                 self.deny_info_schema_write()?;
-                let (sdb, sname, _) = table_name(t, j + 1)
+                let (sdb, sname, sused) = table_name(t, j + 1)
                     .ok_or_else(|| SqlError::parse(&mysql_text(&t[j..]), "table name expected"))?;
+                let after = j + 1 + sused;
+                let closed = if paren {
+                    t.get(after) == Some(&Token::RParen) && t.len() == after + 1
+                } else {
+                    t.len() == after
+                };
+                if !closed {
+                    return Err(SqlError::parse(&mysql_text(&t[after.min(t.len())..]), ""));
+                }
                 self.create_like(
                     (db.as_deref(), &name),
                     (sdb.as_deref(), &sname),
@@ -1337,8 +1373,11 @@ impl Session {
             if !part.get(used).is_some_and(|x| kw(x, "TO")) {
                 return Err(SqlError::parse(&mysql_text(&part[used..]), "TO expected"));
             }
-            let (bdb, b, _) = table_name(part, used + 1)
+            let (bdb, b, bused) = table_name(part, used + 1)
                 .ok_or_else(|| SqlError::parse(&mysql_text(part), "table name expected"))?;
+            if used + 1 + bused != part.len() {
+                return Err(SqlError::parse(&mysql_text(&part[used + 1 + bused..]), ""));
+            }
             pairs.push((adb, a, bdb, b));
         }
         self.in_savepoint(|s| {
@@ -1466,10 +1505,22 @@ mod tests {
                 .as_slice(),
             [Alter::Nothing]
         ));
-        assert_eq!(
-            parse_alter(&toks("FROBNICATE x")).expect_err("bad").code,
-            code::ER_PARSE_ERROR
-        );
+        for bad in [
+            "FROBNICATE x",
+            "RENAME COLUMN a",
+            "RENAME COLUMN a TO",
+            "RENAME TO x y",
+            "RENAME",
+            "DROP COLUMN a b",
+            "DROP INDEX i j",
+            "DROP PRIMARY KEY x",
+        ] {
+            assert_eq!(
+                parse_alter(&toks(bad)).expect_err(bad).code,
+                code::ER_PARSE_ERROR,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
