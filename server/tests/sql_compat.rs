@@ -892,3 +892,63 @@ fn drop_tables_and_create_index_forms() {
         assert!(d.flatten().is_some_and(|d| d.len() == 19));
     });
 }
+
+#[test]
+fn auto_increment_counter_through_alter_and_truncate() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = shop(&s).await;
+        c.query_drop("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+            .await
+            .expect("create");
+        c.query_drop("INSERT INTO t (v) VALUES (1), (2), (3)")
+            .await
+            .expect("insert");
+        c.query_drop("DELETE FROM t WHERE id = 3")
+            .await
+            .expect("delete");
+        // A rebuild keeps the counter: id 3 stays used, as in MySQL.
+        c.query_drop("ALTER TABLE t MODIFY v BIGINT")
+            .await
+            .expect("rebuild");
+        c.query_drop("INSERT INTO t (v) VALUES (4)")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(4));
+        // AUTO_INCREMENT = n, also among other table options.
+        c.query_drop("ALTER TABLE t ENGINE=InnoDB AUTO_INCREMENT=100")
+            .await
+            .expect("counter");
+        c.query_drop("INSERT INTO t (v) VALUES (5)")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(100));
+        // Never below the largest id.
+        c.query_drop("ALTER TABLE t AUTO_INCREMENT = 2")
+            .await
+            .expect("counter");
+        c.query_drop("INSERT INTO t (v) VALUES (6)")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(101));
+        // TRUNCATE empties and restarts the counter.
+        c.query_drop("TRUNCATE TABLE t").await.expect("truncate");
+        c.query_drop("INSERT INTO t (v) VALUES (7)")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(1));
+        c.query_drop("TRUNCATE t")
+            .await
+            .expect("truncate without TABLE");
+        let n: Option<i64> = c
+            .query_first("SELECT count(*) FROM t")
+            .await
+            .expect("count");
+        assert_eq!(n, Some(0));
+        let e = c
+            .query_drop("TRUNCATE TABLE nope")
+            .await
+            .expect_err("missing");
+        assert_eq!(code(&e), 1146);
+    });
+}

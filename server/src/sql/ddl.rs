@@ -334,6 +334,8 @@ enum Alter {
     DropIndex(String, bool),
     DropPrimary,
     DropConstraint(String),
+    /// `AUTO_INCREMENT = n`: the next generated id.
+    AutoIncrement(i64),
     Nothing,
 }
 
@@ -548,6 +550,23 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
         "ORDER",
     ];
     if ignored.iter().any(|k| kw(first, k)) {
+        // Table options may follow each other without commas; AUTO_INCREMENT = n counts.
+        for (k, t) in spec.iter().enumerate() {
+            if kw(t, "AUTO_INCREMENT") {
+                let v = if spec.get(k + 1) == Some(&Token::Eq) {
+                    spec.get(k + 2)
+                } else {
+                    spec.get(k + 1)
+                };
+                match v {
+                    Some(Token::Number(n, _)) => {
+                        let n = n.parse::<i64>().map_err(|_| near())?;
+                        return Ok(vec![Alter::AutoIncrement(n)]);
+                    }
+                    _ => return Err(near()),
+                }
+            }
+        }
         return Ok(vec![Alter::Nothing]);
     }
     Err(near())
@@ -597,6 +616,7 @@ impl Session {
                 }
                 self.alter_table(db.as_deref(), &name, alters).map(Some)
             }
+            ("TRUNCATE", _) => self.truncate(t).map(Some),
             ("DROP", "TABLE" | "TABLES") => {
                 self.bump(Com::DropTable);
                 self.deny_info_schema_write()?;
@@ -968,11 +988,13 @@ impl Session {
         let mut rebuild = false;
         let mut native: Vec<String> = Vec::new();
         let mut rename_to: Option<Vec<Token>> = None;
+        let mut next_id: Option<i64> = None;
         let table = tb.name.clone();
         let on = |tb: &Table| format!("{}.{}", tb.schema, ident(&tb.name));
         for a in alters {
             match a {
                 Alter::Nothing => {}
+                Alter::AutoIncrement(n) => next_id = Some(n),
                 Alter::AddColumn(def, pos) => {
                     let mut c = sqlite_column(&def)?;
                     if tb.find(&c.name).is_some() {
@@ -1271,6 +1293,8 @@ impl Session {
         };
         let dbname = self.table_schema(db)?.1;
         self.in_savepoint(|s| {
+            // The AUTO_INCREMENT counter outlives a rebuild (ids of deleted rows stay used).
+            let old_seq = s.sequence(&tb.schema, &tb.name)?;
             if rebuild {
                 let tmp = format!("minnow_alter_{}", tb.name);
                 s.exec_batch(&tb.create_sql(&tmp))?;
@@ -1305,11 +1329,110 @@ impl Session {
                     s.exec_batch(sql)?;
                 }
             }
+            if let Some(seq) = old_seq {
+                s.set_sequence_at_least(&tb.schema, &tb.name, seq)?;
+            }
+            if let Some(n) = next_id {
+                s.set_sequence_at_least(&tb.schema, &tb.name, n - 1)?;
+            }
             if let Some((ndb, nname)) = &rename {
                 if ndb.as_deref().is_some_and(|d| d != dbname) {
                     return Err(cross_db_rename());
                 }
                 s.rename_one(&tb.schema, &dbname, &tb.name, nname)?;
+            }
+            Ok(())
+        })?;
+        Ok(Outcome::ok(0))
+    }
+
+    /// The AUTOINCREMENT counter of a table (`None`: no counter).
+    fn sequence(&mut self, schema: &str, table: &str) -> Result<Option<i64>, SqlError> {
+        if !self.table_exists(schema, "sqlite_sequence")? {
+            return Ok(None);
+        }
+        let rs = self.query_rows(
+            &format!("SELECT seq FROM {schema}.sqlite_sequence WHERE name = ?1"),
+            &[Cell::Text(table.to_string())],
+            &[],
+        )?;
+        Ok(rs.rows.first().and_then(|r| match r[0] {
+            Cell::Integer(i) => Some(i),
+            _ => None,
+        }))
+    }
+
+    /// Raises an AUTOINCREMENT table's counter to at least `seq` (never below
+    /// the largest id, as InnoDB does); tables without one are left alone.
+    fn set_sequence_at_least(
+        &mut self,
+        schema: &str,
+        table: &str,
+        seq: i64,
+    ) -> Result<(), SqlError> {
+        let auto = self
+            .query_rows(
+                &format!("SELECT sql LIKE '%AUTOINCREMENT%' FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?1"),
+                &[Cell::Text(table.to_string())],
+                &[],
+            )?
+            .rows
+            .first()
+            .is_some_and(|r| r[0] == Cell::Integer(1));
+        if !auto {
+            return Ok(());
+        }
+        let t = Cell::Text(table.to_string());
+        let max = self.query_rows(
+            &format!(
+                "SELECT coalesce(max(rowid), 0) FROM {schema}.{}",
+                ident(table)
+            ),
+            &[],
+            &[],
+        )?;
+        let max = match max.rows.first().map(|r| &r[0]) {
+            Some(Cell::Integer(i)) => *i,
+            _ => 0,
+        };
+        let v = Cell::Integer(seq.max(max));
+        let updated = self.run_sqlite(
+            &format!("UPDATE {schema}.sqlite_sequence SET seq = ?2 WHERE name = ?1"),
+            &[t.clone(), v.clone()],
+            &[],
+            false,
+        )?;
+        if matches!(updated, Outcome::Ok { affected: 0, .. }) {
+            self.run_sqlite(
+                &format!("INSERT INTO {schema}.sqlite_sequence (name, seq) VALUES (?1, ?2)"),
+                &[t, v],
+                &[],
+                false,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `TRUNCATE [TABLE] [db.]t`: empties the table and restarts AUTO_INCREMENT (DDL: commits first).
+    fn truncate(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
+        self.bump(Com::Other);
+        self.deny_info_schema_write()?;
+        let i = skip(t, 1, &["TABLE"]);
+        let (db, name, used) = table_name(t, i)
+            .ok_or_else(|| SqlError::parse(&mysql_text(t), "table name expected"))?;
+        if i + used != t.len() {
+            return Err(SqlError::parse(&mysql_text(&t[i + used..]), ""));
+        }
+        let tb = self.load_table(db.as_deref(), &name)?;
+        self.in_savepoint(|s| {
+            s.exec_batch(&format!("DELETE FROM {}.{}", tb.schema, ident(&tb.name)))?;
+            if s.sequence(&tb.schema, &tb.name)?.is_some() {
+                s.run_sqlite(
+                    &format!("DELETE FROM {}.sqlite_sequence WHERE name = ?1", tb.schema),
+                    &[Cell::Text(tb.name.clone())],
+                    &[],
+                    false,
+                )?;
             }
             Ok(())
         })?;
