@@ -945,6 +945,17 @@ fn auto_increment_counter_through_alter_and_truncate() {
             .await
             .expect("count");
         assert_eq!(n, Some(0));
+        // mariadb-dump's CREATE TABLE … AUTO_INCREMENT=n.
+        c.query_drop(
+            "CREATE TABLE d (`id` int(11) NOT NULL AUTO_INCREMENT, PRIMARY KEY (`id`)) \
+             ENGINE=InnoDB AUTO_INCREMENT=57 DEFAULT CHARSET=utf8mb4",
+        )
+        .await
+        .expect("create with counter");
+        c.query_drop("INSERT INTO d VALUES ()")
+            .await
+            .expect("insert");
+        assert_eq!(c.last_insert_id(), Some(57));
         let e = c
             .query_drop("TRUNCATE TABLE nope")
             .await

@@ -763,7 +763,35 @@ impl Session {
                     j += 1;
                 }
                 if !t.get(j).is_some_and(|x| kw(x, "LIKE")) {
-                    return Ok(None);
+                    // `CREATE TABLE t (…) … AUTO_INCREMENT=n` (mariadb-dump): create, then set the counter.
+                    let Some(close) = paren.then(|| close_paren(t, j - 1)).flatten() else {
+                        return Ok(None);
+                    };
+                    let Some(k) = (close + 1..t.len()).find(|&k| kw(&t[k], "AUTO_INCREMENT"))
+                    else {
+                        return Ok(None);
+                    };
+                    let v = if t.get(k + 1) == Some(&Token::Eq) {
+                        k + 2
+                    } else {
+                        k + 1
+                    };
+                    let Some(Token::Number(n, _)) = t.get(v) else {
+                        return Err(SqlError::parse(&mysql_text(&t[k..]), ""));
+                    };
+                    let n: i64 = n
+                        .parse()
+                        .map_err(|_| SqlError::parse(&mysql_text(&t[k..]), ""))?;
+                    let mut rest = t[..k].to_vec();
+                    rest.extend(t[v + 1..].iter().cloned());
+                    let out = self.execute_text(&mysql_text(&rest))?;
+                    let schema = if temporary {
+                        "temp".to_string()
+                    } else {
+                        self.table_schema(db.as_deref())?.0
+                    };
+                    self.set_sequence_at_least(&schema, &name, n - 1)?;
+                    return Ok(Some(out));
                 }
                 self.bump(Com::CreateTable);
                 self.deny_info_schema_write()?;
