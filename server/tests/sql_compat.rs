@@ -662,6 +662,42 @@ fn information_schema_keys_collations_and_xa() {
                 k("uq", "p", "b", None, None),
             ]
         );
+        type Tc = (String, String, String);
+        let v: Vec<Tc> = c
+            .query(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS \
+                 WHERE TABLE_SCHEMA = 'shop' ORDER BY TABLE_NAME, CONSTRAINT_NAME",
+            )
+            .await
+            .expect("table_constraints");
+        let tc = |t: &str, n: &str, k: &str| (t.to_string(), n.to_string(), k.to_string());
+        assert_eq!(
+            v,
+            [
+                tc("c", "PRIMARY", "PRIMARY KEY"),
+                tc("c", "c_ibfk_1", "FOREIGN KEY"),
+                tc("p", "PRIMARY", "PRIMARY KEY"),
+                tc("p", "email", "UNIQUE"),
+                tc("p", "uq", "UNIQUE"),
+            ]
+        );
+        let v: Vec<(String, String, String, String, String)> = c
+            .query(
+                "SELECT CONSTRAINT_NAME, UNIQUE_CONSTRAINT_NAME, DELETE_RULE, TABLE_NAME, REFERENCED_TABLE_NAME \
+                 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'shop'",
+            )
+            .await
+            .expect("referential_constraints");
+        assert_eq!(
+            v,
+            [(
+                "c_ibfk_1".to_string(),
+                "PRIMARY".to_string(),
+                "NO ACTION".to_string(),
+                "c".to_string(),
+                "p".to_string()
+            )]
+        );
         // SHOW COLLATION with LIKE and WHERE.
         let v: Vec<(String, String, i64, String)> = c
             .query("SHOW COLLATION LIKE 'utf8mb4\\_b%'")

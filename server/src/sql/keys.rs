@@ -1,7 +1,8 @@
 //! A table's keys under their MySQL names, read from SQLite's catalog, and
-//! the `information_schema` tables built on them: `STATISTICS` (one row per
-//! index column) and `KEY_COLUMN_USAGE` (primary, unique and foreign key
-//! columns), which GUI clients and ORMs read.
+//! the `information_schema` tables built on them, which GUI clients and ORMs
+//! read: `STATISTICS` (one row per index column), `KEY_COLUMN_USAGE`
+//! (primary, unique and foreign key columns), `TABLE_CONSTRAINTS` and
+//! `REFERENTIAL_CONSTRAINTS`.
 //!
 //! Naming: the primary key is `PRIMARY`; an index stored as `t_i` (how
 //! Minnow stores MySQL's per-table index names) is `i`; an unnamed UNIQUE
@@ -27,9 +28,6 @@ pub struct Key {
     /// Key columns in order.
     pub columns: Vec<String>,
 }
-
-/// A foreign key: (name, [(column, referenced column)], referenced table).
-type ForeignKey = (String, Vec<(String, String)>, String);
 
 /// The keys of `table` in SQLite schema `schema` of connection `c`, primary first.
 pub fn table_keys(c: &Connection, schema: &str, table: &str) -> rusqlite::Result<Vec<Key>> {
@@ -93,20 +91,57 @@ pub fn table_keys(c: &Connection, schema: &str, table: &str) -> rusqlite::Result
     Ok(keys)
 }
 
-/// Foreign keys of `table`.
-fn foreign_keys(c: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignKey>> {
-    let rows: Vec<(i64, String, String, Option<String>)> = c
-        .prepare("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?
-        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+/// A foreign key of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    /// MySQL's generated name, `t_ibfk_N`.
+    pub name: String,
+    /// (column, referenced column) pairs.
+    pub columns: Vec<(String, String)>,
+    /// The referenced table.
+    pub parent: String,
+    /// `ON UPDATE` rule.
+    pub on_update: String,
+    /// `ON DELETE` rule.
+    pub on_delete: String,
+}
+
+/// Foreign keys of `table`, in declaration order.
+pub fn foreign_keys(c: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignKey>> {
+    type Row = (i64, String, String, Option<String>, String, String);
+    let rows: Vec<Row> = c
+        .prepare(
+            "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+             FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+        )?
+        .query_map([table], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut out: Vec<(i64, ForeignKey)> = Vec::new();
     // SQLite numbers foreign keys from the last one declared.
     let n = rows.iter().map(|r| r.0).max().unwrap_or(-1) + 1;
-    for (id, parent, from, to) in rows {
+    for (id, parent, from, to, on_update, on_delete) in rows {
         let pair = (from.clone(), to.unwrap_or(from));
         match out.iter_mut().find(|x| x.0 == id) {
-            Some(x) => x.1.1.push(pair),
-            None => out.push((id, (format!("{table}_ibfk_{}", n - id), vec![pair], parent))),
+            Some(x) => x.1.columns.push(pair),
+            None => out.push((
+                id,
+                ForeignKey {
+                    name: format!("{table}_ibfk_{}", n - id),
+                    columns: vec![pair],
+                    parent,
+                    on_update,
+                    on_delete,
+                },
+            )),
         }
     }
     out.sort_by_key(|x| std::cmp::Reverse(x.0));
@@ -142,7 +177,7 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-/// Registers `STATISTICS` and `KEY_COLUMN_USAGE`.
+/// Registers `STATISTICS`, `KEY_COLUMN_USAGE`, `TABLE_CONSTRAINTS` and `REFERENTIAL_CONSTRAINTS`.
 pub fn register_key_tables(reg: &InfoSchemaRegistry) {
     let s = ColumnType::MYSQL_TYPE_VAR_STRING;
     let l = ColumnType::MYSQL_TYPE_LONGLONG;
@@ -253,17 +288,107 @@ pub fn register_key_tables(reg: &InfoSchemaRegistry) {
                         rows.push(r);
                     }
                 }
-                for (name, pairs, parent) in foreign_keys(c, table).unwrap_or_default() {
-                    for (i, (from, to)) in pairs.iter().enumerate() {
-                        let mut r = head(&name, from, i);
+                for fk in foreign_keys(c, table).unwrap_or_default() {
+                    for (i, (from, to)) in fk.columns.iter().enumerate() {
+                        let mut r = head(&fk.name, from, i);
                         r.extend([
                             Cell::Integer(i as i64 + 1),
                             text(db),
-                            text(parent.clone()),
+                            text(fk.parent.clone()),
                             text(to.clone()),
                         ]);
                         rows.push(r);
                     }
+                }
+            });
+            rows
+        }),
+    });
+    reg.register(InfoSchemaTable {
+        name: "TABLE_CONSTRAINTS".into(),
+        columns: cols(&[
+            ("CONSTRAINT_CATALOG", s),
+            ("CONSTRAINT_SCHEMA", s),
+            ("CONSTRAINT_NAME", s),
+            ("TABLE_SCHEMA", s),
+            ("TABLE_NAME", s),
+            ("CONSTRAINT_TYPE", s),
+            ("ENFORCED", s),
+        ]),
+        fill: Arc::new(|ctx| {
+            let mut rows = Vec::new();
+            each_table(ctx, |db, table, c| {
+                let row = |name: &str, kind: &str| {
+                    vec![
+                        text("def"),
+                        text(db),
+                        text(name),
+                        text(db),
+                        text(table),
+                        text(kind),
+                        text("YES"),
+                    ]
+                };
+                for k in table_keys(c, "main", table).unwrap_or_default() {
+                    if k.name == "PRIMARY" {
+                        rows.push(row("PRIMARY", "PRIMARY KEY"));
+                    } else if k.unique {
+                        rows.push(row(&k.name, "UNIQUE"));
+                    }
+                }
+                for fk in foreign_keys(c, table).unwrap_or_default() {
+                    rows.push(row(&fk.name, "FOREIGN KEY"));
+                }
+            });
+            rows
+        }),
+    });
+    reg.register(InfoSchemaTable {
+        name: "REFERENTIAL_CONSTRAINTS".into(),
+        columns: cols(&[
+            ("CONSTRAINT_CATALOG", s),
+            ("CONSTRAINT_SCHEMA", s),
+            ("CONSTRAINT_NAME", s),
+            ("UNIQUE_CONSTRAINT_CATALOG", s),
+            ("UNIQUE_CONSTRAINT_SCHEMA", s),
+            ("UNIQUE_CONSTRAINT_NAME", s),
+            ("MATCH_OPTION", s),
+            ("UPDATE_RULE", s),
+            ("DELETE_RULE", s),
+            ("TABLE_NAME", s),
+            ("REFERENCED_TABLE_NAME", s),
+        ]),
+        fill: Arc::new(|ctx| {
+            let mut rows = Vec::new();
+            each_table(ctx, |db, table, c| {
+                for fk in foreign_keys(c, table).unwrap_or_default() {
+                    let referenced: Vec<&String> = fk.columns.iter().map(|p| &p.1).collect();
+                    let unique = table_keys(c, "main", &fk.parent)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .find(|k| {
+                            k.unique
+                                && k.columns.len() == referenced.len()
+                                && k.columns
+                                    .iter()
+                                    .zip(&referenced)
+                                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+                        })
+                        .map(|k| text(k.name))
+                        .unwrap_or(Cell::Null);
+                    rows.push(vec![
+                        text("def"),
+                        text(db),
+                        text(fk.name.clone()),
+                        text("def"),
+                        text(db),
+                        unique,
+                        text("NONE"),
+                        text(fk.on_update.clone()),
+                        text(fk.on_delete.clone()),
+                        text(table),
+                        text(fk.parent.clone()),
+                    ]);
                 }
             });
             rows
