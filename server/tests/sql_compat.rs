@@ -580,6 +580,21 @@ fn temporary_tables_are_private_to_the_session() {
         assert_eq!(code(&e), 1146);
         let tables: Vec<String> = a.query("SHOW TABLES").await.expect("tables");
         assert_eq!(tables, ["t"]);
+        a.query_drop("CREATE TEMPORARY TABLE tk (id INT PRIMARY KEY)")
+            .await
+            .expect("temp");
+        a.query_drop("INSERT INTO tk VALUES (7)")
+            .await
+            .expect("insert");
+        let e = a
+            .query_drop("INSERT INTO tk VALUES (7)")
+            .await
+            .expect_err("dup");
+        assert!(
+            e.to_string()
+                .contains("Duplicate entry '7' for key 'PRIMARY'"),
+            "{e}"
+        );
         // DROP TEMPORARY TABLE drops only temporary tables.
         a.query_drop("DROP TEMPORARY TABLE t")
             .await

@@ -1338,7 +1338,16 @@ impl Session {
             .try_with_sql(&text)
             .and_then(|mut p| p.parse_statement())
             .ok();
-        // The schema of the statement's table.
+        // The schema of the statement's table; unqualified, a temporary table comes first.
+        let temp = !self
+            .query_rows(
+                "SELECT 1 FROM temp.sqlite_master WHERE type = 'table' AND name = ?1",
+                &[Cell::Text(table.to_string())],
+                &[],
+            )?
+            .rows
+            .is_empty();
+        let unqualified = if temp { "temp" } else { "main" }.to_string();
         let schema = match &st {
             Some(sqlparser::ast::Statement::Insert(i)) => {
                 let parts: Vec<String> = i
@@ -1349,10 +1358,10 @@ impl Session {
                     .collect();
                 match parts.as_slice() {
                     [d, _] => self.schema_for(d)?,
-                    _ => "main".to_string(),
+                    _ => unqualified,
                 }
             }
-            _ => "main".to_string(),
+            _ => unqualified,
         };
         let Some(key) = self.key_name(&schema, table, cols)? else {
             return Ok(None);
