@@ -205,6 +205,23 @@ fn update_delete_order_by_limit_and_multi_table_delete() {
             ids(&mut c, "SELECT p FROM price ORDER BY id").await,
             [100, 140]
         );
+        // With an outer join: unmatched rows take NULLs from the other side.
+        c.query_drop("CREATE TABLE flag (id INT PRIMARY KEY, priced INT)").await.expect("create");
+        c.query_drop("INSERT INTO flag VALUES (1, NULL), (4, NULL), (9, NULL)").await.expect("insert");
+        c.query_drop(
+            "UPDATE flag f LEFT JOIN price p ON p.id = f.id SET f.priced = (p.p IS NOT NULL) WHERE f.id < 9",
+        )
+        .await
+        .expect("left join update");
+        assert_eq!(c.affected_rows(), 2);
+        let v: Vec<(i64, Option<i64>)> = c.query("SELECT id, priced FROM flag ORDER BY id").await.expect("q");
+        assert_eq!(v, [(1, Some(1)), (4, Some(1)), (9, None)]);
+        c.query_drop("DELETE FROM price WHERE id = 4").await.expect("delete");
+        c.query_drop("UPDATE flag LEFT JOIN price ON price.id = flag.id SET priced = price.p")
+            .await
+            .expect("left join update, unqualified target");
+        let v: Vec<(i64, Option<i64>)> = c.query("SELECT id, priced FROM flag ORDER BY id").await.expect("q");
+        assert_eq!(v, [(1, Some(100)), (4, None), (9, None)]);
         let e = c
             .query_drop("UPDATE t JOIN price ON price.id = t.id SET t.n = 1, price.p = 1")
             .await

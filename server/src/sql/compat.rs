@@ -455,7 +455,7 @@ fn update_multi(t: &[Token]) -> Result<Option<String>, SqlError> {
         .iter()
         .any(|x| kw(x, "LEFT") || kw(x, "RIGHT") || kw(x, "NATURAL") || kw(x, "USING"))
     {
-        return Err(not_supported("UPDATE with an outer join"));
+        return update_outer(t, set, refs).map(Some);
     }
     // Segments: `name [AS alias] [ON cond]`, split at JOIN keywords and commas.
     let mut segs: Vec<Vec<Token>> = vec![Vec::new()];
@@ -554,6 +554,91 @@ fn update_multi(t: &[Token]) -> Result<Option<String>, SqlError> {
         assigns.join(", "),
         others.join(", ")
     )))
+}
+
+/// The assignments of a multi-table UPDATE: (target qualifier if any, column, value text).
+fn multi_assignments(a: &[Token]) -> Result<Vec<(Option<String>, Token, String)>, SqlError> {
+    let mut out = Vec::new();
+    for a in split_commas(a) {
+        let eq = a
+            .iter()
+            .position(|x| *x == Token::Eq)
+            .ok_or_else(|| SqlError::parse(&mysql_text(a), "= expected"))?;
+        let (q, col) = match &a[..eq] {
+            [Token::Word(q), Token::Period, c @ Token::Word(_)] => {
+                (Some(q.value.clone()), c.clone())
+            }
+            [c @ Token::Word(_)] => (None, c.clone()),
+            other => return Err(SqlError::parse(&mysql_text(other), "column expected")),
+        };
+        out.push((q, col, mysql_text(&a[eq + 1..])));
+    }
+    Ok(out)
+}
+
+/// A multi-table UPDATE with outer joins: each assigned value is a correlated
+/// subquery over the whole join, and the rows to update are those the join
+/// and WHERE select:
+/// `UPDATE a AS minnow_outer SET c = (SELECT e FROM refs WHERE x.rowid =
+/// minnow_outer.rowid AND (w) LIMIT 1) WHERE rowid IN (SELECT x.rowid FROM refs WHERE w)`.
+fn update_outer(t: &[Token], set: usize, refs: &[Token]) -> Result<String, SqlError> {
+    let where_at = find_top(t, set, |t, k| kw(&t[k], "WHERE"));
+    if order_limit_at(t, set).is_some() {
+        return Err(SqlError::new(
+            code::ER_WRONG_USAGE,
+            "Incorrect usage of UPDATE and ORDER BY",
+        ));
+    }
+    let assigns = multi_assignments(&t[set + 1..where_at.unwrap_or(t.len())])?;
+    let mut target: Option<String> = None;
+    for (q, _, _) in &assigns {
+        match (q, &target) {
+            (Some(q), Some(tg)) if !tg.eq_ignore_ascii_case(q) => {
+                return Err(not_supported("UPDATE of several tables in one statement"));
+            }
+            (Some(q), _) => target = Some(q.clone()),
+            _ => {}
+        }
+    }
+    let all = table_refs(refs);
+    let (name, alias) = match &target {
+        Some(tg) => all
+            .iter()
+            .find(|(_, a)| a.eq_ignore_ascii_case(tg))
+            .cloned(),
+        None => all.first().cloned(),
+    }
+    .ok_or_else(|| {
+        SqlError::new(
+            code::ER_UNKNOWN_TABLE,
+            format!(
+                "Unknown table '{}' in MULTI UPDATE",
+                target.clone().unwrap_or_default()
+            ),
+        )
+    })?;
+    let refs = mysql_text(refs);
+    let w = where_at.map(|w| mysql_text(&t[w + 1..]));
+    let alias = mysql_ident(&alias);
+    let also = w
+        .as_ref()
+        .map(|w| format!(" AND ({w})"))
+        .unwrap_or_default();
+    let sets: Vec<String> = assigns
+        .iter()
+        .map(|(_, col, v)| {
+            format!(
+                "{} = (SELECT {v} FROM {refs} WHERE {alias}.rowid = minnow_outer.rowid{also} LIMIT 1)",
+                mysql_text(std::slice::from_ref(col))
+            )
+        })
+        .collect();
+    let filter = w.map(|w| format!(" WHERE {w}")).unwrap_or_default();
+    Ok(format!(
+        "UPDATE {} AS minnow_outer SET {} WHERE rowid IN (SELECT {alias}.rowid FROM {refs}{filter})",
+        mysql_text(&name),
+        sets.join(", ")
+    ))
 }
 
 /// A table reference in a FROM list: (name tokens, alias).
