@@ -182,12 +182,53 @@ pub(super) fn adapt_for_prepare(text: &str) -> Option<String> {
     adapted.or_else(|| changed.then(|| mysql_text(&t)))
 }
 
+/// True for the common INSERT/REPLACE/SELECT that needs no adaptation, found
+/// without copying tokens (these statements are the hot path).
+fn plain_fast_path(toks: &[TokenWithSpan]) -> bool {
+    let mut words = toks
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)));
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let triggers: &[&str] = if kw(&first.token, "INSERT") || kw(&first.token, "REPLACE") {
+        &[
+            "SET",
+            "IGNORE",
+            "VALUE",
+            "DEFAULT",
+            "AS",
+            "LOW_PRIORITY",
+            "DELAYED",
+            "HIGH_PRIORITY",
+        ]
+    } else if kw(&first.token, "SELECT") {
+        &["FOR", "LOCK"]
+    } else {
+        return false;
+    };
+    let mut prev_lparen = false;
+    for t in words {
+        if prev_lparen && t.token == Token::RParen {
+            return false;
+        }
+        prev_lparen = t.token == Token::LParen;
+        if triggers.iter().any(|k| kw(&t.token, k)) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Runs `text` intercepted forms; `None` leaves the statement to the ordinary path.
 pub(super) fn intercept(
     s: &mut Session,
     toks: &[TokenWithSpan],
     text: &str,
 ) -> Result<Option<Outcome>, SqlError> {
+    if plain_fast_path(toks) {
+        return Ok(None);
+    }
     let t = sig(toks);
     let Some(first) = t.first() else {
         return Ok(None);
@@ -287,6 +328,16 @@ struct ColumnInfo {
 /// `VALUES (…)`, and the row alias of `VALUES (…) AS new ON DUPLICATE KEY
 /// UPDATE c = new.c` becomes `VALUES(c)`.
 fn normalize_dml(t: &[Token]) -> Option<Vec<Token>> {
+    // Most statements need none of this: look before copying.
+    let modifier = t.iter().skip(1).take(4).any(|x| {
+        ["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "QUICK"]
+            .iter()
+            .any(|k| kw(x, k))
+    });
+    let value_or_alias = t.iter().any(|x| kw(x, "VALUE") || kw(x, "AS"));
+    if !modifier && !value_or_alias {
+        return None;
+    }
     let mut out = t.to_vec();
     let mut changed = false;
     let mut i = 1;
@@ -1757,6 +1808,27 @@ mod tests {
             "INSERT INTO shop.t (a, `b`, c) VALUES (1, 'x''y', f(1, 2))"
         );
         assert!(insert_set_to_values(&sig_of("INSERT INTO t VALUES (1)")).is_none());
+    }
+
+    #[test]
+    fn fast_path_only_for_plain_statements() {
+        let fast = |q: &str| plain_fast_path(&rewrite::tokenize(q).expect("tokens"));
+        assert!(fast("INSERT INTO t (a, b) VALUES (1, 'x'), (2, f(3))"));
+        assert!(fast("SELECT a FROM t WHERE b = 'FOR UPDATE'"));
+        for q in [
+            "INSERT INTO t SET a = 1",
+            "INSERT IGNORE INTO t VALUES (1)",
+            "INSERT INTO t VALUE (1)",
+            "INSERT INTO t () VALUES ()",
+            "INSERT INTO t VALUES (DEFAULT)",
+            "INSERT DELAYED INTO t VALUES (1)",
+            "INSERT INTO t VALUES (1) AS n ON DUPLICATE KEY UPDATE a = n.a",
+            "SELECT a FROM t FOR UPDATE",
+            "SELECT a FROM t LOCK IN SHARE MODE",
+            "UPDATE t SET a = 1",
+        ] {
+            assert!(!fast(q), "{q}");
+        }
     }
 
     #[test]
