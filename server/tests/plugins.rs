@@ -862,3 +862,100 @@ fn daemon_plugin_started_at_startup_with_its_variable() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+async fn plugin_rows(c: &mut Conn) -> Vec<(String, String)> {
+    c.query("SELECT name, dl FROM mysql.plugin ORDER BY name")
+        .await
+        .expect("mysql.plugin")
+}
+
+#[test]
+fn uninstall_soname_is_all_or_nothing() {
+    let pdir = plugin_dir("soname_atomic");
+    let p2 = pdir.clone();
+    let mut srv = TestServer::start_with(move |c| c.plugin_dir = p2);
+    let datadir = srv.shared.config.datadir.clone();
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        c.query_drop("INSTALL SONAME 'libcrashme.so'")
+            .await
+            .expect("install soname");
+        c.disconnect().await.expect("disconnect");
+    });
+    srv.stop();
+    // The library's second plugin (in install order) becomes permanent: an
+    // uninstall that went plugin by plugin would remove `crashme` before
+    // refusing `crashme_table`.
+    let p3 = pdir.clone();
+    let srv2 = TestServer::start_with(move |c| {
+        c.plugin_dir = p3;
+        c.datadir = datadir;
+        c.plugins.options = vec![("crashme_table".into(), "FORCE_PLUS_PERMANENT".into())];
+    });
+    rt().block_on(async {
+        let mut c = connect(&srv2.url()).await;
+        let order: Vec<String> = show_plugins(&mut c)
+            .await
+            .into_iter()
+            .filter(|r| r.3.as_deref() == Some("libcrashme.so"))
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(order, ["crashme", "crashme_table"]);
+        let rows_before = plugin_rows(&mut c).await;
+        assert_eq!(
+            rows_before,
+            [
+                ("crashme".to_string(), "libcrashme.so".to_string()),
+                ("crashme_table".to_string(), "libcrashme.so".to_string())
+            ]
+        );
+        let e = c
+            .query_drop("UNINSTALL SONAME 'libcrashme.so'")
+            .await
+            .expect_err("a permanent plugin in the library");
+        assert_eq!(code(&e), 1702, "{e}");
+        assert!(e.to_string().contains("crashme_table"), "{e}");
+        let states: Vec<(String, String)> = show_plugins(&mut c)
+            .await
+            .into_iter()
+            .filter(|r| r.3.as_deref() == Some("libcrashme.so"))
+            .map(|r| (r.0, r.1))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("crashme".to_string(), "ACTIVE".to_string()),
+                ("crashme_table".to_string(), "ACTIVE".to_string())
+            ],
+            "nothing uninstalled"
+        );
+        assert_eq!(
+            plugin_rows(&mut c).await,
+            rows_before,
+            "mysql.plugin intact"
+        );
+        // Both still work: the audit plugin counts, its variable is there.
+        let v: Option<(String, String)> = c
+            .query_first("SHOW VARIABLES LIKE 'crashme_panic_in_update'")
+            .await
+            .expect("show variables");
+        assert!(v.is_some(), "crashme's variable still registered");
+        let before = status(&mut c, "crashme_events").await;
+        c.query_drop("SELECT 1").await.expect("select");
+        assert!(status(&mut c, "crashme_events").await > before);
+        // The plain plugin alone can still go; the permanent one cannot.
+        c.query_drop("UNINSTALL PLUGIN crashme")
+            .await
+            .expect("uninstall crashme");
+        let e = c
+            .query_drop("UNINSTALL PLUGIN crashme_table")
+            .await
+            .expect_err("permanent");
+        assert_eq!(code(&e), 1702, "{e}");
+        assert_eq!(
+            plugin_rows(&mut c).await,
+            [("crashme_table".to_string(), "libcrashme.so".to_string())]
+        );
+        c.disconnect().await.expect("disconnect");
+    });
+}

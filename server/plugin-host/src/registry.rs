@@ -656,75 +656,90 @@ impl Registry {
 
     /// `UNINSTALL PLUGIN name`.
     pub fn uninstall(&self, name: &str) -> Result<UninstallOutcome, PluginError> {
-        let entry = {
-            let st = self.shared.lock();
-            let e = st
-                .plugins
-                .iter()
-                .find(|e| {
-                    e.name.eq_ignore_ascii_case(name)
-                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
-                })
-                .cloned()
-                .ok_or_else(|| PluginError::DoesNotExist {
-                    what: "PLUGIN",
-                    name: name.to_string(),
-                })?;
-            if e.load_option == LoadOption::ForcePlusPermanent {
-                return Err(PluginError::Permanent {
-                    name: e.name.clone(),
-                });
-            }
-            if e.code.decl.flags & MINNOW_PLUGIN_OPT_NO_UNINSTALL != 0 {
-                return Err(PluginError::NoUninstall {
-                    name: e.name.clone(),
-                });
-            }
-            e.set_state(PluginState::Deleted);
-            e
-        };
-        self.shared.rebuild_snapshots();
-        if entry.bindings.load(SeqCst) == 0 {
-            self.shared.finalize(&entry);
-            Ok(UninstallOutcome::Unloaded)
-        } else {
-            Ok(UninstallOutcome::Deferred(Warning {
-                code: 1620,
-                message: format!(
-                    "Plugin '{}' is busy and will be uninstalled when no session uses it",
-                    entry.name
-                ),
-            }))
-        }
+        let mut outs = self.uninstall_where(
+            |e| e.name.eq_ignore_ascii_case(name),
+            || PluginError::DoesNotExist {
+                what: "PLUGIN",
+                name: name.to_string(),
+            },
+        )?;
+        Ok(outs.pop().map_or(UninstallOutcome::Unloaded, |(_, o)| o))
     }
 
-    /// `UNINSTALL SONAME 'soname'`: every plugin of that library. Returns the outcome
-    /// per plugin; an error on the first refusal (nothing uninstalled then is undone).
+    /// `UNINSTALL SONAME 'soname'`: every plugin of that library, atomically: if
+    /// any of them cannot be uninstalled (permanent 1702, not uninstallable 1703)
+    /// the error is returned and none is touched. Returns the outcome per plugin.
     pub fn uninstall_soname(
         &self,
         soname: &str,
     ) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
-        let names: Vec<String> = {
-            let st = self.shared.lock();
-            st.plugins
-                .iter()
-                .filter(|e| {
-                    e.code.soname() == Some(soname)
-                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
-                })
-                .map(|e| e.name.clone())
-                .collect()
-        };
-        if names.is_empty() {
-            return Err(PluginError::DoesNotExist {
+        self.uninstall_where(
+            |e| e.code.soname() == Some(soname),
+            || PluginError::DoesNotExist {
                 what: "SONAME",
                 name: soname.to_string(),
-            });
-        }
-        names
+            },
+        )
+    }
+
+    /// Uninstalls every live plugin `pick` selects, all or nothing: the checks of
+    /// all of them and their move to DELETED happen under one registry lock, so no
+    /// concurrent statement sees (or makes) a half-uninstalled library. Those
+    /// without bindings are unloaded now; busy ones when their last binding goes.
+    fn uninstall_where(
+        &self,
+        pick: impl Fn(&Entry) -> bool,
+        missing: impl FnOnce() -> PluginError,
+    ) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
+        let entries: Vec<Arc<Entry>> = {
+            let st = self.shared.lock();
+            let chosen: Vec<Arc<Entry>> = st
+                .plugins
+                .iter()
+                .filter(|e| {
+                    !matches!(e.state(), PluginState::Deleted | PluginState::Deleting) && pick(e)
+                })
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                return Err(missing());
+            }
+            for e in &chosen {
+                if e.load_option == LoadOption::ForcePlusPermanent {
+                    return Err(PluginError::Permanent {
+                        name: e.name.clone(),
+                    });
+                }
+                if e.code.decl.flags & MINNOW_PLUGIN_OPT_NO_UNINSTALL != 0 {
+                    return Err(PluginError::NoUninstall {
+                        name: e.name.clone(),
+                    });
+                }
+            }
+            for e in &chosen {
+                e.set_state(PluginState::Deleted);
+            }
+            chosen
+        };
+        self.shared.rebuild_snapshots();
+        Ok(entries
             .into_iter()
-            .map(|n| self.uninstall(&n).map(|o| (n, o)))
-            .collect()
+            .map(|entry| {
+                let out = if entry.bindings.load(SeqCst) == 0 {
+                    self.shared.finalize(&entry);
+                    UninstallOutcome::Unloaded
+                } else {
+                    UninstallOutcome::Deferred(Warning {
+                        code: 1620,
+                        message: format!(
+                            "Plugin '{}' is busy and will be uninstalled when no session uses it",
+                            entry.name
+                        ),
+                    })
+                };
+                (entry.name.clone(), out)
+            })
+            .collect())
     }
 
     /// `SHOW PLUGINS` / `information_schema.PLUGINS` rows in install order (filter on
