@@ -959,3 +959,152 @@ fn uninstall_soname_is_all_or_nothing() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+/// Whether this process (the in-process test server) maps a file of `dir`
+/// whose name ends with `lib`.
+fn mapped(dir: &Path, lib: &str) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let dir = dir.canonicalize().expect("canonical plugin dir");
+    let want = dir.join(lib);
+    let want = want.to_string_lossy();
+    maps.lines().any(|l| l.ends_with(want.as_ref()))
+}
+
+/// `crashme`'s variables, status variables, information_schema tables and plugins.
+type Shown = (
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    Vec<String>,
+    Vec<(String, String)>,
+);
+
+/// Asked on a new connection: a connection creates its information_schema tables
+/// once, so an older one may still list a table of a plugin that went.
+async fn shown(url: &str) -> Shown {
+    let mut c = connect(url).await;
+    let vars: Vec<(String, String)> = c
+        .query("SHOW VARIABLES LIKE 'crashme%'")
+        .await
+        .expect("show variables");
+    let status: Vec<(String, String)> = c
+        .query("SHOW STATUS LIKE 'crashme%'")
+        .await
+        .expect("show status");
+    // The registered information_schema tables (filling CRASHME_TABLE panics on
+    // purpose, so it is never selected from).
+    let tables: Vec<String> = c
+        .query("SHOW TABLES FROM information_schema LIKE 'CRASHME%'")
+        .await
+        .expect("SHOW TABLES FROM information_schema");
+    let plugins: Vec<(String, String)> = c
+        .query("SELECT PLUGIN_NAME, PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_LIBRARY = 'libcrashme.so'")
+        .await
+        .expect("PLUGINS");
+    c.disconnect().await.expect("disconnect");
+    (vars, status, tables, plugins)
+}
+
+#[test]
+fn deferred_uninstall_drops_tables_and_variables_when_the_plugin_goes() {
+    let pdir = plugin_dir("deferred");
+    let p2 = pdir.clone();
+    let srv = TestServer::start_with(move |c| c.plugin_dir = p2);
+    rt().block_on(async {
+        let mut admin = connect(&srv.url()).await;
+        admin
+            .query_drop("INSTALL SONAME 'libcrashme.so'")
+            .await
+            .expect("install");
+        assert!(
+            mapped(&pdir, "libcrashme.so"),
+            "library mapped after INSTALL"
+        );
+        let (vars, status, tables, _) = shown(&srv.url()).await;
+        assert_eq!(vars.len(), 2, "{vars:?}");
+        assert_eq!(status.len(), 1, "{status:?}");
+        assert_eq!(tables, ["CRASHME_TABLE"]);
+        let mut busy = connect(&srv.url()).await;
+        let sleeper = async {
+            busy.query_drop("SELECT SLEEP(1.5)").await.expect("sleep");
+            busy
+        };
+        let uninstaller = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut c = connect(&srv.url()).await;
+            c.query_drop("UNINSTALL SONAME 'libcrashme.so'")
+                .await
+                .expect("uninstall");
+            let warnings: Vec<(String, i64, String)> =
+                c.query("SHOW WARNINGS").await.expect("SHOW WARNINGS");
+            let during = shown(&srv.url()).await;
+            let still_mapped = mapped(&pdir, "libcrashme.so");
+            c.disconnect().await.expect("disconnect");
+            (warnings, during, still_mapped)
+        };
+        let (busy, (warnings, during, still_mapped)) = tokio::join!(sleeper, uninstaller);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].1, 1620, "{warnings:?}");
+        assert!(warnings[0].2.contains("'crashme'"), "{warnings:?}");
+        // While busy: DELETED, not usable (its variables already hidden; the idle
+        // crashme_table went at once), the library still mapped.
+        assert_eq!(during.3, [("crashme".to_string(), "DELETED".to_string())]);
+        assert!(
+            during.0.is_empty(),
+            "variables of a DELETED plugin: {:?}",
+            during.0
+        );
+        assert!(
+            during.1.is_empty(),
+            "status of a DELETED plugin: {:?}",
+            during.1
+        );
+        assert!(
+            during.2.is_empty(),
+            "table of an unloaded plugin: {:?}",
+            during.2
+        );
+        assert!(still_mapped, "dlclose must wait for the busy plugin");
+        busy.disconnect().await.expect("disconnect");
+        // The last binding went with the sleeper's statement: everything is gone.
+        let mut last = None;
+        for _ in 0..50 {
+            let now = shown(&srv.url()).await;
+            let gone = now.0.is_empty()
+                && now.1.is_empty()
+                && now.2.is_empty()
+                && now.3.is_empty()
+                && !mapped(&pdir, "libcrashme.so");
+            if gone {
+                last = None;
+                break;
+            }
+            last = Some(now);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(last.is_none(), "left behind after the unload: {last:?}");
+        assert!(
+            !show_plugins(&mut admin)
+                .await
+                .iter()
+                .any(|r| r.0.starts_with("crashme"))
+        );
+        let e = admin
+            .query_drop("SELECT @@crashme_panic_in_update")
+            .await
+            .expect_err("variable gone");
+        assert_eq!(code(&e), 1193, "{e}");
+        let e = admin
+            .query_drop("SELECT * FROM information_schema.CRASHME_TABLE")
+            .await
+            .expect_err("table gone");
+        assert_ne!(code(&e), 0);
+        // The library can be installed again, with its table and variables back.
+        admin
+            .query_drop("INSTALL SONAME 'libcrashme.so'")
+            .await
+            .expect("reinstall");
+        let (vars, status, tables, _) = shown(&srv.url()).await;
+        assert_eq!((vars.len(), status.len(), tables.len()), (2, 1, 1));
+        admin.disconnect().await.expect("disconnect");
+    });
+}
