@@ -1108,3 +1108,211 @@ fn deferred_uninstall_drops_tables_and_variables_when_the_plugin_goes() {
         admin.disconnect().await.expect("disconnect");
     });
 }
+
+/// One packet as `protocol_trace` dumped it to the error log.
+#[derive(Debug)]
+struct TracedPacket {
+    conn: u64,
+    stage: String,
+    event: String,
+    len: usize,
+    bytes: Vec<u8>,
+}
+
+/// Parses `protocol_trace: conn N stage S event E (L bytes)` lines and their hex dumps.
+fn traced_packets(log: &str) -> Vec<TracedPacket> {
+    let mut out: Vec<TracedPacket> = Vec::new();
+    for line in log.lines() {
+        if let Some(rest) = line.split("protocol_trace: conn ").nth(1) {
+            let w: Vec<&str> = rest.split_whitespace().collect();
+            if w.len() >= 6 && w[1] == "stage" && w[3] == "event" {
+                out.push(TracedPacket {
+                    conn: w[0].parse().expect("connection id"),
+                    stage: w[2].to_string(),
+                    event: w[4].to_string(),
+                    len: w[5].trim_start_matches('(').parse().expect("length"),
+                    bytes: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let t = line.trim_start();
+        let Some((off, hex)) = t.split_once(':') else {
+            continue;
+        };
+        if line.starts_with("  ") && off.len() == 4 && u16::from_str_radix(off, 16).is_ok() {
+            if let Some(p) = out.last_mut() {
+                for b in hex.split_whitespace() {
+                    p.bytes.push(u8::from_str_radix(b, 16).expect("hex byte"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn protocol_trace_sees_result_sets_and_prepared_statements_and_masks_passwords() {
+    const PASSWORD: &str = "Tr4ceSecretPw9";
+    let pdir = plugin_dir("trace_rs");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        // The user exists before tracing starts: CREATE USER's own text holds the
+        // password, and a statement is not an authentication packet.
+        c.query_drop("INSTALL SONAME 'libauth_test.so'")
+            .await
+            .expect("install auth_test");
+        c.query_drop(format!(
+            "CREATE USER 'alice'@'%' IDENTIFIED WITH auth_test_plugin BY '{PASSWORD}'"
+        ))
+        .await
+        .expect("create user");
+        c.query_drop("INSTALL PLUGIN protocol_trace SONAME 'libprotocol_trace.so'")
+            .await
+            .expect("install");
+        c.query_drop("SET GLOBAL protocol_trace_debug = ON")
+            .await
+            .expect("debug on");
+        let bad_before = status(&mut c, "protocol_trace_bad_transitions").await;
+        // mysql_clear_password: the password crosses the wire in clear text.
+        let alice = mysql_async::OptsBuilder::from_opts(
+            Opts::from_url(&format!(
+                "mysql://alice:{PASSWORD}@127.0.0.1:{}?prefer_socket=false",
+                srv.port
+            ))
+            .expect("url"),
+        )
+        .enable_cleartext_plugin(true);
+        let mut a = Conn::new(alice).await.expect("alice logs in");
+        let alice_id = u64::from(a.id());
+        let rows: Vec<(String, i64)> = a
+            .query(
+                "SELECT 'rowval_first' AS colname_abc, 1 AS n UNION ALL SELECT 'rowval_second', 2",
+            )
+            .await
+            .expect("select");
+        assert_eq!(rows.len(), 2);
+        let e = a
+            .query_drop("SELECT * FROM no_such_table_qq")
+            .await
+            .expect_err("error packet");
+        assert_ne!(code(&e), 0);
+        let p: Option<String> = a
+            .exec_first("SELECT ? AS prepcol_zz", ("param_val_pp",))
+            .await
+            .expect("prepared");
+        assert_eq!(p.as_deref(), Some("param_val_pp"));
+        // COM_CHANGE_USER with the same clear-text password.
+        a.change_user(
+            mysql_async::ChangeUserOpts::default()
+                .with_user(Some("alice".into()))
+                .with_pass(Some(PASSWORD.into())),
+        )
+        .await
+        .expect("change_user");
+        a.query_drop("SELECT 1")
+            .await
+            .expect("select after change_user");
+        a.disconnect().await.expect("disconnect");
+        // Every stage of alice's connection came in a valid order.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !srv
+            .error_log()
+            .contains(&format!("conn {alice_id} stage DISCONNECTED"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no DISCONNECTED event"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            status(&mut c, "protocol_trace_bad_transitions").await,
+            bad_before,
+            "impossible stage transitions:\n{}",
+            srv.error_log()
+        );
+        c.disconnect().await.expect("disconnect");
+        let log = srv.error_log();
+        assert!(!log.contains(PASSWORD), "password in the error log");
+        let packets: Vec<TracedPacket> = traced_packets(&log)
+            .into_iter()
+            .filter(|p| p.conn == alice_id)
+            .collect();
+        let sent = |stage: &str, needle: &[u8]| {
+            packets
+                .iter()
+                .any(|p| p.stage == stage && p.event == "PACKET_SENT" && contains(&p.bytes, needle))
+        };
+        // The result set: column count, column definitions, rows, EOFs.
+        assert!(
+            packets.iter().any(|p| p.stage == "WAIT_FOR_RESULT"
+                && p.event == "PACKET_SENT"
+                && p.bytes == [2]),
+            "column count packet: {packets:#?}"
+        );
+        assert!(sent("WAIT_FOR_FIELD_DEF", b"colname_abc"), "{packets:#?}");
+        assert!(
+            sent("WAIT_FOR_FIELD_DEF", &[0xfe]),
+            "EOF after the definitions"
+        );
+        assert!(sent("WAIT_FOR_ROW", b"rowval_first"), "{packets:#?}");
+        assert!(sent("WAIT_FOR_ROW", b"rowval_second"), "{packets:#?}");
+        // The error packet, the prepared statement's description and its result.
+        assert!(sent("WAIT_FOR_RESULT", b"no_such_table_qq"), "{packets:#?}");
+        assert!(
+            packets
+                .iter()
+                .any(|p| p.stage == "WAIT_FOR_PS_DESCRIPTION" && p.bytes.starts_with(&[0])),
+            "{packets:#?}"
+        );
+        assert!(
+            packets.iter().any(|p| p.stage == "WAIT_FOR_PARAM_DEF"),
+            "{packets:#?}"
+        );
+        assert!(sent("WAIT_FOR_COL_DEF", b"prepcol_zz"), "{packets:#?}");
+        assert!(sent("WAIT_FOR_ROW", b"param_val_pp"), "{packets:#?}");
+        // The commands, received.
+        assert!(packets.iter().any(|p| p.stage == "READY_FOR_COMMAND"
+            && p.event == "PACKET_RECEIVED"
+            && contains(&p.bytes, b"rowval_first")));
+        // Authentication packets were traced, masked: the handshake response and
+        // the clear-text password after the switch; COM_CHANGE_USER (which carries
+        // the clear-text password itself, the client already knowing the plugin)
+        // is masked but for its command byte.
+        let auth_in: Vec<&TracedPacket> = packets
+            .iter()
+            .filter(|p| p.stage == "AUTHENTICATE" && p.event == "PACKET_RECEIVED")
+            .collect();
+        assert!(auth_in.len() >= 2, "{auth_in:#?}");
+        assert!(
+            auth_in.iter().any(|p| p.len > PASSWORD.len()),
+            "{auth_in:#?}"
+        );
+        for p in &auth_in {
+            assert!(p.bytes.iter().all(|b| *b == b'*'), "unmasked: {p:?}");
+        }
+        let change_user: Vec<&TracedPacket> = packets
+            .iter()
+            .filter(|p| p.stage == "READY_FOR_COMMAND" && p.bytes.starts_with(&[0x11]))
+            .collect();
+        assert_eq!(change_user.len(), 1, "{packets:#?}");
+        assert!(change_user[0].len > 10, "{change_user:?}");
+        assert!(
+            change_user[0].bytes[1..].iter().all(|b| *b == b'*'),
+            "COM_CHANGE_USER unmasked: {change_user:?}"
+        );
+        for p in &packets {
+            assert!(
+                !contains(&p.bytes, PASSWORD.as_bytes()),
+                "password in {p:?}"
+            );
+        }
+        assert!(packets.iter().any(|p| p.stage == "DISCONNECTED"));
+    });
+}

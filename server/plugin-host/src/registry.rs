@@ -240,6 +240,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) audit: RwLock<Arc<[Arc<Entry>]>>,
     pub(crate) trace: RwLock<Arc<[Arc<Entry>]>>,
+    /// Whether `trace` is non-empty: the packet writer's one check per packet.
+    trace_active: AtomicBool,
     /// Union of the class masks of the plugins in `audit`: an event whose class is not
     /// in it is skipped without taking any lock.
     pub(crate) audit_classes: AtomicU32,
@@ -461,6 +463,7 @@ impl Registry {
                 state: Mutex::new(State::default()),
                 audit: RwLock::new(Arc::from(Vec::new())),
                 trace: RwLock::new(Arc::from(Vec::new())),
+                trace_active: AtomicBool::new(false),
                 audit_classes: AtomicU32::new(0),
                 audit_gen: AtomicU64::new(0),
                 timing: AtomicU64::new(CallTiming::default().every()),
@@ -501,6 +504,12 @@ impl Registry {
             option: LoadOption::On,
         };
         self.shared.install_batch(&[req], true)
+    }
+
+    /// True while some protocol trace plugin is ACTIVE: one atomic load, no lock, so
+    /// a packet writer can skip tracing at no cost when none is installed.
+    pub fn traces_protocol(&self) -> bool {
+        self.shared.trace_active.load(Relaxed)
     }
 
     /// `INSTALL SONAME 'soname'`: every plugin the library declares.
@@ -1431,7 +1440,9 @@ impl Shared {
             self.audit_classes.store(classes, SeqCst);
             self.audit_gen.fetch_add(1, SeqCst);
         }
-        *self.trace.write().unwrap_or_else(|p| p.into_inner()) = Arc::from(trace);
+        let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
+        self.trace_active.store(!trace.is_empty(), SeqCst);
+        *list = Arc::from(trace);
     }
 
     /// Entries of a type, ACTIVE, in install order.
