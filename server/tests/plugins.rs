@@ -1316,3 +1316,63 @@ fn protocol_trace_sees_result_sets_and_prepared_statements_and_masks_passwords()
         assert!(packets.iter().any(|p| p.stage == "DISCONNECTED"));
     });
 }
+
+#[test]
+fn udf_state_is_per_call_site_and_statement() {
+    let pdir = plugin_dir("udf_sites");
+    std::fs::copy(udf_example::LIBRARY, pdir.join(udf_example::SONAME)).expect("copy udf");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        for f in [
+            "CREATE FUNCTION sequence RETURNS INTEGER SONAME 'libudf_example.so'",
+            "CREATE AGGREGATE FUNCTION avgcost RETURNS REAL SONAME 'libudf_example.so'",
+            "CREATE AGGREGATE FUNCTION clear_count RETURNS INTEGER SONAME 'libudf_example.so'",
+            "CREATE DATABASE u",
+            "CREATE TABLE u.t(g INT, qty INT, price DOUBLE)",
+            "INSERT INTO u.t VALUES (1, 1, 10.0), (1, 3, 20.0), (2, 2, 5.0), (3, 4, 1.0), (3, 4, 3.0), (3, 2, 2.0)",
+        ] {
+            c.query_drop(f).await.unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+        // Two call sites of one scalar UDF: each counts on its own (MySQL gives
+        // 1+start, 2+start, ... per site); the next statement starts again.
+        for _ in 0..2 {
+            let rows: Vec<(i64, i64, i64)> = c
+                .query("SELECT sequence(qty), sequence(qty * 10), sequence() FROM u.t ORDER BY rowid LIMIT 3")
+                .await
+                .expect("sequence twice");
+            assert_eq!(rows, [(2, 11, 1), (5, 32, 2), (5, 23, 3)]);
+        }
+        // Prepared: each execution is a statement of its own.
+        for _ in 0..2 {
+            let rows: Vec<(i64, i64)> = c
+                .exec("SELECT sequence(?), sequence(qty) FROM u.t ORDER BY rowid LIMIT 2", (100,))
+                .await
+                .expect("prepared sequence");
+            assert_eq!(rows, [(101, 2), (102, 5)]);
+        }
+        // Aggregates: one UDF_INIT per call site for the whole statement, cleared
+        // per group (1000 * groups so far + rows in the group).
+        let rows: Vec<(i64, i64, i64)> = c
+            .query("SELECT g, clear_count(qty), clear_count(price) FROM u.t GROUP BY g ORDER BY g")
+            .await
+            .expect("clear_count twice");
+        assert_eq!(rows, [(1, 1002, 1002), (2, 2001, 2001), (3, 3003, 3003)]);
+        // The same aggregate twice with different arguments.
+        let rows: Vec<(i64, f64, f64)> = c
+            .query("SELECT g, avgcost(qty, price), avgcost(qty * 2, price + 1.0) FROM u.t GROUP BY g ORDER BY g")
+            .await
+            .expect("avgcost twice");
+        assert_eq!(rows.len(), 3);
+        assert!((rows[0].1 - 17.5).abs() < 1e-9, "{rows:?}");
+        assert!((rows[0].2 - 18.5).abs() < 1e-9, "{rows:?}");
+        assert!((rows[1].1 - 5.0).abs() < 1e-9, "{rows:?}");
+        assert!((rows[1].2 - 6.0).abs() < 1e-9, "{rows:?}");
+        let whole: Option<(i64, i64)> = c
+            .query_first("SELECT clear_count(qty), clear_count(NULL) FROM u.t")
+            .await
+            .expect("one group");
+        assert_eq!(whole, Some((1006, 1000)));
+        c.disconnect().await.expect("disconnect");
+    });
+}
