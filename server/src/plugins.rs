@@ -889,8 +889,14 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
         }),
     );
     if !reqs.is_empty() {
-        reg.load_startup(&reqs)
-            .map_err(|e| ServerError::Option(format!("plugin loading failed: {e}")))?;
+        // As mysqld: the plugin's own line is logged by the host, then this.
+        reg.load_startup(&reqs).map_err(|e| {
+            sh.errlog.error(&format!(
+                "Failed to initialize plugins: {e} (a plugin loaded with FORCE or FORCE_PLUS_PERMANENT failed)"
+            ));
+            sh.errlog.error("Aborting");
+            ServerError::Option(format!("plugin loading failed: {e}"))
+        })?;
     }
     load_functions(sh);
     after_load(sh);

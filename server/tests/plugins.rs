@@ -1376,3 +1376,135 @@ fn udf_state_is_per_call_site_and_statement() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+#[test]
+fn flush_unknown_plugin_and_failed_init_leave_no_trace() {
+    let pdir = plugin_dir("initfail");
+    let srv = TestServer::start_with(move |c| {
+        c.plugin_dir = pdir;
+        c.plugins.variables = vec![("crashme-panic-in-init".into(), "ON".into())];
+    });
+    rt().block_on(async {
+        let mut c = connect(&srv.url()).await;
+        let e = c
+            .query_drop("FLUSH PLUGINS no_such_plugin")
+            .await
+            .expect_err("unknown plugin");
+        assert_eq!(code(&e), 1305, "{e}");
+        c.query_drop("FLUSH PLUGINS").await.expect("flush all");
+        let rows_before = plugin_rows(&mut c).await;
+        for stmt in [
+            "INSTALL PLUGIN crashme SONAME 'libcrashme.so'",
+            "INSTALL SONAME 'libcrashme.so'",
+        ] {
+            let e = c.query_drop(stmt).await.expect_err("init panics");
+            assert_eq!(code(&e), 1123, "{stmt}: {e}");
+            assert!(
+                !show_plugins(&mut c)
+                    .await
+                    .iter()
+                    .any(|r| r.0.starts_with("crashme")),
+                "{stmt}: left in SHOW PLUGINS"
+            );
+            let n: Option<i64> = c
+                .query_first("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME LIKE 'crashme%'")
+                .await
+                .expect("IS.PLUGINS");
+            assert_eq!(n, Some(0), "{stmt}");
+            assert_eq!(plugin_rows(&mut c).await, rows_before, "{stmt}: mysql.plugin");
+            let vars: Vec<(String, String)> = c
+                .query("SHOW VARIABLES LIKE 'crashme%'")
+                .await
+                .expect("show variables");
+            assert!(vars.is_empty(), "{stmt}: {vars:?}");
+            let e = c
+                .query_drop("FLUSH PLUGINS crashme")
+                .await
+                .expect_err("not installed");
+            assert_eq!(code(&e), 1305, "{e}");
+        }
+        // A plugin uninstalled while busy (DELETED, not yet unloaded) is gone for
+        // FLUSH too.
+        c.query_drop("INSTALL PLUGIN audit_null SONAME 'libaudit_null.so'")
+            .await
+            .expect("install");
+        c.query_drop("FLUSH PLUGINS audit_null").await.expect("flush");
+        let mut busy = connect(&srv.url()).await;
+        let sleeper = async {
+            busy.query_drop("SELECT SLEEP(1)").await.expect("sleep");
+            busy
+        };
+        let flusher = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.query_drop("UNINSTALL PLUGIN audit_null")
+                .await
+                .expect("uninstall");
+            let st: Option<String> = c
+                .query_first("SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'audit_null'")
+                .await
+                .expect("status");
+            let e = c
+                .query_drop("FLUSH PLUGINS audit_null")
+                .await
+                .expect_err("uninstalled");
+            (st, e)
+        };
+        let (busy, (st, e)) = tokio::join!(sleeper, flusher);
+        assert_eq!(st.as_deref(), Some("DELETED"));
+        assert_eq!(code(&e), 1305, "{e}");
+        busy.disconnect().await.expect("disconnect");
+        c.disconnect().await.expect("disconnect");
+    });
+    let log = srv.error_log();
+    assert!(
+        log.contains("Plugin 'crashme' init function returned error"),
+        "{log}"
+    );
+}
+
+#[test]
+fn force_plugin_failing_init_aborts_startup_with_a_log_line() {
+    let pdir = plugin_dir("forceinit");
+    let root = pdir.parent().expect("root").to_path_buf();
+    let log = root.join("error.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_minnowd"))
+        .arg(format!("--datadir={}", root.join("d").display()))
+        .arg("--port=0")
+        .arg("--socket=")
+        .arg(format!("--log-error={}", log.display()))
+        .arg(format!("--plugin-dir={}", pdir.display()))
+        .arg("--plugin-load-add=libcrashme.so")
+        .arg("--plugin-crashme=FORCE")
+        .arg("--crashme-panic-in-init=ON")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run minnowd");
+    let mut child = util::ChildServer { child, port: 0 };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "minnowd kept running although a FORCE plugin failed its init"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1));
+    drop(child);
+    let text = std::fs::read_to_string(&log).expect("error log");
+    let init_line = text
+        .lines()
+        .find(|l| l.contains("Plugin 'crashme' init function returned error"))
+        .unwrap_or_else(|| panic!("no init failure line:\n{text}"));
+    assert!(init_line.contains("[ERROR]"), "{init_line}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("[ERROR]") && l.contains("Failed to initialize plugins")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.contains("Aborting")), "{text}");
+    assert!(!text.contains("ready for connections"), "{text}");
+}

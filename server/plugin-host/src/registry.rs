@@ -553,11 +553,13 @@ impl Registry {
                         batch.push(e);
                     }
                 }
-                Err(e) if forced(r.option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(e);
+                Err(e) => {
+                    log("", format!("Couldn't load plugin from {}: {e}", r.soname));
+                    if forced(r.option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(e);
+                    }
                 }
-                Err(e) => log("", format!("Couldn't load plugin from {}: {e}", r.soname)),
             }
         }
         if let Err(e) = self.shared.register(&batch) {
@@ -569,15 +571,15 @@ impl Registry {
         for (e, r) in batch.iter().zip(self.shared.validate_all(&batch)) {
             match r {
                 Ok(()) => valid.push(e.clone()),
-                Err(err) if forced(e.load_option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(err);
-                }
                 Err(err) => {
                     log(
                         &e.name,
                         format!("Plugin '{}' failed validation: {err}", e.name),
                     );
+                    if forced(e.load_option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(err);
+                    }
                     e.set_state(PluginState::Disabled);
                 }
             }
@@ -590,15 +592,15 @@ impl Registry {
             }
             match self.shared.init_one(e) {
                 Ok(()) => ok.push(e.name.clone()),
-                Err(err) if forced(e.load_option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(err);
-                }
                 Err(err) => {
                     log(
                         &e.name,
                         format!("Plugin '{}' init function returned error: {err}", e.name),
                     );
+                    if forced(e.load_option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(err);
+                    }
                     e.set_state(PluginState::Disabled);
                 }
             }
@@ -917,14 +919,18 @@ impl Registry {
         Ok(())
     }
 
-    /// `FLUSH PLUGINS [name]`: runs the flush callbacks of ACTIVE plugins.
+    /// `FLUSH PLUGINS [name]`: runs the flush callbacks of ACTIVE plugins. A name
+    /// that is not installed (or already uninstalled, even if still busy) is 1305.
     pub fn flush(&self, name: Option<&str>) -> Result<(), PluginError> {
         let entries: Vec<Arc<Entry>> = {
             let st = self.shared.lock();
             let v: Vec<_> = st
                 .plugins
                 .iter()
-                .filter(|e| name.is_none_or(|n| e.name.eq_ignore_ascii_case(n)))
+                .filter(|e| {
+                    !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                        && name.is_none_or(|n| e.name.eq_ignore_ascii_case(n))
+                })
                 .cloned()
                 .collect();
             if let (Some(n), true) = (name, v.is_empty()) {
