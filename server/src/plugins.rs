@@ -302,10 +302,11 @@ mod udf_sqlite {
         name: String,
     }
 
-    /// One call site: its context, the argument types its init saw, the call.
+    /// One call site: its context and the call (initialised for the argument
+    /// types of its first row; later rows are converted to them, as MySQL converts
+    /// to the types it gave `xxx_init`).
     struct Site {
         ctx: usize,
-        types: Vec<UdfArgType>,
         call: UdfCall,
     }
 
@@ -503,33 +504,23 @@ mod udf_sqlite {
         unsafe { &*ffi::sqlite3_user_data(ctx).cast::<Func>() }
     }
 
-    /// The call site of `ctx`, prepared (`init`) on first use, and again when the
-    /// argument types change (a new `init` after the old one's `deinit`).
+    /// The call site of `ctx`, prepared (`init`) on first use.
     fn site<'a>(
         sites: &'a mut Sites,
         ctx: *mut ffi::sqlite3_context,
         f: &Func,
         args: &[UdfArg],
-        retype: bool,
     ) -> Result<&'a mut Site, PluginError> {
         let key = ctx as usize;
-        let types: Vec<UdfArgType> = args.iter().map(|a| a.arg_type).collect();
-        match sites.0.iter().position(|s| s.ctx == key) {
-            Some(i) if !retype || sites.0[i].types == types => Ok(&mut sites.0[i]),
-            found => {
-                if let Some(i) = found {
-                    drop(sites.0.swap_remove(i));
-                }
+        let i = match sites.0.iter().position(|s| s.ctx == key) {
+            Some(i) => i,
+            None => {
                 let call = f.reg.prepare_function(&f.name, args)?;
-                sites.0.push(Box::new(Site {
-                    ctx: key,
-                    types,
-                    call,
-                }));
-                let last = sites.0.len() - 1;
-                Ok(&mut sites.0[last])
+                sites.0.push(Box::new(Site { ctx: key, call }));
+                sites.0.len() - 1
             }
-        }
+        };
+        Ok(&mut sites.0[i])
     }
 
     unsafe extern "C" fn x_func(
@@ -542,7 +533,7 @@ mod udf_sqlite {
             let (f, (args, values)) = unsafe { (func(ctx), args_of(argc, argv)) };
             // SAFETY: a running call's context.
             match unsafe { sites(ctx) } {
-                Some(sites) => site(sites, ctx, f, &args, true).and_then(|s| s.call.call(&values)),
+                Some(sites) => site(sites, ctx, f, &args).and_then(|s| s.call.call(&values)),
                 // No room for the statement's state: a call of its own.
                 None => f
                     .reg
@@ -590,7 +581,7 @@ mod udf_sqlite {
                 let sites = unsafe { sites(ctx) }.ok_or_else(|| PluginError::Usage {
                     message: "out of memory".into(),
                 })?;
-                let s = site(sites, ctx, f, &args, false)?;
+                let s = site(sites, ctx, f, &args)?;
                 s.call.clear()?;
                 site_ptr = std::ptr::from_mut(s);
                 // SAFETY: as above.

@@ -1343,6 +1343,12 @@ fn udf_state_is_per_call_site_and_statement() {
                 .expect("sequence twice");
             assert_eq!(rows, [(2, 11, 1), (5, 32, 2), (5, 23, 3)]);
         }
+        // A NULL argument is passed as NULL to the same UDF_INIT (no new init).
+        let rows: Vec<i64> = c
+            .query("SELECT sequence(CASE WHEN rowid % 2 = 0 THEN NULL ELSE qty END) FROM u.t ORDER BY rowid LIMIT 3")
+            .await
+            .expect("sequence with NULLs");
+        assert_eq!(rows, [2, 2, 5]);
         // Prepared: each execution is a statement of its own.
         for _ in 0..2 {
             let rows: Vec<(i64, i64)> = c
