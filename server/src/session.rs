@@ -291,6 +291,9 @@ fn login(
     // The host masks every byte traced at stage AUTHENTICATE.
     io.set_stage(tst::AUTHENTICATE);
     let pkt = io.read_packet().map_err(|_| ())?;
+    if io.trace_dropped().is_some() {
+        return Err(());
+    }
     let resp: HandshakeResponse<'_> = match ParseBuf(&pkt).parse(()) {
         Ok(r) => r,
         Err(e) => {
@@ -334,6 +337,9 @@ fn login(
             return Err(());
         }
         token = io.read_packet().map_err(|_| ())?;
+        if io.trace_dropped().is_some() {
+            return Err(());
+        }
     }
     let denied = SqlError::access_denied(&user, host, !token.is_empty());
     let account = match found {
