@@ -748,6 +748,7 @@ pub mod com {
     pub const INIT_DB: u8 = 0x02;
     pub const QUERY: u8 = 0x03;
     pub const FIELD_LIST: u8 = 0x04;
+    pub const REFRESH: u8 = 0x07;
     pub const SHUTDOWN: u8 = 0x08;
     pub const STATISTICS: u8 = 0x09;
     pub const PROCESS_INFO: u8 = 0x0a;
@@ -775,6 +776,8 @@ pub enum Command {
     Query(String),
     /// COM_FIELD_LIST: table (the optional wildcard is ignored)
     FieldList(String),
+    /// COM_REFRESH with its `REFRESH_*` flags (`mariadb-admin refresh`, `flush-*`)
+    Refresh(u8),
     /// COM_SHUTDOWN
     Shutdown,
     /// COM_STATISTICS
@@ -814,6 +817,7 @@ pub fn command_name(c: &Command) -> &'static str {
         Command::InitDb(_) => "Init DB",
         Command::Query(_) => "Query",
         Command::FieldList(_) => "Field List",
+        Command::Refresh(_) => "Refresh",
         Command::Shutdown => "Shutdown",
         Command::Statistics => "Statistics",
         Command::ProcessInfo => "Processlist",
@@ -877,6 +881,7 @@ impl Command {
                 let table = pb.eat_null_str();
                 Command::FieldList(text(table))
             }
+            com::REFRESH => Command::Refresh(rest.first().copied().unwrap_or(0)),
             com::SHUTDOWN => Command::Shutdown,
             com::STATISTICS => Command::Statistics,
             com::PROCESS_INFO => Command::ProcessInfo,

@@ -626,6 +626,18 @@ fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
             let r = sess.run_statement("SHOW PROCESSLIST");
             sess.respond(reply, r, false);
         }
+        Command::Refresh(flags) => {
+            // mysql_refresh(): the FLUSH statement for the flags (REFRESH_LOG = 2 →
+            // FLUSH LOGS; the others have nothing to flush here), RELOAD required.
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            let what = if flags & 2 != 0 {
+                "FLUSH LOGS"
+            } else {
+                "FLUSH TABLES"
+            };
+            let r = sess.run_statement(what);
+            sess.respond(reply, r, false);
+        }
         Command::Shutdown => {
             let r = sess.shutdown_server().map(|_| Outcome::ok(0));
             sess.respond(reply, r, false);

@@ -440,7 +440,23 @@ impl Session {
                     vec![("SQLite".into(), "DEFAULT".into())],
                 )));
             }
-            ("FLUSH", _) => return Ok(Outcome::ok(0)),
+            ("FLUSH", _) => {
+                // FLUSH [LOCAL|NO_WRITE_TO_BINLOG] what[, …]: SQLite writes through and
+                // keeps no caches to drop; the logs are reopened (for log rotation).
+                if !self.account.super_priv {
+                    return Err(SqlError::access_denied_priv("RELOAD"));
+                }
+                let all = words(&toks, 16);
+                if all.iter().any(|w| w == "LOGS") {
+                    self.shared.flush_logs().map_err(|e| {
+                        SqlError::new(
+                            crate::error::code::ER_UNKNOWN_ERROR,
+                            format!("FLUSH LOGS: cannot reopen the general query log: {e}"),
+                        )
+                    })?;
+                }
+                return Ok(Outcome::ok(0));
+            }
             // ALTER TABLE t DISABLE|ENABLE KEYS (mariadb-dump): SQLite keeps indexes current.
             ("ALTER", Some("TABLE"))
                 if {
