@@ -716,7 +716,7 @@ impl Session {
                 if ct.name.0.len() < 2 && self.sql.db.is_none() {
                     return Err(SqlError::no_db());
                 }
-                self.deny_info_schema_write()?;
+                self.deny_info_schema_write(std::slice::from_ref(&ct.name))?;
                 self.prepare_refs(toks)?;
                 let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
                 let sql = rewrite::create_table(&mapped)?;
@@ -727,10 +727,11 @@ impl Session {
             }
             Statement::Drop {
                 object_type: ObjectType::Index,
+                ref table,
                 ..
             } => {
                 // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i
-                self.deny_info_schema_write()?;
+                self.deny_info_schema_write(table.as_slice())?;
                 let rw = self.rewrite(toks)?;
                 let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
                 self.exec_batch(&sql)?;
@@ -742,7 +743,7 @@ impl Session {
             | Statement::Delete(_)) => {
                 let com = com_of(&st);
                 if !matches!(st, Statement::Query(_)) {
-                    self.deny_info_schema_write()?;
+                    self.deny_info_schema_write(&write_targets(&st))?;
                 }
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
@@ -767,8 +768,7 @@ impl Session {
             | Statement::AlterTable { .. }
             | Statement::CreateIndex(_)
             | Statement::CreateView { .. }) => {
-                let _ = st;
-                self.deny_info_schema_write()?;
+                self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
                 self.implicit_commit()?;
@@ -776,7 +776,8 @@ impl Session {
                 Ok(Outcome::ok(0))
             }
             Statement::Truncate(t) => {
-                self.deny_info_schema_write()?;
+                let names: Vec<ObjectName> = t.table_names.iter().map(|x| x.name.clone()).collect();
+                self.deny_info_schema_write(&names)?;
                 let mut n = 0;
                 for target in t.table_names {
                     let (schema, table) = self.split_name(&target.name)?;
@@ -977,9 +978,22 @@ impl Session {
             .is_some_and(|d| d.eq_ignore_ascii_case("information_schema"))
     }
 
-    /// 1044 for a write while `information_schema` is the current database.
-    fn deny_info_schema_write(&self) -> Result<(), SqlError> {
-        if self.in_info_schema() {
+    /// 1044 for a write to a table of `information_schema`: a name qualified with
+    /// it, or an unqualified name while it is the current database. Writes to other
+    /// databases' tables (`db.t`) work from anywhere.
+    fn deny_info_schema_write(&self, targets: &[ObjectName]) -> Result<(), SqlError> {
+        let is_target = |n: &ObjectName| {
+            let parts: Vec<&str> =
+                n.0.iter()
+                    .filter_map(|p| p.as_ident())
+                    .map(|i| i.value.as_str())
+                    .collect();
+            match parts.as_slice() {
+                [d, _] => d.eq_ignore_ascii_case("information_schema"),
+                _ => self.in_info_schema(),
+            }
+        };
+        if targets.iter().any(is_target) {
             return Err(SqlError::db_access_denied(
                 &self.account.user,
                 &self.account.host,
@@ -1511,7 +1525,9 @@ impl Session {
                 ));
             }
         }
-        s.push_str(&format!("{}\n\n", self.shared.status.statistics_line()));
+        s.push_str(&format!("{}\n", self.shared.status.statistics_line()));
+        s.push_str(&plugin_bindings_dump(&self.shared.plugins));
+        s.push('\n');
         self.shared.errlog.raw(&s);
     }
 
@@ -1554,6 +1570,9 @@ impl Session {
                 | Statement::Delete(_)
         );
         let is_insert = matches!(st, Statement::Insert(_));
+        if to_sqlite && !matches!(st, Statement::Query(_)) {
+            self.deny_info_schema_write(&write_targets(&st))?;
+        }
         if !to_sqlite {
             let n = toks
                 .iter()
@@ -1649,6 +1668,82 @@ impl Session {
         }
         r
     }
+}
+
+/// The tables a data-changing statement writes to.
+fn write_targets(st: &Statement) -> Vec<ObjectName> {
+    use ast::{FromTable, TableFactor, TableObject};
+    let rel = |t: &ast::TableWithJoins| match &t.relation {
+        TableFactor::Table { name, .. } => Some(name.clone()),
+        _ => None,
+    };
+    match st {
+        Statement::Insert(i) => match &i.table {
+            TableObject::TableName(n) => vec![n.clone()],
+            _ => vec![],
+        },
+        Statement::Update(u) => rel(&u.table).into_iter().collect(),
+        Statement::Delete(d) => {
+            let from = match &d.from {
+                FromTable::WithFromKeyword(v) | FromTable::WithoutKeyword(v) => v,
+            };
+            if d.tables.is_empty() {
+                from.iter().filter_map(rel).collect()
+            } else {
+                d.tables.clone()
+            }
+        }
+        Statement::Drop { names, .. } => names.clone(),
+        Statement::AlterTable(a) => vec![a.name.clone()],
+        Statement::CreateIndex(c) => vec![c.table_name.clone()],
+        Statement::CreateView(v) => vec![v.name.clone()],
+        Statement::CreateTable(c) => vec![c.name.clone()],
+        _ => vec![],
+    }
+}
+
+/// The plugin-bindings part of the COM_DEBUG dump: the rows of
+/// `information_schema.PLUGIN_BINDINGS` and `SESSION_PLUGIN_BINDINGS`.
+fn plugin_bindings_dump(reg: &minnow_plugin_host::Registry) -> String {
+    let rows = reg.bindings();
+    let mut s = String::from("\nPlugin bindings:\n");
+    if rows.is_empty() {
+        s.push_str("  (none)\n");
+    } else {
+        s.push_str(&format!(
+            "  {:<24} {:<20} {:>10} {:>8} {:>14} {:>12} {:>14}\n",
+            "Plugin",
+            "Extension point",
+            "Calls",
+            "Errors",
+            "Total_time_us",
+            "Max_time_us",
+            "Bound_sessions"
+        ));
+        for b in rows {
+            s.push_str(&format!(
+                "  {:<24} {:<20} {:>10} {:>8} {:>14} {:>12} {:>14}\n",
+                b.plugin_name,
+                b.extension_point,
+                b.calls,
+                b.errors,
+                b.total_time_us,
+                b.max_time_us,
+                b.bound_sessions
+            ));
+        }
+    }
+    let sessions = reg.session_bindings();
+    if !sessions.is_empty() {
+        s.push_str("Sessions holding plugins:\n");
+        for b in sessions {
+            s.push_str(&format!(
+                "  session {:<8} {:<24} {}\n",
+                b.session_id, b.plugin_name, b.extension_point
+            ));
+        }
+    }
+    s
 }
 
 fn no_thread(id: u64) -> SqlError {

@@ -663,7 +663,10 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                 if p.get(j) == Some(&Token::LParen) {
                     j += 2;
                 }
-            } else if kw(t, "KEY") {
+            } else if kw(t, "KEY") && kw(&p[j - 1], "UNIQUE") {
+                // `UNIQUE KEY` as a column option: SQLite spells it `UNIQUE`.
+                j += 1;
+            } else if kw(t, "KEY") && !kw(&p[j - 1], "PRIMARY") {
                 // MySQL's `col INT KEY` means PRIMARY KEY.
                 col.push(Token::make_keyword("PRIMARY"));
                 col.push(t.clone());
@@ -866,6 +869,18 @@ mod tests {
         );
         assert!(!sql.contains("ENGINE"), "{sql}");
         // mariadb-slap's `id serial`.
+        let t = tokenize("CREATE TABLE k (id INT PRIMARY KEY, u INT UNIQUE KEY)").expect("tokens");
+        let sql = create_table(&t).expect("rewrite");
+        assert!(sql.contains("id INT PRIMARY KEY,"), "{sql}");
+        assert!(sql.contains("u INT UNIQUE)"), "{sql}");
+        c.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let t = tokenize("CREATE TABLE k2 (v INT KEY)").expect("tokens");
+        assert!(
+            create_table(&t)
+                .expect("rewrite")
+                .contains("v INT PRIMARY KEY)")
+        );
         let t = tokenize("CREATE TABLE `t2` (id serial,intcol1 INT(32) ,charcol1 VARCHAR(128))")
             .expect("tokens");
         let sql = create_table(&t).expect("rewrite");
