@@ -222,3 +222,246 @@ fn admin_debug_dump_lists_plugin_bindings() {
         "{section}"
     );
 }
+
+// ------------------------------------------------------ table metadata SHOWs
+
+fn names(r: &mysql_async::Row) -> Vec<String> {
+    r.columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect()
+}
+
+fn s_at(r: &mysql_async::Row, col: &str) -> Option<String> {
+    r.get_opt::<Option<String>, _>(col)
+        .unwrap_or_else(|| panic!("no column {col}"))
+        .unwrap_or_else(|e| panic!("{col}: {e}"))
+}
+
+fn i_at(r: &mysql_async::Row, col: &str) -> Option<i64> {
+    r.get_opt::<Option<i64>, _>(col)
+        .unwrap_or_else(|| panic!("no column {col}"))
+        .unwrap_or_else(|e| panic!("{col}: {e}"))
+}
+
+#[test]
+fn show_table_status_index_columns_and_create_table() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        c.query_drop("CREATE DATABASE shop").await.expect("db");
+        c.query_drop("USE shop").await.expect("use");
+        c.query_drop(
+            "CREATE TABLE items (id INT NOT NULL AUTO_INCREMENT, name VARCHAR(20) NOT NULL DEFAULT 'x', \
+             price INT, PRIMARY KEY (id), KEY by_name (name, price), UNIQUE KEY u_price (price)) ENGINE=InnoDB",
+        )
+        .await
+        .expect("items");
+        c.query_drop("CREATE TABLE pairs (a INT, b VARCHAR(3), PRIMARY KEY (a, b))")
+            .await
+            .expect("pairs");
+        c.query_drop("CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10")
+            .await
+            .expect("view");
+        c.query_drop("INSERT INTO items (name, price) VALUES ('a', 1), ('b', 2), ('a', 3)")
+            .await
+            .expect("rows");
+
+        // SHOW TABLE STATUS: MySQL's 18 columns, one row per table and view.
+        let rows: Vec<mysql_async::Row> = c.query("SHOW TABLE STATUS").await.expect("status");
+        assert_eq!(
+            names(&rows[0]),
+            [
+                "Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length",
+                "Data_length", "Max_data_length", "Index_length", "Data_free",
+                "Auto_increment", "Create_time", "Update_time", "Check_time", "Collation",
+                "Checksum", "Create_options", "Comment"
+            ]
+        );
+        let by_name = |n: &str| {
+            rows.iter()
+                .find(|r| s_at(r, "Name").as_deref() == Some(n))
+                .unwrap_or_else(|| panic!("no row {n}"))
+                .clone()
+        };
+        let items = by_name("items");
+        assert_eq!(i_at(&items, "Rows"), Some(3));
+        assert_eq!(i_at(&items, "Auto_increment"), Some(4));
+        assert!(i_at(&items, "Data_length").unwrap_or(0) > 0);
+        assert!(i_at(&items, "Index_length").unwrap_or(0) > 0);
+        assert_eq!(s_at(&items, "Engine").as_deref(), Some("SQLite"));
+        assert_eq!(
+            s_at(&items, "Collation").as_deref(),
+            Some("utf8mb4_general_ci")
+        );
+        assert_eq!(i_at(&by_name("pairs"), "Rows"), Some(0));
+        assert_eq!(i_at(&by_name("pairs"), "Auto_increment"), None);
+        let view = by_name("cheap");
+        assert_eq!(s_at(&view, "Comment").as_deref(), Some("VIEW"));
+        assert_eq!(s_at(&view, "Engine"), None);
+        // FROM db, LIKE and WHERE, from another database.
+        c.query_drop("CREATE DATABASE other").await.expect("db2");
+        c.query_drop("USE other").await.expect("use other");
+        let n: Vec<String> = c
+            .query_map("SHOW TABLE STATUS FROM shop LIKE 'pa%'", |r: mysql_async::Row| {
+                s_at(&r, "Name").unwrap_or_default()
+            })
+            .await
+            .expect("like");
+        assert_eq!(n, ["pairs"]);
+        let n: Vec<String> = c
+            .query_map("SHOW TABLE STATUS IN shop WHERE `Rows` > 2", |r: mysql_async::Row| {
+                s_at(&r, "Name").unwrap_or_default()
+            })
+            .await
+            .expect("where");
+        assert_eq!(n, ["items"]);
+        let e = c
+            .query_drop("SHOW TABLE STATUS FROM nosuch")
+            .await
+            .expect_err("bad db");
+        assert_eq!(code(&e), 1049, "{e}");
+        c.query_drop("USE shop").await.expect("use");
+
+        // SHOW INDEX: PRIMARY, then unique, then the others, one row per column.
+        let rows: Vec<mysql_async::Row> = c.query("SHOW INDEX FROM items").await.expect("index");
+        assert_eq!(
+            names(&rows[0]),
+            [
+                "Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name", "Collation",
+                "Cardinality", "Sub_part", "Packed", "Null", "Index_type", "Comment",
+                "Index_comment"
+            ]
+        );
+        let got: Vec<(String, i64, String, i64, String, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    s_at(r, "Table").unwrap_or_default(),
+                    i_at(r, "Non_unique").unwrap_or(-1),
+                    s_at(r, "Key_name").unwrap_or_default(),
+                    i_at(r, "Seq_in_index").unwrap_or(-1),
+                    s_at(r, "Column_name").unwrap_or_default(),
+                    i_at(r, "Cardinality").unwrap_or(-1),
+                )
+            })
+            .collect();
+        let row = |n: i64, k: &str, seq: i64, col: &str, card: i64| {
+            ("items".to_string(), n, k.to_string(), seq, col.to_string(), card)
+        };
+        assert_eq!(
+            got,
+            [
+                row(0, "PRIMARY", 1, "id", 3),
+                row(0, "u_price", 1, "price", 3),
+                row(1, "by_name", 1, "name", 2),
+                row(1, "by_name", 2, "price", 3),
+            ]
+        );
+        assert_eq!(s_at(&rows[3], "Null").as_deref(), Some("YES"));
+        assert_eq!(s_at(&rows[0], "Index_type").as_deref(), Some("BTREE"));
+        for sql in [
+            "SHOW KEYS FROM pairs",
+            "SHOW INDEXES IN pairs FROM shop",
+            "SHOW INDEX FROM shop.pairs WHERE Key_name = 'PRIMARY'",
+        ] {
+            let cols: Vec<(String, String)> = c
+                .query_map(sql, |r: mysql_async::Row| {
+                    (
+                        s_at(&r, "Key_name").unwrap_or_default(),
+                        s_at(&r, "Column_name").unwrap_or_default(),
+                    )
+                })
+                .await
+                .expect(sql);
+            assert_eq!(
+                cols,
+                [("PRIMARY".into(), "a".into()), ("PRIMARY".into(), "b".into())],
+                "{sql}"
+            );
+        }
+        let e = c
+            .query_drop("SHOW INDEX FROM nosuch")
+            .await
+            .expect_err("no table");
+        assert_eq!(code(&e), 1146, "{e}");
+
+        // DESCRIBE / SHOW [FULL] COLUMNS.
+        let d: Vec<(String, String, String, String, Option<String>, String)> = c
+            .query("DESCRIBE items")
+            .await
+            .expect("describe");
+        assert_eq!(
+            d,
+            [
+                ("id".into(), "int(11)".into(), "NO".into(), "PRI".into(), None, "auto_increment".into()),
+                ("name".into(), "varchar(20)".into(), "NO".into(), "MUL".into(), Some("x".into()), "".into()),
+                ("price".into(), "int(11)".into(), "YES".into(), "UNI".into(), None, "".into()),
+            ]
+        );
+        let rows: Vec<mysql_async::Row> = c
+            .query("SHOW FULL COLUMNS FROM items LIKE 'n%'")
+            .await
+            .expect("full columns");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            names(&rows[0]),
+            ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
+        );
+        assert_eq!(
+            s_at(&rows[0], "Collation").as_deref(),
+            Some("utf8mb4_general_ci")
+        );
+        let keys: Vec<String> = c
+            .query_map("SHOW COLUMNS FROM pairs", |r: mysql_async::Row| {
+                s_at(&r, "Key").unwrap_or_default()
+            })
+            .await
+            .expect("columns");
+        assert_eq!(keys, ["PRI", "PRI"]);
+
+        // SHOW CREATE TABLE in MySQL's layout; it runs again unchanged.
+        let (t, ddl): (String, String) = c
+            .query_first("SHOW CREATE TABLE items")
+            .await
+            .expect("create")
+            .expect("row");
+        assert_eq!(t, "items");
+        assert_eq!(
+            ddl,
+            "CREATE TABLE `items` (\n  `id` int(11) NOT NULL AUTO_INCREMENT,\n  `name` varchar(20) NOT NULL DEFAULT 'x',\n  \
+             `price` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  UNIQUE KEY `u_price` (`price`),\n  KEY `by_name` (`name`,`price`)\n\
+             ) ENGINE=SQLite AUTO_INCREMENT=4 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+        );
+        c.query_drop("USE other").await.expect("use other");
+        c.query_drop(&ddl).await.expect("re-create from SHOW CREATE TABLE");
+        let (_, again): (String, String) = c
+            .query_first("SHOW CREATE TABLE items")
+            .await
+            .expect("create again")
+            .expect("row");
+        assert_eq!(again, ddl.replace(" AUTO_INCREMENT=4", ""));
+        let (_, pairs): (String, String) = c
+            .query_first("SHOW CREATE TABLE shop.pairs")
+            .await
+            .expect("qualified")
+            .expect("row");
+        assert!(pairs.contains("  PRIMARY KEY (`a`,`b`)\n"), "{pairs}");
+        let (db, create): (String, String) = c
+            .query_first("SHOW CREATE DATABASE shop")
+            .await
+            .expect("create db")
+            .expect("row");
+        assert_eq!(db, "shop");
+        assert!(create.starts_with("CREATE DATABASE `shop`"), "{create}");
+        c.disconnect().await.expect("disconnect");
+    });
+    // The mariadb CLI's \G form of the same statement.
+    let Some(o) = s.mariadb(&["-D", "shop", "-e", "SHOW INDEX FROM items\\G"], None) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Key_name: by_name"), "{out}");
+    assert!(out.contains("Seq_in_index: 2"), "{out}");
+}

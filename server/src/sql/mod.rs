@@ -4,6 +4,7 @@
 
 pub mod infoschema;
 pub mod rewrite;
+mod show;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -394,6 +395,16 @@ impl Session {
         if let Some(st) = crate::plugins::parse(&toks, &text)? {
             return crate::plugins::execute(self, st);
         }
+        if w[0] == "SHOW" {
+            if let Some(st) = show::parse(&toks)? {
+                self.bump(match st {
+                    show::ShowMeta::TableStatus { .. } => Com::ShowTableStatus,
+                    show::ShowMeta::Index { .. } => Com::ShowKeys,
+                    show::ShowMeta::Columns { .. } => Com::ShowFields,
+                });
+                return self.show_meta(st);
+            }
+        }
         // Forms sqlparser does not parse: our own small parsers over its tokens.
         match (w[0].as_str(), w.get(1).map(String::as_str)) {
             ("SHUTDOWN", _) => {
@@ -653,36 +664,16 @@ impl Session {
                     rows,
                 }))
             }
-            Statement::ShowColumns { show_options, .. } => {
-                let table = show_options
-                    .show_in
-                    .and_then(|s| s.parent_name)
-                    .ok_or_else(|| SqlError::parse("", "SHOW COLUMNS needs a table"))?;
-                self.describe(&table)
+            Statement::ExplainTable { table_name, .. } => {
+                let (db, t) = split_object(&table_name)?;
+                self.describe_name(db, &t)
             }
-            Statement::ExplainTable { table_name, .. } => self.describe(&table_name),
             Statement::ShowCreate {
                 obj_type: ast::ShowCreateObject::Table,
                 obj_name,
             } => {
-                let (schema, t) = self.split_name(&obj_name)?;
-                let mut rs = self.query_rows(
-                    &format!("SELECT name, sql FROM {schema}.sqlite_master WHERE type='table' AND name = ?1"),
-                    &[Cell::Text(t.clone())],
-                    &[],
-                )?;
-                if rs.rows.is_empty() {
-                    return Err(SqlError::new(
-                        code::ER_TABLE_NOT_EXISTS,
-                        format!(
-                            "Table '{}.{t}' doesn't exist",
-                            self.sql.db.clone().unwrap_or_default()
-                        ),
-                    ));
-                }
-                rs.columns[0].name = "Table".into();
-                rs.columns[1].name = "Create Table".into();
-                Ok(Outcome::Rows(rs))
+                let (db, t) = split_object(&obj_name)?;
+                self.show_create_table(db, &t)
             }
             Statement::Kill { modifier, id } => {
                 let level = match modifier {
@@ -887,34 +878,6 @@ impl Session {
             &[],
             &[],
         )?;
-        Ok(Outcome::Rows(rs))
-    }
-
-    fn describe(&mut self, table: &ObjectName) -> Result<Outcome, SqlError> {
-        let (schema, t) = self.split_name(table)?;
-        let rs = self.query_rows(
-            &format!("SELECT name, type, CASE WHEN \"notnull\" THEN 'NO' ELSE 'YES' END, CASE WHEN pk THEN 'PRI' ELSE '' END, dflt_value, '' FROM {schema}.pragma_table_info(?1)"),
-            &[Cell::Text(t.clone())],
-            &[],
-        )?;
-        if rs.rows.is_empty() {
-            return Err(SqlError::new(
-                code::ER_TABLE_NOT_EXISTS,
-                format!(
-                    "Table '{}.{t}' doesn't exist",
-                    self.sql.db.clone().unwrap_or_default()
-                ),
-            ));
-        }
-        let mut rs = rs;
-        for (c, n) in rs
-            .columns
-            .iter_mut()
-            .zip(["Field", "Type", "Null", "Key", "Default", "Extra"])
-        {
-            c.name = n.into();
-            c.ty = ColumnType::MYSQL_TYPE_VAR_STRING;
-        }
         Ok(Outcome::Rows(rs))
     }
 
@@ -1744,6 +1707,20 @@ fn plugin_bindings_dump(reg: &minnow_plugin_host::Registry) -> String {
         }
     }
     s
+}
+
+/// `(database, table)` of a possibly qualified name.
+fn split_object(n: &ObjectName) -> Result<(Option<String>, String), SqlError> {
+    let parts: Vec<String> =
+        n.0.iter()
+            .filter_map(|p| p.as_ident())
+            .map(|i| i.value.clone())
+            .collect();
+    match parts.as_slice() {
+        [t] => Ok((None, t.clone())),
+        [d, t] => Ok((Some(d.clone()), t.clone())),
+        _ => Err(SqlError::parse(&n.to_string(), "table name expected")),
+    }
 }
 
 fn no_thread(id: u64) -> SqlError {

@@ -539,12 +539,25 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             continue;
         }
         let first = &p[0];
-        if kw(first, "KEY") || kw(first, "INDEX") || kw(first, "FULLTEXT") || kw(first, "SPATIAL") {
-            // KEY [name] (cols) → CREATE INDEX
+        let unique = kw(first, "UNIQUE");
+        if unique
+            || kw(first, "KEY")
+            || kw(first, "INDEX")
+            || kw(first, "FULLTEXT")
+            || kw(first, "SPATIAL")
+        {
+            // [UNIQUE] KEY [name] (cols) → CREATE [UNIQUE] INDEX <table>_<name>
+            // (SQLite's index names are per database, MySQL's per table).
             let lp = p
                 .iter()
                 .position(|t| *t == Token::LParen)
                 .unwrap_or(p.len());
+            let cols_toks = strip_key_lengths(&p[lp..]);
+            // MySQL names an unnamed key after its first column.
+            let first_col = cols_toks.iter().find_map(|t| match t {
+                Token::Word(w) => Some(w.value.clone()),
+                _ => None,
+            });
             let name = p[1..lp]
                 .iter()
                 .filter(|t| !kw(t, "KEY") && !kw(t, "INDEX"))
@@ -555,8 +568,9 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                         None
                     }
                 })
+                .or(first_col)
                 .unwrap_or_else(|| format!("idx{}", indexes.len() + 1));
-            let cols = render(&strip_key_lengths(&p[lp..]));
+            let cols = render(&cols_toks);
             let bare_table = table_name
                 .rsplit('.')
                 .next()
@@ -568,20 +582,11 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                 .map(|x| format!("{}.", x.0))
                 .unwrap_or_default();
             indexes.push(format!(
-                "CREATE INDEX IF NOT EXISTS {schema}{} ON {} {cols}",
+                "CREATE {}INDEX IF NOT EXISTS {schema}{} ON {} {cols}",
+                if unique { "UNIQUE " } else { "" },
                 quote_ident(&format!("{bare_table}_{name}")),
                 quote_ident(&bare_table)
             ));
-            continue;
-        }
-        if kw(first, "UNIQUE") {
-            let lp = p
-                .iter()
-                .position(|t| *t == Token::LParen)
-                .unwrap_or(p.len());
-            let mut d = vec![Token::make_keyword("UNIQUE")];
-            d.extend(strip_key_lengths(&p[lp..]));
-            defs.push(d);
             continue;
         }
         if kw(first, "PRIMARY")
@@ -868,6 +873,10 @@ mod tests {
             "{sql}"
         );
         assert!(!sql.contains("ENGINE"), "{sql}");
+        assert!(
+            sql.contains("CREATE UNIQUE INDEX IF NOT EXISTS \"t1_u\" ON \"t1\" (kind)"),
+            "{sql}"
+        );
         // mariadb-slap's `id serial`.
         let t = tokenize("CREATE TABLE k (id INT PRIMARY KEY, u INT UNIQUE KEY)").expect("tokens");
         let sql = create_table(&t).expect("rewrite");
