@@ -267,6 +267,39 @@ impl DataDir {
         Ok(())
     }
 
+    /// `(plugin, authentication_string)` of the account `user`@`host` (exact host).
+    pub fn user_auth(&self, user: &str, host: &str) -> Result<Option<(String, String)>, SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        c.query_row(
+            "SELECT plugin, authentication_string FROM user WHERE User=?1 AND Host=?2",
+            params![user, host],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| SqlError::from_sqlite(&e, None))
+    }
+
+    /// Stores a new authentication plugin and string for `user`@`host`.
+    pub fn set_user_auth(
+        &self,
+        user: &str,
+        host: &str,
+        plugin: &str,
+        auth: &str,
+    ) -> Result<(), SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        c.execute(
+            "UPDATE user SET plugin = ?1, authentication_string = ?2 WHERE User = ?3 AND Host = ?4",
+            params![plugin, auth, user, host],
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        Ok(())
+    }
+
     /// `DROP USER`.
     pub fn drop_user(&self, user: &str, host: &str, if_exists: bool) -> Result<(), SqlError> {
         let c = self

@@ -42,6 +42,10 @@ pub mod code {
     pub const ER_WRONG_ARGUMENTS: u16 = 1210;
     pub const ER_NOT_SUPPORTED_YET: u16 = 1235;
     pub const ER_CANNOT_USER: u16 = 1396;
+    pub const ER_PASSWORD_NO_MATCH: u16 = 1133;
+    pub const ER_NOT_VALID_PASSWORD: u16 = 1819;
+    pub const ER_PASSWORD_FORMAT: u16 = 1827;
+    pub const ER_NONEXISTING_GRANT: u16 = 1141;
     pub const ER_MALFORMED_PACKET: u16 = 1835;
     pub const ER_SERVER_SHUTDOWN: u16 = 1053;
     pub const ER_UNKNOWN_ERROR: u16 = 1105;

@@ -465,3 +465,186 @@ fn show_table_status_index_columns_and_create_table() {
     assert!(out.contains("Key_name: by_name"), "{out}");
     assert!(out.contains("Seq_in_index: 2"), "{out}");
 }
+
+// ------------------------------------------------------------------ passwords
+
+fn user_url(s: &TestServer, user: &str, pw: &str) -> Opts {
+    Opts::from_url(&format!(
+        "mysql://{user}:{pw}@127.0.0.1:{}?prefer_socket=false",
+        s.port
+    ))
+    .expect("url")
+}
+
+async fn login(s: &TestServer, user: &str, pw: &str) -> Result<Conn, mysql_async::Error> {
+    Conn::new(user_url(s, user, pw)).await
+}
+
+#[test]
+fn alter_user_and_set_password_go_through_password_validation() {
+    let s = plugin_server();
+    rt().block_on(async {
+        let mut root = connect(&s.url()).await;
+        root.query_drop("CREATE USER 'bob'@'%' IDENTIFIED BY 'initial-pass'")
+            .await
+            .expect("create bob");
+        root.query_drop("INSTALL SONAME 'libauth_test.so'")
+            .await
+            .expect("install the validation plugin");
+        // The refusal CREATE USER gives is the one every other path gives.
+        let create = root
+            .query_drop("CREATE USER 'carol'@'%' IDENTIFIED WITH mysql_native_password BY 'short'")
+            .await
+            .expect_err("create with a weak password");
+        assert_eq!(code(&create), 1819, "{create}");
+        let create_msg = create.to_string();
+        for sql in [
+            "CREATE USER 'carol'@'%' IDENTIFIED BY 'short'",
+            "ALTER USER 'bob'@'%' IDENTIFIED BY 'short'",
+            "SET PASSWORD FOR 'bob'@'%' = PASSWORD('short')",
+            "SET PASSWORD FOR bob = 'short'",
+        ] {
+            let e = root.query_drop(sql).await.expect_err(sql);
+            assert_eq!(code(&e), 1819, "{sql}: {e}");
+            assert_eq!(e.to_string(), create_msg, "{sql}");
+        }
+        // Refused passwords changed nothing.
+        login(&s, "bob", "initial-pass")
+            .await
+            .expect("bob's old password still works")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        let calls: Option<u64> = root
+            .query_first(
+                "SELECT CALLS FROM information_schema.PLUGIN_BINDINGS \
+                 WHERE PLUGIN_NAME = 'validate_password_simple'",
+            )
+            .await
+            .expect("bindings");
+        assert!(calls.unwrap_or(0) >= 5, "{calls:?}");
+
+        // Accepted: ALTER USER, then SET PASSWORD; each time only the new one works.
+        root.query_drop("ALTER USER 'bob'@'%' IDENTIFIED BY 'second-pass'")
+            .await
+            .expect("alter user");
+        let e = login(&s, "bob", "initial-pass")
+            .await
+            .expect_err("old password");
+        assert_eq!(code(&e), 1045, "{e}");
+        login(&s, "bob", "second-pass")
+            .await
+            .expect("new password")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        root.query_drop("SET PASSWORD FOR 'bob'@'%' = PASSWORD('third-pass')")
+            .await
+            .expect("set password for");
+        let mut bob = login(&s, "bob", "third-pass")
+            .await
+            .expect("third password");
+
+        // A user changes their own password without privilege…
+        let e = bob
+            .query_drop("SET PASSWORD = PASSWORD('bob')")
+            .await
+            .expect_err("weak own password");
+        assert_eq!(code(&e), 1819, "{e}");
+        bob.query_drop("SET PASSWORD = PASSWORD('fourth-pass')")
+            .await
+            .expect("own password");
+        bob.query_drop("ALTER USER CURRENT_USER() IDENTIFIED BY 'fifth-pass'")
+            .await
+            .expect("own password by ALTER USER");
+        // …but not someone else's.
+        let e = bob
+            .query_drop("SET PASSWORD FOR 'root'@'localhost' = PASSWORD('takeover-pw')")
+            .await
+            .expect_err("other's password");
+        assert_eq!(code(&e), 1044, "{e}");
+        assert!(
+            e.to_string()
+                .contains("Access denied for user 'bob'@'%' to database 'mysql'"),
+            "{e}"
+        );
+        let e = bob
+            .query_drop("ALTER USER 'root'@'localhost' IDENTIFIED BY 'takeover-pw'")
+            .await
+            .expect_err("other's password by ALTER USER");
+        assert_eq!(code(&e), 1227, "{e}");
+        bob.disconnect().await.expect("disconnect");
+        login(&s, "root", "")
+            .await
+            .expect("root still has no password")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        login(&s, "bob", "fifth-pass")
+            .await
+            .expect("bob's own change")
+            .disconnect()
+            .await
+            .expect("disconnect");
+
+        // Unknown accounts.
+        let e = root
+            .query_drop("ALTER USER 'nobody'@'%' IDENTIFIED BY 'long-enough'")
+            .await
+            .expect_err("unknown");
+        assert_eq!(code(&e), 1396, "{e}");
+        root.query_drop("ALTER USER IF EXISTS 'nobody'@'%' IDENTIFIED BY 'long-enough'")
+            .await
+            .expect("if exists");
+        let e = root
+            .query_drop("SET PASSWORD FOR 'nobody'@'%' = PASSWORD('long-enough')")
+            .await
+            .expect_err("unknown");
+        assert_eq!(code(&e), 1133, "{e}");
+
+        // A hash cannot be validated: refused while a validation plugin is active…
+        let hash = minnow_server::datadir::native_hash("hashed-pass");
+        let set_hash = format!("SET PASSWORD FOR 'bob'@'%' = '{hash}'");
+        let e = root.query_drop(&set_hash).await.expect_err("hash, strict");
+        assert_eq!(code(&e), 1819, "{e}");
+        // …and stored as it is without one.
+        root.query_drop("UNINSTALL SONAME 'libauth_test.so'")
+            .await
+            .expect("uninstall");
+        root.query_drop(&set_hash).await.expect("hash");
+        login(&s, "bob", "hashed-pass")
+            .await
+            .expect("hashed password")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        let hash2 = minnow_server::datadir::native_hash("by-password");
+        root.query_drop(format!(
+            "ALTER USER 'bob'@'%' IDENTIFIED BY PASSWORD '{hash2}'"
+        ))
+        .await
+        .expect("alter by password hash");
+        login(&s, "bob", "by-password")
+            .await
+            .expect("hash from ALTER USER")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        let e = root
+            .query_drop("ALTER USER 'bob'@'%' IDENTIFIED BY PASSWORD 'not-a-hash'")
+            .await
+            .expect_err("bad hash");
+        assert_eq!(code(&e), 1827, "{e}");
+        // Without plugins, weak passwords are fine (no policy).
+        root.query_drop("SET PASSWORD FOR bob = PASSWORD('x')")
+            .await
+            .expect("no policy");
+        login(&s, "bob", "x")
+            .await
+            .expect("weak but allowed")
+            .disconnect()
+            .await
+            .expect("disconnect");
+        root.disconnect().await.expect("disconnect");
+    });
+}

@@ -5,6 +5,7 @@
 pub mod infoschema;
 pub mod rewrite;
 mod show;
+mod users;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -415,6 +416,16 @@ impl Session {
             ("CREATE", Some("USER")) => {
                 self.bump(Com::CreateUser);
                 return self.create_user(&toks);
+            }
+            ("ALTER", Some("USER")) | ("SET", Some("PASSWORD")) => {
+                if let Some(st) = users::parse(&toks)? {
+                    self.bump(if w[0] == "SET" {
+                        Com::SetPassword
+                    } else {
+                        Com::AlterUser
+                    });
+                    return self.user_statement(st);
+                }
             }
             ("DROP", Some("USER")) => {
                 self.bump(Com::DropUser);
@@ -1499,9 +1510,13 @@ impl Session {
             return Err(SqlError::access_denied_priv("CREATE USER"));
         }
         let (user, host, if_x, password) = parse_user_spec(toks)?;
+        let password = password.unwrap_or_default();
+        if !password.is_empty() && self.shared.datadir.user_auth(&user, &host)?.is_none() {
+            self.validate_new_password(&password)?;
+        }
         self.shared
             .datadir
-            .create_user(&user, &host, &password.unwrap_or_default(), if_x)?;
+            .create_user(&user, &host, &password, if_x)?;
         Ok(Outcome::ok(0))
     }
 
