@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use mysql_async::prelude::*;
-use mysql_async::{Conn, Opts};
+use mysql_async::{Conn, Opts, Value};
 use util::*;
 
 async fn connect(url: &str) -> Conn {
@@ -646,5 +646,237 @@ fn alter_user_and_set_password_go_through_password_validation() {
             .await
             .expect("disconnect");
         root.disconnect().await.expect("disconnect");
+    });
+}
+
+// ------------------------------------------------ MySQL functions, operators
+
+#[test]
+fn mysql_functions_and_operators() {
+    use mysql_async::consts::ColumnType as T;
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        // (expression, expected text of the value); NULL is "NULL".
+        let cases: &[(&str, &str)] = &[
+            ("7 DIV 2", "3"),
+            ("-7 DIV 2", "-3"),
+            ("7.9 DIV 2", "3"),
+            ("7 DIV 0", "NULL"),
+            ("1 + 2 * 7 DIV 2", "8"),
+            ("7 MOD 3", "1"),
+            ("-7 % 3", "-1"),
+            ("7.5 % 2", "1.5"),
+            ("5 % 0", "NULL"),
+            ("MOD(10, 3)", "1"),
+            ("7 / 2", "3.5"),
+            (
+                "DATE_FORMAT('2024-03-05 13:04:09', '%Y/%m/%d %H:%i:%s %W %M %j %D %p')",
+                "2024/03/05 13:04:09 Tuesday March 065 5th PM",
+            ),
+            ("UNIX_TIMESTAMP('2024-01-01 00:00:00')", "1704067200"),
+            ("FROM_UNIXTIME(1704067200)", "2024-01-01 00:00:00"),
+            ("FROM_UNIXTIME(1704067200, '%Y-%m')", "2024-01"),
+            ("DATE_ADD('2024-01-31', INTERVAL 1 MONTH)", "2024-02-29"),
+            ("DATE_SUB('2024-01-01', INTERVAL 1 DAY)", "2023-12-31"),
+            ("DATE_ADD('2024-01-01 10:00:00', INTERVAL '1:30' HOUR_MINUTE)", "2024-01-01 11:30:00"),
+            ("ADDDATE('2024-02-28', 2)", "2024-03-01"),
+            ("'2024-01-01' + INTERVAL 1 DAY", "2024-01-02"),
+            ("'2024-01-01' - INTERVAL 1 SECOND", "2023-12-31 23:59:59"),
+            ("DATEDIFF('2024-03-01', '2024-02-01')", "29"),
+            ("YEAR('2024-03-05')", "2024"),
+            ("MONTH('2024-03-05')", "3"),
+            ("DAY('2024-03-05')", "5"),
+            ("HOUR('13:04:09')", "13"),
+            ("MINUTE('2024-01-01 13:04:09')", "4"),
+            ("SECOND('13:04:09')", "9"),
+            ("YEAR('2024-02-30')", "NULL"),
+            ("EXTRACT(YEAR_MONTH FROM '2024-03-05')", "202403"),
+            ("TIMESTAMPDIFF(MONTH, '2003-02-01', '2003-05-01')", "3"),
+            ("CONCAT('a', NULL)", "NULL"),
+            ("CONCAT('a', 1, 'b')", "a1b"),
+            ("CONCAT_WS(',', 'a', NULL, 'b')", "a,b"),
+            ("IF(1 > 0, 'y', 'n')", "y"),
+            ("LCASE('AbC')", "abc"),
+            ("UCASE('abc')", "ABC"),
+            ("LEFT('hello', 2)", "he"),
+            ("RIGHT('hello', 2)", "lo"),
+            ("LOCATE('l', 'hello')", "3"),
+            ("LOCATE('l', 'hello', 4)", "4"),
+            ("INSTR('hello', 'l')", "3"),
+            ("SUBSTRING_INDEX('a.b.c', '.', 2)", "a.b"),
+            ("SUBSTRING_INDEX('a.b.c', '.', -2)", "b.c"),
+            ("REPEAT('ab', 3)", "ababab"),
+            ("REVERSE('abc')", "cba"),
+            ("LPAD('5', 3, '0')", "005"),
+            ("RPAD('5', 3, 'x')", "5xx"),
+            ("LENGTH('héllo')", "6"),
+            ("CHAR_LENGTH('héllo')", "5"),
+            ("MD5('a')", "0cc175b9c0f1b6a831c399e269772661"),
+            ("SHA1('a')", "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"),
+            (
+                "SHA2('a', 256)",
+                "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+            ),
+            ("RAND(3)", "0.9057697559760601"),
+            ("GREATEST(1, 5, 3)", "5"),
+            ("LEAST(4, 2, 8)", "2"),
+            ("GREATEST(1, NULL)", "NULL"),
+            ("FLOOR(1.5)", "1"),
+            ("FLOOR(-1.5)", "-2"),
+            ("CEIL(1.2)", "2"),
+            ("CEILING(-1.2)", "-1"),
+            ("POW(2, 10)", "1024"),
+            ("POWER(2, 0.5) > 1.41", "1"),
+            ("FORMAT(1234567.891, 2)", "1,234,567.89"),
+            ("VERSION() LIKE '8.0%'", "1"),
+            ("DATABASE()", "NULL"),
+        ];
+        for (expr, want) in cases {
+            let sql = format!("SELECT {expr}");
+            let row: mysql_async::Row = c
+                .query_first(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .expect("row");
+            let got = match row.as_ref(0) {
+                Some(Value::NULL) => "NULL".to_string(),
+                Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                other => format!("{other:?}"),
+            };
+            assert_eq!(&got, want, "{sql}");
+            // The result column is named after the expression, as in MySQL.
+            assert_eq!(row.columns_ref()[0].name_str(), *expr, "{sql}");
+        }
+        // Column types: integers, doubles and strings where MySQL has them.
+        let row: mysql_async::Row = c
+            .query_first(
+                "SELECT 7 DIV 2, 7.5 % 2, DATE_FORMAT('2024-03-05', '%Y'), CONCAT('a', 'b'), FLOOR(2.5)",
+            )
+            .await
+            .expect("types")
+            .expect("row");
+        let types: Vec<T> = row.columns_ref().iter().map(|c| c.column_type()).collect();
+        assert_eq!(
+            types,
+            [
+                T::MYSQL_TYPE_LONGLONG,
+                T::MYSQL_TYPE_DOUBLE,
+                T::MYSQL_TYPE_VAR_STRING,
+                T::MYSQL_TYPE_VAR_STRING,
+                T::MYSQL_TYPE_LONGLONG
+            ]
+        );
+        // The clock functions agree with each other and with the client's clock (UTC).
+        let (now, unix, today): (String, i64, String) = c
+            .query_first("SELECT NOW(), UNIX_TIMESTAMP(), CURRENT_DATE")
+            .await
+            .expect("clock")
+            .expect("row");
+        let local = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        assert!((unix - local).abs() < 5, "{unix} vs {local}");
+        assert!(now.starts_with(&today), "{now} {today}");
+        let back: Option<String> = c
+            .query_first(format!("SELECT FROM_UNIXTIME({unix})"))
+            .await
+            .expect("from_unixtime");
+        let back = back.unwrap_or_default();
+        assert!(
+            back[..16] == now[..16] || (unix % 60) < 2,
+            "{back} vs {now}"
+        );
+        for sql in [
+            "SELECT CURRENT_TIMESTAMP()",
+            "SELECT SYSDATE()",
+            "SELECT LOCALTIMESTAMP",
+        ] {
+            let v: Option<String> = c.query_first(sql).await.expect(sql);
+            assert_eq!(v.map(|v| v.len()), Some(19), "{sql}");
+        }
+        let v: Option<String> = c.query_first("SELECT NOW(6)").await.expect("now(6)");
+        assert_eq!(v.map(|v| v.len()), Some(26));
+        let (id, user, db): (u64, String, String) = {
+            c.query_drop("CREATE DATABASE f").await.expect("db");
+            c.query_drop("USE f").await.expect("use");
+            c.query_first("SELECT CONNECTION_ID(), USER(), DATABASE()")
+                .await
+                .expect("session funcs")
+                .expect("row")
+        };
+        assert_eq!(id, u64::from(c.id()));
+        assert!(user.starts_with("root@"), "{user}");
+        assert_eq!(db, "f");
+
+        // On table data, in WHERE, through the statement cache and prepared statements.
+        c.query_drop("CREATE TABLE t (id INT PRIMARY KEY, d DATETIME, n INT)")
+            .await
+            .expect("table");
+        c.query_drop(
+            "INSERT INTO t VALUES (1, '2024-01-31 10:00:00', 7), (2, '2024-02-29 23:59:59', -9)",
+        )
+        .await
+        .expect("rows");
+        let q = "SELECT id, n DIV 2, n % 4, DATE_FORMAT(d, '%d.%m.%Y'), d + INTERVAL 1 DAY \
+                 FROM t WHERE d > '2024-02-02' - INTERVAL 1 DAY ORDER BY id";
+        for _ in 0..2 {
+            let rows: Vec<(i64, i64, i64, String, String)> = c.query(q).await.expect(q);
+            assert_eq!(
+                rows,
+                [(
+                    2,
+                    -4,
+                    -1,
+                    "29.02.2024".to_string(),
+                    "2024-03-01 23:59:59".to_string()
+                )]
+            );
+        }
+        let rows: Vec<(i64, i64)> = c
+            .exec("SELECT id, n DIV ? FROM t WHERE YEAR(d) = ? ORDER BY id", (2, 2024))
+            .await
+            .expect("prepared");
+        assert_eq!(rows, [(1, 3), (2, -4)]);
+        c.query_drop("UPDATE t SET d = DATE_ADD(d, INTERVAL 1 YEAR) WHERE id = 1")
+            .await
+            .expect("update with interval");
+        let d: Option<String> = c
+            .query_first("SELECT d FROM t WHERE id = 1")
+            .await
+            .expect("read");
+        assert_eq!(d.as_deref(), Some("2025-01-31 10:00:00"));
+        // Column defaults keep working with the keyword forms.
+        c.query_drop(
+            "CREATE TABLE ev (id INT, at TIMESTAMP DEFAULT CURRENT_TIMESTAMP(), up DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)",
+        )
+        .await
+        .expect("defaults");
+        c.query_drop("INSERT INTO ev (id) VALUES (1)").await.expect("insert");
+        let at: Option<String> = c.query_first("SELECT at FROM ev").await.expect("at");
+        assert_eq!(at.map(|v| v.len()), Some(19));
+        // A column named like an operator still works.
+        c.query_drop("CREATE TABLE ops (`div` INT, `mod` INT)")
+            .await
+            .expect("ops");
+        c.query_drop("INSERT INTO ops VALUES (9, 4)").await.expect("ops row");
+        let v: Option<i64> = c
+            .query_first("SELECT `div` MOD `mod` FROM ops")
+            .await
+            .expect("quoted names");
+        assert_eq!(v, Some(1));
+        // Bad input is an error, not a crash.
+        let e = c
+            .query_drop("SELECT NOW(9)")
+            .await
+            .expect_err("precision");
+        assert_ne!(code(&e), 0);
+        let e = c
+            .query_drop("SELECT DATE_ADD('2024-01-01', INTERVAL 1 FORTNIGHT)")
+            .await
+            .expect_err("unit");
+        assert_ne!(code(&e), 0);
+        c.disconnect().await.expect("disconnect");
     });
 }

@@ -2,9 +2,11 @@
 //! dialect), runs administrative statements itself and hands the rest to the
 //! session's SQLite connection after [`rewrite`].
 
+mod functions;
 pub mod infoschema;
 pub mod rewrite;
 mod show;
+mod syntax;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -169,30 +171,12 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         t.set(|s| s.state = "executing");
         Ok(0i64)
     })?;
-    conn.create_scalar_function("now", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false))
-    })?;
-    conn.create_scalar_function("curdate", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false)[..10].to_string())
-    })?;
-    conn.create_scalar_function("curtime", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false)[11..].to_string())
-    })?;
-    conn.create_scalar_function("utc_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false))
-    })?;
-    conn.create_scalar_function("unix_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0))
-    })?;
     conn.create_scalar_function("if", 3, det, |ctx| {
         let c: Option<f64> = ctx.get(0).ok();
         let i = if c.is_some_and(|c| c != 0.0) { 1 } else { 2 };
         ctx.get::<rusqlite::types::Value>(i)
     })?;
-    Ok(())
+    functions::register(conn)
 }
 
 /// MySQL type for an SQLite declared type.
@@ -1157,6 +1141,9 @@ impl Session {
                     name = name.replace(from.as_str(), to);
                 }
             }
+            if name.contains("minnow_") {
+                name = syntax::restore_names(&name);
+            }
             if name.contains(rewrite::EXACT_DIV) {
                 name = name.replace(rewrite::EXACT_DIV, "/");
             }
@@ -1588,6 +1575,9 @@ impl Session {
                 let mut name = c.name().to_string();
                 for (from, to) in &rw.names {
                     name = name.replace(from.as_str(), to);
+                }
+                if name.contains("minnow_") {
+                    name = syntax::restore_names(&name);
                 }
                 ColDef::new(
                     name,

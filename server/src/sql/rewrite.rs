@@ -76,9 +76,12 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
 }
 
 /// Tokenizes MySQL text (1064 on a tokenizer error).
+/// MySQL-only expression forms (`DIV`, `MOD`, `%`, `INTERVAL`, …) are rewritten
+/// into calls SQLite runs ([`super::syntax::mysql_syntax`]).
 pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, SqlError> {
     Tokenizer::new(&MySqlDialect {}, sql)
         .tokenize_with_location()
+        .map(super::syntax::mysql_syntax)
         .map_err(|e| SqlError::parse(sql, &e.to_string()))
 }
 
