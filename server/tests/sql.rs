@@ -880,3 +880,122 @@ fn mysql_functions_and_operators() {
         c.disconnect().await.expect("disconnect");
     });
 }
+
+// ---------------------------------------------------------- GRANT and REVOKE
+
+async fn grants(c: &mut Conn, sql: &str) -> (String, Vec<String>) {
+    let rows: Vec<mysql_async::Row> = c.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let name = rows
+        .first()
+        .map(|r| r.columns_ref()[0].name_str().into_owned())
+        .unwrap_or_default();
+    let lines = rows
+        .into_iter()
+        .map(mysql_async::from_row::<String>)
+        .collect();
+    (name, lines)
+}
+
+#[test]
+fn grant_revoke_and_show_grants_for_global_privileges() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut root = connect(&s.url()).await;
+        let (col, g) = grants(&mut root, "SHOW GRANTS").await;
+        assert_eq!(col, "Grants for root@localhost");
+        assert_eq!(
+            g,
+            ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"]
+        );
+        root.query_drop("CREATE USER 'bob'@'%' IDENTIFIED BY 'bob-pass'")
+            .await
+            .expect("create bob");
+        let (col, g) = grants(&mut root, "SHOW GRANTS FOR 'bob'@'%'").await;
+        assert_eq!(col, "Grants for bob@%");
+        assert_eq!(g, ["GRANT USAGE ON *.* TO `bob`@`%`"]);
+        root.query_drop("GRANT PROCESS, select ON *.* TO bob")
+            .await
+            .expect("grant");
+        let (_, g) = grants(&mut root, "SHOW GRANTS FOR bob").await;
+        assert_eq!(g, ["GRANT SELECT, PROCESS ON *.* TO `bob`@`%`"]);
+
+        // Without SUPER bob can't SET GLOBAL, grant, or read others' grants.
+        let mut bob = login(&s, "bob", "bob-pass").await.expect("bob");
+        let (_, g) = grants(&mut bob, "SHOW GRANTS FOR CURRENT_USER()").await;
+        assert_eq!(g, ["GRANT SELECT, PROCESS ON *.* TO `bob`@`%`"]);
+        let e = bob
+            .query_drop("SET GLOBAL wait_timeout = 100")
+            .await
+            .expect_err("no SUPER");
+        assert_eq!(code(&e), 1227, "{e}");
+        let e = bob
+            .query_drop("GRANT SUPER ON *.* TO bob")
+            .await
+            .expect_err("no grant option");
+        assert_eq!(code(&e), 1227, "{e}");
+        let e = bob
+            .query_drop("SHOW GRANTS FOR 'root'@'localhost'")
+            .await
+            .expect_err("others' grants");
+        assert_eq!(code(&e), 1044, "{e}");
+        bob.disconnect().await.expect("disconnect");
+
+        // SUPER is what the server enforces: granted, a new session of bob has it.
+        root.query_drop("GRANT SUPER ON *.* TO 'bob'@'%' WITH GRANT OPTION")
+            .await
+            .expect("grant super");
+        let (_, g) = grants(&mut root, "SHOW GRANTS FOR bob").await;
+        assert_eq!(
+            g,
+            ["GRANT SELECT, PROCESS, SUPER ON *.* TO `bob`@`%` WITH GRANT OPTION"]
+        );
+        let mut bob = login(&s, "bob", "bob-pass").await.expect("bob again");
+        bob.query_drop("SET GLOBAL wait_timeout = 28800")
+            .await
+            .expect("SUPER now");
+        bob.disconnect().await.expect("disconnect");
+        root.query_drop("REVOKE SUPER, GRANT OPTION ON *.* FROM bob")
+            .await
+            .expect("revoke");
+        let mut bob = login(&s, "bob", "bob-pass").await.expect("bob third");
+        let e = bob
+            .query_drop("SET GLOBAL wait_timeout = 100")
+            .await
+            .expect_err("SUPER revoked");
+        assert_eq!(code(&e), 1227, "{e}");
+        bob.disconnect().await.expect("disconnect");
+
+        root.query_drop("GRANT ALL PRIVILEGES ON *.* TO bob")
+            .await
+            .expect("grant all");
+        let (_, g) = grants(&mut root, "SHOW GRANTS FOR bob").await;
+        assert_eq!(g, ["GRANT ALL PRIVILEGES ON *.* TO `bob`@`%`"]);
+        root.query_drop("REVOKE ALL PRIVILEGES, GRANT OPTION FROM bob")
+            .await
+            .expect("revoke all");
+        let (_, g) = grants(&mut root, "SHOW GRANTS FOR bob").await;
+        assert_eq!(g, ["GRANT USAGE ON *.* TO `bob`@`%`"]);
+
+        // What is not supported says so; unknown accounts and privileges are errors.
+        for (sql, want) in [
+            ("GRANT SELECT ON shop.* TO bob", 1235),
+            ("GRANT SELECT ON *.* TO nobody", 1133),
+            ("REVOKE SELECT ON *.* FROM nobody", 1141),
+            ("SHOW GRANTS FOR nobody", 1141),
+            ("GRANT FLY ON *.* TO bob", 1064),
+        ] {
+            let e = root.query_drop(sql).await.expect_err(sql);
+            assert_eq!(code(&e), want, "{sql}: {e}");
+        }
+        root.disconnect().await.expect("disconnect");
+    });
+    // The mariadb CLI prints SHOW GRANTS as MySQL does.
+    let Some(o) = s.mariadb(&["--batch", "-e", "SHOW GRANTS FOR bob"], None) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Grants for bob@%\nGRANT USAGE ON *.* TO `bob`@`%`\n"
+    );
+}

@@ -401,12 +401,18 @@ impl Session {
                 self.bump(Com::CreateUser);
                 return self.create_user(&toks);
             }
-            ("ALTER", Some("USER")) | ("SET", Some("PASSWORD")) => {
+            ("ALTER", Some("USER"))
+            | ("SET", Some("PASSWORD"))
+            | ("GRANT", _)
+            | ("REVOKE", _)
+            | ("SHOW", Some("GRANTS")) => {
                 if let Some(st) = users::parse(&toks)? {
-                    self.bump(if w[0] == "SET" {
-                        Com::SetPassword
-                    } else {
-                        Com::AlterUser
+                    self.bump(match st {
+                        users::UserStatement::AlterUser { .. } => Com::AlterUser,
+                        users::UserStatement::SetPassword { .. } => Com::SetPassword,
+                        users::UserStatement::Grant { .. } => Com::Grant,
+                        users::UserStatement::Revoke { .. } => Com::Revoke,
+                        users::UserStatement::ShowGrants(_) => Com::ShowGrants,
                     });
                     return self.user_statement(st);
                 }

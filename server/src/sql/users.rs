@@ -6,9 +6,12 @@
 use minnow_plugin_host::{PluginState, PluginType};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use mysql_common::constants::ColumnType;
+
 use super::Outcome;
-use crate::datadir::native_hash;
+use crate::datadir::{GLOBAL_PRIVILEGES, native_hash};
 use crate::error::{SqlError, code};
+use crate::protocol::{Cell, ColDef, ResultSet};
 use crate::session::Session;
 
 /// `'user'@'host'`, or the session's own account.
@@ -44,6 +47,20 @@ pub(crate) enum UserStatement {
         user: UserRef,
         password: NewPassword,
     },
+    /// `GRANT privs ON *.* TO u[, u…] [WITH GRANT OPTION]`
+    Grant {
+        privileges: Vec<&'static str>,
+        grant_option: bool,
+        users: Vec<UserRef>,
+    },
+    /// `REVOKE privs ON *.* FROM u[, u…]` / `REVOKE ALL [PRIVILEGES], GRANT OPTION FROM u…`
+    Revoke {
+        privileges: Vec<&'static str>,
+        grant_option: bool,
+        users: Vec<UserRef>,
+    },
+    /// `SHOW GRANTS [FOR u]`
+    ShowGrants(UserRef),
 }
 
 struct Cursor<'a> {
@@ -222,7 +239,138 @@ pub(crate) fn parse(toks: &[TokenWithSpan]) -> Result<Option<UserStatement>, Sql
         c.end()?;
         return Ok(Some(UserStatement::SetPassword { user, password }));
     }
+    if c.keyword("SHOW") {
+        if !c.keyword("GRANTS") {
+            return Ok(None);
+        }
+        let user = if c.keyword("FOR") {
+            c.user()?
+        } else {
+            UserRef::Current
+        };
+        c.end()?;
+        return Ok(Some(UserStatement::ShowGrants(user)));
+    }
+    let grant = c.keyword("GRANT");
+    if grant || c.keyword("REVOKE") {
+        let (privileges, mut grant_option) = c.privileges()?;
+        let on = if c.keyword("ON") {
+            true
+        } else if !grant && grant_option {
+            // REVOKE ALL PRIVILEGES, GRANT OPTION FROM …
+            false
+        } else {
+            return Err(c.err("ON expected"));
+        };
+        if on {
+            let is =
+                |c: &Cursor<'_>, i: usize, t: &Token| c.toks.get(c.pos + i).copied() == Some(t);
+            let global =
+                is(&c, 0, &Token::Mul) && is(&c, 1, &Token::Period) && is(&c, 2, &Token::Mul);
+            if !global {
+                return Err(SqlError::new(
+                    code::ER_NOT_SUPPORTED_YET,
+                    "This version of Minnow doesn't yet support 'privileges on a database or table' (only ON *.*)",
+                ));
+            }
+            c.pos += 3;
+        }
+        c.expect(if grant { "TO" } else { "FROM" })?;
+        let mut users = vec![c.user()?];
+        while matches!(c.peek(), Some(Token::Comma)) {
+            c.pos += 1;
+            users.push(c.user()?);
+        }
+        if grant && c.keyword("WITH") {
+            c.expect("GRANT")?;
+            c.expect("OPTION")?;
+            grant_option = true;
+        }
+        c.end()?;
+        return Ok(Some(if grant {
+            UserStatement::Grant {
+                privileges,
+                grant_option,
+                users,
+            }
+        } else {
+            UserStatement::Revoke {
+                privileges,
+                grant_option,
+                users,
+            }
+        }));
+    }
     Ok(None)
+}
+
+impl Cursor<'_> {
+    /// `priv [, priv…]` up to ON / FROM: the privileges (ALL expanded) and
+    /// whether GRANT OPTION was named.
+    fn privileges(&mut self) -> Result<(Vec<&'static str>, bool), SqlError> {
+        let mut out: Vec<&'static str> = Vec::new();
+        let mut grant_option = false;
+        loop {
+            let mut words = Vec::new();
+            while let Some(Token::Word(w)) = self.peek() {
+                if w.quote_style.is_none()
+                    && ["ON", "FROM", "TO"]
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k))
+                {
+                    break;
+                }
+                words.push(w.value.to_ascii_uppercase());
+                self.pos += 1;
+            }
+            let name = words.join(" ");
+            match name.as_str() {
+                "" => return Err(self.err("privilege expected")),
+                "ALL" | "ALL PRIVILEGES" => out.extend(GLOBAL_PRIVILEGES),
+                "GRANT OPTION" => grant_option = true,
+                "USAGE" => {}
+                other => match GLOBAL_PRIVILEGES.iter().find(|p| **p == other) {
+                    Some(p) => out.push(p),
+                    None => {
+                        return Err(SqlError::parse(
+                            other,
+                            "unknown privilege (or a column list, which Minnow does not support)",
+                        ));
+                    }
+                },
+            }
+            if matches!(self.peek(), Some(Token::Comma)) {
+                self.pos += 1;
+                continue;
+            }
+            break;
+        }
+        Ok((out, grant_option))
+    }
+}
+
+fn quote_account(user: &str, host: &str) -> String {
+    format!(
+        "`{}`@`{}`",
+        user.replace('`', "``"),
+        host.replace('`', "``")
+    )
+}
+
+/// `SHOW GRANTS` text for an account's global privileges.
+pub(crate) fn grant_text(user: &str, host: &str, privs: &[&str], grant_option: bool) -> String {
+    let list = if privs.len() == GLOBAL_PRIVILEGES.len() {
+        "ALL PRIVILEGES".to_string()
+    } else if privs.is_empty() {
+        "USAGE".to_string()
+    } else {
+        privs.join(", ")
+    };
+    let mut s = format!("GRANT {list} ON *.* TO {}", quote_account(user, host));
+    if grant_option {
+        s.push_str(" WITH GRANT OPTION");
+    }
+    s
 }
 
 impl Session {
@@ -305,7 +453,94 @@ impl Session {
                 self.shared.datadir.set_user_auth(&u, &h, &plugin, &auth)?;
                 Ok(Outcome::ok(0))
             }
+            UserStatement::Grant {
+                privileges,
+                grant_option,
+                users,
+            } => self.grant_or_revoke(true, &privileges, grant_option, &users),
+            UserStatement::Revoke {
+                privileges,
+                grant_option,
+                users,
+            } => self.grant_or_revoke(false, &privileges, grant_option, &users),
+            UserStatement::ShowGrants(user) => self.show_grants(&user),
         }
+    }
+
+    fn grant_or_revoke(
+        &mut self,
+        grant: bool,
+        privileges: &[&'static str],
+        grant_option: bool,
+        users: &[UserRef],
+    ) -> Result<Outcome, SqlError> {
+        if !self.account.super_priv {
+            return Err(SqlError::access_denied_priv("GRANT OPTION"));
+        }
+        // Check every account first: a statement naming an unknown one changes nothing.
+        let mut current = Vec::new();
+        for u in users {
+            let (name, host) = self.resolve_user(u);
+            match self.shared.datadir.user_privileges(&name, &host)? {
+                Some(p) => current.push((name, host, p)),
+                None if grant => {
+                    return Err(SqlError::new(
+                        code::ER_PASSWORD_NO_MATCH,
+                        "Can't find any matching row in the user table",
+                    ));
+                }
+                None => {
+                    return Err(SqlError::new(
+                        code::ER_NONEXISTING_GRANT,
+                        format!(
+                            "There is no such grant defined for user '{name}' on host '{host}'"
+                        ),
+                    ));
+                }
+            }
+        }
+        for (name, host, (mut privs, mut option)) in current {
+            if grant {
+                for p in privileges {
+                    if !privs.contains(p) {
+                        privs.push(p);
+                    }
+                }
+                option |= grant_option;
+            } else {
+                privs.retain(|p| !privileges.contains(p));
+                option &= !grant_option;
+            }
+            self.shared
+                .datadir
+                .set_user_privileges(&name, &host, &privs, option)?;
+        }
+        Ok(Outcome::ok(0))
+    }
+
+    fn show_grants(&mut self, user: &UserRef) -> Result<Outcome, SqlError> {
+        let (name, host) = self.resolve_user(user);
+        let own = name == self.account.user && host == self.account.host;
+        if !own && !self.account.super_priv {
+            return Err(SqlError::db_access_denied(
+                &self.account.user,
+                &self.account.host,
+                "mysql",
+            ));
+        }
+        let Some((privs, option)) = self.shared.datadir.user_privileges(&name, &host)? else {
+            return Err(SqlError::new(
+                code::ER_NONEXISTING_GRANT,
+                format!("There is no such grant defined for user '{name}' on host '{host}'"),
+            ));
+        };
+        Ok(Outcome::Rows(ResultSet {
+            columns: vec![ColDef::new(
+                format!("Grants for {name}@{host}"),
+                ColumnType::MYSQL_TYPE_VAR_STRING,
+            )],
+            rows: vec![vec![Cell::Text(grant_text(&name, &host, &privs, option))]],
+        }))
     }
 
     fn resolve_user(&self, u: &UserRef) -> (String, String) {
@@ -420,5 +655,60 @@ mod tests {
         assert!(p("ALTER USER bob").is_err());
         assert!(p("SET PASSWORD FOR bob PASSWORD('x')").is_err());
         assert!(p("SET PASSWORD = PASSWORD('x') junk").is_err());
+    }
+
+    #[test]
+    fn parses_grant_revoke_and_show_grants() {
+        assert_eq!(
+            p("GRANT SELECT, SHOW DATABASES ON *.* TO 'bob'@'%', carol WITH GRANT OPTION").ok(),
+            Some(Some(UserStatement::Grant {
+                privileges: vec!["SELECT", "SHOW DATABASES"],
+                grant_option: true,
+                users: vec![
+                    UserRef::Named("bob".into(), "%".into()),
+                    UserRef::Named("carol".into(), "%".into())
+                ],
+            }))
+        );
+        assert_eq!(
+            p("REVOKE ALL PRIVILEGES, GRANT OPTION FROM bob").ok(),
+            Some(Some(UserStatement::Revoke {
+                privileges: GLOBAL_PRIVILEGES.to_vec(),
+                grant_option: true,
+                users: vec![UserRef::Named("bob".into(), "%".into())],
+            }))
+        );
+        assert_eq!(
+            p("SHOW GRANTS FOR CURRENT_USER()").ok(),
+            Some(Some(UserStatement::ShowGrants(UserRef::Current)))
+        );
+        assert_eq!(
+            p("SHOW GRANTS").ok(),
+            Some(Some(UserStatement::ShowGrants(UserRef::Current)))
+        );
+        assert_eq!(
+            p("GRANT SELECT ON shop.* TO bob").map_err(|e| e.code).err(),
+            Some(1235)
+        );
+        assert_eq!(
+            p("GRANT FLY ON *.* TO bob").map_err(|e| e.code).err(),
+            Some(1064)
+        );
+        assert_eq!(
+            p("REVOKE SELECT ON *.* TO bob").map_err(|e| e.code).err(),
+            Some(1064)
+        );
+        assert_eq!(
+            grant_text("bob", "%", &["SELECT", "PROCESS"], false),
+            "GRANT SELECT, PROCESS ON *.* TO `bob`@`%`"
+        );
+        assert_eq!(
+            grant_text("root", "localhost", &GLOBAL_PRIVILEGES, true),
+            "GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"
+        );
+        assert_eq!(
+            grant_text("u", "h", &[], false),
+            "GRANT USAGE ON *.* TO `u`@`h`"
+        );
     }
 }
