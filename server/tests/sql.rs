@@ -38,6 +38,9 @@ fn information_schema_writes_are_refused_from_any_database() {
             "CREATE TABLE information_schema.x (a INT)",
             "DROP TABLE information_schema.PROCESSLIST",
             "TRUNCATE TABLE information_schema.PROCESSLIST",
+            "REPLACE INTO information_schema.PROCESSLIST (ID) VALUES (1)",
+            "CREATE DATABASE information_schema",
+            "DROP DATABASE IF EXISTS information_schema",
         ] {
             let e = c.query_drop(sql).await.expect_err(sql);
             assert_eq!(code(&e), 1044, "{sql}: {e}");
@@ -454,6 +457,26 @@ fn show_table_status_index_columns_and_create_table() {
             .expect("row");
         assert_eq!(db, "shop");
         assert!(create.starts_with("CREATE DATABASE `shop`"), "{create}");
+        let (_, create): (String, String) = c
+            .query_first("SHOW CREATE SCHEMA IF NOT EXISTS shop")
+            .await
+            .expect("create db if not exists")
+            .expect("row");
+        assert!(
+            create.starts_with("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop`"),
+            "{create}"
+        );
+        let (db, _): (String, String) = c
+            .query_first("SHOW CREATE DATABASE information_schema")
+            .await
+            .expect("create information_schema")
+            .expect("row");
+        assert_eq!(db, "information_schema");
+        let e = c
+            .query_drop("SHOW CREATE DATABASE nosuch")
+            .await
+            .expect_err("no db");
+        assert_eq!(code(&e), 1049, "{e}");
         c.disconnect().await.expect("disconnect");
     });
     // The mariadb CLI's \G form of the same statement.

@@ -468,23 +468,46 @@ impl Session {
             ("SHOW", Some("CREATE"))
                 if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
             {
-                let name = toks
+                // SHOW CREATE {DATABASE|SCHEMA} [IF NOT EXISTS] name
+                let names: Vec<&sqlparser::tokenizer::Word> = toks
                     .iter()
                     .filter_map(|t| match &t.token {
-                        Token::Word(w) => Some(w.value.clone()),
+                        Token::Word(w) => Some(w),
                         _ => None,
                     })
-                    .nth(3)
+                    .skip(3)
+                    .collect();
+                let if_not_exists = names.len() == 4
+                    && names[..3]
+                        .iter()
+                        .zip(["IF", "NOT", "EXISTS"])
+                        .all(|(w, k)| w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+                let name = names
+                    .get(if if_not_exists { 3 } else { 0 })
+                    .map(|w| w.value.clone())
+                    .filter(|_| names.len() == if if_not_exists { 4 } else { 1 })
                     .ok_or_else(|| SqlError::parse(&text, "database name expected"))?;
-                if !self.shared.datadir.db_exists(&name) {
+                let is = name.eq_ignore_ascii_case("information_schema");
+                if !is && !self.shared.datadir.db_exists(&name) {
                     return Err(SqlError::bad_db(&name));
                 }
+                let name = if is {
+                    "information_schema".to_string()
+                } else {
+                    name
+                };
                 return Ok(Outcome::Rows(pairs_result(
                     ("Database", "Create Database"),
                     vec![(
                         name.clone(),
                         format!(
-                            "CREATE DATABASE `{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+                            "CREATE DATABASE {}`{name}` /*!40100 DEFAULT CHARACTER SET {} */",
+                            if if_not_exists {
+                                "/*!32312 IF NOT EXISTS*/ "
+                            } else {
+                                ""
+                            },
+                            if is { "utf8mb3" } else { "utf8mb4" }
                         ),
                     )],
                 )));
@@ -560,6 +583,7 @@ impl Session {
                 ..
             } => {
                 let n = object_last(&db_name);
+                self.deny_info_schema_db(&n)?;
                 let created = self.shared.datadir.create_db(&n, if_not_exists)?;
                 Ok(Outcome::ok(u64::from(created)))
             }
@@ -572,6 +596,7 @@ impl Session {
                     ast::SchemaName::Simple(n) => object_last(&n),
                     other => other.to_string(),
                 };
+                self.deny_info_schema_db(&n)?;
                 let created = self.shared.datadir.create_db(&n, if_not_exists)?;
                 Ok(Outcome::ok(u64::from(created)))
             }
@@ -582,6 +607,9 @@ impl Session {
                 ..
             } => {
                 let mut n = 0;
+                for name in &names {
+                    self.deny_info_schema_db(&object_last(name))?;
+                }
                 for name in names {
                     let name = object_last(&name);
                     if self.sql.attached.remove(&name) {
@@ -958,6 +986,18 @@ impl Session {
             }
         };
         if targets.iter().any(is_target) {
+            return Err(SqlError::db_access_denied(
+                &self.account.user,
+                &self.account.host,
+                "information_schema",
+            ));
+        }
+        Ok(())
+    }
+
+    /// 1044 for `CREATE|DROP DATABASE information_schema`, as in MySQL.
+    fn deny_info_schema_db(&self, name: &str) -> Result<(), SqlError> {
+        if name.eq_ignore_ascii_case("information_schema") {
             return Err(SqlError::db_access_denied(
                 &self.account.user,
                 &self.account.host,
