@@ -46,6 +46,7 @@ pub mod code {
     pub const ER_NOT_VALID_PASSWORD: u16 = 1819;
     pub const ER_PASSWORD_FORMAT: u16 = 1827;
     pub const ER_NONEXISTING_GRANT: u16 = 1141;
+    pub const ER_CANT_DROP_FIELD_OR_KEY: u16 = 1091;
     pub const ER_MALFORMED_PACKET: u16 = 1835;
     pub const ER_SERVER_SHUTDOWN: u16 = 1053;
     pub const ER_UNKNOWN_ERROR: u16 = 1105;

@@ -388,6 +388,33 @@ fn show_table_status_index_columns_and_create_table() {
             .await
             .expect_err("no table");
         assert_eq!(code(&e), 1146, "{e}");
+        // Index names are per table, as in MySQL; DROP INDEX … ON t finds them.
+        c.query_drop("CREATE INDEX ix ON items (name(5))")
+            .await
+            .expect("create index");
+        c.query_drop("CREATE INDEX ix ON pairs (b)")
+            .await
+            .expect("same name on another table");
+        c.query_drop("DROP INDEX by_name ON items")
+            .await
+            .expect("drop inline key");
+        let keys: Vec<String> = c
+            .query_map("SHOW INDEX FROM items", |r: mysql_async::Row| {
+                s_at(&r, "Key_name").unwrap_or_default()
+            })
+            .await
+            .expect("index after");
+        assert_eq!(keys, ["PRIMARY", "u_price", "ix"]);
+        let e = c
+            .query_drop("DROP INDEX by_name ON items")
+            .await
+            .expect_err("dropped twice");
+        assert_eq!(code(&e), 1091, "{e}");
+        c.query_drop("DROP INDEX ix ON pairs").await.expect("drop ix");
+        c.query_drop("DROP INDEX ix ON items").await.expect("drop ix");
+        c.query_drop("CREATE INDEX by_name ON items (name, price)")
+            .await
+            .expect("re-create by_name");
 
         // DESCRIBE / SHOW [FULL] COLUMNS.
         let d: Vec<(String, String, String, String, Option<String>, String)> = c

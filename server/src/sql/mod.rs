@@ -750,11 +750,42 @@ impl Session {
                 ref table,
                 ..
             } => {
-                // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i
+                // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i (or i, made
+                // by SQLite-style CREATE INDEX statements of older versions).
                 self.deny_info_schema_write(table.as_slice())?;
-                let rw = self.rewrite(toks)?;
-                let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
-                self.exec_batch(&sql)?;
+                let (Some(table), Statement::Drop { names, .. }) = (table.clone(), &st) else {
+                    let rw = self.rewrite(toks)?;
+                    let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
+                    self.exec_batch(&sql)?;
+                    return Ok(Outcome::ok(0));
+                };
+                let (schema, t) = self.split_name(&table)?;
+                self.implicit_commit()?;
+                for n in names {
+                    let i = object_last(n);
+                    let found: Option<String> = self
+                        .sql
+                        .conn
+                        .query_row(
+                            &format!(
+                                "SELECT name FROM {schema}.sqlite_master WHERE type = 'index' \
+                                 AND tbl_name = ?1 AND name IN (?2, ?3) ORDER BY name = ?2 DESC"
+                            ),
+                            [t.as_str(), &format!("{t}_{i}"), &i],
+                            |r| r.get(0),
+                        )
+                        .ok();
+                    let Some(found) = found else {
+                        return Err(SqlError::new(
+                            code::ER_CANT_DROP_FIELD_OR_KEY,
+                            format!("Can't DROP INDEX `{i}`; check that it exists"),
+                        ));
+                    };
+                    self.exec_batch(&format!(
+                        "DROP INDEX {schema}.\"{}\"",
+                        found.replace('"', "\"\"")
+                    ))?;
+                }
                 Ok(Outcome::ok(0))
             }
             st @ (Statement::Query(_)
@@ -790,9 +821,13 @@ impl Session {
             | Statement::CreateView { .. }) => {
                 self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
-                let rw = self.rewrite(toks)?;
+                let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
+                let sql = match rewrite::create_index(&mapped) {
+                    Some(sql) if matches!(st, Statement::CreateIndex(_)) => sql,
+                    _ => self.rewrite(toks)?.sql,
+                };
                 self.implicit_commit()?;
-                self.exec_batch(&rw.sql)?;
+                self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
             }
             Statement::Truncate(t) => {

@@ -704,6 +704,65 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
     Ok(sql)
 }
 
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] i [USING …] ON [db.]t (cols) [USING …]`
+/// → SQLite, with the index named `<t>_<i>` as inline keys are (SQLite's index
+/// names are per database, MySQL's per table). `None` for other shapes.
+pub fn create_index(toks: &[TokenWithSpan]) -> Option<String> {
+    let p = text_of(toks);
+    let p: Vec<Token> = p
+        .into_iter()
+        .filter(|t| *t != Token::EOF && *t != Token::SemiColon)
+        .collect();
+    let mut i = 1;
+    let unique = p.get(i).is_some_and(|t| kw(t, "UNIQUE"));
+    if p.get(i)
+        .is_some_and(|t| kw(t, "UNIQUE") || kw(t, "FULLTEXT") || kw(t, "SPATIAL"))
+    {
+        i += 1;
+    }
+    if !(kw(p.first()?, "CREATE") && kw(p.get(i)?, "INDEX")) {
+        return None;
+    }
+    i += 1;
+    let if_not_exists = p.get(i).is_some_and(|t| kw(t, "IF"));
+    if if_not_exists {
+        i += 3;
+    }
+    let Token::Word(name) = p.get(i)? else {
+        return None;
+    };
+    i += 1;
+    if p.get(i).is_some_and(|t| kw(t, "USING")) {
+        i += 2;
+    }
+    if !kw(p.get(i)?, "ON") {
+        return None;
+    }
+    i += 1;
+    let (schema, table) = match (p.get(i)?, p.get(i + 1), p.get(i + 2)) {
+        (Token::Word(d), Some(Token::Period), Some(Token::Word(t))) => {
+            i += 3;
+            (format!("{}.", quote_ident(&d.value)), t.value.clone())
+        }
+        (Token::Word(t), _, _) => {
+            i += 1;
+            (String::new(), t.value.clone())
+        }
+        _ => return None,
+    };
+    if p.get(i) != Some(&Token::LParen) {
+        return None;
+    }
+    let cols = render(&strip_key_lengths(&p[i..]));
+    Some(format!(
+        "CREATE {}INDEX {}{schema}{} ON {} {cols}",
+        if unique { "UNIQUE " } else { "" },
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        quote_ident(&format!("{table}_{}", name.value)),
+        quote_ident(&table)
+    ))
+}
+
 /// `(a(10), b)` → `(a, b)`: SQLite has no prefix indexes.
 fn strip_key_lengths(p: &[Token]) -> Vec<Token> {
     let mut out = Vec::new();
@@ -830,6 +889,20 @@ mod tests {
         c.execute_batch(&r.sql).expect("second");
         let n: i64 = c.query_row("SELECT n FROM t", [], |r| r.get(0)).expect("n");
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn create_index_names_per_table() {
+        let ci = |s: &str| create_index(&tokenize(s).expect("tokens"));
+        assert_eq!(
+            ci("CREATE UNIQUE INDEX ix USING BTREE ON main.t (a(10), `b` DESC)").as_deref(),
+            Some("CREATE UNIQUE INDEX \"main\".\"t_ix\" ON \"t\" (a, \"b\")")
+        );
+        assert_eq!(
+            ci("CREATE INDEX IF NOT EXISTS ix ON t (a)").as_deref(),
+            Some("CREATE INDEX IF NOT EXISTS \"t_ix\" ON \"t\" (a)")
+        );
+        assert_eq!(ci("CREATE INDEX ON t (a)"), None);
     }
 
     #[test]
