@@ -652,6 +652,43 @@ fn alter_user_and_set_password_go_through_password_validation() {
             .expect_err("unknown");
         assert_eq!(code(&e), 1133, "{e}");
 
+        // Accounts of another authentication plugin get that plugin's stored form.
+        root.query_drop(
+            "CREATE USER 'alice'@'%' IDENTIFIED WITH auth_test_plugin BY 'alice-pass1'",
+        )
+        .await
+        .expect("alice");
+        root.query_drop("ALTER USER 'alice'@'%' IDENTIFIED BY 'alice-pass2'")
+            .await
+            .expect("alter alice");
+        root.query_drop("ALTER USER 'bob'@'%' IDENTIFIED WITH auth_test_plugin BY 'bob-clear-1'")
+            .await
+            .expect("bob changes plugin");
+        let clear = |user: &str, pw: &str| {
+            mysql_async::OptsBuilder::from_opts(user_url(&s, user, pw))
+                .enable_cleartext_plugin(true)
+        };
+        for (user, pw) in [("alice", "alice-pass2"), ("bob", "bob-clear-1")] {
+            Conn::new(clear(user, pw))
+                .await
+                .unwrap_or_else(|e| panic!("{user}: {e}"))
+                .disconnect()
+                .await
+                .expect("disconnect");
+        }
+        let e = Conn::new(clear("alice", "alice-pass1"))
+            .await
+            .expect_err("old password");
+        assert_eq!(code(&e), 1045, "{e}");
+        root.query_drop("DROP USER 'alice'@'%'")
+            .await
+            .expect("drop alice");
+        root.query_drop(
+            "ALTER USER 'bob'@'%' IDENTIFIED WITH mysql_native_password BY 'fifth-pass'",
+        )
+        .await
+        .expect("bob back to native");
+
         // A hash cannot be validated: refused while a validation plugin is active…
         let hash = minnow_server::datadir::native_hash("hashed-pass");
         let set_hash = format!("SET PASSWORD FOR 'bob'@'%' = '{hash}'");
