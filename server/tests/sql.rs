@@ -953,6 +953,30 @@ fn mysql_functions_and_operators() {
             .await
             .expect("quoted names");
         assert_eq!(v, Some(1));
+        // Text that is not UTF-8 comes back as bytes; IF takes MySQL's truth.
+        let row: mysql_async::Row = c
+            .query_first("SELECT CAST(X'FF00' AS TEXT), IF('1abc', 'y', 'n'), IF('0', 'y', 'n'), IF(NULL, 'y', 'n')")
+            .await
+            .expect("non-UTF-8 text")
+            .expect("row");
+        assert_eq!(row.as_ref(0), Some(&Value::Bytes(vec![0xff, 0])));
+        assert_eq!(row.as_ref(1), Some(&Value::Bytes(b"y".to_vec())));
+        assert_eq!(row.as_ref(2), Some(&Value::Bytes(b"n".to_vec())));
+        assert_eq!(row.as_ref(3), Some(&Value::Bytes(b"n".to_vec())));
+        // SLEEP of an absurd length waits until killed instead of failing the thread.
+        let mut killer = connect(&s.url()).await;
+        let victim = c.id();
+        let kill = async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            killer
+                .query_drop(format!("KILL QUERY {victim}"))
+                .await
+                .expect("kill");
+        };
+        let (slept, ()) = tokio::join!(c.query_drop("SELECT SLEEP(1e300)"), kill);
+        let e = slept.expect_err("killed");
+        assert_eq!(code(&e), 1317, "{e}");
+        killer.disconnect().await.expect("disconnect");
         // Bad input is an error, not a crash.
         let e = c
             .query_drop("SELECT NOW(9)")

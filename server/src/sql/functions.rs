@@ -108,6 +108,26 @@ fn text(v: ValueRef<'_>) -> Option<String> {
     }
 }
 
+/// An owned copy of a value; text that is not UTF-8 stays bytes (rusqlite's own
+/// conversion panics on it, and SQLite can make such text: `CAST(X'FF' AS TEXT)`).
+pub(crate) fn owned(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_string()),
+            Err(_) => Value::Blob(t.to_vec()),
+        },
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// MySQL's truth of a value: a non-zero number (`'1abc'` is 1); NULL is false.
+pub(crate) fn truthy(v: ValueRef<'_>) -> bool {
+    num(v).is_some_and(|n| n.f() != 0.0)
+}
+
 fn arg_text(ctx: &Context<'_>, i: usize) -> Option<String> {
     text(ctx.get_raw(i))
 }
@@ -537,31 +557,42 @@ pub(crate) fn date_add(
             amounts.push((f, if neg { -g } else { g }));
         }
     }
-    let mut months = 0;
+    // Amounts beyond the calendar's range give NULL (checked arithmetic, no overflow).
+    let mut months: i64 = 0;
     let mut micros: i64 = micro_from_fraction;
     for (f, n) in amounts {
-        match f {
-            "y" => months += n * 12,
-            "q" => months += n * 3,
-            "mo" => months += n,
-            "w" => micros += n * 7 * 86_400_000_000,
-            "d" => micros += n * 86_400_000_000,
-            "h" => micros += n * 3_600_000_000,
-            "mi" => micros += n * 60_000_000,
-            "s" => micros += n * 1_000_000,
-            _ => micros += n,
+        let (scale, into_months) = match f {
+            "y" => (12, true),
+            "q" => (3, true),
+            "mo" => (1, true),
+            "w" => (7 * 86_400_000_000, false),
+            "d" => (86_400_000_000, false),
+            "h" => (3_600_000_000, false),
+            "mi" => (60_000_000, false),
+            "s" => (1_000_000, false),
+            _ => (1, false),
+        };
+        let add = n.checked_mul(scale)?;
+        if into_months {
+            months = months.checked_add(add)?;
+        } else {
+            micros = micros.checked_add(add)?;
         }
     }
     let mut out = *dt;
     if months != 0 {
-        let total = dt.y * 12 + (dt.mo - 1) + sign * months;
+        let total = (dt.y * 12 + (dt.mo - 1)).checked_add(sign.checked_mul(months)?)?;
         out.y = total.div_euclid(12);
         out.mo = total.rem_euclid(12) + 1;
+        if !(1..=9999).contains(&out.y) {
+            return None;
+        }
         out.d = dt.d.min(days_in_month(out.y, out.mo));
     }
     if micros != 0 {
         let keep = out.has_time;
-        out = DateTime::from_epoch_micros(out.epoch_micros() + sign * micros);
+        let t = out.epoch_micros().checked_add(sign.checked_mul(micros)?)?;
+        out = DateTime::from_epoch_micros(t);
         out.has_time = keep;
     }
     if !out.valid() {
@@ -830,7 +861,7 @@ fn greatest_least(ctx: &Context<'_>, greatest: bool) -> R {
             best = v;
         }
     }
-    Ok(Value::from(best))
+    Ok(owned(best))
 }
 
 /// MySQL's `a DIV b`: integer division truncating toward zero, NULL on 0.
@@ -973,6 +1004,9 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             return Ok(Value::Null);
         };
         let dt = DateTime::from_epoch_micros(m);
+        if !dt.valid() {
+            return Ok(Value::Null);
+        }
         if ctx.len() == 2 {
             return Ok(opt_text(arg_text(ctx, 1).map(|f| date_format(&dt, &f))));
         }
@@ -1397,6 +1431,133 @@ mod tests {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Every function, with hostile arguments: errors and NULLs are fine, a
+    /// panic (rusqlite reports it as `UnwindingPanic`) is not.
+    #[test]
+    fn hostile_arguments_never_panic() {
+        let c = Connection::open_in_memory().expect("db");
+        register(&c).expect("register");
+        let names: Vec<String> = c
+            .prepare("SELECT DISTINCT name FROM pragma_function_list")
+            .expect("list")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .filter_map(Result::ok)
+            .collect();
+        let ours = [
+            "now",
+            "sysdate",
+            "utc_timestamp",
+            "curtime",
+            "curdate",
+            "unix_timestamp",
+            "from_unixtime",
+            "date_format",
+            "datediff",
+            "year",
+            "month",
+            "day",
+            "dayofweek",
+            "weekday",
+            "dayofyear",
+            "quarter",
+            "to_days",
+            "hour",
+            "minute",
+            "second",
+            "dayname",
+            "monthname",
+            "last_day",
+            "minnow_date_add",
+            "adddate",
+            "subdate",
+            "minnow_timestampdiff",
+            "minnow_extract",
+            "minnow_now",
+            "minnow_curtime",
+            "concat",
+            "lcase",
+            "ucase",
+            "left",
+            "right",
+            "locate",
+            "substring_index",
+            "repeat",
+            "space",
+            "reverse",
+            "lpad",
+            "rpad",
+            "length",
+            "char_length",
+            "strcmp",
+            "find_in_set",
+            "md5",
+            "sha1",
+            "sha2",
+            "isnull",
+            "minnow_div",
+            "minnow_mod",
+            "mod",
+            "floor",
+            "ceil",
+            "pow",
+            "sqrt",
+            "log",
+            "sign",
+            "truncate",
+            "format",
+            "greatest",
+            "least",
+            "rand",
+        ];
+        for f in ours {
+            assert!(names.iter().any(|n| n == f), "{f} not registered");
+        }
+        let args = [
+            "NULL",
+            "0",
+            "-1",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "1e308",
+            "-1e308",
+            "''",
+            "'x'",
+            "'2024-13-45'",
+            "'9999-12-31 23:59:59'",
+            "'-1 2:3:4'",
+            "'%'",
+            "X'FF00'",
+            "'é'",
+        ];
+        let mut n = 0;
+        for f in ours {
+            for arity in 0..=5 {
+                for a in args {
+                    let list = vec![a; arity].join(", ");
+                    let sql = format!("SELECT {f}({list})");
+                    n += 1;
+                    if let Err(e) = c.query_row(&sql, [], |r| r.get_ref(0).map(owned)) {
+                        // rusqlite turns a panic into an error with this text.
+                        assert!(!e.to_string().contains("unwinding panic"), "{sql} panicked");
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
+        // Mixed arguments for the date arithmetic.
+        for unit in ["'YEAR'", "'DAY_SECOND'", "'MICROSECOND'", "'x'"] {
+            for v in args {
+                for d in ["'2024-01-31'", "'9999-12-31 23:59:59'", "'0001-01-01'"] {
+                    let sql = format!("SELECT minnow_date_add({d}, {v}, {unit}, -1, 'o')");
+                    if let Err(e) = c.query_row(&sql, [], |r| r.get_ref(0).map(owned)) {
+                        assert!(!e.to_string().contains("unwinding panic"), "{sql}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn digests_match_known_vectors() {
         assert_eq!(hex(&md5(b"")), "d41d8cd98f00b204e9800998ecf8427e");
@@ -1450,6 +1611,10 @@ mod tests {
             Some("2025-03-31")
         );
         assert_eq!(date_add(&d, ValueRef::Integer(1), "FORTNIGHT", 1), None);
+        assert_eq!(date_add(&d, ValueRef::Integer(i64::MAX), "YEAR", 1), None);
+        assert_eq!(date_add(&d, ValueRef::Integer(i64::MIN), "WEEK", -1), None);
+        assert_eq!(date_add(&d, ValueRef::Integer(10_000), "YEAR", 1), None);
+        assert_eq!(date_add(&d, ValueRef::Real(1e300), "DAY", 1), None);
     }
 
     #[test]

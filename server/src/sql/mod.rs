@@ -150,12 +150,19 @@ impl SqlConn {
 fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("minnow_v", 2, det, |ctx| {
-        ctx.get::<rusqlite::types::Value>(0)
+        Ok(functions::owned(ctx.get_raw(0)))
     })?;
     let t = Arc::clone(thd);
     conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let secs: f64 = ctx.get(0).unwrap_or(0.0);
-        let until = Instant::now() + Duration::from_secs_f64(secs.max(0.0));
+        // NaN, infinite or huge: as long as the process can wait (until killed).
+        let wait = Duration::try_from_secs_f64(secs.max(0.0))
+            .unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
+        let now = Instant::now();
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365)))
+            .unwrap_or(now);
         t.set(|s| s.state = "User sleep");
         while Instant::now() < until {
             if t.is_killed() {
@@ -172,9 +179,12 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         Ok(0i64)
     })?;
     conn.create_scalar_function("if", 3, det, |ctx| {
-        let c: Option<f64> = ctx.get(0).ok();
-        let i = if c.is_some_and(|c| c != 0.0) { 1 } else { 2 };
-        ctx.get::<rusqlite::types::Value>(i)
+        let i = if functions::truthy(ctx.get_raw(0)) {
+            1
+        } else {
+            2
+        };
+        Ok(functions::owned(ctx.get_raw(i)))
     })?;
     functions::register(conn)
 }
@@ -1241,7 +1251,7 @@ impl Session {
         while let Some(r) = q.next().map_err(e)? {
             let mut row = Vec::with_capacity(ncol);
             for i in 0..ncol {
-                row.push(Cell::from(r.get_ref(i).map_err(e)?));
+                row.push(functions::owned(r.get_ref(i).map_err(e)?));
             }
             rows.push(row);
             if rows.len() % 256 == 0 && self.thd.is_killed() {
