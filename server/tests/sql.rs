@@ -41,6 +41,7 @@ fn information_schema_writes_are_refused_from_any_database() {
             "REPLACE INTO information_schema.PROCESSLIST (ID) VALUES (1)",
             "CREATE DATABASE information_schema",
             "DROP DATABASE IF EXISTS information_schema",
+            "ALTER TABLE information_schema.PROCESSLIST ADD COLUMN a INT, ADD INDEX (a)",
         ] {
             let e = c.query_drop(sql).await.expect_err(sql);
             assert_eq!(code(&e), 1044, "{sql}: {e}");
@@ -83,6 +84,9 @@ fn information_schema_writes_are_refused_from_any_database() {
         assert_eq!(rows, vec![(2, 21)]);
         let a: Option<i64> = c.query_first("SELECT a FROM shop.t2").await.expect("t2");
         assert_eq!(a, Some(21));
+        c.query_drop("ALTER TABLE shop.t2 ADD COLUMN b INT, ADD INDEX (a)")
+            .await
+            .expect("alter elsewhere");
         c.query_drop("DROP TABLE shop.t2")
             .await
             .expect("drop elsewhere");
@@ -91,6 +95,7 @@ fn information_schema_writes_are_refused_from_any_database() {
             "INSERT INTO PROCESSLIST (ID) VALUES (1)",
             "DELETE FROM information_schema.PROCESSLIST",
             "CREATE TABLE t3 (a INT)",
+            "ALTER TABLE PROCESSLIST ADD INDEX (ID)",
         ] {
             let e = c.query_drop(sql).await.expect_err(sql);
             assert_eq!(code(&e), 1044, "{sql}: {e}");
@@ -504,6 +509,40 @@ fn show_table_status_index_columns_and_create_table() {
             .await
             .expect_err("no db");
         assert_eq!(code(&e), 1049, "{e}");
+
+        // ALTER TABLE with several operations and MySQL's index operations.
+        c.query_drop(
+            "ALTER TABLE shop.items ADD COLUMN qty INT DEFAULT 0, ADD INDEX by_qty (qty), DROP KEY u_price",
+        )
+        .await
+        .expect("alter");
+        let keys: Vec<String> = c
+            .query_map("SHOW INDEX FROM shop.items", |r: mysql_async::Row| {
+                s_at(&r, "Key_name").unwrap_or_default()
+            })
+            .await
+            .expect("index after alter");
+        assert_eq!(keys, ["PRIMARY", "by_name", "by_name", "by_qty"]);
+        // All or nothing: a failing operation undoes the ones before it.
+        let e = c
+            .query_drop("ALTER TABLE shop.items ADD INDEX ok_ix (name), DROP INDEX nope")
+            .await
+            .expect_err("missing index");
+        assert_eq!(code(&e), 1091, "{e}");
+        let n: Option<i64> = c
+            .query_first("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE 0")
+            .await
+            .expect("still usable");
+        assert_eq!(n, Some(0));
+        let keys: Vec<String> = c
+            .query_map("SHOW KEYS FROM shop.items", |r: mysql_async::Row| {
+                s_at(&r, "Key_name").unwrap_or_default()
+            })
+            .await
+            .expect("index after failed alter");
+        assert_eq!(keys, ["PRIMARY", "by_name", "by_name", "by_qty"]);
+        let qty: Vec<i64> = c.query("SELECT qty FROM shop.items").await.expect("qty");
+        assert_eq!(qty, [0, 0, 0]);
         c.disconnect().await.expect("disconnect");
     });
     // The mariadb CLI's \G form of the same statement.

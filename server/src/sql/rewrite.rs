@@ -763,6 +763,154 @@ pub fn create_index(toks: &[TokenWithSpan]) -> Option<String> {
     ))
 }
 
+/// One step of a MySQL `ALTER TABLE` run on SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterStep {
+    /// SQLite text to run.
+    Sql(String),
+    /// `DROP {INDEX|KEY} name`: the session finds the SQLite index.
+    DropIndex(String),
+}
+
+/// A MySQL `ALTER TABLE` split into SQLite statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterPlan {
+    /// SQLite schema of the table (`main` or an attached database).
+    pub schema: String,
+    /// Whether the statement named the database (`ALTER TABLE db.t`).
+    pub qualified: bool,
+    /// Table name.
+    pub table: String,
+    /// The steps, in order.
+    pub steps: Vec<AlterStep>,
+}
+
+/// Splits `ALTER TABLE t op, op…` (SQLite takes one operation per statement)
+/// and turns index operations (`ADD [UNIQUE] {INDEX|KEY} [name] (cols)`,
+/// `ADD CONSTRAINT [sym] UNIQUE …`, `DROP {INDEX|KEY} name`) into index
+/// statements. `None` when the statement is a single non-index operation (it
+/// runs as it is) or has a shape this does not know.
+pub fn alter_table(toks: &[TokenWithSpan]) -> Option<AlterPlan> {
+    let sig: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !is_ws(&t.token) && t.token != Token::EOF && t.token != Token::SemiColon)
+        .map(|(i, _)| i)
+        .collect();
+    let tok = |k: usize| sig.get(k).map(|&i| &toks[i].token);
+    let mut k = 1;
+    if tok(k).is_some_and(|t| kw(t, "IGNORE")) {
+        k += 1;
+    }
+    if !(tok(0).is_some_and(|t| kw(t, "ALTER")) && tok(k).is_some_and(|t| kw(t, "TABLE"))) {
+        return None;
+    }
+    k += 1;
+    let (schema, table, qualified) = match (tok(k)?, tok(k + 1), tok(k + 2)) {
+        (Token::Word(d), Some(Token::Period), Some(Token::Word(t))) => {
+            k += 3;
+            (d.value.clone(), t.value.clone(), true)
+        }
+        (Token::Word(t), _, _) => {
+            k += 1;
+            ("main".to_string(), t.value.clone(), false)
+        }
+        _ => return None,
+    };
+    let first = *sig.get(k)?;
+    let last = *sig.last()?;
+    // Operations: top-level comma-separated ranges of token indexes.
+    let mut ops = Vec::new();
+    let mut depth = 0;
+    let mut start = first;
+    for (j, t) in toks.iter().enumerate().take(last + 1).skip(first) {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                ops.push((start, j));
+                start = j + 1;
+            }
+            _ => {}
+        }
+    }
+    ops.push((start, last + 1));
+    let full_name = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
+    let mut steps = Vec::new();
+    let mut any_index = false;
+    for (a, b) in ops {
+        let p = text_of(&toks[a..b]);
+        let is = |i: usize, k: &str| p.get(i).is_some_and(|t| kw(t, k));
+        if is(0, "DROP") && (is(1, "INDEX") || is(1, "KEY")) {
+            let Some(Token::Word(name)) = p.get(2) else {
+                return None;
+            };
+            any_index = true;
+            steps.push(AlterStep::DropIndex(name.value.clone()));
+            continue;
+        }
+        if is(0, "ADD") {
+            let mut i = 1;
+            if is(i, "CONSTRAINT") {
+                i += 1;
+                if !is(i, "UNIQUE") {
+                    i += 1; // the constraint's symbol
+                }
+            }
+            let unique = is(i, "UNIQUE");
+            if unique {
+                i += 1;
+            }
+            let keyword = is(i, "INDEX") || is(i, "KEY") || is(i, "FULLTEXT") || is(i, "SPATIAL");
+            if keyword || unique {
+                while is(i, "INDEX") || is(i, "KEY") || is(i, "FULLTEXT") || is(i, "SPATIAL") {
+                    i += 1;
+                }
+                let lp = p.iter().position(|t| *t == Token::LParen)?;
+                let cols = strip_key_lengths(&p[lp..]);
+                let name = p[i..lp]
+                    .iter()
+                    .find_map(|t| match t {
+                        Token::Word(w) if !kw(t, "USING") && !kw(t, "BTREE") && !kw(t, "HASH") => {
+                            Some(w.value.clone())
+                        }
+                        _ => None,
+                    })
+                    .or_else(|| {
+                        cols.iter().find_map(|t| match t {
+                            Token::Word(w) => Some(w.value.clone()),
+                            _ => None,
+                        })
+                    })?;
+                any_index = true;
+                steps.push(AlterStep::Sql(format!(
+                    "CREATE {}INDEX {}.{} ON {} {}",
+                    if unique { "UNIQUE " } else { "" },
+                    quote_ident(&schema),
+                    quote_ident(&format!("{table}_{name}")),
+                    quote_ident(&table),
+                    render(&cols)
+                )));
+                continue;
+            }
+        }
+        let op = to_sqlite(&toks[a..b], &mut |_| Ok(Cell::Null)).ok()?.sql;
+        steps.push(AlterStep::Sql(format!(
+            "ALTER TABLE {full_name} {}",
+            op.trim()
+        )));
+    }
+    if steps.len() < 2 && !any_index {
+        return None;
+    }
+    Some(AlterPlan {
+        schema,
+        qualified,
+        table,
+        steps,
+    })
+}
+
 /// `(a(10), b)` → `(a, b)`: SQLite has no prefix indexes.
 fn strip_key_lengths(p: &[Token]) -> Vec<Token> {
     let mut out = Vec::new();
@@ -903,6 +1051,34 @@ mod tests {
             Some("CREATE INDEX IF NOT EXISTS \"t_ix\" ON \"t\" (a)")
         );
         assert_eq!(ci("CREATE INDEX ON t (a)"), None);
+    }
+
+    #[test]
+    fn alter_table_steps() {
+        let at = |s: &str| alter_table(&tokenize(s).expect("tokens"));
+        assert_eq!(at("ALTER TABLE t ADD COLUMN c INT"), None);
+        let p = at(
+            "ALTER TABLE main.t ADD COLUMN c INT, ADD UNIQUE KEY uc (c), DROP INDEX old, ADD INDEX (d(5), e)",
+        )
+        .expect("plan");
+        assert_eq!(p.schema, "main");
+        assert_eq!(p.table, "t");
+        assert_eq!(
+            p.steps,
+            [
+                AlterStep::Sql("ALTER TABLE \"main\".\"t\" ADD COLUMN c INT".into()),
+                AlterStep::Sql("CREATE UNIQUE INDEX \"main\".\"t_uc\" ON \"t\" (c)".into()),
+                AlterStep::DropIndex("old".into()),
+                AlterStep::Sql("CREATE INDEX \"main\".\"t_d\" ON \"t\" (d, e)".into()),
+            ]
+        );
+        let p = at("ALTER TABLE t ADD CONSTRAINT sym UNIQUE (a)").expect("constraint");
+        assert_eq!(
+            p.steps,
+            [AlterStep::Sql(
+                "CREATE UNIQUE INDEX \"main\".\"t_a\" ON \"t\" (a)".into()
+            )]
+        );
     }
 
     #[test]
