@@ -476,6 +476,48 @@ fn show_table_status_index_columns_and_create_table() {
             .expect("create again")
             .expect("row");
         assert_eq!(again, ddl.replace(" AUTO_INCREMENT=4", ""));
+        // Foreign keys and CHECK constraints survive the round trip too.
+        c.query_drop(
+            "CREATE TABLE shop.lines (id INT PRIMARY KEY, item INT NOT NULL, n INT, \
+             FOREIGN KEY (item) REFERENCES items (id) ON DELETE CASCADE, CHECK (n % 2 = 0))",
+        )
+        .await
+        .expect("child table");
+        let (_, lines): (String, String) = c
+            .query_first("SHOW CREATE TABLE shop.lines")
+            .await
+            .expect("create lines")
+            .expect("row");
+        assert!(
+            lines.contains(
+                "  CONSTRAINT `lines_ibfk_1` FOREIGN KEY (`item`) REFERENCES `items` (`id`) ON DELETE CASCADE,\n"
+            ),
+            "{lines}"
+        );
+        assert!(lines.contains("  CHECK (n % 2 = 0)\n"), "{lines}");
+        c.query_drop(&lines).await.expect("re-create lines");
+        let (_, again): (String, String) = c
+            .query_first("SHOW CREATE TABLE lines")
+            .await
+            .expect("create lines again")
+            .expect("row");
+        assert_eq!(again, lines);
+        c.query_drop("INSERT INTO items (name, price) VALUES ('z', 5)")
+            .await
+            .expect("parent row");
+        c.query_drop("INSERT INTO lines VALUES (1, 1, 2)")
+            .await
+            .expect("valid row");
+        let e = c
+            .query_drop("INSERT INTO lines VALUES (3, 99, 2)")
+            .await
+            .expect_err("foreign key");
+        assert_ne!(code(&e), 0);
+        let e = c
+            .query_drop("INSERT INTO lines VALUES (2, 1, 3)")
+            .await
+            .expect_err("check");
+        assert_ne!(code(&e), 0);
         let (_, pairs): (String, String) = c
             .query_first("SHOW CREATE TABLE shop.pairs")
             .await

@@ -432,6 +432,32 @@ pub fn map_current_db(toks: &[TokenWithSpan], db: Option<&str>) -> Vec<TokenWith
     v
 }
 
+/// The table-level `CHECK` constraints of a stored `CREATE TABLE` text, as
+/// MySQL text (`CHECK (a % 2 = 0)`, `CONSTRAINT c CHECK (…)`).
+pub fn table_checks(sqlite_sql: &str) -> Vec<String> {
+    let Ok(toks) = Tokenizer::new(&MySqlDialect {}, sqlite_sql).tokenize_with_location() else {
+        return vec![];
+    };
+    let Some(open) = toks.iter().position(|t| t.token == Token::LParen) else {
+        return vec![];
+    };
+    let Some(close) = matching_paren(&toks, open) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (a, b) in split_top(&toks, open, close) {
+        let sig = text_of(&toks[a..b]);
+        let is_check = sig.first().is_some_and(|t| kw(t, "CHECK"))
+            || (sig.first().is_some_and(|t| kw(t, "CONSTRAINT"))
+                && sig.get(2).is_some_and(|t| kw(t, "CHECK")));
+        if is_check {
+            let raw: String = toks[a..b].iter().map(|t| t.token.to_string()).collect();
+            out.push(super::syntax::restore_names(raw.trim()));
+        }
+    }
+    out
+}
+
 /// Splits a parenthesised list at top-level commas: token index ranges.
 fn split_top(toks: &[TokenWithSpan], open: usize, close: usize) -> Vec<(usize, usize)> {
     let mut parts = Vec::new();
@@ -1079,6 +1105,18 @@ mod tests {
                 "CREATE UNIQUE INDEX \"main\".\"t_a\" ON \"t\" (a)".into()
             )]
         );
+    }
+
+    #[test]
+    fn checks_of_a_stored_table() {
+        assert_eq!(
+            table_checks(
+                "CREATE TABLE t (a INT CHECK (a > 0), b INT, CHECK (minnow_mod(a, 2, 'a % 2') = 0), CONSTRAINT c CHECK (b < 9))"
+            ),
+            ["CHECK (a % 2 = 0)", "CONSTRAINT c CHECK (b < 9)"]
+        );
+        assert!(table_checks("CREATE TABLE t (a INT)").is_empty());
+        assert!(table_checks("garbage ((").is_empty());
     }
 
     #[test]

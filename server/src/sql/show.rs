@@ -756,6 +756,69 @@ impl Session {
         Ok(out)
     }
 
+    /// `CONSTRAINT … FOREIGN KEY … REFERENCES …` lines, MySQL's layout and names.
+    fn foreign_keys(
+        &mut self,
+        schema: &str,
+        db: &str,
+        table: &str,
+    ) -> Result<Vec<String>, SqlError> {
+        let e = |e: rusqlite::Error| SqlError::from_sqlite(&e, Some(db));
+        let mut st = self
+            .sql
+            .conn
+            .prepare(
+                "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+                 FROM pragma_foreign_key_list(?1, ?2) ORDER BY id, seq",
+            )
+            .map_err(e)?;
+        type Fk = (i64, String, String, Option<String>, String, String);
+        let rows: Vec<Fk> = st
+            .query_map([table, schema], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let id = rows[i].0;
+            let group: Vec<&Fk> = rows[i..].iter().take_while(|r| r.0 == id).collect();
+            i += group.len();
+            let from: Vec<String> = group.iter().map(|r| quote_ident(&r.2)).collect();
+            let to: Vec<String> = group
+                .iter()
+                .filter_map(|r| r.3.as_deref().map(quote_ident))
+                .collect();
+            let first = group[0];
+            let mut l = format!(
+                "  CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}",
+                quote_ident(&format!("{table}_ibfk_{}", out.len() + 1)),
+                from.join(","),
+                quote_ident(&first.1)
+            );
+            if to.len() == from.len() {
+                l.push_str(&format!(" ({})", to.join(",")));
+            }
+            if first.5 != "NO ACTION" {
+                l.push_str(&format!(" ON DELETE {}", first.5));
+            }
+            if first.4 != "NO ACTION" {
+                l.push_str(&format!(" ON UPDATE {}", first.4));
+            }
+            out.push(l);
+        }
+        Ok(out)
+    }
+
     /// `SHOW CREATE TABLE` in MySQL's layout, rebuilt from the catalog.
     pub(crate) fn show_create_table(
         &mut self,
@@ -831,6 +894,26 @@ impl Session {
                 (n, true) => format!("  UNIQUE KEY {} ({list})", quote_ident(n)),
                 (n, false) => format!("  KEY {} ({list})", quote_ident(n)),
             });
+        }
+        lines.extend(self.foreign_keys(&schema, &dbname, table)?);
+        let stored: Option<String> = self
+            .sql
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT sql FROM \"{}\".sqlite_master WHERE name = ?1",
+                    schema.replace('"', "\"\"")
+                ),
+                [table],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(sql) = stored {
+            lines.extend(
+                rewrite::table_checks(&sql)
+                    .into_iter()
+                    .map(|c| format!("  {c}")),
+            );
         }
         let mut ddl = format!(
             "CREATE TABLE {} (\n{}\n) ENGINE=SQLite",
