@@ -512,12 +512,17 @@ fn show_table_status_index_columns_and_create_table() {
             .query_drop("INSERT INTO lines VALUES (3, 99, 2)")
             .await
             .expect_err("foreign key");
-        assert_ne!(code(&e), 0);
+        assert_eq!(code(&e), 1452, "{e}");
         let e = c
             .query_drop("INSERT INTO lines VALUES (2, 1, 3)")
             .await
             .expect_err("check");
-        assert_ne!(code(&e), 0);
+        assert_eq!(code(&e), 3819, "{e}");
+        let e = c
+            .query_drop("SELECT no_such_function(1)")
+            .await
+            .expect_err("unknown function");
+        assert_eq!(code(&e), 1305, "{e}");
         let (_, pairs): (String, String) = c
             .query_first("SHOW CREATE TABLE shop.pairs")
             .await

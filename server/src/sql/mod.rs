@@ -32,6 +32,7 @@ use crate::status::{Com, Counter};
 use crate::threads::{KillLevel, ThreadInfo};
 use crate::vars::{SetValue, VarValue};
 use rewrite::Ref;
+pub(crate) use syntax::restore_names;
 
 /// What a statement produced.
 #[derive(Debug, Clone, PartialEq)]
