@@ -20,6 +20,7 @@ static N: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
+    sweep_dead_processes("minnow-test-");
     let d = std::env::temp_dir().join(format!(
         "minnow-test-{}-{}-{tag}",
         std::process::id(),
@@ -28,6 +29,29 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// Removes `<tmp>/<prefix><pid>-…` directories left by test processes that are gone
+/// (a test that panicked or was killed never ran its clean-up): once per process.
+fn sweep_dead_processes(prefix: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+                continue;
+            };
+            let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
 }
 
 /// A server running in this process.
