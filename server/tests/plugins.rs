@@ -25,44 +25,7 @@ const RUST_PLUGINS: [&str; 7] = [
 /// Builds the example plugins once; returns the directory holding the `.so` files.
 fn built_plugins() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in <target>/<profile>/deps")
-            .to_path_buf();
-        let profile = profile_dir
-            .file_name()
-            .and_then(|s| s.to_str())
-            .expect("profile")
-            .to_string();
-        let target_dir = profile_dir.parent().expect("target dir");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "--target-dir"])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        match profile.as_str() {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        for p in RUST_PLUGINS {
-            cmd.args(["-p", p]);
-        }
-        let out = cmd.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the example plugins failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        profile_dir
-    })
+    DIR.get_or_init(|| util::build_example_plugins(&RUST_PLUGINS))
 }
 
 /// A fresh plugin_dir with copies of the example plugins and a non-plugin file.

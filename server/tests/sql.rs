@@ -5,7 +5,6 @@
 mod util;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use mysql_async::prelude::*;
@@ -112,41 +111,7 @@ fn built_plugins() -> &'static Path {
     const NEEDED: [&str; 2] = ["audit_null", "auth_test"];
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in <target>/<profile>/deps")
-            .to_path_buf();
-        let profile = profile_dir
-            .file_name()
-            .and_then(|s| s.to_str())
-            .expect("profile")
-            .to_string();
-        let target_dir = profile_dir.parent().expect("target dir");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "--target-dir"])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        match profile.as_str() {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        for p in NEEDED {
-            cmd.args(["-p", p]);
-        }
-        let out = cmd.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the example plugins failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let profile_dir = build_example_plugins(&NEEDED);
         let d = temp_dir("sql-plugins").join("plugin");
         std::fs::create_dir_all(&d).expect("plugin dir");
         for p in NEEDED {

@@ -54,6 +54,48 @@ fn sweep_dead_processes(prefix: &str) {
     });
 }
 
+/// Builds the example plugin packages `names` with the same cargo, target dir and
+/// profile as this test binary; returns the profile directory holding the `.so` files.
+/// Callers keep the result in a `OnceLock` (one build per test process).
+pub fn build_example_plugins(names: &[&str]) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps")
+        .to_path_buf();
+    let profile = profile_dir
+        .file_name()
+        .and_then(|s| s.to_str())
+        .expect("profile")
+        .to_string();
+    let target_dir = profile_dir.parent().expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    for p in names {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "building the example plugins failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    profile_dir
+}
+
 /// A server running in this process.
 pub struct TestServer {
     pub port: u16,
