@@ -28,7 +28,18 @@ pub struct Session {
     /// library mapped.
     audit: Option<std::sync::Weak<[Arc<Entry>]>>,
     audit_gen: u64,
+    /// The audit list held strongly from the first audit event of a statement until
+    /// [`Session::release`], so the later events of the statement neither upgrade
+    /// the weak reference nor look at the registry.
+    held: Option<Arc<[Arc<Entry>]>>,
+    /// Bit `2i` (general) / `2i + 1` (connection) set once entry `i` of `held` is
+    /// bound by this session for that class: the later events of the statement skip
+    /// [`Session::bind`]. Cleared with `held`.
+    held_bound: u64,
 }
+
+/// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
+pub type GeneralStep = (GeneralSubclass, i32, u64);
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,6 +97,8 @@ impl Registry {
             bound_udfs: Vec::new(),
             audit: None,
             audit_gen: u64::MAX,
+            held: None,
+            held_bound: 0,
         }
     }
 }
@@ -126,6 +139,8 @@ impl Session {
     /// UNINSTALL waits at most one statement). A DELETED plugin whose last binding
     /// goes is deinitialised and unloaded here.
     pub fn release(&mut self) {
+        self.held = None;
+        self.held_bound = 0;
         // drain() keeps the vectors' capacity: no allocation per statement.
         for (e, ext) in self.bound.drain(..) {
             if let Some(s) = e.stats(ext) {
@@ -165,19 +180,11 @@ impl Session {
         rc
     }
 
-    fn dispatch(
-        &mut self,
-        mask: u32,
-        ext: ExtPoint,
-        ev: RawEvent<'_>,
-        can_veto: bool,
-        name: &'static str,
-    ) -> Result<(), PluginError> {
-        // No installed audit plugin takes this class: nothing to bind or call.
-        if self.shared.audit_classes.load(SeqCst) & mask == 0 {
-            return Ok(());
-        }
-        let cached = if self.shared.audit_gen.load(SeqCst) == self.audit_gen {
+    /// Makes `held` the current audit list (cold path: first audit event of a
+    /// statement, or the list changed since the last event).
+    #[inline(never)]
+    fn refresh_audit(&mut self, generation: u64) {
+        let cached = if generation == self.audit_gen {
             self.audit.as_ref().and_then(|w| w.upgrade())
         } else {
             None
@@ -192,10 +199,66 @@ impl Session {
                 list.clone()
             }
         };
+        if !self.held.as_ref().is_some_and(|h| Arc::ptr_eq(h, &list)) {
+            // The bits index the list they were set for.
+            self.held_bound = 0;
+        }
+        self.held = Some(list);
+    }
+
+    fn dispatch(
+        &mut self,
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+        name: impl Fn() -> &'static str,
+    ) -> Result<(), PluginError> {
+        // No installed audit plugin takes this class: nothing to bind or call.
+        if self.shared.audit_classes.load(SeqCst) & mask == 0 {
+            return Ok(());
+        }
+        let generation = self.shared.audit_gen.load(SeqCst);
+        if generation != self.audit_gen || self.held.is_none() {
+            self.refresh_audit(generation);
+        }
+        let Some(list) = self.held.take() else {
+            return Ok(());
+        };
+        let r = self.call_audit(&list, mask, ext, ev, can_veto, name);
+        // A nested refresh cannot happen (no callback re-enters this session), so
+        // `held` is still empty: put the list back.
+        self.held = Some(list);
+        r
+    }
+
+    fn call_audit(
+        &mut self,
+        list: &[Arc<Entry>],
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+        name: impl Fn() -> &'static str,
+    ) -> Result<(), PluginError> {
+        let class_bit = u64::from(ext == ExtPoint::Connection);
         let mut panicked = None;
-        for e in list.iter() {
-            if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active
-            {
+        for (i, e) in list.iter().enumerate() {
+            if e.audit_mask() & mask == 0 {
+                continue;
+            }
+            let bit = if i < 32 {
+                1u64 << (2 * i as u64 + class_bit)
+            } else {
+                0
+            };
+            if self.held_bound & bit == 0 {
+                if !self.bind(e, ext) {
+                    continue;
+                }
+                self.held_bound |= bit;
+            }
+            if e.state() != PluginState::Active {
                 continue;
             }
             let rc = self.timed(e, ext, || e.code.notify(e.ctx(), ev));
@@ -211,7 +274,7 @@ impl Session {
             } else if rc != 0 && can_veto {
                 return Err(PluginError::Vetoed {
                     plugin: e.name.clone(),
-                    event: name,
+                    event: name(),
                     rc,
                 });
             }
@@ -220,6 +283,54 @@ impl Session {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Sends several general-class events of one statement in order, as that many
+    /// [`Session::audit_general`] calls would (each event to every plugin in install
+    /// order before the next event), but checks the class mask, the audit list and
+    /// the bindings and builds the C event once. `ev` gives the strings and the
+    /// connection; each step its subclass, error code and rows. Only a step that may
+    /// veto (`Starting`) can fail the sequence, and it stops it; failures of
+    /// observe-only steps are ignored (a panicking plugin is still disabled and
+    /// logged).
+    pub fn audit_general_seq(
+        &mut self,
+        ev: &GeneralEvent<'_>,
+        steps: &[GeneralStep],
+    ) -> Result<(), PluginError> {
+        const MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
+        if self.shared.audit_classes.load(SeqCst) & MASK == 0 {
+            return Ok(());
+        }
+        let generation = self.shared.audit_gen.load(SeqCst);
+        if generation != self.audit_gen || self.held.is_none() {
+            self.refresh_audit(generation);
+        }
+        let Some(list) = self.held.take() else {
+            return Ok(());
+        };
+        let mut c = crate::ffi::general_c(ev);
+        let mut r = Ok(());
+        for &(subclass, error_code, rows) in steps {
+            c.event_subclass = subclass as u32;
+            c.error_code = error_code;
+            c.rows = rows;
+            let can_veto = subclass == GeneralSubclass::Starting;
+            let res = self.call_audit(
+                &list,
+                MASK,
+                ExtPoint::General,
+                RawEvent::General(&c),
+                can_veto,
+                || general_name(subclass),
+            );
+            if can_veto && res.is_err() {
+                r = res;
+                break;
+            }
+        }
+        self.held = Some(list);
+        r
     }
 
     /// True if some installed audit plugin subscribes to general-class events (one
@@ -233,25 +344,30 @@ impl Session {
     /// chain; other subclasses only observe. A panicking plugin is disabled and
     /// reported as error 1105.
     pub fn audit_general(&mut self, ev: &GeneralEvent<'_>) -> Result<(), PluginError> {
+        if !self.wants_general() {
+            return Ok(());
+        }
         let can_veto = ev.subclass == GeneralSubclass::Starting;
+        let c = crate::ffi::general_c(ev);
         self.dispatch(
             MINNOW_AUDIT_GENERAL_CLASSMASK,
             ExtPoint::General,
-            RawEvent::General(ev),
+            RawEvent::General(&c),
             can_veto,
-            general_name(ev.subclass),
+            || general_name(ev.subclass),
         )
     }
 
     /// Sends a connection-class event; `PreAuthenticate` may veto (refuse the connection).
     pub fn audit_connection(&mut self, ev: &ConnectionEvent<'_>) -> Result<(), PluginError> {
         let can_veto = ev.subclass == ConnectionSubclass::PreAuthenticate;
+        let c = crate::ffi::connection_c(ev);
         self.dispatch(
             MINNOW_AUDIT_CONNECTION_CLASSMASK,
             ExtPoint::Connection,
-            RawEvent::Connection(ev),
+            RawEvent::Connection(&c),
             can_veto,
-            connection_name(ev.subclass),
+            || connection_name(ev.subclass),
         )
     }
 
