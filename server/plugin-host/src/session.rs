@@ -1,7 +1,7 @@
 //! Per-connection bindings and every call made on behalf of a session.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use minnow_plugin::Value;
@@ -20,8 +20,13 @@ use crate::{
 pub struct Session {
     shared: Arc<Shared>,
     id: u64,
-    bound: Vec<(Arc<Entry>, ExtPoint)>,
-    bound_udfs: Vec<Arc<Udf>>,
+    /// What this session holds, published for `SESSION_PLUGIN_BINDINGS`.
+    slot: Arc<SessionSlot>,
+    /// Number of bindings in `slot` (read without its lock).
+    bound: usize,
+    /// Empty vectors swapped with the slot's at release, so the bindings are
+    /// dropped outside the slot's lock and no vector is allocated per statement.
+    spare: Bound,
     /// The registry's audit list as last seen by this session and the generation it
     /// was taken at; re-read (under the lock) only when the generation moves or the
     /// list is gone. Weak, so an idle session never keeps an uninstalled plugin's
@@ -41,11 +46,32 @@ pub struct Session {
 /// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
 pub type GeneralStep = (GeneralSubclass, i32, u64);
 
+/// The bindings one session holds.
+#[derive(Default)]
+pub(crate) struct Bound {
+    pub(crate) plugins: Vec<(Arc<Entry>, ExtPoint)>,
+    pub(crate) udfs: Vec<Arc<Udf>>,
+}
+
+/// A session's published bindings: locked by the session itself when it binds or
+/// releases (uncontended but for `SESSION_PLUGIN_BINDINGS` readers), never by other
+/// sessions. Lock order: the registry's session list, then a slot.
+pub(crate) struct SessionSlot {
+    pub(crate) id: u64,
+    bound: Mutex<Bound>,
+}
+
+impl SessionSlot {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Bound> {
+        self.bound.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("id", &self.id)
-            .field("bound", &self.bound.len())
+            .field("bound", &self.bound)
             .finish()
     }
 }
@@ -90,11 +116,21 @@ impl Registry {
 
     /// A new session for connection `connection_id`.
     pub fn session(&self, connection_id: u64) -> Session {
+        let slot = Arc::new(SessionSlot {
+            id: connection_id,
+            bound: Mutex::new(Bound::default()),
+        });
+        self.shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(slot.clone());
         Session {
             shared: self.shared.clone(),
             id: connection_id,
-            bound: Vec::new(),
-            bound_udfs: Vec::new(),
+            slot,
+            bound: 0,
+            spare: Bound::default(),
             audit: None,
             audit_gen: u64::MAX,
             held: None,
@@ -111,27 +147,30 @@ impl Session {
 
     /// Number of (plugin, extension point) bindings this session holds.
     pub fn bound_count(&self) -> usize {
-        self.bound.len() + self.bound_udfs.len()
+        self.bound
     }
 
     /// Binds `e` for `ext` if not yet bound. False if the plugin is not ACTIVE.
     fn bind(&mut self, e: &Arc<Entry>, ext: ExtPoint) -> bool {
-        if self
-            .bound
+        let mut b = self.slot.lock();
+        if b.plugins
             .iter()
-            .any(|(b, x)| Arc::ptr_eq(b, e) && *x == ext)
+            .any(|(x, p)| Arc::ptr_eq(x, e) && *p == ext)
         {
             return true;
         }
         e.bindings.fetch_add(1, SeqCst);
         if e.state() != PluginState::Active {
+            drop(b);
+            // Outside the slot's lock: this may unload the plugin.
             self.shared.unbind(e);
             return false;
         }
         if let Some(s) = e.stats(ext) {
-            s.bind_session(self.id);
+            s.bind_session();
         }
-        self.bound.push((e.clone(), ext));
+        b.plugins.push((e.clone(), ext));
+        self.bound += 1;
         true
     }
 
@@ -141,15 +180,24 @@ impl Session {
     pub fn release(&mut self) {
         self.held = None;
         self.held_bound = 0;
-        // drain() keeps the vectors' capacity: no allocation per statement.
-        for (e, ext) in self.bound.drain(..) {
+        if self.bound == 0 {
+            return;
+        }
+        self.bound = 0;
+        {
+            let mut b = self.slot.lock();
+            std::mem::swap(&mut *b, &mut self.spare);
+        }
+        // Unpublished: now drop the bindings outside the slot's lock (an unload
+        // takes the registry's locks). drain() keeps the capacity for the next swap.
+        for (e, ext) in self.spare.plugins.drain(..) {
             if let Some(s) = e.stats(ext) {
-                s.unbind_session(self.id);
+                s.unbind_session();
             }
             self.shared.unbind(&e);
         }
-        for u in self.bound_udfs.drain(..) {
-            u.stats.unbind_session(self.id);
+        for u in self.spare.udfs.drain(..) {
+            u.stats.unbind_session();
         }
     }
 
@@ -159,7 +207,14 @@ impl Session {
         let rc = match e.stats(ext) {
             Some(s) => {
                 let n = s.calls.fetch_add(1, Relaxed);
-                let rc = if every != 0 && n % every == 0 {
+                // `every` is usually a power of two (8): a mask, not a division.
+                let sampled = every != 0
+                    && if every.is_power_of_two() {
+                        n & (every - 1) == 0
+                    } else {
+                        n % every == 0
+                    };
+                let rc = if sampled {
                     let t = Instant::now();
                     let rc = f();
                     s.add_time(t.elapsed(), every);
@@ -589,9 +644,13 @@ impl Session {
                 what: "FUNCTION",
                 name: name.to_string(),
             })?;
-        if !self.bound_udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
-            udf.stats.bind_session(self.id);
-            self.bound_udfs.push(udf.clone());
+        {
+            let mut b = self.slot.lock();
+            if !b.udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
+                udf.stats.bind_session();
+                b.udfs.push(udf.clone());
+                self.bound += 1;
+            }
         }
         let t = Instant::now();
         let res = UdfInstance::prepare(udf.code.clone(), &udf.name, args);
@@ -603,6 +662,14 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.release();
+        let mut list = self
+            .shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, &self.slot)) {
+            list.swap_remove(i);
+        }
     }
 }
 
