@@ -43,6 +43,34 @@ pub struct Session {
     held_bound: u64,
 }
 
+/// Where an audit chain stopped: the plugin's index in the list and its return code.
+#[derive(Debug, Clone, Copy)]
+struct Stop {
+    index: usize,
+    rc: i32,
+}
+
+/// The error for `stop` (a panic, or a veto of event `event`).
+#[cold]
+fn audit_error(list: &[Arc<Entry>], stop: Stop, event: &'static str) -> PluginError {
+    let plugin = list
+        .get(stop.index)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    if stop.rc == MINNOW_PLUGIN_PANICKED {
+        PluginError::Panicked {
+            plugin,
+            during: "audit notify",
+        }
+    } else {
+        PluginError::Vetoed {
+            plugin,
+            event,
+            rc: stop.rc,
+        }
+    }
+}
+
 /// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
 pub type GeneralStep = (GeneralSubclass, i32, u64);
 
@@ -280,13 +308,22 @@ impl Session {
         let Some(list) = self.held.take() else {
             return Ok(());
         };
-        let r = self.call_audit(&list, mask, ext, ev, can_veto, name);
+        let stop = self.call_audit(&list, mask, ext, ev, can_veto);
+        let r = match stop {
+            Some(stop) => Err(audit_error(&list, stop, name())),
+            None => Ok(()),
+        };
         // A nested refresh cannot happen (no callback re-enters this session), so
         // `held` is still empty: put the list back.
         self.held = Some(list);
         r
     }
 
+    /// Calls every plugin of `list` taking `mask` with `ev`, binding it first if
+    /// needed. Returns the first stop as a small value (the error itself is built
+    /// by [`audit_error`], off the hot path): a veto or panic when `can_veto`, else
+    /// the first panic after the whole chain ran.
+    #[inline]
     fn call_audit(
         &mut self,
         list: &[Arc<Entry>],
@@ -294,8 +331,7 @@ impl Session {
         ext: ExtPoint,
         ev: RawEvent<'_>,
         can_veto: bool,
-        name: impl Fn() -> &'static str,
-    ) -> Result<(), PluginError> {
+    ) -> Option<Stop> {
         let class_bit = u64::from(ext == ExtPoint::Connection);
         let mut panicked = None;
         for (i, e) in list.iter().enumerate() {
@@ -317,27 +353,17 @@ impl Session {
                 continue;
             }
             let rc = self.timed(e, ext, || e.code.notify(e.ctx(), ev));
-            if rc == MINNOW_PLUGIN_PANICKED {
-                let err = PluginError::Panicked {
-                    plugin: e.name.clone(),
-                    during: "audit notify",
-                };
-                if can_veto {
-                    return Err(err);
-                }
-                panicked.get_or_insert(err);
-            } else if rc != 0 && can_veto {
-                return Err(PluginError::Vetoed {
-                    plugin: e.name.clone(),
-                    event: name(),
-                    rc,
-                });
+            if rc == 0 {
+                continue;
+            }
+            if can_veto {
+                return Some(Stop { index: i, rc });
+            }
+            if rc == MINNOW_PLUGIN_PANICKED && panicked.is_none() {
+                panicked = Some(Stop { index: i, rc });
             }
         }
-        match panicked {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        panicked
     }
 
     /// Sends several general-class events of one statement in order, as that many
@@ -371,16 +397,15 @@ impl Session {
             c.error_code = error_code;
             c.rows = rows;
             let can_veto = subclass == GeneralSubclass::Starting;
-            let res = self.call_audit(
+            let stop = self.call_audit(
                 &list,
                 MASK,
                 ExtPoint::General,
                 RawEvent::General(&c),
                 can_veto,
-                || general_name(subclass),
             );
-            if can_veto && res.is_err() {
-                r = res;
+            if let Some(stop) = stop.filter(|_| can_veto) {
+                r = Err(audit_error(&list, stop, general_name(subclass)));
                 break;
             }
         }
