@@ -211,27 +211,28 @@ pub fn connection_event(
     });
 }
 
+/// Length of the host part of a `host:port` peer name (computed once per statement).
+fn host_len(peer: &str) -> usize {
+    peer.bytes().position(|b| b == b':').unwrap_or(peer.len())
+}
+
 /// The general-class event of a statement of `sess` (subclass `Log`; the caller
-/// sets the subclass, error and rows of each delivery): built once per phase of the
-/// statement, not once per subclass.
+/// gives each delivery its subclass, error and rows): built once per phase of the
+/// statement, not once per subclass. `host_len` is [`host_len`] of `thd.host`.
 fn statement_event<'a>(
     thd: &'a ThreadInfo,
+    host_len: usize,
     user: &'a str,
     ip: &'a str,
     query: &'a str,
 ) -> minnow_plugin_host::GeneralEvent<'a> {
-    // Host part of "host:port" (a byte scan: cheaper than a `split` iterator).
-    let host = match thd.host.bytes().position(|b| b == b':') {
-        Some(i) => &thd.host[..i],
-        None => thd.host.as_str(),
-    };
     minnow_plugin_host::GeneralEvent {
         subclass: minnow_plugin_host::GeneralSubclass::Log,
         error_code: 0,
         connection_id: u64::from(thd.id),
         rows: 0,
         user,
-        host,
+        host: thd.host.get(..host_len).unwrap_or(&thd.host),
         ip,
         command: "Query",
         query,
@@ -248,9 +249,11 @@ pub fn audited(
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
     sync_functions(sess);
+    let mut hlen = None;
     if sess.psess.wants_general() {
         let s = &mut *sess;
-        let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
+        let len = *hlen.insert(host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
         s.psess
             .audit_general_seq(&ev, &[(G::Log, 0, 0), (G::Starting, 0, 0)])
             .map_err(|e| sql_error(&e))?;
@@ -270,7 +273,9 @@ pub fn audited(
             Err(e) => (e.code, 0),
         };
         let s = &mut *sess;
-        let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
+        // Not measured before `run` if the statement installed the first plugin.
+        let len = hlen.unwrap_or_else(|| host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
         let code = i32::from(code);
         let first = if code != 0 {
             (G::Error, code, 0)

@@ -217,19 +217,20 @@ impl Session {
             std::mem::swap(&mut *b, &mut self.spare);
         }
         // Unpublished: now drop the bindings outside the slot's lock (an unload
-        // takes the registry's locks). drain() keeps the capacity for the next swap.
-        for (e, ext) in self.spare.plugins.drain(..) {
+        // takes the registry's locks). pop() keeps the capacity for the next swap.
+        while let Some((e, ext)) = self.spare.plugins.pop() {
             if let Some(s) = e.stats(ext) {
                 s.unbind_session();
             }
             self.shared.unbind(&e);
         }
-        for u in self.spare.udfs.drain(..) {
+        while let Some(u) = self.spare.udfs.pop() {
             u.stats.unbind_session();
         }
     }
 
     /// Calls a plugin callback with timing and accounting; handles panics.
+    #[inline(always)]
     fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
         let every = self.shared.timing.load(Relaxed);
         let rc = match e.stats(ext) {
@@ -323,7 +324,7 @@ impl Session {
     /// needed. Returns the first stop as a small value (the error itself is built
     /// by [`audit_error`], off the hot path): a veto or panic when `can_veto`, else
     /// the first panic after the whole chain ran.
-    #[inline]
+    #[inline(always)]
     fn call_audit(
         &mut self,
         list: &[Arc<Entry>],
