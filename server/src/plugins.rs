@@ -175,39 +175,37 @@ pub fn connection_event(
     });
 }
 
-/// Delivers a general-class event for a statement of `sess`.
-pub fn general_event(
-    sess: &mut crate::session::Session,
-    subclass: minnow_plugin_host::GeneralSubclass,
-    error_code: u16,
-    rows: u64,
-    query: &str,
-) -> Result<(), SqlError> {
-    if !sess.psess.wants_general() {
-        return Ok(());
-    }
-    let thd = Arc::clone(&sess.thd);
-    // Host part of "host:port" (a byte scan: cheaper than a `split` iterator per event).
-    let host = match thd.host.bytes().position(|b| b == b':') {
-        Some(i) => &thd.host[..i],
-        None => thd.host.as_str(),
-    };
-    let ev = minnow_plugin_host::GeneralEvent {
-        subclass,
-        error_code: i32::from(error_code),
-        connection_id: u64::from(sess.thd.id),
-        rows,
-        user: &sess.account.user,
-        host,
-        ip: &sess.ip,
+/// Length of the host part of a `host:port` peer name (computed once per statement).
+fn host_len(peer: &str) -> usize {
+    peer.bytes().position(|b| b == b':').unwrap_or(peer.len())
+}
+
+/// The general-class event of a statement of `sess` (subclass `Log`; the caller
+/// gives each delivery its subclass, error and rows): built once per phase of the
+/// statement, not once per subclass. `host_len` is [`host_len`] of `thd.host`.
+fn statement_event<'a>(
+    thd: &'a ThreadInfo,
+    host_len: usize,
+    user: &'a str,
+    ip: &'a str,
+    query: &'a str,
+) -> minnow_plugin_host::GeneralEvent<'a> {
+    minnow_plugin_host::GeneralEvent {
+        subclass: minnow_plugin_host::GeneralSubclass::Log,
+        error_code: 0,
+        connection_id: u64::from(thd.id),
+        rows: 0,
+        user,
+        host: thd.host.get(..host_len).unwrap_or(&thd.host),
+        ip,
         command: "Query",
         query,
-    };
-    sess.psess.audit_general(&ev).map_err(|e| sql_error(&e))
+    }
 }
 
 /// Around one statement: `Log` and `Starting` (may veto) before `run`; `Error`,
-/// `Result`, `Status` and `Completed` after it.
+/// `Result`, `Status` and `Completed` after it. When no audit plugin takes the
+/// general class nothing is built (one atomic load per phase).
 pub fn audited(
     sess: &mut crate::session::Session,
     query: &str,
@@ -215,8 +213,15 @@ pub fn audited(
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
     sync_functions(sess);
-    let _ = general_event(sess, G::Log, 0, 0, query);
-    general_event(sess, G::Starting, 0, 0, query)?;
+    let mut hlen = None;
+    if sess.psess.wants_general() {
+        let s = &mut *sess;
+        let len = *hlen.insert(host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        s.psess
+            .audit_general_seq(&ev, &[(G::Log, 0, 0), (G::Starting, 0, 0)])
+            .map_err(|e| sql_error(&e))?;
+    }
     FILL_ERROR.with(|f| f.borrow_mut().take());
     let mut r = run(sess);
     if let Some(e) = FILL_ERROR.with(|f| f.borrow_mut().take()) {
@@ -224,18 +229,27 @@ pub fn audited(
             r = Err(e);
         }
     }
-    let (code, rows) = match &r {
-        Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
-        Ok(Outcome::Ok { affected, .. }) => (0, *affected),
-        Err(e) => (e.code, 0),
-    };
-    if code != 0 {
-        let _ = general_event(sess, G::Error, code, 0, query);
-    } else {
-        let _ = general_event(sess, G::Result, 0, rows, query);
+    if sess.psess.wants_general() {
+        let (code, rows) = match &r {
+            Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
+            Ok(Outcome::Ok { affected, .. }) => (0, *affected),
+            Err(e) => (e.code, 0),
+        };
+        let s = &mut *sess;
+        // Not measured before `run` if the statement installed the first plugin.
+        let len = hlen.unwrap_or_else(|| host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        let code = i32::from(code);
+        let first = if code != 0 {
+            (G::Error, code, 0)
+        } else {
+            (G::Result, 0, rows)
+        };
+        let _ = s.psess.audit_general_seq(
+            &ev,
+            &[first, (G::Status, code, rows), (G::Completed, code, rows)],
+        );
     }
-    let _ = general_event(sess, G::Status, code, rows, query);
-    let _ = general_event(sess, G::Completed, code, rows, query);
     r
 }
 

@@ -1477,3 +1477,49 @@ fn force_plugin_failing_init_aborts_startup_with_a_log_line() {
     assert!(text.lines().any(|l| l.contains("Aborting")), "{text}");
     assert!(!text.contains("ready for connections"), "{text}");
 }
+
+#[test]
+fn audit_bindings_are_released_between_statements_and_calls_are_exact() {
+    const STATEMENTS: i64 = 200;
+    let pdir = plugin_dir("bindings");
+    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    rt().block_on(async {
+        let mut b = connect(&srv.url()).await;
+        b.query_drop("INSTALL PLUGIN audit_null SONAME 'libaudit_null.so'")
+            .await
+            .expect("install");
+        let mut a = connect(&srv.url()).await;
+        let a_id: Option<i64> = a.query_first("SELECT CONNECTION_ID()").await.expect("id");
+        let b_id: Option<i64> = b.query_first("SELECT CONNECTION_ID()").await.expect("id");
+        let calls_sql = "SELECT CALLS, BOUND_SESSIONS FROM information_schema.PLUGIN_BINDINGS \
+                         WHERE PLUGIN_NAME = 'audit_null' AND EXTENSION_POINT = 'AUDIT GENERAL'";
+        let bound_sql = "SELECT SESSION_ID, PLUGIN_NAME, EXTENSION_POINT \
+                         FROM information_schema.SESSION_PLUGIN_BINDINGS ORDER BY SESSION_ID";
+        let (c0, _): (i64, i64) = b.query_first(calls_sql).await.expect("calls").expect("row");
+        for i in 0..STATEMENTS {
+            a.query_drop("SELECT 1").await.expect("select");
+            if i % 50 == 0 {
+                // `a` is idle: only `b`, which is running this very statement, is bound.
+                let rows: Vec<(i64, String, String)> =
+                    b.query(bound_sql).await.expect("session bindings");
+                assert_eq!(
+                    rows,
+                    vec![(
+                        b_id.expect("id"),
+                        "audit_null".to_string(),
+                        "AUDIT GENERAL".to_string()
+                    )],
+                    "connection {a_id:?} holds a binding while idle"
+                );
+            }
+        }
+        let (c1, bound): (i64, i64) = b.query_first(calls_sql).await.expect("calls").expect("row");
+        assert_eq!(bound, 1, "only the asking session is bound");
+        // 5 general events per statement of `a` (log, starting, result, status,
+        // completed), plus b's statements: 3 after its first read, 4 SESSION_PLUGIN_BINDINGS
+        // reads, 2 before the last read.
+        assert_eq!(c1 - c0, 5 * STATEMENTS + 3 + 4 * 5 + 2);
+        a.disconnect().await.expect("disconnect");
+        b.disconnect().await.expect("disconnect");
+    });
+}

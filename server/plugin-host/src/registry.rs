@@ -135,8 +135,10 @@ pub(crate) struct Stats {
     pub(crate) errors: AtomicU64,
     pub(crate) total_ns: AtomicU64,
     pub(crate) max_ns: AtomicU64,
-    /// Ids of the sessions bound (a Vec keeps its capacity: no allocation per statement).
-    pub(crate) sessions: Mutex<Vec<u64>>,
+    /// Number of sessions bound (`BOUND_SESSIONS`); which ones is published by each
+    /// session in its own [`crate::session::SessionSlot`], so binding takes no lock
+    /// shared between sessions.
+    pub(crate) bound: AtomicU64,
 }
 
 impl Stats {
@@ -157,19 +159,12 @@ impl Stats {
         self.max_ns.fetch_max(ns, SeqCst);
     }
 
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, Vec<u64>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn bind_session(&self) {
+        self.bound.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn bind_session(&self, id: u64) {
-        self.sessions().push(id);
-    }
-
-    pub(crate) fn unbind_session(&self, id: u64) {
-        let mut v = self.sessions();
-        if let Some(i) = v.iter().position(|x| *x == id) {
-            v.swap_remove(i);
-        }
+    pub(crate) fn unbind_session(&self) {
+        self.bound.fetch_sub(1, Relaxed);
     }
 }
 
@@ -249,6 +244,9 @@ pub(crate) struct Shared {
     pub(crate) audit_gen: AtomicU64,
     /// Audit, trace and password-validation calls: 0 = not timed, n = 1 call in n.
     pub(crate) timing: AtomicU64,
+    /// The binding slots of the live sessions (`SESSION_PLUGIN_BINDINGS`); locked
+    /// only when a session starts or ends and by that table's readers.
+    pub(crate) sessions: Mutex<Vec<Arc<crate::session::SessionSlot>>>,
 }
 
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
@@ -467,6 +465,7 @@ impl Registry {
                 audit_classes: AtomicU32::new(0),
                 audit_gen: AtomicU64::new(0),
                 timing: AtomicU64::new(CallTiming::default().every()),
+                sessions: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -991,7 +990,7 @@ impl Registry {
             errors: s.errors.load(SeqCst),
             total_time_us: s.total_ns.load(SeqCst) / 1000,
             max_time_us: s.max_ns.load(SeqCst) / 1000,
-            bound_sessions: s.sessions().len() as u64,
+            bound_sessions: s.bound.load(SeqCst),
         };
         let mut out = Vec::new();
         for e in &st.plugins {
@@ -1007,24 +1006,29 @@ impl Registry {
 
     /// `information_schema.SESSION_PLUGIN_BINDINGS`, sorted by session.
     pub fn session_bindings(&self) -> Vec<SessionBindingRow> {
-        let st = self.shared.lock();
+        let slots = self
+            .shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut out = Vec::new();
-        let mut add = |name: &str, ext: ExtPoint, s: &Stats| {
-            for id in s.sessions().iter() {
+        for slot in &slots {
+            let b = slot.lock();
+            for (e, ext) in &b.plugins {
                 out.push(SessionBindingRow {
-                    session_id: *id,
-                    plugin_name: name.to_string(),
+                    session_id: slot.id,
+                    plugin_name: e.name.clone(),
                     extension_point: ext.as_str(),
                 });
             }
-        };
-        for e in &st.plugins {
-            for (ext, s) in &e.stats {
-                add(&e.name, *ext, s);
+            for u in &b.udfs {
+                out.push(SessionBindingRow {
+                    session_id: slot.id,
+                    plugin_name: u.name.clone(),
+                    extension_point: ExtPoint::Function.as_str(),
+                });
             }
-        }
-        for u in st.udfs.values() {
-            add(&u.name, ExtPoint::Function, &u.stats);
         }
         out.sort();
         out
