@@ -1496,21 +1496,35 @@ fn audit_bindings_are_released_between_statements_and_calls_are_exact() {
         let bound_sql = "SELECT SESSION_ID, PLUGIN_NAME, EXTENSION_POINT \
                          FROM information_schema.SESSION_PLUGIN_BINDINGS ORDER BY SESSION_ID";
         let (c0, _): (i64, i64) = b.query_first(calls_sql).await.expect("calls").expect("row");
+        let mut extra_reads = 0;
         for i in 0..STATEMENTS {
             a.query_drop("SELECT 1").await.expect("select");
             if i % 50 == 0 {
                 // `a` is idle: only `b`, which is running this very statement, is bound.
-                let rows: Vec<(i64, String, String)> =
-                    b.query(bound_sql).await.expect("session bindings");
-                assert_eq!(
-                    rows,
-                    vec![(
-                        b_id.expect("id"),
-                        "audit_null".to_string(),
-                        "AUDIT GENERAL".to_string()
-                    )],
-                    "connection {a_id:?} holds a binding while idle"
-                );
+                // As in MySQL, a session releases its bindings right after sending the
+                // last packet of its answer, so the client may see the answer a moment
+                // before the release: allow that moment, not more.
+                let want = vec![(
+                    b_id.expect("id"),
+                    "audit_null".to_string(),
+                    "AUDIT GENERAL".to_string(),
+                )];
+                let deadline = std::time::Instant::now() + Duration::from_secs(2);
+                let mut reads = 0;
+                loop {
+                    let rows: Vec<(i64, String, String)> =
+                        b.query(bound_sql).await.expect("session bindings");
+                    reads += 1;
+                    if rows == want {
+                        break;
+                    }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "connection {a_id:?} holds a binding while idle: {rows:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                extra_reads += reads - 1;
             }
         }
         let (c1, bound): (i64, i64) = b.query_first(calls_sql).await.expect("calls").expect("row");
@@ -1518,7 +1532,8 @@ fn audit_bindings_are_released_between_statements_and_calls_are_exact() {
         // 5 general events per statement of `a` (log, starting, result, status,
         // completed), plus b's statements: 3 after its first read, 4 SESSION_PLUGIN_BINDINGS
         // reads, 2 before the last read.
-        assert_eq!(c1 - c0, 5 * STATEMENTS + 3 + 4 * 5 + 2);
+        // (+ 5 for each repeated read while `a` was still releasing)
+        assert_eq!(c1 - c0, 5 * STATEMENTS + 3 + 4 * 5 + 2 + 5 * extra_reads);
         a.disconnect().await.expect("disconnect");
         b.disconnect().await.expect("disconnect");
     });
