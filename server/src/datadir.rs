@@ -27,6 +27,41 @@ pub struct Account {
     pub super_priv: bool,
 }
 
+/// MySQL's global privileges, in the order `SHOW GRANTS` lists them.
+pub const GLOBAL_PRIVILEGES: [&str; 28] = [
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "RELOAD",
+    "SHUTDOWN",
+    "PROCESS",
+    "FILE",
+    "REFERENCES",
+    "INDEX",
+    "ALTER",
+    "SHOW DATABASES",
+    "SUPER",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "EXECUTE",
+    "REPLICATION SLAVE",
+    "REPLICATION CLIENT",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "CREATE USER",
+    "EVENT",
+    "TRIGGER",
+    "CREATE TABLESPACE",
+];
+
+/// The stored privilege list of an account that has everything.
+const ALL_GRANTS: &str = "ALL PRIVILEGES,GRANT OPTION";
+
 /// `mysql_native_password`'s stored form of a password.
 pub fn native_hash(password: &str) -> String {
     if password.is_empty() {
@@ -105,11 +140,24 @@ impl DataDir {
                     Super_priv INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY(Host, User));",
             )?;
+            // Global privileges (GRANT … ON *.*): a comma-separated list. Data
+            // directories from before it existed: a SUPER account had everything.
+            let has_privs: bool = c.query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('user') WHERE name = 'Privileges'",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has_privs {
+                c.execute_batch(&format!(
+                    "ALTER TABLE user ADD COLUMN Privileges TEXT NOT NULL DEFAULT '';
+                     UPDATE user SET Privileges = '{ALL_GRANTS}' WHERE Super_priv <> 0;"
+                ))?;
+            }
             let n: i64 = c.query_row("SELECT count(*) FROM user", [], |r| r.get(0))?;
             if n == 0 {
                 c.execute(
-                    "INSERT INTO user(Host, User, authentication_string, Super_priv) VALUES('localhost','root','',1)",
-                    [],
+                    "INSERT INTO user(Host, User, authentication_string, Super_priv, Privileges) VALUES('localhost','root','',1,?1)",
+                    [ALL_GRANTS],
                 )?;
             }
             Ok(())
@@ -267,6 +315,100 @@ impl DataDir {
         Ok(())
     }
 
+    /// `(plugin, authentication_string)` of the account `user`@`host` (exact host).
+    pub fn user_auth(&self, user: &str, host: &str) -> Result<Option<(String, String)>, SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        c.query_row(
+            "SELECT plugin, authentication_string FROM user WHERE User=?1 AND Host=?2",
+            params![user, host],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| SqlError::from_sqlite(&e, None))
+    }
+
+    /// Stores a new authentication plugin and string for `user`@`host`.
+    pub fn set_user_auth(
+        &self,
+        user: &str,
+        host: &str,
+        plugin: &str,
+        auth: &str,
+    ) -> Result<(), SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        c.execute(
+            "UPDATE user SET plugin = ?1, authentication_string = ?2 WHERE User = ?3 AND Host = ?4",
+            params![plugin, auth, user, host],
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        Ok(())
+    }
+
+    /// The global privileges of `user`@`host` (exact host): the privileges in
+    /// [`GLOBAL_PRIVILEGES`] order and whether it holds GRANT OPTION; `None` if
+    /// there is no such account.
+    pub fn user_privileges(
+        &self,
+        user: &str,
+        host: &str,
+    ) -> Result<Option<(Vec<&'static str>, bool)>, SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        let stored: Option<String> = c
+            .query_row(
+                "SELECT Privileges FROM user WHERE User=?1 AND Host=?2",
+                params![user, host],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        Ok(stored.map(|s| {
+            let items: Vec<&str> = s.split(',').map(str::trim).collect();
+            let all = items.contains(&"ALL PRIVILEGES");
+            let privs = GLOBAL_PRIVILEGES
+                .iter()
+                .copied()
+                .filter(|p| all || items.contains(p))
+                .collect();
+            (privs, items.contains(&"GRANT OPTION"))
+        }))
+    }
+
+    /// Stores the global privileges of `user`@`host`; `Super_priv` follows SUPER.
+    pub fn set_user_privileges(
+        &self,
+        user: &str,
+        host: &str,
+        privs: &[&str],
+        grant_option: bool,
+    ) -> Result<(), SqlError> {
+        let c = self
+            .connect_mysql()
+            .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        let mut list: Vec<&str> = GLOBAL_PRIVILEGES
+            .iter()
+            .copied()
+            .filter(|p| privs.contains(p))
+            .collect();
+        if list.len() == GLOBAL_PRIVILEGES.len() {
+            list = vec!["ALL PRIVILEGES"];
+        }
+        if grant_option {
+            list.push("GRANT OPTION");
+        }
+        c.execute(
+            "UPDATE user SET Privileges = ?1, Super_priv = ?2 WHERE User = ?3 AND Host = ?4",
+            params![list.join(","), privs.contains(&"SUPER"), user, host],
+        )
+        .map_err(|e| SqlError::from_sqlite(&e, None))?;
+        Ok(())
+    }
+
     /// `DROP USER`.
     pub fn drop_user(&self, user: &str, host: &str, if_exists: bool) -> Result<(), SqlError> {
         let c = self
@@ -303,6 +445,52 @@ mod tests {
         assert!(!native_verify(&stored, salt, &bad));
         assert!(native_verify("", salt, &[]));
         assert!(!native_verify("", salt, &token));
+    }
+
+    #[test]
+    fn old_user_tables_get_global_privileges() {
+        let dir = std::env::temp_dir().join(format!("minnow-datadir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        {
+            // The user table as data directories made before GRANT had it.
+            let c = Connection::open(dir.join("mysql.db")).expect("mysql.db");
+            c.execute_batch(
+                "CREATE TABLE user(Host TEXT NOT NULL, User TEXT NOT NULL,
+                    authentication_string TEXT NOT NULL DEFAULT '',
+                    plugin TEXT NOT NULL DEFAULT 'mysql_native_password',
+                    Super_priv INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(Host, User));
+                 INSERT INTO user(Host, User, Super_priv) VALUES ('localhost', 'root', 1), ('%', 'app', 0);",
+            )
+            .expect("old schema");
+        }
+        let dd = DataDir::open(&dir).expect("open");
+        let (root, opt) = dd
+            .user_privileges("root", "localhost")
+            .expect("query")
+            .expect("root");
+        assert_eq!(root.len(), GLOBAL_PRIVILEGES.len());
+        assert!(opt);
+        let (app, opt) = dd.user_privileges("app", "%").expect("query").expect("app");
+        assert!(app.is_empty() && !opt);
+        dd.set_user_privileges("app", "%", &["SUPER", "SELECT"], false)
+            .expect("grant");
+        assert!(
+            dd.find_account("app", "10.0.0.1", false)
+                .expect("app")
+                .super_priv
+        );
+        assert_eq!(
+            dd.user_privileges("app", "%").expect("query").map(|p| p.0),
+            Some(vec!["SELECT", "SUPER"])
+        );
+        // Opening again changes nothing.
+        let dd = DataDir::open(&dir).expect("reopen");
+        assert_eq!(
+            dd.user_privileges("app", "%").expect("query").map(|p| p.0),
+            Some(vec!["SELECT", "SUPER"])
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -44,7 +44,6 @@ pub mod code {
     pub const ER_DUP_FIELDNAME: u16 = 1060;
     pub const ER_DUP_KEYNAME: u16 = 1061;
     pub const ER_MULTIPLE_PRI_KEY: u16 = 1068;
-    pub const ER_CANT_DROP_FIELD_OR_KEY: u16 = 1091;
     pub const ER_UNKNOWN_TABLE: u16 = 1109;
     pub const ER_WRONG_USAGE: u16 = 1221;
     pub const ER_BAD_TABLE_ERROR: u16 = 1051;
@@ -52,6 +51,14 @@ pub mod code {
     pub const ER_KEY_COLUMN_DOES_NOT_EXIST: u16 = 1072;
     pub const ER_NONUNIQ_TABLE: u16 = 1066;
     pub const ER_CANNOT_USER: u16 = 1396;
+    pub const ER_PASSWORD_NO_MATCH: u16 = 1133;
+    pub const ER_NOT_VALID_PASSWORD: u16 = 1819;
+    pub const ER_PASSWORD_FORMAT: u16 = 1827;
+    pub const ER_NONEXISTING_GRANT: u16 = 1141;
+    pub const ER_CANT_DROP_FIELD_OR_KEY: u16 = 1091;
+    pub const ER_NO_REFERENCED_ROW_2: u16 = 1452;
+    pub const ER_CHECK_CONSTRAINT_VIOLATED: u16 = 3819;
+    pub const ER_SP_DOES_NOT_EXIST: u16 = 1305;
     pub const ER_MALFORMED_PACKET: u16 = 1835;
     pub const ER_SERVER_SHUTDOWN: u16 = 1053;
     pub const ER_UNKNOWN_ERROR: u16 = 1105;
@@ -93,13 +100,12 @@ fn state_for(code: u16) -> [u8; 5] {
         }
         ER_NO_DB_ERROR | ER_BAD_DB_ERROR => *b"3D000",
         ER_DBACCESS_DENIED_ERROR => *b"42000",
-        ER_BAD_NULL_ERROR | ER_DUP_ENTRY => *b"23000",
+        ER_BAD_NULL_ERROR | ER_DUP_ENTRY | ER_NO_REFERENCED_ROW_2 => *b"23000",
+        ER_CANT_DROP_FIELD_OR_KEY | ER_SP_DOES_NOT_EXIST => *b"42000",
         ER_TABLE_EXISTS_ERROR => *b"42S01",
         ER_TABLE_NOT_EXISTS | ER_BAD_TABLE_ERROR | ER_UNKNOWN_TABLE => *b"42S02",
         ER_DUP_FIELDNAME => *b"42S21",
-        ER_DUP_KEYNAME | ER_MULTIPLE_PRI_KEY | ER_CANT_DROP_FIELD_OR_KEY | ER_NONUNIQ_TABLE => {
-            *b"42000"
-        }
+        ER_DUP_KEYNAME | ER_MULTIPLE_PRI_KEY | ER_NONUNIQ_TABLE => *b"42000",
         ER_KEY_COLUMN_DOES_NOT_EXIST | ER_CANT_REMOVE_ALL_FIELDS => *b"42000",
         ER_PARSE_ERROR | ER_EMPTY_QUERY => *b"42000",
         ER_BAD_FIELD_ERROR => *b"42S22",
@@ -247,6 +253,21 @@ impl SqlError {
                             format!("Duplicate entry for key '{rest}'"),
                         );
                     }
+                    if msg.starts_with("FOREIGN KEY constraint failed") {
+                        return Self::new(
+                            code::ER_NO_REFERENCED_ROW_2,
+                            "Cannot add or update a child row: a foreign key constraint fails",
+                        );
+                    }
+                    if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+                        return Self::new(
+                            code::ER_CHECK_CONSTRAINT_VIOLATED,
+                            format!(
+                                "Check constraint '{}' is violated.",
+                                crate::sql::restore_names(rest)
+                            ),
+                        );
+                    }
                     if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
                         let col = rest.rsplit('.').next().unwrap_or(rest);
                         return Self::new(
@@ -270,6 +291,12 @@ impl SqlError {
             return Self::new(
                 code::ER_TABLE_NOT_EXISTS,
                 format!("Table '{full}' doesn't exist"),
+            );
+        }
+        if let Some(f) = msg.strip_prefix("no such function: ") {
+            return Self::new(
+                code::ER_SP_DOES_NOT_EXIST,
+                format!("FUNCTION {}.{f} does not exist", db.unwrap_or("")),
             );
         }
         if let Some(c) = msg.strip_prefix("no such column: ") {

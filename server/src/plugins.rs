@@ -46,42 +46,6 @@ thread_local! {
     /// A plugin table fill that failed during the current statement (the fill
     /// callback cannot return an error; the statement fails with it afterwards).
     static FILL_ERROR: RefCell<Option<SqlError>> = const { RefCell::new(None) };
-    /// Scalar UDF calls prepared (`xxx_init` run) in the current statement, by
-    /// function name and argument types; dropped (`xxx_deinit`) at statement end.
-    static UDF_CALLS: RefCell<Vec<(String, Vec<minnow_plugin_host::UdfArgType>, minnow_plugin_host::UdfCall)>> =
-        const { RefCell::new(Vec::new()) };
-}
-
-/// Ends the statement's scalar UDF calls (runs their `deinit`).
-fn end_udf_calls() {
-    let calls = UDF_CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    drop(calls);
-}
-
-/// Calls scalar UDF `name`, running its `init` once per statement and argument types.
-fn call_scalar(
-    reg: &Registry,
-    name: &str,
-    ctx: &rusqlite::functions::Context<'_>,
-) -> rusqlite::Result<rusqlite::types::Value> {
-    let (args, values) = udf_args(ctx);
-    let key: Vec<minnow_plugin_host::UdfArgType> = args.iter().map(|a| a.arg_type).collect();
-    let cached = UDF_CALLS.with(|c| {
-        let mut c = c.borrow_mut();
-        let i = c.iter().position(|(n, k, _)| n == name && *k == key)?;
-        Some(c.swap_remove(i))
-    });
-    let (n, k, mut call) = match cached {
-        Some(x) => x,
-        None => (
-            name.to_string(),
-            key,
-            reg.prepare_function(name, &args).map_err(udf_error)?,
-        ),
-    };
-    let r = call.call(&values).map(sqlite_value).map_err(udf_error);
-    UDF_CALLS.with(|c| c.borrow_mut().push((n, k, call)));
-    r
 }
 
 /// Marks the calling thread as serving connection `thd` (for
@@ -211,39 +175,37 @@ pub fn connection_event(
     });
 }
 
-/// Delivers a general-class event for a statement of `sess`.
-pub fn general_event(
-    sess: &mut crate::session::Session,
-    subclass: minnow_plugin_host::GeneralSubclass,
-    error_code: u16,
-    rows: u64,
-    query: &str,
-) -> Result<(), SqlError> {
-    if !sess.psess.wants_general() {
-        return Ok(());
-    }
-    let thd = Arc::clone(&sess.thd);
-    // Host part of "host:port" (a byte scan: cheaper than a `split` iterator per event).
-    let host = match thd.host.bytes().position(|b| b == b':') {
-        Some(i) => &thd.host[..i],
-        None => thd.host.as_str(),
-    };
-    let ev = minnow_plugin_host::GeneralEvent {
-        subclass,
-        error_code: i32::from(error_code),
-        connection_id: u64::from(sess.thd.id),
-        rows,
-        user: &sess.account.user,
-        host,
-        ip: &sess.ip,
+/// Length of the host part of a `host:port` peer name (computed once per statement).
+fn host_len(peer: &str) -> usize {
+    peer.bytes().position(|b| b == b':').unwrap_or(peer.len())
+}
+
+/// The general-class event of a statement of `sess` (subclass `Log`; the caller
+/// gives each delivery its subclass, error and rows): built once per phase of the
+/// statement, not once per subclass. `host_len` is [`host_len`] of `thd.host`.
+fn statement_event<'a>(
+    thd: &'a ThreadInfo,
+    host_len: usize,
+    user: &'a str,
+    ip: &'a str,
+    query: &'a str,
+) -> minnow_plugin_host::GeneralEvent<'a> {
+    minnow_plugin_host::GeneralEvent {
+        subclass: minnow_plugin_host::GeneralSubclass::Log,
+        error_code: 0,
+        connection_id: u64::from(thd.id),
+        rows: 0,
+        user,
+        host: thd.host.get(..host_len).unwrap_or(&thd.host),
+        ip,
         command: "Query",
         query,
-    };
-    sess.psess.audit_general(&ev).map_err(|e| sql_error(&e))
+    }
 }
 
 /// Around one statement: `Log` and `Starting` (may veto) before `run`; `Error`,
-/// `Result`, `Status` and `Completed` after it.
+/// `Result`, `Status` and `Completed` after it. When no audit plugin takes the
+/// general class nothing is built (one atomic load per phase).
 pub fn audited(
     sess: &mut crate::session::Session,
     query: &str,
@@ -251,28 +213,43 @@ pub fn audited(
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
     sync_functions(sess);
-    let _ = general_event(sess, G::Log, 0, 0, query);
-    general_event(sess, G::Starting, 0, 0, query)?;
+    let mut hlen = None;
+    if sess.psess.wants_general() {
+        let s = &mut *sess;
+        let len = *hlen.insert(host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        s.psess
+            .audit_general_seq(&ev, &[(G::Log, 0, 0), (G::Starting, 0, 0)])
+            .map_err(|e| sql_error(&e))?;
+    }
     FILL_ERROR.with(|f| f.borrow_mut().take());
     let mut r = run(sess);
-    end_udf_calls();
     if let Some(e) = FILL_ERROR.with(|f| f.borrow_mut().take()) {
         if r.is_ok() {
             r = Err(e);
         }
     }
-    let (code, rows) = match &r {
-        Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
-        Ok(Outcome::Ok { affected, .. }) => (0, *affected),
-        Err(e) => (e.code, 0),
-    };
-    if code != 0 {
-        let _ = general_event(sess, G::Error, code, 0, query);
-    } else {
-        let _ = general_event(sess, G::Result, 0, rows, query);
+    if sess.psess.wants_general() {
+        let (code, rows) = match &r {
+            Ok(Outcome::Rows(rs)) => (0, rs.rows.len() as u64),
+            Ok(Outcome::Ok { affected, .. }) => (0, *affected),
+            Err(e) => (e.code, 0),
+        };
+        let s = &mut *sess;
+        // Not measured before `run` if the statement installed the first plugin.
+        let len = hlen.unwrap_or_else(|| host_len(&s.thd.host));
+        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        let code = i32::from(code);
+        let first = if code != 0 {
+            (G::Error, code, 0)
+        } else {
+            (G::Result, 0, rows)
+        };
+        let _ = s.psess.audit_general_seq(
+            &ev,
+            &[first, (G::Status, code, rows), (G::Completed, code, rows)],
+        );
     }
-    let _ = general_event(sess, G::Status, code, rows, query);
-    let _ = general_event(sess, G::Completed, code, rows, query);
     r
 }
 
@@ -284,102 +261,9 @@ fn bump_udfs() {
     UDF_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 }
 
-fn plugin_value(v: rusqlite::types::ValueRef<'_>) -> minnow_plugin_host::Value {
-    use minnow_plugin_host::Value;
-    use rusqlite::types::ValueRef;
-    match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Int(i),
-        ValueRef::Real(r) => Value::Real(r),
-        ValueRef::Text(t) => Value::Str(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-    }
-}
-
-fn sqlite_value(v: minnow_plugin_host::Value) -> rusqlite::types::Value {
-    use minnow_plugin_host::Value;
-    use rusqlite::types::Value as V;
-    match v {
-        Value::Null => V::Null,
-        Value::Int(i) => V::Integer(i),
-        Value::Real(r) => V::Real(r),
-        Value::Bool(b) => V::Integer(i64::from(b)),
-        Value::Str(s) => V::Text(s),
-        Value::Bytes(b) => V::Blob(b),
-    }
-}
-
-fn udf_args(
-    ctx: &rusqlite::functions::Context<'_>,
-) -> (
-    Vec<minnow_plugin_host::UdfArg>,
-    Vec<minnow_plugin_host::Value>,
-) {
-    use minnow_plugin_host::{UdfArg, UdfArgType, Value};
-    let values: Vec<Value> = (0..ctx.len())
-        .map(|i| plugin_value(ctx.get_raw(i)))
-        .collect();
-    let args = values
-        .iter()
-        .map(|v| UdfArg {
-            arg_type: match v {
-                Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
-                Value::Real(_) => UdfArgType::Real,
-                _ => UdfArgType::String,
-            },
-            constant: None,
-            attribute: String::new(),
-        })
-        .collect();
-    (args, values)
-}
-
-fn udf_error(e: PluginError) -> rusqlite::Error {
-    rusqlite::Error::UserFunctionError(Box::new(sql_error(&e)))
-}
-
-/// An aggregate UDF as a SQLite aggregate.
-struct UdfAggregate {
-    reg: Registry,
-    name: String,
-}
-
-type AggState = std::panic::AssertUnwindSafe<minnow_plugin_host::UdfCall>;
-
-impl rusqlite::functions::Aggregate<AggState, rusqlite::types::Value> for UdfAggregate {
-    fn init(&self, ctx: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<AggState> {
-        let (args, _) = udf_args(ctx);
-        let mut call = self
-            .reg
-            .prepare_function(&self.name, &args)
-            .map_err(udf_error)?;
-        call.clear().map_err(udf_error)?;
-        Ok(std::panic::AssertUnwindSafe(call))
-    }
-    fn step(
-        &self,
-        ctx: &mut rusqlite::functions::Context<'_>,
-        acc: &mut AggState,
-    ) -> rusqlite::Result<()> {
-        let (_, values) = udf_args(ctx);
-        acc.0.add(&values).map_err(udf_error)
-    }
-    fn finalize(
-        &self,
-        _ctx: &mut rusqlite::functions::Context<'_>,
-        acc: Option<AggState>,
-    ) -> rusqlite::Result<rusqlite::types::Value> {
-        match acc {
-            Some(mut a) => a.0.result().map(sqlite_value).map_err(udf_error),
-            None => Ok(rusqlite::types::Value::Null),
-        }
-    }
-}
-
 /// Registers the server's UDFs as SQLite functions on `sess`'s connection when
 /// they changed since the last time (and removes dropped ones).
 pub fn sync_functions(sess: &mut crate::session::Session) {
-    use rusqlite::functions::FunctionFlags;
     let generation = UDF_GENERATION.load(std::sync::atomic::Ordering::SeqCst);
     if sess.udf_generation == generation {
         return;
@@ -393,30 +277,364 @@ pub fn sync_functions(sess: &mut crate::session::Session) {
         }
     }
     for f in funcs {
-        let reg = sess.shared.plugins.clone();
         let name = f.name.clone();
-        let r = if f.aggregate {
-            conn.create_aggregate_function(
-                name.as_str(),
-                -1,
-                FunctionFlags::SQLITE_UTF8,
-                UdfAggregate {
-                    reg,
-                    name: name.clone(),
-                },
-            )
-        } else {
-            let n2 = name.clone();
-            conn.create_scalar_function(name.as_str(), -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
-                call_scalar(&reg, &n2, ctx)
-            })
-        };
+        let r = udf_sqlite::register(conn, &sess.shared.plugins, &name, f.aggregate);
         match r {
             Ok(()) => sess.udfs.push(name),
             Err(e) => sess
                 .shared
                 .errlog
                 .warn(&format!("cannot register function {name} in SQLite: {e}")),
+        }
+    }
+}
+
+/// UDFs as SQLite functions with MySQL's lifecycle: one `UDF_INIT` per call site
+/// (each `f(...)` written in the statement) and statement execution — `xxx_init`
+/// before the first row, `xxx_deinit` when the statement ends; aggregates get
+/// `xxx_clear` per group. rusqlite's function API hides the `sqlite3_context`,
+/// which is what tells call sites apart (SQLite allocates one per call site of a
+/// prepared statement), hence the raw registration here.
+mod udf_sqlite {
+    #![allow(unsafe_code)]
+
+    use std::ffi::{CString, c_char, c_int, c_void};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use minnow_plugin_host::{PluginError, Registry, UdfArg, UdfArgType, UdfCall, Value};
+    use rusqlite::ffi;
+
+    /// The statement-wide auxiliary-data slot holding the call sites. SQLite keeps
+    /// data under a negative index for the prepared statement's execution, shared
+    /// by all its functions, and destroys it when the statement is reset or
+    /// finalised (after pending aggregates are finalised).
+    const SITES_SLOT: c_int = -0x4d55_4446;
+
+    /// What `sqlite3_create_function_v2` carries for one function.
+    struct Func {
+        reg: Registry,
+        name: String,
+    }
+
+    /// One call site: its context and the call (initialised for the argument
+    /// types of its first row; later rows are converted to them, as MySQL converts
+    /// to the types it gave `xxx_init`).
+    struct Site {
+        ctx: usize,
+        call: UdfCall,
+    }
+
+    /// The call sites of one statement execution (boxed: aggregate accumulators
+    /// point at them).
+    #[derive(Default)]
+    #[allow(clippy::vec_box)] // the boxes must not move when the vector grows
+    struct Sites(Vec<Box<Site>>);
+
+    /// Registers `name` (an aggregate if `aggregate`) on `conn`.
+    pub(super) fn register(
+        conn: &rusqlite::Connection,
+        reg: &Registry,
+        name: &str,
+        aggregate: bool,
+    ) -> rusqlite::Result<()> {
+        let cname = CString::new(name).map_err(|_| {
+            rusqlite::Error::InvalidFunctionParameterType(0, rusqlite::types::Type::Text)
+        })?;
+        let app = Box::into_raw(Box::new(Func {
+            reg: reg.clone(),
+            name: name.to_string(),
+        }));
+        type XFunc =
+            unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
+        type XFinal = unsafe extern "C" fn(*mut ffi::sqlite3_context);
+        let (func, step, fin): (Option<XFunc>, Option<XFunc>, Option<XFinal>) = if aggregate {
+            (None, Some(x_step), Some(x_final))
+        } else {
+            (Some(x_func), None, None)
+        };
+        // SAFETY: `conn` is an open connection used by this thread only; the name is
+        // a NUL-terminated string; `app` is a live `Func` that SQLite hands back to
+        // the callbacks and frees with `destroy_func` (also when registration fails).
+        let rc = unsafe {
+            ffi::sqlite3_create_function_v2(
+                conn.handle(),
+                cname.as_ptr(),
+                -1,
+                ffi::SQLITE_UTF8,
+                app.cast(),
+                func,
+                step,
+                fin,
+                Some(destroy_func),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(rusqlite::Error::SqliteFailure(
+                ffi::Error::new(rc),
+                Some(format!("cannot register function {name}")),
+            ));
+        }
+        Ok(())
+    }
+
+    unsafe extern "C" fn destroy_func(p: *mut c_void) {
+        if !p.is_null() {
+            // SAFETY: `p` is the `Box<Func>` leaked by `register`, freed once here.
+            drop(unsafe { Box::from_raw(p.cast::<Func>()) });
+        }
+    }
+
+    unsafe extern "C" fn destroy_sites(p: *mut c_void) {
+        if !p.is_null() {
+            // SAFETY: `p` is the `Box<Sites>` leaked by `sites`; SQLite calls this
+            // once. Dropping the calls runs the functions' `deinit`.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                drop(unsafe { Box::from_raw(p.cast::<Sites>()) })
+            }));
+        }
+    }
+
+    /// The statement's call sites, created on first use. `None` if SQLite could
+    /// not keep them (out of memory).
+    ///
+    /// SAFETY: `ctx` is the context of a running function call (not a finaliser's).
+    unsafe fn sites<'a>(ctx: *mut ffi::sqlite3_context) -> Option<&'a mut Sites> {
+        // SAFETY: per the contract, `ctx` belongs to a running statement.
+        let p = unsafe { ffi::sqlite3_get_auxdata(ctx, SITES_SLOT) }.cast::<Sites>();
+        if !p.is_null() {
+            // SAFETY: only `Sites` are stored in this slot; the statement runs on this
+            // thread and no other reference to them is live.
+            return Some(unsafe { &mut *p });
+        }
+        let p = Box::into_raw(Box::<Sites>::default());
+        // SAFETY: on failure SQLite frees `p` through `destroy_sites` at once, so it
+        // is read back rather than trusted.
+        unsafe { ffi::sqlite3_set_auxdata(ctx, SITES_SLOT, p.cast(), Some(destroy_sites)) };
+        // SAFETY: as above.
+        let back = unsafe { ffi::sqlite3_get_auxdata(ctx, SITES_SLOT) }.cast::<Sites>();
+        // SAFETY: as above.
+        (!back.is_null()).then(|| unsafe { &mut *back })
+    }
+
+    /// Converts the arguments.
+    ///
+    /// SAFETY: `argv` holds `argc` values of the running call.
+    unsafe fn args_of(
+        argc: c_int,
+        argv: *mut *mut ffi::sqlite3_value,
+    ) -> (Vec<UdfArg>, Vec<Value>) {
+        let n = usize::try_from(argc).unwrap_or(0);
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: `i < argc`.
+            let v = unsafe { *argv.add(i) };
+            // SAFETY: `v` is a protected value of this call; text/blob pointers stay
+            // valid until the next conversion of `v`, and are copied at once.
+            values.push(unsafe {
+                match ffi::sqlite3_value_type(v) {
+                    ffi::SQLITE_INTEGER => Value::Int(ffi::sqlite3_value_int64(v)),
+                    ffi::SQLITE_FLOAT => Value::Real(ffi::sqlite3_value_double(v)),
+                    ffi::SQLITE_TEXT => {
+                        let p = ffi::sqlite3_value_text(v);
+                        let len = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
+                        if p.is_null() {
+                            Value::Str(String::new())
+                        } else {
+                            Value::Str(
+                                String::from_utf8_lossy(std::slice::from_raw_parts(p, len))
+                                    .into_owned(),
+                            )
+                        }
+                    }
+                    ffi::SQLITE_BLOB => {
+                        let p = ffi::sqlite3_value_blob(v).cast::<u8>();
+                        let len = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
+                        if p.is_null() {
+                            Value::Bytes(Vec::new())
+                        } else {
+                            Value::Bytes(std::slice::from_raw_parts(p, len).to_vec())
+                        }
+                    }
+                    _ => Value::Null,
+                }
+            });
+        }
+        let args = values
+            .iter()
+            .map(|v| UdfArg {
+                arg_type: match v {
+                    Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
+                    Value::Real(_) => UdfArgType::Real,
+                    _ => UdfArgType::String,
+                },
+                constant: None,
+                attribute: String::new(),
+            })
+            .collect();
+        (args, values)
+    }
+
+    /// Sets the call's result.
+    ///
+    /// SAFETY: `ctx` is the context of a running call or finaliser.
+    unsafe fn set_result(ctx: *mut ffi::sqlite3_context, r: Result<Value, PluginError>) {
+        // SAFETY: SQLITE_TRANSIENT makes SQLite copy the bytes before returning.
+        unsafe {
+            match r {
+                Ok(Value::Null) => ffi::sqlite3_result_null(ctx),
+                Ok(Value::Int(i)) => ffi::sqlite3_result_int64(ctx, i),
+                Ok(Value::Bool(b)) => ffi::sqlite3_result_int64(ctx, i64::from(b)),
+                Ok(Value::Real(r)) => ffi::sqlite3_result_double(ctx, r),
+                Ok(Value::Str(s)) => ffi::sqlite3_result_text64(
+                    ctx,
+                    s.as_ptr().cast::<c_char>(),
+                    s.len() as u64,
+                    ffi::SQLITE_TRANSIENT(),
+                    ffi::SQLITE_UTF8 as u8,
+                ),
+                Ok(Value::Bytes(b)) => ffi::sqlite3_result_blob64(
+                    ctx,
+                    b.as_ptr().cast::<c_void>(),
+                    b.len() as u64,
+                    ffi::SQLITE_TRANSIENT(),
+                ),
+                Err(e) => error(ctx, &super::sql_error(&e).message),
+            }
+        }
+    }
+
+    /// SAFETY: `ctx` is the context of a running call or finaliser.
+    unsafe fn error(ctx: *mut ffi::sqlite3_context, msg: &str) {
+        let len = c_int::try_from(msg.len()).unwrap_or(c_int::MAX);
+        // SAFETY: SQLite copies the message.
+        unsafe { ffi::sqlite3_result_error(ctx, msg.as_ptr().cast::<c_char>(), len) };
+    }
+
+    /// SAFETY: `ctx` is the context of a running call of a function registered by
+    /// [`register`].
+    unsafe fn func<'a>(ctx: *mut ffi::sqlite3_context) -> &'a Func {
+        // SAFETY: the user data is the `Func` of this registration, alive until
+        // `destroy_func`.
+        unsafe { &*ffi::sqlite3_user_data(ctx).cast::<Func>() }
+    }
+
+    /// The call site of `ctx`, prepared (`init`) on first use.
+    fn site<'a>(
+        sites: &'a mut Sites,
+        ctx: *mut ffi::sqlite3_context,
+        f: &Func,
+        args: &[UdfArg],
+    ) -> Result<&'a mut Site, PluginError> {
+        let key = ctx as usize;
+        let i = match sites.0.iter().position(|s| s.ctx == key) {
+            Some(i) => i,
+            None => {
+                let call = f.reg.prepare_function(&f.name, args)?;
+                sites.0.push(Box::new(Site { ctx: key, call }));
+                sites.0.len() - 1
+            }
+        };
+        Ok(&mut sites.0[i])
+    }
+
+    unsafe extern "C" fn x_func(
+        ctx: *mut ffi::sqlite3_context,
+        argc: c_int,
+        argv: *mut *mut ffi::sqlite3_value,
+    ) {
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: SQLite calls this with a live context and `argc` arguments.
+            let (f, (args, values)) = unsafe { (func(ctx), args_of(argc, argv)) };
+            // SAFETY: a running call's context.
+            match unsafe { sites(ctx) } {
+                Some(sites) => site(sites, ctx, f, &args).and_then(|s| s.call.call(&values)),
+                // No room for the statement's state: a call of its own.
+                None => f
+                    .reg
+                    .prepare_function(&f.name, &args)
+                    .and_then(|mut c| c.call(&values)),
+            }
+        }));
+        match r {
+            // SAFETY: a running call's context.
+            Ok(r) => unsafe { set_result(ctx, r) },
+            // SAFETY: as above.
+            Err(_) => unsafe { error(ctx, "internal error: a UDF call panicked") },
+        }
+    }
+
+    /// Aggregate accumulator (per group and call site): the call site's address,
+    /// null until the group's first row.
+    type Acc = *mut Site;
+
+    unsafe extern "C" fn x_step(
+        ctx: *mut ffi::sqlite3_context,
+        argc: c_int,
+        argv: *mut *mut ffi::sqlite3_value,
+    ) {
+        let r = catch_unwind(AssertUnwindSafe(|| -> Result<(), PluginError> {
+            // SAFETY: SQLite calls this with a live context and `argc` arguments;
+            // the aggregate context is zeroed memory of the requested size.
+            let (f, (args, values), acc) = unsafe {
+                (
+                    func(ctx),
+                    args_of(argc, argv),
+                    ffi::sqlite3_aggregate_context(ctx, std::mem::size_of::<Acc>() as c_int)
+                        .cast::<Acc>(),
+                )
+            };
+            if acc.is_null() {
+                return Err(PluginError::Usage {
+                    message: "out of memory".into(),
+                });
+            }
+            // SAFETY: `acc` points at this group's accumulator.
+            let mut site_ptr = unsafe { *acc };
+            if site_ptr.is_null() {
+                // SAFETY: a running call's context.
+                let sites = unsafe { sites(ctx) }.ok_or_else(|| PluginError::Usage {
+                    message: "out of memory".into(),
+                })?;
+                let s = site(sites, ctx, f, &args)?;
+                s.call.clear()?;
+                site_ptr = std::ptr::from_mut(s);
+                // SAFETY: as above.
+                unsafe { *acc = site_ptr };
+            }
+            // SAFETY: the site lives in the statement's `Sites` (boxed, never moved)
+            // until the statement ends, after its groups are finalised.
+            unsafe { &mut *site_ptr }.call.add(&values)
+        }));
+        match r {
+            Ok(Ok(())) => {}
+            // SAFETY: a running call's context.
+            Ok(Err(e)) => unsafe { error(ctx, &super::sql_error(&e).message) },
+            // SAFETY: as above.
+            Err(_) => unsafe { error(ctx, "internal error: a UDF call panicked") },
+        }
+    }
+
+    unsafe extern "C" fn x_final(ctx: *mut ffi::sqlite3_context) {
+        // SAFETY: size 0 only looks the accumulator up (null: the group had no row).
+        let acc = unsafe { ffi::sqlite3_aggregate_context(ctx, 0) }.cast::<Acc>();
+        // SAFETY: `acc`, when not null, is this group's accumulator.
+        let site_ptr = if acc.is_null() {
+            std::ptr::null_mut()
+        } else {
+            unsafe { *acc }
+        };
+        if site_ptr.is_null() {
+            // SAFETY: the finaliser's context.
+            unsafe { ffi::sqlite3_result_null(ctx) };
+            return;
+        }
+        // SAFETY: see `x_step`: the site outlives its groups' finalisation.
+        let r = catch_unwind(AssertUnwindSafe(|| unsafe { &mut *site_ptr }.call.result()));
+        match r {
+            // SAFETY: the finaliser's context.
+            Ok(r) => unsafe { set_result(ctx, r) },
+            // SAFETY: as above.
+            Err(_) => unsafe { error(ctx, "internal error: a UDF call panicked") },
         }
     }
 }
@@ -676,8 +894,14 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
         }),
     );
     if !reqs.is_empty() {
-        reg.load_startup(&reqs)
-            .map_err(|e| ServerError::Option(format!("plugin loading failed: {e}")))?;
+        // As mysqld: the plugin's own line is logged by the host, then this.
+        reg.load_startup(&reqs).map_err(|e| {
+            sh.errlog.error(&format!(
+                "Failed to initialize plugins: {e} (a plugin loaded with FORCE or FORCE_PLUS_PERMANENT failed)"
+            ));
+            sh.errlog.error("Aborting");
+            ServerError::Option(format!("plugin loading failed: {e}"))
+        })?;
     }
     load_functions(sh);
     after_load(sh);

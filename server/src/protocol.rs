@@ -13,6 +13,7 @@ use mysql_common::packets::{Column, ErrPacket, ServerError as MyServerError, Sql
 use mysql_common::proto::MySerialize;
 
 use crate::error::SqlError;
+use minnow_plugin_host::abi::{event as tev, stage as tst};
 
 /// Largest payload of one physical packet.
 const MAX_PAYLOAD: usize = 0xff_ffff;
@@ -84,12 +85,61 @@ pub enum ReadError {
     TooLarge,
 }
 
+/// The protocol-trace seam of one connection: every packet [`PacketIo`] reads or
+/// queues, and the stage events around them, go to the registry's protocol trace
+/// plugins through this connection's own plugin-host session (bound and released
+/// like the connection's other bindings: released before waiting for a command).
+pub struct Tracer {
+    registry: minnow_plugin_host::Registry,
+    session: minnow_plugin_host::Session,
+    /// Set when a plugin asked to drop the connection; nothing more is traced or sent.
+    dropped: Option<String>,
+}
+
+impl std::fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("session", &self.session)
+            .field("dropped", &self.dropped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracer {
+    /// A tracer for connection `connection_id`.
+    pub fn new(registry: &minnow_plugin_host::Registry, connection_id: u64) -> Tracer {
+        Tracer {
+            registry: registry.clone(),
+            session: registry.session(connection_id),
+            dropped: None,
+        }
+    }
+
+    /// Reports one event; the host masks authentication payloads.
+    #[cold]
+    fn report(&mut self, stage: u32, event: u32, packet: &[u8]) {
+        if self.dropped.is_some() {
+            return;
+        }
+        if let Err(e) = self.session.protocol_trace(stage, event, packet) {
+            self.dropped = Some(e.to_string());
+        }
+    }
+}
+
 /// Packet framing over one stream, with sequence ids and byte counters.
+///
+/// Every packet goes through [`PacketIo::read_packet`] or the two queueing
+/// functions [`PacketIo::write_packet`] / [`PacketIo::write_packet_with`]: that is
+/// where the protocol trace sees it, with the current protocol stage (MySQL's
+/// `enum protocol_stage`), which the writers of each kind of answer set.
 #[derive(Debug)]
 pub struct PacketIo {
     reader: BufReader<Stream>,
     out: Vec<u8>,
     seq: u8,
+    stage: u32,
+    tracer: Option<Tracer>,
     /// Bytes read since the counter was last taken.
     pub bytes_received: u64,
     /// Bytes written since the counter was last taken.
@@ -113,6 +163,59 @@ impl PacketIo {
             bytes_sent: 0,
             max_packet: 64 << 20,
             col_cache: None,
+            stage: tst::CONNECTING,
+            tracer: None,
+        }
+    }
+
+    /// Reports this connection's packets to the protocol trace plugins from now on.
+    pub fn set_tracer(&mut self, tracer: Tracer) {
+        self.tracer = Some(tracer);
+    }
+
+    /// The protocol stage the next packets belong to.
+    pub fn set_stage(&mut self, stage: u32) {
+        self.stage = stage;
+    }
+
+    /// The current protocol stage.
+    pub fn stage(&self) -> u32 {
+        self.stage
+    }
+
+    /// Enters `stage` and reports `event` without a packet (connecting,
+    /// authenticated, disconnected).
+    pub fn trace_event(&mut self, stage: u32, event: u32) {
+        self.stage = stage;
+        if let Some(t) = &mut self.tracer
+            && t.registry.traces_protocol()
+        {
+            t.report(stage, event, &[]);
+        }
+    }
+
+    /// Why a protocol trace plugin dropped the connection, if one did. Once set,
+    /// [`PacketIo::flush`] fails and sends nothing.
+    pub fn trace_dropped(&self) -> Option<&str> {
+        self.tracer.as_ref().and_then(|t| t.dropped.as_deref())
+    }
+
+    /// The answer to a command starts (OK, error, EOF, text): WAIT_FOR_RESULT,
+    /// unless the command is re-authenticating (COM_CHANGE_USER), whose answer
+    /// ends authentication.
+    fn result_stage(&mut self) {
+        if self.stage != tst::AUTHENTICATE {
+            self.stage = tst::WAIT_FOR_RESULT;
+        }
+    }
+
+    /// The one check per packet: is a trace plugin installed?
+    #[inline]
+    fn trace_packet(tracer: &mut Option<Tracer>, stage: u32, event: u32, payload: &[u8]) {
+        if let Some(t) = tracer
+            && t.registry.traces_protocol()
+        {
+            t.report(stage, event, payload);
         }
     }
 
@@ -121,9 +224,15 @@ impl PacketIo {
         self.reader.get_ref()
     }
 
-    /// Starts a new command: the next packet read must have sequence id 0.
-    pub fn reset_seq(&mut self) {
+    /// Starts a new command: the next packet read must have sequence id 0 and
+    /// belongs to stage READY_FOR_COMMAND. The tracer's bindings are released
+    /// (MySQL's binding rule: nothing is held while waiting for a command).
+    pub fn begin_command(&mut self) {
         self.seq = 0;
+        self.stage = tst::READY_FOR_COMMAND;
+        if let Some(t) = &mut self.tracer {
+            t.session.release();
+        }
     }
 
     /// Reads one logical packet (joining 16 MiB continuation packets).
@@ -170,6 +279,30 @@ impl PacketIo {
             }
             self.bytes_received += 4 + len as u64;
             if len < MAX_PAYLOAD {
+                if self.stage == tst::READY_FOR_COMMAND
+                    && payload.first() == Some(&com::CHANGE_USER)
+                {
+                    // COM_CHANGE_USER carries credentials: traced masked but for
+                    // its command byte; it starts re-authentication.
+                    if self.tracer.is_some() {
+                        let mut masked = payload.clone();
+                        masked[1..].fill(b'*');
+                        Self::trace_packet(
+                            &mut self.tracer,
+                            self.stage,
+                            tev::PACKET_RECEIVED,
+                            &masked,
+                        );
+                    }
+                    self.stage = tst::AUTHENTICATE;
+                } else {
+                    Self::trace_packet(
+                        &mut self.tracer,
+                        self.stage,
+                        tev::PACKET_RECEIVED,
+                        &payload,
+                    );
+                }
                 return Ok(payload);
             }
         }
@@ -177,6 +310,7 @@ impl PacketIo {
 
     /// Queues one logical packet (split into 16 MiB pieces as needed).
     pub fn write_packet(&mut self, payload: &[u8]) {
+        Self::trace_packet(&mut self.tracer, self.stage, tev::PACKET_SENT, payload);
         let mut rest = payload;
         loop {
             let n = rest.len().min(MAX_PAYLOAD);
@@ -202,6 +336,12 @@ impl PacketIo {
             let l = (len as u32).to_le_bytes();
             self.out[start..start + 3].copy_from_slice(&l[..3]);
             self.seq = self.seq.wrapping_add(1);
+            Self::trace_packet(
+                &mut self.tracer,
+                self.stage,
+                tev::PACKET_SENT,
+                &self.out[start + 4..],
+            );
         } else {
             let payload = self.out.split_off(start + 4);
             self.out.truncate(start);
@@ -211,6 +351,11 @@ impl PacketIo {
 
     /// Sends everything queued.
     pub fn flush(&mut self) -> io::Result<()> {
+        if let Some(why) = self.trace_dropped() {
+            let e = io::Error::other(format!("dropped by a protocol trace plugin: {why}"));
+            self.out.clear();
+            return Err(e);
+        }
         if self.out.is_empty() {
             return Ok(());
         }
@@ -276,7 +421,9 @@ impl PacketIo {
     pub fn write_result_set(&mut self, rs: &ResultSet, binary: bool, status: StatusFlags) {
         let mut p = Vec::with_capacity(64);
         put_lenenc_int(&mut p, rs.columns.len() as u64);
+        self.stage = tst::WAIT_FOR_RESULT;
         self.write_packet(&p);
+        self.stage = tst::WAIT_FOR_FIELD_DEF;
         let types: Vec<ColumnType> = rs
             .columns
             .iter()
@@ -315,6 +462,7 @@ impl PacketIo {
             self.col_cache = Some(cache);
         }
         self.write_eof(status);
+        self.stage = tst::WAIT_FOR_ROW;
         for row in &rs.rows {
             self.write_packet_with(|p| {
                 if binary {
@@ -361,6 +509,7 @@ impl<'a> Reply<'a> {
     }
     /// An OK packet.
     pub fn ok(self, affected: u64, insert_id: u64, status: StatusFlags, info: &str) {
+        self.io.result_stage();
         self.io.write_ok(affected, insert_id, status, info)
     }
     /// An OK packet with a warning count.
@@ -372,15 +521,18 @@ impl<'a> Reply<'a> {
         warnings: u16,
         info: &str,
     ) {
+        self.io.result_stage();
         self.io
             .write_ok_warnings(affected, insert_id, status, warnings, info)
     }
     /// An error packet.
     pub fn err(self, e: &SqlError) {
+        self.io.result_stage();
         self.io.write_err(e)
     }
     /// A bare EOF packet (COM_DEBUG, COM_SET_OPTION).
     pub fn eof(self, status: StatusFlags) {
+        self.io.result_stage();
         self.io.write_eof(status)
     }
     /// A result set, text or binary protocol.
@@ -389,10 +541,12 @@ impl<'a> Reply<'a> {
     }
     /// Column definitions and EOF (COM_FIELD_LIST).
     pub fn columns(self, cols: &[ColDef], status: StatusFlags) {
+        self.io.set_stage(tst::WAIT_FOR_FIELD_DEF);
         self.io.write_column_defs(cols, status)
     }
     /// A raw packet (COM_STATISTICS's text line).
     pub fn raw(self, payload: &[u8]) {
+        self.io.result_stage();
         self.io.write_packet(payload)
     }
     /// COM_STMT_PREPARE's answer: statement id, parameter and column definitions.
@@ -403,14 +557,17 @@ impl<'a> Reply<'a> {
         p.extend_from_slice(&(params as u16).to_le_bytes());
         p.push(0);
         p.extend_from_slice(&0u16.to_le_bytes());
+        self.io.set_stage(tst::WAIT_FOR_PS_DESCRIPTION);
         self.io.write_packet(&p);
         if params > 0 {
             let defs: Vec<ColDef> = (0..params)
                 .map(|_| ColDef::new("?", ColumnType::MYSQL_TYPE_VAR_STRING))
                 .collect();
+            self.io.set_stage(tst::WAIT_FOR_PARAM_DEF);
             self.io.write_column_defs(&defs, status);
         }
         if !cols.is_empty() {
+            self.io.set_stage(tst::WAIT_FOR_COL_DEF);
             self.io.write_column_defs(cols, status);
         }
     }
@@ -591,6 +748,7 @@ pub mod com {
     pub const INIT_DB: u8 = 0x02;
     pub const QUERY: u8 = 0x03;
     pub const FIELD_LIST: u8 = 0x04;
+    pub const REFRESH: u8 = 0x07;
     pub const SHUTDOWN: u8 = 0x08;
     pub const STATISTICS: u8 = 0x09;
     pub const PROCESS_INFO: u8 = 0x0a;
@@ -618,6 +776,8 @@ pub enum Command {
     Query(String),
     /// COM_FIELD_LIST: table (the optional wildcard is ignored)
     FieldList(String),
+    /// COM_REFRESH with its `REFRESH_*` flags (`mariadb-admin refresh`, `flush-*`)
+    Refresh(u8),
     /// COM_SHUTDOWN
     Shutdown,
     /// COM_STATISTICS
@@ -657,6 +817,7 @@ pub fn command_name(c: &Command) -> &'static str {
         Command::InitDb(_) => "Init DB",
         Command::Query(_) => "Query",
         Command::FieldList(_) => "Field List",
+        Command::Refresh(_) => "Refresh",
         Command::Shutdown => "Shutdown",
         Command::Statistics => "Statistics",
         Command::ProcessInfo => "Processlist",
@@ -720,6 +881,7 @@ impl Command {
                 let table = pb.eat_null_str();
                 Command::FieldList(text(table))
             }
+            com::REFRESH => Command::Refresh(rest.first().copied().unwrap_or(0)),
             com::SHUTDOWN => Command::Shutdown,
             com::STATISTICS => Command::Statistics,
             com::PROCESS_INFO => Command::ProcessInfo,

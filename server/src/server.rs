@@ -193,6 +193,15 @@ impl Shared {
         }
     }
 
+    /// `FLUSH LOGS` / COM_REFRESH: reopens the general query log, if it is on, so
+    /// that a rotated file is let go and a new one started.
+    pub fn flush_logs(&self) -> std::io::Result<()> {
+        if self.general_log_on.load(Ordering::Relaxed) {
+            self.set_general_log(true)?;
+        }
+        Ok(())
+    }
+
     /// Opens or closes the general query log (`SET GLOBAL general_log`).
     pub fn set_general_log(&self, on: bool) -> std::io::Result<()> {
         let path = match self.vars.global("general_log_file") {

@@ -15,12 +15,13 @@ use tracing::info_span;
 use crate::datadir::Account;
 use crate::error::SqlError;
 use crate::hooks::AuditEvent;
-use crate::protocol::{Command, PacketIo, ReadError, Reply, Stream, command_name};
+use crate::protocol::{Command, PacketIo, ReadError, Reply, Stream, Tracer, command_name};
 use crate::server::{Shared, VERSION};
 use crate::sql::{Outcome, SqlConn};
 use crate::status::{Com, Counter, SessionStatus};
 use crate::threads::ThreadInfo;
 use crate::vars::SessionVars;
+use minnow_plugin_host::abi::{event as tev, stage as tst};
 
 const NATIVE: &str = "mysql_native_password";
 
@@ -158,6 +159,8 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     let span = info_span!("handle_one_connection", id);
     let _g = span.enter();
     let mut io = PacketIo::new(stream);
+    io.set_tracer(Tracer::new(&shared.plugins, u64::from(id)));
+    io.trace_event(tst::CONNECTING, tev::CONNECTING);
     let max = shared.vars.global("max_connections").ok();
     let limit = match max {
         Some(crate::vars::VarValue::Int(n)) => n as u64,
@@ -176,11 +179,6 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
     match result {
         Ok(mut sess) => {
             command_loop(&mut sess, &mut io);
-            let _ = sess.psess.protocol_trace(
-                minnow_plugin_host::abi::stage::DISCONNECTED,
-                minnow_plugin_host::abi::event::DISCONNECTED,
-                &[],
-            );
             let _ = shared.audit.notify(&AuditEvent::Disconnect { conn_id: id });
             crate::plugins::connection_event(
                 &mut sess.psess,
@@ -199,7 +197,20 @@ pub fn run_connection(shared: Arc<Shared>, stream: Stream, peer: Option<String>,
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
+    log_trace_drop(&shared, id, &io);
+    io.trace_event(tst::DISCONNECTED, tev::DISCONNECTED);
     drop(_g);
+}
+
+/// Says in the error log why a protocol trace plugin dropped the connection.
+fn log_trace_drop(shared: &Shared, id: u32, io: &PacketIo) {
+    if let Some(why) = io.trace_dropped() {
+        shared.errlog.line(
+            id,
+            "Warning",
+            &format!("Connection {id} dropped by a protocol trace plugin: {why}"),
+        );
+    }
 }
 
 /// Unregisters a connection when its thread ends, normally or by panic.
@@ -272,30 +283,17 @@ fn login(
     );
     let mut buf = Vec::new();
     hs.serialize(&mut buf);
-    use minnow_plugin_host::abi::{event as tev, stage as tst};
-    let trace = |psess: &mut minnow_plugin_host::Session, st: u32, ev: u32, p: &[u8]| {
-        psess.protocol_trace(st, ev, p).map_err(|e| {
-            shared.errlog.line(
-                id,
-                "Warning",
-                &format!("Connection {id} dropped by a protocol trace plugin: {e}"),
-            );
-        })
-    };
-    trace(&mut psess, tst::CONNECTING, tev::CONNECTING, &[])?;
+    io.set_stage(tst::WAIT_FOR_INIT_PACKET);
     io.write_packet(&buf);
-    trace(
-        &mut psess,
-        tst::WAIT_FOR_INIT_PACKET,
-        tev::PACKET_SENT,
-        &buf,
-    )?;
     if io.flush().is_err() {
         return Err(());
     }
+    // The host masks every byte traced at stage AUTHENTICATE.
+    io.set_stage(tst::AUTHENTICATE);
     let pkt = io.read_packet().map_err(|_| ())?;
-    // The host masks every byte at stage AUTHENTICATE.
-    trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &pkt)?;
+    if io.trace_dropped().is_some() {
+        return Err(());
+    }
     let resp: HandshakeResponse<'_> = match ParseBuf(&pkt).parse(()) {
         Ok(r) => r,
         Err(e) => {
@@ -335,12 +333,13 @@ fn login(
         let mut b = Vec::new();
         sw.serialize(&mut b);
         io.write_packet(&b);
-        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_SENT, &b)?;
         if io.flush().is_err() {
             return Err(());
         }
         token = io.read_packet().map_err(|_| ())?;
-        trace(&mut psess, tst::AUTHENTICATE, tev::PACKET_RECEIVED, &token)?;
+        if io.trace_dropped().is_some() {
+            return Err(());
+        }
     }
     let denied = SqlError::access_denied(&user, host, !token.is_empty());
     let account = match found {
@@ -445,7 +444,7 @@ fn login(
     );
     sess.psess.release();
     io.write_ok(0, 0, sess.status_flags(), "");
-    trace(&mut sess.psess, tst::AUTHENTICATE, tev::AUTHENTICATED, &[])?;
+    io.trace_event(tst::AUTHENTICATE, tev::AUTHENTICATED);
     if io.flush().is_err() {
         return Err(());
     }
@@ -465,7 +464,7 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
         }
         // MySQL's binding rule: a session holds no plugin while it waits.
         sess.psess.release();
-        io.reset_seq();
+        io.begin_command();
         let pkt = match io.read_packet() {
             Ok(p) => p,
             Err(ReadError::Closed) => {
@@ -497,19 +496,7 @@ fn command_loop(sess: &mut Session, io: &mut PacketIo) {
                 break;
             }
         };
-        if let Err(e) = sess.psess.protocol_trace(
-            minnow_plugin_host::abi::stage::READY_FOR_COMMAND,
-            minnow_plugin_host::abi::event::PACKET_RECEIVED,
-            &pkt,
-        ) {
-            sess.shared.errlog.line(
-                sess.thd.id,
-                "Warning",
-                &format!(
-                    "Connection {} dropped by a protocol trace plugin: {e}",
-                    sess.thd.id
-                ),
-            );
+        if io.trace_dropped().is_some() {
             break;
         }
         let ok = do_command(sess, io, pkt);
@@ -637,6 +624,18 @@ fn dispatch_command(sess: &mut Session, reply: Reply<'_>, cmd: Command) {
         }
         Command::ProcessInfo => {
             let r = sess.run_statement("SHOW PROCESSLIST");
+            sess.respond(reply, r, false);
+        }
+        Command::Refresh(flags) => {
+            // mysql_refresh(): the FLUSH statement for the flags (REFRESH_LOG = 2 →
+            // FLUSH LOGS; the others have nothing to flush here), RELOAD required.
+            sh.status.add(&mut sess.status, Counter::Questions, 1);
+            let what = if flags & 2 != 0 {
+                "FLUSH LOGS"
+            } else {
+                "FLUSH TABLES"
+            };
+            let r = sess.run_statement(what);
             sess.respond(reply, r, false);
         }
         Command::Shutdown => {

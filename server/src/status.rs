@@ -46,6 +46,13 @@ pub enum Com {
     StmtExecute,
     StmtClose,
     StmtReset,
+    ShowKeys,
+    ShowTableStatus,
+    AlterUser,
+    SetPassword,
+    Grant,
+    Revoke,
+    ShowGrants,
     Other,
 }
 
@@ -85,6 +92,13 @@ pub const COM_NAMES: &[&str] = &[
     "stmt_execute",
     "stmt_close",
     "stmt_reset",
+    "show_keys",
+    "show_table_status",
+    "alter_user",
+    "set_password",
+    "grant",
+    "revoke",
+    "show_grants",
     "other",
 ];
 

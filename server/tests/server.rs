@@ -1630,3 +1630,59 @@ fn multi_statements_need_the_capability() {
     send(&mut t, &[0x0e]);
     assert_eq!(read_pkt(&mut t)[0], 0, "ping OK");
 }
+
+#[test]
+fn refresh_and_flush_logs_reopen_the_general_log_and_need_reload() {
+    let s = TestServer::start_with(|c| c.general_log = true);
+    let Some(o) = s.mariadb(&["-e", "SELECT 'before rotation'"], None) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Rotate the log as logrotate does: rename, then FLUSH LOGS (COM_REFRESH via
+    // mariadb-admin, and the statement).
+    let log = s.shared.config.general_log_file.clone();
+    let rotated = log.with_extension("log.1");
+    std::fs::rename(&log, &rotated).expect("rotate");
+    let o = s.admin(&["flush-logs"]).expect("admin");
+    assert!(o.status.success(), "flush-logs: {}", stderr(&o));
+    let o = s.admin(&["refresh"]).expect("admin");
+    assert!(o.status.success(), "refresh: {}", stderr(&o));
+    let o = s
+        .mariadb(&["-e", "FLUSH LOGS; SELECT 'after rotation'"], None)
+        .expect("mariadb");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new = std::fs::read_to_string(&log).expect("a new general log");
+    assert!(new.contains("Query\tSELECT 'after rotation'"), "{new}");
+    assert!(!new.contains("before rotation"), "{new}");
+    let old = std::fs::read_to_string(&rotated).expect("rotated log");
+    assert!(old.contains("Query\tSELECT 'before rotation'"), "{old}");
+
+    // Without RELOAD (a plain account): FLUSH and COM_REFRESH are refused with 1227.
+    let o = s
+        .mariadb(&["-e", "CREATE USER 'plain'@'%' IDENTIFIED BY 'pw'"], None)
+        .expect("mariadb");
+    assert!(o.status.success(), "{}", stderr(&o));
+    rt().block_on(async {
+        let url = format!("mysql://plain:pw@127.0.0.1:{}", s.port);
+        let mut c = connect(&url).await;
+        let e = c.query_drop("FLUSH TABLES").await.expect_err("no RELOAD");
+        assert_eq!(code(&e), 1227);
+    });
+    let port = s.port.to_string();
+    let o = run_client(
+        "mariadb-admin",
+        &[
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uplain",
+            "-ppw",
+            "--protocol=TCP",
+            "refresh",
+        ],
+        None,
+    )
+    .expect("admin");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("RELOAD"), "{}", stderr(&o));
+}

@@ -15,8 +15,8 @@ use crate::abi::*;
 use crate::host::{Host, value_from_abi};
 use crate::{
     AuditEvent, AuditPlugin, AuthPlugin, AuthRequest, ConnectionEvent, DaemonPlugin, GeneralEvent,
-    InfoSchemaPlugin, PasswordValidationPlugin, Plugin, ProtocolTracePlugin, RowSink, TraceEvent,
-    Value,
+    InfoSchemaPlugin, PasswordValidationPlugin, Plugin, ProtocolTracePlugin, RowSink, Text,
+    TraceEvent, Value,
 };
 
 /// The exported declaration array (`N` entries including the zero terminator).
@@ -97,8 +97,20 @@ unsafe fn str_of<'a>(s: MinnowStr) -> Cow<'a, str> {
     }
 }
 
+/// Borrowed, undecoded view of a `minnow_str` (audit events: the plugin decodes
+/// only the strings it reads).
+///
+/// # Safety
+/// `s.str` must be NULL or point to `s.length` readable bytes valid for `'a`.
+#[inline]
+unsafe fn text_of<'a>(s: MinnowStr) -> Text<'a> {
+    // SAFETY: guaranteed by the caller.
+    Text::new(unsafe { bytes_of(s.str as *const u8, s.length) })
+}
+
 /// # Safety
 /// `p` must be NULL or point to `len` readable bytes valid for `'a`.
+#[inline]
 unsafe fn bytes_of<'a>(p: *const u8, len: usize) -> &'a [u8] {
     if p.is_null() {
         return &[];
@@ -302,11 +314,11 @@ unsafe extern "C" fn audit_notify<T: AuditPlugin>(
                     error_code: e.error_code,
                     connection_id: e.connection_id,
                     rows: e.rows,
-                    user: str_of(e.user),
-                    host: str_of(e.host),
-                    ip: str_of(e.ip),
-                    command: str_of(e.command),
-                    query: str_of(e.query),
+                    user: text_of(e.user),
+                    host: text_of(e.host),
+                    ip: text_of(e.ip),
+                    command: text_of(e.command),
+                    query: text_of(e.query),
                 })
             }
         }
@@ -319,10 +331,10 @@ unsafe extern "C" fn audit_notify<T: AuditPlugin>(
                     subclass: e.event_subclass,
                     status: e.status,
                     connection_id: e.connection_id,
-                    user: str_of(e.user),
-                    host: str_of(e.host),
-                    ip: str_of(e.ip),
-                    database: str_of(e.database),
+                    user: text_of(e.user),
+                    host: text_of(e.host),
+                    ip: text_of(e.ip),
+                    database: text_of(e.database),
                 })
             }
         }

@@ -275,8 +275,89 @@ pub trait Plugin: Sized + Send + Sync + 'static {
 /// A daemon plugin: init/deinit only (start threads in `init`, stop them in `Drop`).
 pub trait DaemonPlugin: Plugin {}
 
-/// A general-class audit event.
-#[derive(Debug, Clone)]
+/// A string the host lends to a plugin for the duration of one call (an audit
+/// event's user, host, query, …): a view of the host's bytes, decoded only when the
+/// plugin asks. An audit plugin that looks only at the subclass or a counter pays
+/// nothing for the strings it never reads.
+///
+/// The host sends UTF-8 in practice, but the ABI carries bytes: [`Text::to_str`]
+/// replaces invalid sequences with U+FFFD, [`Text::as_str`] reports them,
+/// [`Text::as_bytes`] gives the raw bytes.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text<'a>(&'a [u8]);
+
+impl<'a> Text<'a> {
+    /// A view of `bytes`.
+    pub const fn new(bytes: &'a [u8]) -> Text<'a> {
+        Text(bytes)
+    }
+    /// The raw bytes (no decoding).
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+    /// Length in bytes.
+    pub const fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True if there are no bytes.
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The text, borrowed if it is valid UTF-8, else with each invalid sequence
+    /// replaced by U+FFFD.
+    pub fn to_str(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.0)
+    }
+    /// The text if it is valid UTF-8.
+    pub fn as_str(&self) -> Result<&'a str, std::str::Utf8Error> {
+        std::str::from_utf8(self.0)
+    }
+    /// True if the text contains `needle` (compared as bytes: no decoding).
+    pub fn contains(&self, needle: &str) -> bool {
+        let n = needle.as_bytes();
+        n.is_empty() || self.0.windows(n.len()).any(|w| w == n)
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(s: &'a str) -> Text<'a> {
+        Text(s.as_bytes())
+    }
+}
+
+impl<'a> From<&'a [u8]> for Text<'a> {
+    fn from(b: &'a [u8]) -> Text<'a> {
+        Text(b)
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_str())
+    }
+}
+
+/// A general-class audit event: a view of the host's event, valid during the call.
+/// The strings are [`Text`] views, decoded only when read.
+#[derive(Debug, Clone, Copy)]
 pub struct GeneralEvent<'a> {
     /// `MINNOW_AUDIT_GENERAL_*`.
     pub subclass: u32,
@@ -287,19 +368,20 @@ pub struct GeneralEvent<'a> {
     /// Rows.
     pub rows: u64,
     /// User.
-    pub user: Cow<'a, str>,
+    pub user: Text<'a>,
     /// Host.
-    pub host: Cow<'a, str>,
+    pub host: Text<'a>,
     /// IP address.
-    pub ip: Cow<'a, str>,
+    pub ip: Text<'a>,
     /// Command name.
-    pub command: Cow<'a, str>,
+    pub command: Text<'a>,
     /// Statement text.
-    pub query: Cow<'a, str>,
+    pub query: Text<'a>,
 }
 
-/// A connection-class audit event.
-#[derive(Debug, Clone)]
+/// A connection-class audit event: a view of the host's event, valid during the
+/// call. The strings are [`Text`] views, decoded only when read.
+#[derive(Debug, Clone, Copy)]
 pub struct ConnectionEvent<'a> {
     /// `MINNOW_AUDIT_CONNECTION_*`.
     pub subclass: u32,
@@ -308,17 +390,17 @@ pub struct ConnectionEvent<'a> {
     /// Connection id.
     pub connection_id: u64,
     /// User.
-    pub user: Cow<'a, str>,
+    pub user: Text<'a>,
     /// Host.
-    pub host: Cow<'a, str>,
+    pub host: Text<'a>,
     /// IP address.
-    pub ip: Cow<'a, str>,
+    pub ip: Text<'a>,
     /// Database.
-    pub database: Cow<'a, str>,
+    pub database: Text<'a>,
 }
 
 /// An audit event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum AuditEvent<'a> {
     /// General class.
     General(GeneralEvent<'a>),
@@ -540,4 +622,41 @@ macro_rules! declare_plugins {
     (@decl authentication $ty:ty) => { $crate::glue::Glue::<$ty>::AUTH_DECL };
     (@decl password_validation $ty:ty) => { $crate::glue::Glue::<$ty>::PV_DECL };
     (@decl protocol_trace $ty:ty) => { $crate::glue::Glue::<$ty>::TRACE_DECL };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Text;
+    use std::borrow::Cow;
+
+    #[test]
+    fn text_decodes_valid_utf8_without_copying() {
+        let t = Text::from("SELECT 'é'");
+        assert!(matches!(t.to_str(), Cow::Borrowed("SELECT 'é'")));
+        assert_eq!(t.as_str(), Ok("SELECT 'é'"));
+        assert_eq!(t.len(), 11);
+        assert!(!t.is_empty());
+        assert!(t == "SELECT 'é'");
+        assert!(t.contains("'é'"));
+        assert!(t.contains(""));
+        assert!(!t.contains("INSERT"));
+        assert_eq!(t.to_string(), "SELECT 'é'");
+        assert_eq!(format!("{t:?}"), "\"SELECT 'é'\"");
+        assert!(Text::default().is_empty());
+        assert_eq!(Text::default().to_str(), "");
+    }
+
+    #[test]
+    fn text_with_invalid_utf8_is_replaced_or_reported() {
+        let bytes: &[u8] = b"ab\xffcd\xc3";
+        let t = Text::from(bytes);
+        assert_eq!(t.as_bytes(), bytes);
+        assert_eq!(t.to_str(), "ab\u{fffd}cd\u{fffd}");
+        assert!(matches!(t.to_str(), Cow::Owned(_)));
+        let e = t.as_str().unwrap_err();
+        assert_eq!(e.valid_up_to(), 2);
+        assert!(t.contains("cd"));
+        assert!(t != "abcd");
+        assert_eq!(t.to_string(), "ab\u{fffd}cd\u{fffd}");
+    }
 }

@@ -806,13 +806,43 @@ unsafe fn from_abi(v: &MinnowValue) -> Value {
     }
 }
 
-/// An audit event in Rust form, converted to the C structs for the call.
+/// An audit event in its C form, built once per event and handed to every plugin
+/// in the chain (the strings it points to are borrowed from the host's event).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RawEvent<'a> {
-    General(&'a crate::GeneralEvent<'a>),
-    Connection(&'a crate::ConnectionEvent<'a>),
+    General(&'a AuditGeneralEvent),
+    Connection(&'a AuditConnectionEvent),
 }
 
+/// The C form of a general-class event (borrows `e`'s strings).
+pub(crate) fn general_c(e: &crate::GeneralEvent<'_>) -> AuditGeneralEvent {
+    AuditGeneralEvent {
+        event_subclass: e.subclass as u32,
+        error_code: e.error_code,
+        connection_id: e.connection_id,
+        rows: e.rows,
+        user: mstr(e.user),
+        host: mstr(e.host),
+        ip: mstr(e.ip),
+        command: mstr(e.command),
+        query: mstr(e.query),
+    }
+}
+
+/// The C form of a connection-class event (borrows `e`'s strings).
+pub(crate) fn connection_c(e: &crate::ConnectionEvent<'_>) -> AuditConnectionEvent {
+    AuditConnectionEvent {
+        event_subclass: e.subclass as u32,
+        status: e.status,
+        connection_id: e.connection_id,
+        user: mstr(e.user),
+        host: mstr(e.host),
+        ip: mstr(e.ip),
+        database: mstr(e.database),
+    }
+}
+
+#[inline]
 fn mstr(s: &str) -> MinnowStr {
     MinnowStr {
         str: s.as_ptr() as *const c_char,
@@ -974,6 +1004,7 @@ impl PluginCode {
         }
     }
 
+    #[inline]
     pub(crate) fn notify(&self, ctx: *mut c_void, ev: RawEvent<'_>) -> c_int {
         let Kind::Audit {
             notify: Some(f), ..
@@ -981,49 +1012,20 @@ impl PluginCode {
         else {
             return 0;
         };
-        match ev {
-            RawEvent::General(e) => {
-                let c = AuditGeneralEvent {
-                    event_subclass: e.subclass as u32,
-                    error_code: e.error_code,
-                    connection_id: e.connection_id,
-                    rows: e.rows,
-                    user: mstr(e.user),
-                    host: mstr(e.host),
-                    ip: mstr(e.ip),
-                    command: mstr(e.command),
-                    query: mstr(e.query),
-                };
-                // SAFETY: library mapped; ctx from init; the event and its strings
-                // (borrowed from `e`) are valid during the call.
-                unsafe {
-                    f(
-                        ctx,
-                        MINNOW_AUDIT_GENERAL_CLASS,
-                        &c as *const _ as *const c_void,
-                    )
-                }
-            }
-            RawEvent::Connection(e) => {
-                let c = AuditConnectionEvent {
-                    event_subclass: e.subclass as u32,
-                    status: e.status,
-                    connection_id: e.connection_id,
-                    user: mstr(e.user),
-                    host: mstr(e.host),
-                    ip: mstr(e.ip),
-                    database: mstr(e.database),
-                };
-                // SAFETY: as above.
-                unsafe {
-                    f(
-                        ctx,
-                        MINNOW_AUDIT_CONNECTION_CLASS,
-                        &c as *const _ as *const c_void,
-                    )
-                }
-            }
-        }
+        let (class, event) = match ev {
+            RawEvent::General(c) => (
+                MINNOW_AUDIT_GENERAL_CLASS,
+                c as *const AuditGeneralEvent as *const c_void,
+            ),
+            RawEvent::Connection(c) => (
+                MINNOW_AUDIT_CONNECTION_CLASS,
+                c as *const AuditConnectionEvent as *const c_void,
+            ),
+        };
+        // SAFETY: library mapped (the entry holds it); ctx from init; the event
+        // matches `class` and it and its strings (borrowed from the host's event by
+        // the caller) are valid during the call.
+        unsafe { f(ctx, class, event) }
     }
 
     pub(crate) fn fill(&self, ctx: *mut c_void) -> Result<Vec<Vec<Value>>, c_int> {

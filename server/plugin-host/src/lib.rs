@@ -42,7 +42,7 @@ pub use registry::{
     SessionBindingRow, SysVarInfo, UninstallOutcome,
 };
 pub use services::{HostServices, LogLevel, SessionInfo};
-pub use session::{Session, UdfCall};
+pub use session::{GeneralStep, Session, UdfCall};
 
 /// Subclass of a general-class audit event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

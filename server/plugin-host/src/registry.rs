@@ -135,8 +135,10 @@ pub(crate) struct Stats {
     pub(crate) errors: AtomicU64,
     pub(crate) total_ns: AtomicU64,
     pub(crate) max_ns: AtomicU64,
-    /// Ids of the sessions bound (a Vec keeps its capacity: no allocation per statement).
-    pub(crate) sessions: Mutex<Vec<u64>>,
+    /// Number of sessions bound (`BOUND_SESSIONS`); which ones is published by each
+    /// session in its own [`crate::session::SessionSlot`], so binding takes no lock
+    /// shared between sessions.
+    pub(crate) bound: AtomicU64,
 }
 
 impl Stats {
@@ -157,19 +159,12 @@ impl Stats {
         self.max_ns.fetch_max(ns, SeqCst);
     }
 
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, Vec<u64>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn bind_session(&self) {
+        self.bound.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn bind_session(&self, id: u64) {
-        self.sessions().push(id);
-    }
-
-    pub(crate) fn unbind_session(&self, id: u64) {
-        let mut v = self.sessions();
-        if let Some(i) = v.iter().position(|x| *x == id) {
-            v.swap_remove(i);
-        }
+    pub(crate) fn unbind_session(&self) {
+        self.bound.fetch_sub(1, Relaxed);
     }
 }
 
@@ -240,6 +235,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) audit: RwLock<Arc<[Arc<Entry>]>>,
     pub(crate) trace: RwLock<Arc<[Arc<Entry>]>>,
+    /// Whether `trace` is non-empty: the packet writer's one check per packet.
+    trace_active: AtomicBool,
     /// Union of the class masks of the plugins in `audit`: an event whose class is not
     /// in it is skipped without taking any lock.
     pub(crate) audit_classes: AtomicU32,
@@ -247,6 +244,9 @@ pub(crate) struct Shared {
     pub(crate) audit_gen: AtomicU64,
     /// Audit, trace and password-validation calls: 0 = not timed, n = 1 call in n.
     pub(crate) timing: AtomicU64,
+    /// The binding slots of the live sessions (`SESSION_PLUGIN_BINDINGS`); locked
+    /// only when a session starts or ends and by that table's readers.
+    pub(crate) sessions: Mutex<Vec<Arc<crate::session::SessionSlot>>>,
 }
 
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
@@ -461,9 +461,11 @@ impl Registry {
                 state: Mutex::new(State::default()),
                 audit: RwLock::new(Arc::from(Vec::new())),
                 trace: RwLock::new(Arc::from(Vec::new())),
+                trace_active: AtomicBool::new(false),
                 audit_classes: AtomicU32::new(0),
                 audit_gen: AtomicU64::new(0),
                 timing: AtomicU64::new(CallTiming::default().every()),
+                sessions: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -501,6 +503,12 @@ impl Registry {
             option: LoadOption::On,
         };
         self.shared.install_batch(&[req], true)
+    }
+
+    /// True while some protocol trace plugin is ACTIVE: one atomic load, no lock, so
+    /// a packet writer can skip tracing at no cost when none is installed.
+    pub fn traces_protocol(&self) -> bool {
+        self.shared.trace_active.load(Relaxed)
     }
 
     /// `INSTALL SONAME 'soname'`: every plugin the library declares.
@@ -544,11 +552,13 @@ impl Registry {
                         batch.push(e);
                     }
                 }
-                Err(e) if forced(r.option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(e);
+                Err(e) => {
+                    log("", format!("Couldn't load plugin from {}: {e}", r.soname));
+                    if forced(r.option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(e);
+                    }
                 }
-                Err(e) => log("", format!("Couldn't load plugin from {}: {e}", r.soname)),
             }
         }
         if let Err(e) = self.shared.register(&batch) {
@@ -560,15 +570,15 @@ impl Registry {
         for (e, r) in batch.iter().zip(self.shared.validate_all(&batch)) {
             match r {
                 Ok(()) => valid.push(e.clone()),
-                Err(err) if forced(e.load_option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(err);
-                }
                 Err(err) => {
                     log(
                         &e.name,
                         format!("Plugin '{}' failed validation: {err}", e.name),
                     );
+                    if forced(e.load_option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(err);
+                    }
                     e.set_state(PluginState::Disabled);
                 }
             }
@@ -581,15 +591,15 @@ impl Registry {
             }
             match self.shared.init_one(e) {
                 Ok(()) => ok.push(e.name.clone()),
-                Err(err) if forced(e.load_option) => {
-                    self.shared.abort_batch(&batch);
-                    return Err(err);
-                }
                 Err(err) => {
                     log(
                         &e.name,
                         format!("Plugin '{}' init function returned error: {err}", e.name),
                     );
+                    if forced(e.load_option) {
+                        self.shared.abort_batch(&batch);
+                        return Err(err);
+                    }
                     e.set_state(PluginState::Disabled);
                 }
             }
@@ -656,75 +666,90 @@ impl Registry {
 
     /// `UNINSTALL PLUGIN name`.
     pub fn uninstall(&self, name: &str) -> Result<UninstallOutcome, PluginError> {
-        let entry = {
-            let st = self.shared.lock();
-            let e = st
-                .plugins
-                .iter()
-                .find(|e| {
-                    e.name.eq_ignore_ascii_case(name)
-                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
-                })
-                .cloned()
-                .ok_or_else(|| PluginError::DoesNotExist {
-                    what: "PLUGIN",
-                    name: name.to_string(),
-                })?;
-            if e.load_option == LoadOption::ForcePlusPermanent {
-                return Err(PluginError::Permanent {
-                    name: e.name.clone(),
-                });
-            }
-            if e.code.decl.flags & MINNOW_PLUGIN_OPT_NO_UNINSTALL != 0 {
-                return Err(PluginError::NoUninstall {
-                    name: e.name.clone(),
-                });
-            }
-            e.set_state(PluginState::Deleted);
-            e
-        };
-        self.shared.rebuild_snapshots();
-        if entry.bindings.load(SeqCst) == 0 {
-            self.shared.finalize(&entry);
-            Ok(UninstallOutcome::Unloaded)
-        } else {
-            Ok(UninstallOutcome::Deferred(Warning {
-                code: 1620,
-                message: format!(
-                    "Plugin '{}' is busy and will be uninstalled when no session uses it",
-                    entry.name
-                ),
-            }))
-        }
+        let mut outs = self.uninstall_where(
+            |e| e.name.eq_ignore_ascii_case(name),
+            || PluginError::DoesNotExist {
+                what: "PLUGIN",
+                name: name.to_string(),
+            },
+        )?;
+        Ok(outs.pop().map_or(UninstallOutcome::Unloaded, |(_, o)| o))
     }
 
-    /// `UNINSTALL SONAME 'soname'`: every plugin of that library. Returns the outcome
-    /// per plugin; an error on the first refusal (nothing uninstalled then is undone).
+    /// `UNINSTALL SONAME 'soname'`: every plugin of that library, atomically: if
+    /// any of them cannot be uninstalled (permanent 1702, not uninstallable 1703)
+    /// the error is returned and none is touched. Returns the outcome per plugin.
     pub fn uninstall_soname(
         &self,
         soname: &str,
     ) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
-        let names: Vec<String> = {
-            let st = self.shared.lock();
-            st.plugins
-                .iter()
-                .filter(|e| {
-                    e.code.soname() == Some(soname)
-                        && !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
-                })
-                .map(|e| e.name.clone())
-                .collect()
-        };
-        if names.is_empty() {
-            return Err(PluginError::DoesNotExist {
+        self.uninstall_where(
+            |e| e.code.soname() == Some(soname),
+            || PluginError::DoesNotExist {
                 what: "SONAME",
                 name: soname.to_string(),
-            });
-        }
-        names
+            },
+        )
+    }
+
+    /// Uninstalls every live plugin `pick` selects, all or nothing: the checks of
+    /// all of them and their move to DELETED happen under one registry lock, so no
+    /// concurrent statement sees (or makes) a half-uninstalled library. Those
+    /// without bindings are unloaded now; busy ones when their last binding goes.
+    fn uninstall_where(
+        &self,
+        pick: impl Fn(&Entry) -> bool,
+        missing: impl FnOnce() -> PluginError,
+    ) -> Result<Vec<(String, UninstallOutcome)>, PluginError> {
+        let entries: Vec<Arc<Entry>> = {
+            let st = self.shared.lock();
+            let chosen: Vec<Arc<Entry>> = st
+                .plugins
+                .iter()
+                .filter(|e| {
+                    !matches!(e.state(), PluginState::Deleted | PluginState::Deleting) && pick(e)
+                })
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                return Err(missing());
+            }
+            for e in &chosen {
+                if e.load_option == LoadOption::ForcePlusPermanent {
+                    return Err(PluginError::Permanent {
+                        name: e.name.clone(),
+                    });
+                }
+                if e.code.decl.flags & MINNOW_PLUGIN_OPT_NO_UNINSTALL != 0 {
+                    return Err(PluginError::NoUninstall {
+                        name: e.name.clone(),
+                    });
+                }
+            }
+            for e in &chosen {
+                e.set_state(PluginState::Deleted);
+            }
+            chosen
+        };
+        self.shared.rebuild_snapshots();
+        Ok(entries
             .into_iter()
-            .map(|n| self.uninstall(&n).map(|o| (n, o)))
-            .collect()
+            .map(|entry| {
+                let out = if entry.bindings.load(SeqCst) == 0 {
+                    self.shared.finalize(&entry);
+                    UninstallOutcome::Unloaded
+                } else {
+                    UninstallOutcome::Deferred(Warning {
+                        code: 1620,
+                        message: format!(
+                            "Plugin '{}' is busy and will be uninstalled when no session uses it",
+                            entry.name
+                        ),
+                    })
+                };
+                (entry.name.clone(), out)
+            })
+            .collect())
     }
 
     /// `SHOW PLUGINS` / `information_schema.PLUGINS` rows in install order (filter on
@@ -893,14 +918,18 @@ impl Registry {
         Ok(())
     }
 
-    /// `FLUSH PLUGINS [name]`: runs the flush callbacks of ACTIVE plugins.
+    /// `FLUSH PLUGINS [name]`: runs the flush callbacks of ACTIVE plugins. A name
+    /// that is not installed (or already uninstalled, even if still busy) is 1305.
     pub fn flush(&self, name: Option<&str>) -> Result<(), PluginError> {
         let entries: Vec<Arc<Entry>> = {
             let st = self.shared.lock();
             let v: Vec<_> = st
                 .plugins
                 .iter()
-                .filter(|e| name.is_none_or(|n| e.name.eq_ignore_ascii_case(n)))
+                .filter(|e| {
+                    !matches!(e.state(), PluginState::Deleted | PluginState::Deleting)
+                        && name.is_none_or(|n| e.name.eq_ignore_ascii_case(n))
+                })
                 .cloned()
                 .collect();
             if let (Some(n), true) = (name, v.is_empty()) {
@@ -961,7 +990,7 @@ impl Registry {
             errors: s.errors.load(SeqCst),
             total_time_us: s.total_ns.load(SeqCst) / 1000,
             max_time_us: s.max_ns.load(SeqCst) / 1000,
-            bound_sessions: s.sessions().len() as u64,
+            bound_sessions: s.bound.load(SeqCst),
         };
         let mut out = Vec::new();
         for e in &st.plugins {
@@ -977,24 +1006,29 @@ impl Registry {
 
     /// `information_schema.SESSION_PLUGIN_BINDINGS`, sorted by session.
     pub fn session_bindings(&self) -> Vec<SessionBindingRow> {
-        let st = self.shared.lock();
+        let slots = self
+            .shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut out = Vec::new();
-        let mut add = |name: &str, ext: ExtPoint, s: &Stats| {
-            for id in s.sessions().iter() {
+        for slot in &slots {
+            let b = slot.lock();
+            for (e, ext) in &b.plugins {
                 out.push(SessionBindingRow {
-                    session_id: *id,
-                    plugin_name: name.to_string(),
+                    session_id: slot.id,
+                    plugin_name: e.name.clone(),
                     extension_point: ext.as_str(),
                 });
             }
-        };
-        for e in &st.plugins {
-            for (ext, s) in &e.stats {
-                add(&e.name, *ext, s);
+            for u in &b.udfs {
+                out.push(SessionBindingRow {
+                    session_id: slot.id,
+                    plugin_name: u.name.clone(),
+                    extension_point: ExtPoint::Function.as_str(),
+                });
             }
-        }
-        for u in st.udfs.values() {
-            add(&u.name, ExtPoint::Function, &u.stats);
         }
         out.sort();
         out
@@ -1416,7 +1450,9 @@ impl Shared {
             self.audit_classes.store(classes, SeqCst);
             self.audit_gen.fetch_add(1, SeqCst);
         }
-        *self.trace.write().unwrap_or_else(|p| p.into_inner()) = Arc::from(trace);
+        let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
+        self.trace_active.store(!trace.is_empty(), SeqCst);
+        *list = Arc::from(trace);
     }
 
     /// Entries of a type, ACTIVE, in install order.

@@ -1,7 +1,7 @@
 //! Per-connection bindings and every call made on behalf of a session.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use minnow_plugin::Value;
@@ -20,21 +20,86 @@ use crate::{
 pub struct Session {
     shared: Arc<Shared>,
     id: u64,
-    bound: Vec<(Arc<Entry>, ExtPoint)>,
-    bound_udfs: Vec<Arc<Udf>>,
+    /// What this session holds, published for `SESSION_PLUGIN_BINDINGS`.
+    slot: Arc<SessionSlot>,
+    /// Number of bindings in `slot` (read without its lock).
+    bound: usize,
+    /// Empty vectors swapped with the slot's at release, so the bindings are
+    /// dropped outside the slot's lock and no vector is allocated per statement.
+    spare: Bound,
     /// The registry's audit list as last seen by this session and the generation it
     /// was taken at; re-read (under the lock) only when the generation moves or the
     /// list is gone. Weak, so an idle session never keeps an uninstalled plugin's
     /// library mapped.
     audit: Option<std::sync::Weak<[Arc<Entry>]>>,
     audit_gen: u64,
+    /// The audit list held strongly from the first audit event of a statement until
+    /// [`Session::release`], so the later events of the statement neither upgrade
+    /// the weak reference nor look at the registry.
+    held: Option<Arc<[Arc<Entry>]>>,
+    /// Bit `2i` (general) / `2i + 1` (connection) set once entry `i` of `held` is
+    /// bound by this session for that class: the later events of the statement skip
+    /// [`Session::bind`]. Cleared with `held`.
+    held_bound: u64,
+}
+
+/// Where an audit chain stopped: the plugin's index in the list and its return code.
+#[derive(Debug, Clone, Copy)]
+struct Stop {
+    index: usize,
+    rc: i32,
+}
+
+/// The error for `stop` (a panic, or a veto of event `event`).
+#[cold]
+fn audit_error(list: &[Arc<Entry>], stop: Stop, event: &'static str) -> PluginError {
+    let plugin = list
+        .get(stop.index)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    if stop.rc == MINNOW_PLUGIN_PANICKED {
+        PluginError::Panicked {
+            plugin,
+            during: "audit notify",
+        }
+    } else {
+        PluginError::Vetoed {
+            plugin,
+            event,
+            rc: stop.rc,
+        }
+    }
+}
+
+/// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
+pub type GeneralStep = (GeneralSubclass, i32, u64);
+
+/// The bindings one session holds.
+#[derive(Default)]
+pub(crate) struct Bound {
+    pub(crate) plugins: Vec<(Arc<Entry>, ExtPoint)>,
+    pub(crate) udfs: Vec<Arc<Udf>>,
+}
+
+/// A session's published bindings: locked by the session itself when it binds or
+/// releases (uncontended but for `SESSION_PLUGIN_BINDINGS` readers), never by other
+/// sessions. Lock order: the registry's session list, then a slot.
+pub(crate) struct SessionSlot {
+    pub(crate) id: u64,
+    bound: Mutex<Bound>,
+}
+
+impl SessionSlot {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Bound> {
+        self.bound.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("id", &self.id)
-            .field("bound", &self.bound.len())
+            .field("bound", &self.bound)
             .finish()
     }
 }
@@ -79,13 +144,25 @@ impl Registry {
 
     /// A new session for connection `connection_id`.
     pub fn session(&self, connection_id: u64) -> Session {
+        let slot = Arc::new(SessionSlot {
+            id: connection_id,
+            bound: Mutex::new(Bound::default()),
+        });
+        self.shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(slot.clone());
         Session {
             shared: self.shared.clone(),
             id: connection_id,
-            bound: Vec::new(),
-            bound_udfs: Vec::new(),
+            slot,
+            bound: 0,
+            spare: Bound::default(),
             audit: None,
             audit_gen: u64::MAX,
+            held: None,
+            held_bound: 0,
         }
     }
 }
@@ -98,27 +175,30 @@ impl Session {
 
     /// Number of (plugin, extension point) bindings this session holds.
     pub fn bound_count(&self) -> usize {
-        self.bound.len() + self.bound_udfs.len()
+        self.bound
     }
 
     /// Binds `e` for `ext` if not yet bound. False if the plugin is not ACTIVE.
     fn bind(&mut self, e: &Arc<Entry>, ext: ExtPoint) -> bool {
-        if self
-            .bound
+        let mut b = self.slot.lock();
+        if b.plugins
             .iter()
-            .any(|(b, x)| Arc::ptr_eq(b, e) && *x == ext)
+            .any(|(x, p)| Arc::ptr_eq(x, e) && *p == ext)
         {
             return true;
         }
         e.bindings.fetch_add(1, SeqCst);
         if e.state() != PluginState::Active {
+            drop(b);
+            // Outside the slot's lock: this may unload the plugin.
             self.shared.unbind(e);
             return false;
         }
         if let Some(s) = e.stats(ext) {
-            s.bind_session(self.id);
+            s.bind_session();
         }
-        self.bound.push((e.clone(), ext));
+        b.plugins.push((e.clone(), ext));
+        self.bound += 1;
         true
     }
 
@@ -126,25 +206,44 @@ impl Session {
     /// UNINSTALL waits at most one statement). A DELETED plugin whose last binding
     /// goes is deinitialised and unloaded here.
     pub fn release(&mut self) {
-        // drain() keeps the vectors' capacity: no allocation per statement.
-        for (e, ext) in self.bound.drain(..) {
+        self.held = None;
+        self.held_bound = 0;
+        if self.bound == 0 {
+            return;
+        }
+        self.bound = 0;
+        {
+            let mut b = self.slot.lock();
+            std::mem::swap(&mut *b, &mut self.spare);
+        }
+        // Unpublished: now drop the bindings outside the slot's lock (an unload
+        // takes the registry's locks). pop() keeps the capacity for the next swap.
+        while let Some((e, ext)) = self.spare.plugins.pop() {
             if let Some(s) = e.stats(ext) {
-                s.unbind_session(self.id);
+                s.unbind_session();
             }
             self.shared.unbind(&e);
         }
-        for u in self.bound_udfs.drain(..) {
-            u.stats.unbind_session(self.id);
+        while let Some(u) = self.spare.udfs.pop() {
+            u.stats.unbind_session();
         }
     }
 
     /// Calls a plugin callback with timing and accounting; handles panics.
+    #[inline(always)]
     fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
         let every = self.shared.timing.load(Relaxed);
         let rc = match e.stats(ext) {
             Some(s) => {
                 let n = s.calls.fetch_add(1, Relaxed);
-                let rc = if every != 0 && n % every == 0 {
+                // `every` is usually a power of two (8): a mask, not a division.
+                let sampled = every != 0
+                    && if every.is_power_of_two() {
+                        n & (every - 1) == 0
+                    } else {
+                        n % every == 0
+                    };
+                let rc = if sampled {
                     let t = Instant::now();
                     let rc = f();
                     s.add_time(t.elapsed(), every);
@@ -165,19 +264,11 @@ impl Session {
         rc
     }
 
-    fn dispatch(
-        &mut self,
-        mask: u32,
-        ext: ExtPoint,
-        ev: RawEvent<'_>,
-        can_veto: bool,
-        name: &'static str,
-    ) -> Result<(), PluginError> {
-        // No installed audit plugin takes this class: nothing to bind or call.
-        if self.shared.audit_classes.load(SeqCst) & mask == 0 {
-            return Ok(());
-        }
-        let cached = if self.shared.audit_gen.load(SeqCst) == self.audit_gen {
+    /// Makes `held` the current audit list (cold path: first audit event of a
+    /// statement, or the list changed since the last event).
+    #[inline(never)]
+    fn refresh_audit(&mut self, generation: u64) {
+        let cached = if generation == self.audit_gen {
             self.audit.as_ref().and_then(|w| w.upgrade())
         } else {
             None
@@ -192,34 +283,135 @@ impl Session {
                 list.clone()
             }
         };
+        if !self.held.as_ref().is_some_and(|h| Arc::ptr_eq(h, &list)) {
+            // The bits index the list they were set for.
+            self.held_bound = 0;
+        }
+        self.held = Some(list);
+    }
+
+    fn dispatch(
+        &mut self,
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+        name: impl Fn() -> &'static str,
+    ) -> Result<(), PluginError> {
+        // No installed audit plugin takes this class: nothing to bind or call.
+        if self.shared.audit_classes.load(SeqCst) & mask == 0 {
+            return Ok(());
+        }
+        let generation = self.shared.audit_gen.load(SeqCst);
+        if generation != self.audit_gen || self.held.is_none() {
+            self.refresh_audit(generation);
+        }
+        let Some(list) = self.held.take() else {
+            return Ok(());
+        };
+        let stop = self.call_audit(&list, mask, ext, ev, can_veto);
+        let r = match stop {
+            Some(stop) => Err(audit_error(&list, stop, name())),
+            None => Ok(()),
+        };
+        // A nested refresh cannot happen (no callback re-enters this session), so
+        // `held` is still empty: put the list back.
+        self.held = Some(list);
+        r
+    }
+
+    /// Calls every plugin of `list` taking `mask` with `ev`, binding it first if
+    /// needed. Returns the first stop as a small value (the error itself is built
+    /// by [`audit_error`], off the hot path): a veto or panic when `can_veto`, else
+    /// the first panic after the whole chain ran.
+    #[inline(always)]
+    fn call_audit(
+        &mut self,
+        list: &[Arc<Entry>],
+        mask: u32,
+        ext: ExtPoint,
+        ev: RawEvent<'_>,
+        can_veto: bool,
+    ) -> Option<Stop> {
+        let class_bit = u64::from(ext == ExtPoint::Connection);
         let mut panicked = None;
-        for e in list.iter() {
-            if e.audit_mask() & mask == 0 || !self.bind(e, ext) || e.state() != PluginState::Active
-            {
+        for (i, e) in list.iter().enumerate() {
+            if e.audit_mask() & mask == 0 {
+                continue;
+            }
+            let bit = if i < 32 {
+                1u64 << (2 * i as u64 + class_bit)
+            } else {
+                0
+            };
+            if self.held_bound & bit == 0 {
+                if !self.bind(e, ext) {
+                    continue;
+                }
+                self.held_bound |= bit;
+            }
+            if e.state() != PluginState::Active {
                 continue;
             }
             let rc = self.timed(e, ext, || e.code.notify(e.ctx(), ev));
-            if rc == MINNOW_PLUGIN_PANICKED {
-                let err = PluginError::Panicked {
-                    plugin: e.name.clone(),
-                    during: "audit notify",
-                };
-                if can_veto {
-                    return Err(err);
-                }
-                panicked.get_or_insert(err);
-            } else if rc != 0 && can_veto {
-                return Err(PluginError::Vetoed {
-                    plugin: e.name.clone(),
-                    event: name,
-                    rc,
-                });
+            if rc == 0 {
+                continue;
+            }
+            if can_veto {
+                return Some(Stop { index: i, rc });
+            }
+            if rc == MINNOW_PLUGIN_PANICKED && panicked.is_none() {
+                panicked = Some(Stop { index: i, rc });
             }
         }
-        match panicked {
-            Some(e) => Err(e),
-            None => Ok(()),
+        panicked
+    }
+
+    /// Sends several general-class events of one statement in order, as that many
+    /// [`Session::audit_general`] calls would (each event to every plugin in install
+    /// order before the next event), but checks the class mask, the audit list and
+    /// the bindings and builds the C event once. `ev` gives the strings and the
+    /// connection; each step its subclass, error code and rows. Only a step that may
+    /// veto (`Starting`) can fail the sequence, and it stops it; failures of
+    /// observe-only steps are ignored (a panicking plugin is still disabled and
+    /// logged).
+    pub fn audit_general_seq(
+        &mut self,
+        ev: &GeneralEvent<'_>,
+        steps: &[GeneralStep],
+    ) -> Result<(), PluginError> {
+        const MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
+        if self.shared.audit_classes.load(SeqCst) & MASK == 0 {
+            return Ok(());
         }
+        let generation = self.shared.audit_gen.load(SeqCst);
+        if generation != self.audit_gen || self.held.is_none() {
+            self.refresh_audit(generation);
+        }
+        let Some(list) = self.held.take() else {
+            return Ok(());
+        };
+        let mut c = crate::ffi::general_c(ev);
+        let mut r = Ok(());
+        for &(subclass, error_code, rows) in steps {
+            c.event_subclass = subclass as u32;
+            c.error_code = error_code;
+            c.rows = rows;
+            let can_veto = subclass == GeneralSubclass::Starting;
+            let stop = self.call_audit(
+                &list,
+                MASK,
+                ExtPoint::General,
+                RawEvent::General(&c),
+                can_veto,
+            );
+            if let Some(stop) = stop.filter(|_| can_veto) {
+                r = Err(audit_error(&list, stop, general_name(subclass)));
+                break;
+            }
+        }
+        self.held = Some(list);
+        r
     }
 
     /// True if some installed audit plugin subscribes to general-class events (one
@@ -233,25 +425,30 @@ impl Session {
     /// chain; other subclasses only observe. A panicking plugin is disabled and
     /// reported as error 1105.
     pub fn audit_general(&mut self, ev: &GeneralEvent<'_>) -> Result<(), PluginError> {
+        if !self.wants_general() {
+            return Ok(());
+        }
         let can_veto = ev.subclass == GeneralSubclass::Starting;
+        let c = crate::ffi::general_c(ev);
         self.dispatch(
             MINNOW_AUDIT_GENERAL_CLASSMASK,
             ExtPoint::General,
-            RawEvent::General(ev),
+            RawEvent::General(&c),
             can_veto,
-            general_name(ev.subclass),
+            || general_name(ev.subclass),
         )
     }
 
     /// Sends a connection-class event; `PreAuthenticate` may veto (refuse the connection).
     pub fn audit_connection(&mut self, ev: &ConnectionEvent<'_>) -> Result<(), PluginError> {
         let can_veto = ev.subclass == ConnectionSubclass::PreAuthenticate;
+        let c = crate::ffi::connection_c(ev);
         self.dispatch(
             MINNOW_AUDIT_CONNECTION_CLASSMASK,
             ExtPoint::Connection,
-            RawEvent::Connection(ev),
+            RawEvent::Connection(&c),
             can_veto,
-            connection_name(ev.subclass),
+            || connection_name(ev.subclass),
         )
     }
 
@@ -473,9 +670,13 @@ impl Session {
                 what: "FUNCTION",
                 name: name.to_string(),
             })?;
-        if !self.bound_udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
-            udf.stats.bind_session(self.id);
-            self.bound_udfs.push(udf.clone());
+        {
+            let mut b = self.slot.lock();
+            if !b.udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
+                udf.stats.bind_session();
+                b.udfs.push(udf.clone());
+                self.bound += 1;
+            }
         }
         let t = Instant::now();
         let res = UdfInstance::prepare(udf.code.clone(), &udf.name, args);
@@ -487,6 +688,14 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.release();
+        let mut list = self
+            .shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, &self.slot)) {
+            list.swap_remove(i);
+        }
     }
 }
 

@@ -1739,3 +1739,284 @@ fn read_only_variables_are_set_at_startup_only() {
         Some(Value::Str("chosen".into()))
     );
 }
+
+mod recorder {
+    //! Two built-in audit plugins that log what they see (through the SDK's lazy
+    //! [`minnow_plugin::Text`] views) into one shared list, to check the strings and
+    //! the delivery order.
+    use std::sync::Mutex;
+
+    use minnow_plugin::abi::{MINNOW_AUDIT_CONNECTION_CLASSMASK, MINNOW_AUDIT_GENERAL_CLASSMASK};
+    use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Veto};
+
+    pub static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn record(who: &str, event: &AuditEvent<'_>) {
+        let line = match event {
+            AuditEvent::General(e) => format!(
+                "{who} general {} err={} rows={} conn={} user={} host={} ip={} cmd={} query={}",
+                e.subclass,
+                e.error_code,
+                e.rows,
+                e.connection_id,
+                e.user.to_str(),
+                e.host.to_str(),
+                e.ip.to_str(),
+                e.command.as_str().unwrap_or("?"),
+                e.query,
+            ),
+            AuditEvent::Connection(e) => format!(
+                "{who} connection {} status={} conn={} user={} host={} ip={} db={}",
+                e.subclass,
+                e.status,
+                e.connection_id,
+                e.user.to_str(),
+                e.host.to_str(),
+                e.ip.to_str(),
+                e.database.to_str(),
+            ),
+        };
+        SEEN.lock().unwrap().push(line);
+    }
+
+    pub struct First;
+    impl Plugin for First {
+        const NAME: &'static std::ffi::CStr = c"test_recorder_first";
+        fn init(_host: Host) -> Result<Self, String> {
+            Ok(First)
+        }
+    }
+    impl AuditPlugin for First {
+        const CLASS_MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK | MINNOW_AUDIT_CONNECTION_CLASSMASK;
+        fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
+            record("first", event);
+            Ok(())
+        }
+    }
+
+    pub struct Second;
+    impl Plugin for Second {
+        const NAME: &'static std::ffi::CStr = c"test_recorder_second";
+        fn init(_host: Host) -> Result<Self, String> {
+            Ok(Second)
+        }
+    }
+    impl AuditPlugin for Second {
+        const CLASS_MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
+        fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
+            record("second", event);
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn rust_audit_plugins_read_the_event_strings_lazily_and_in_order() {
+    let (_d, _h, reg) = setup();
+    reg.register_builtin(&minnow_plugin::BuiltinDecl::audit::<recorder::First>())
+        .unwrap();
+    reg.register_builtin(&minnow_plugin::BuiltinDecl::audit::<recorder::Second>())
+        .unwrap();
+    recorder::SEEN.lock().unwrap().clear();
+    let mut s = reg.session(42);
+    let ev = GeneralEvent {
+        subclass: GeneralSubclass::Log,
+        error_code: 0,
+        connection_id: 42,
+        rows: 0,
+        user: "alice",
+        host: "db.example",
+        ip: "192.0.2.7",
+        command: "Query",
+        query: "SELECT 'ünïcode'",
+    };
+    s.audit_general_seq(
+        &ev,
+        &[
+            (GeneralSubclass::Log, 0, 0),
+            (GeneralSubclass::Starting, 0, 0),
+        ],
+    )
+    .unwrap();
+    s.audit_general_seq(
+        &ev,
+        &[
+            (GeneralSubclass::Error, 1064, 0),
+            (GeneralSubclass::Status, 1064, 0),
+            (GeneralSubclass::Completed, 1064, 0),
+        ],
+    )
+    .unwrap();
+    s.audit_general(&GeneralEvent {
+        subclass: GeneralSubclass::Result,
+        rows: 3,
+        ..ev
+    })
+    .unwrap();
+    s.audit_connection(&ConnectionEvent {
+        subclass: ConnectionSubclass::Connect,
+        status: 0,
+        connection_id: 42,
+        user: "alice",
+        host: "db.example",
+        ip: "192.0.2.7",
+        database: "test",
+    })
+    .unwrap();
+    let seen = std::mem::take(&mut *recorder::SEEN.lock().unwrap());
+    let g = |who: &str, sub: u32, err: i32, rows: u64| {
+        format!(
+            "{who} general {sub} err={err} rows={rows} conn=42 user=alice host=db.example \
+             ip=192.0.2.7 cmd=Query query=SELECT 'ünïcode'"
+        )
+    };
+    // Event-major order: each event reaches every plugin (install order) before the next.
+    assert_eq!(
+        seen,
+        vec![
+            g("first", 0, 0, 0),
+            g("second", 0, 0, 0),
+            g("first", 4, 0, 0),
+            g("second", 4, 0, 0),
+            g("first", 1, 1064, 0),
+            g("second", 1, 1064, 0),
+            g("first", 3, 1064, 0),
+            g("second", 3, 1064, 0),
+            g("first", 5, 1064, 0),
+            g("second", 5, 1064, 0),
+            g("first", 2, 0, 3),
+            g("second", 2, 0, 3),
+            "first connection 1 status=0 conn=42 user=alice host=db.example ip=192.0.2.7 db=test"
+                .to_string(),
+        ]
+    );
+    let b = binding(&reg, "test_recorder_first", "AUDIT GENERAL");
+    assert_eq!((b.calls, b.errors, b.bound_sessions), (6, 0, 1));
+    s.release();
+    assert_eq!(
+        binding(&reg, "test_recorder_first", "AUDIT GENERAL").bound_sessions,
+        0
+    );
+}
+
+#[test]
+fn statement_sequences_keep_bindings_and_counts_right_over_many_statements() {
+    const STATEMENTS: u64 = 500;
+    let (_d, _h, reg) = setup();
+    reg.install("audit_null", "libaudit_null.so").unwrap();
+    let mut a = reg.session(1);
+    let mut b = reg.session(2);
+    for i in 0..STATEMENTS {
+        for (s, id) in [(&mut a, 1u64), (&mut b, 2)] {
+            let ev = general(GeneralSubclass::Log, id, "SELECT 1");
+            s.audit_general_seq(
+                &ev,
+                &[
+                    (GeneralSubclass::Log, 0, 0),
+                    (GeneralSubclass::Starting, 0, 0),
+                ],
+            )
+            .unwrap();
+            // Bound from the first event of the statement until release.
+            assert_eq!(s.bound_count(), 1);
+            s.audit_general_seq(
+                &ev,
+                &[
+                    (GeneralSubclass::Result, 0, 1),
+                    (GeneralSubclass::Status, 0, 1),
+                    (GeneralSubclass::Completed, 0, 1),
+                ],
+            )
+            .unwrap();
+            assert_eq!(s.bound_count(), 1);
+        }
+        if i % 100 == 0 {
+            let rows: Vec<(u64, String)> = reg
+                .session_bindings()
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.session_id,
+                        format!("{}/{}", r.plugin_name, r.extension_point),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                rows,
+                vec![
+                    (1, "audit_null/AUDIT GENERAL".to_string()),
+                    (2, "audit_null/AUDIT GENERAL".to_string()),
+                ]
+            );
+            assert_eq!(
+                binding(&reg, "audit_null", "AUDIT GENERAL").bound_sessions,
+                2
+            );
+        }
+        a.release();
+        b.release();
+        // Between statements nobody holds the plugin.
+        assert_eq!((a.bound_count(), b.bound_count()), (0, 0));
+        if i % 100 == 0 {
+            assert!(reg.session_bindings().is_empty());
+            assert_eq!(
+                binding(&reg, "audit_null", "AUDIT GENERAL").bound_sessions,
+                0
+            );
+        }
+    }
+    let g = binding(&reg, "audit_null", "AUDIT GENERAL");
+    assert_eq!(
+        (g.calls, g.errors, g.bound_sessions),
+        (2 * 5 * STATEMENTS, 0, 0)
+    );
+    for sub in ["log", "starting", "result", "status", "completed"] {
+        assert_eq!(
+            status(&reg, &format!("audit_null_general_{sub}")),
+            Some(Value::Int(2 * STATEMENTS as i64)),
+            "{sub}"
+        );
+    }
+    assert_eq!(
+        status(&reg, "audit_null_general_error"),
+        Some(Value::Int(0))
+    );
+    // Idle sessions do not hold the plugin: it unloads at once.
+    assert_eq!(
+        reg.uninstall("audit_null").unwrap(),
+        UninstallOutcome::Unloaded
+    );
+}
+
+#[test]
+fn a_veto_in_a_statement_sequence_stops_it() {
+    let (_d, _h, reg) = setup();
+    reg.install("audit_null", "libaudit_null.so").unwrap();
+    reg.install("crashme_c", "libcrashme_c.so").unwrap();
+    let mut s = reg.session(9);
+    let ev = general(GeneralSubclass::Log, 9, "SELECT 'crashme_c:veto'");
+    let err = s
+        .audit_general_seq(
+            &ev,
+            &[
+                (GeneralSubclass::Log, 0, 0),
+                (GeneralSubclass::Starting, 0, 0),
+                (GeneralSubclass::Completed, 0, 0),
+            ],
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), 3164, "{err}");
+    // audit_null (installed first) saw Log and Starting; nobody saw Completed.
+    for (sub, n) in [("log", 1), ("starting", 1), ("completed", 0)] {
+        assert_eq!(
+            status(&reg, &format!("audit_null_general_{sub}")),
+            Some(Value::Int(n)),
+            "{sub}"
+        );
+    }
+    assert_eq!(binding(&reg, "crashme_c", "AUDIT GENERAL").errors, 1);
+    // The Log subclass cannot veto: a sequence of observe-only events succeeds.
+    s.audit_general_seq(&ev, &[(GeneralSubclass::Log, 0, 0)])
+        .unwrap();
+    s.release();
+}

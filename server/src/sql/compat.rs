@@ -822,7 +822,29 @@ enum DeletePlan {
     Many(Vec<(String, String)>),
 }
 
+/// `[db.]name` at `t[i..]` as an object name.
+pub(super) fn object_at(t: &[Token], i: usize) -> Option<sqlparser::ast::ObjectName> {
+    use sqlparser::ast::{Ident, ObjectName};
+    let word = |k: usize| match t.get(k) {
+        Some(Token::Word(w)) => Some(Ident::new(w.value.clone())),
+        _ => None,
+    };
+    let a = word(i)?;
+    if t.get(i + 1) == Some(&Token::Period) {
+        return Some(ObjectName::from(vec![a, word(i + 2)?]));
+    }
+    Some(ObjectName::from(vec![a]))
+}
+
 impl Session {
+    /// 1044 when the table named at `t[i..]` is in `information_schema`.
+    pub(super) fn deny_write_at(&self, t: &[Token], i: usize) -> Result<(), SqlError> {
+        match object_at(t, i) {
+            Some(n) => self.deny_info_schema_write(&[n]),
+            None => Ok(()),
+        }
+    }
+
     /// Runs `mysql` (the adapted text of `original`) on the ordinary DML path:
     /// counted as `com`, cached under the original text when that is safe.
     pub(super) fn compat_dml(
@@ -833,16 +855,16 @@ impl Session {
         cacheable: bool,
     ) -> Result<Outcome, SqlError> {
         self.bump(com);
-        if com != Com::Select {
-            self.deny_info_schema_write()?;
-        }
         let toks = rewrite::tokenize(mysql)?;
         // The adapted text must be one the ordinary parser accepts.
         let mut parser = sqlparser::parser::Parser::new(&MySqlDialect {})
             .with_tokens_with_locations(toks.clone());
-        parser
+        let st = parser
             .parse_statement()
             .map_err(|e| SqlError::parse(original, &e.to_string()))?;
+        if com != Com::Select {
+            self.deny_info_schema_write(&super::write_targets(&st))?;
+        }
         self.prepare_refs(&toks)?;
         let rw = self.rewrite(&toks)?;
         self.implicit_begin()?;
@@ -868,7 +890,14 @@ impl Session {
     /// a 1062 warning (`SHOW WARNINGS`); the affected rows count the others.
     fn insert_ignore(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
         self.bump(Com::Insert);
-        self.deny_info_schema_write()?;
+        self.deny_write_at(
+            t,
+            skip_words(
+                t,
+                1,
+                &["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"],
+            ),
+        )?;
         let Some(ig) = t.iter().position(|x| kw(x, "IGNORE")) else {
             return Err(SqlError::parse("", "IGNORE expected"));
         };
@@ -984,7 +1013,9 @@ impl Session {
     /// `DELETE a, b FROM …`: every table's rows are chosen before any is deleted.
     fn delete_many(&mut self, plans: Vec<(String, String)>) -> Result<Outcome, SqlError> {
         self.bump(Com::Delete);
-        self.deny_info_schema_write()?;
+        for (name, _) in &plans {
+            self.deny_write_at(&sig(&rewrite::tokenize(name)?), 0)?;
+        }
         self.implicit_begin()?;
         self.exec_batch("SAVEPOINT minnow_delete_many")?;
         let r = (|| {
@@ -1027,7 +1058,7 @@ impl Session {
     /// values, with a 1062 warning.
     fn update_ignore(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
         self.bump(Com::Update);
-        self.deny_info_schema_write()?;
+        self.deny_write_at(t, skip_words(t, 1, &["LOW_PRIORITY", "IGNORE"]))?;
         let plain: Vec<Token> = t.iter().filter(|x| !kw(x, "IGNORE")).cloned().collect();
         let start = skip_words(&plain, 1, &["LOW_PRIORITY"]);
         let Some(set) = find_top(&plain, start, |t, k| kw(&t[k], "SET")) else {

@@ -599,7 +599,6 @@ impl Session {
                     return Ok(None);
                 }
                 self.bump(Com::AlterTable);
-                self.deny_info_schema_write()?;
                 let i = skip(t, 1, &["ONLINE", "IGNORE", "TABLE"]);
                 let i = if t.get(i).is_some_and(|x| kw(x, "IF")) {
                     i + 2
@@ -608,6 +607,7 @@ impl Session {
                 };
                 let (db, name, used) =
                     table_name(t, i).ok_or_else(|| SqlError::parse(&mysql_text(t), ""))?;
+                self.deny_write_at(t, i)?;
                 let mut alters = Vec::new();
                 if i + used < t.len() {
                     for spec in split_commas(&t[i + used..]) {
@@ -619,13 +619,11 @@ impl Session {
             ("TRUNCATE", _) => self.truncate(t).map(Some),
             ("DROP", "TABLE" | "TABLES") => {
                 self.bump(Com::DropTable);
-                self.deny_info_schema_write()?;
                 self.drop_tables(&t[2..]).map(Some)
             }
             ("CREATE", "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL") => {
                 // CREATE [UNIQUE] INDEX i [USING …] ON t (cols) ≡ ALTER TABLE t ADD [UNIQUE] INDEX i (cols)
                 self.bump(Com::CreateIndex);
-                self.deny_info_schema_write()?;
                 let unique = w1 == "UNIQUE";
                 let mut i = skip(t, 1, &["UNIQUE", "FULLTEXT", "SPATIAL", "INDEX"]);
                 let if_not_exists = t.get(i).is_some_and(|x| kw(x, "IF"));
@@ -640,6 +638,7 @@ impl Session {
                     .ok_or_else(|| SqlError::parse(&mysql_text(t), "ON expected"))?;
                 let (db, name, used) =
                     table_name(t, on + 1).ok_or_else(|| SqlError::parse(&mysql_text(t), ""))?;
+                self.deny_write_at(t, on + 1)?;
                 let open = on + 1 + used;
                 if t.get(open) != Some(&Token::LParen) {
                     return Err(SqlError::parse(
@@ -663,7 +662,7 @@ impl Session {
             ("DROP", "INDEX") => {
                 // DROP INDEX i ON t ≡ ALTER TABLE t DROP INDEX i
                 self.bump(Com::DropIndex);
-                self.deny_info_schema_write()?;
+                self.deny_write_at(t, 4)?;
                 let ix = name_at(t, 2)?;
                 if !t.get(3).is_some_and(|x| kw(x, "ON")) {
                     return Err(SqlError::parse(&mysql_text(t), "DROP INDEX needs ON table"));
@@ -723,7 +722,6 @@ impl Session {
             }
             ("RENAME", "TABLE" | "TABLES") => {
                 self.bump(Com::Other);
-                self.deny_info_schema_write()?;
                 self.rename_tables(&t[2..]).map(Some)
             }
             ("CREATE", "TABLE" | "TEMPORARY") => {
@@ -794,7 +792,7 @@ impl Session {
                     return Ok(Some(out));
                 }
                 self.bump(Com::CreateTable);
-                self.deny_info_schema_write()?;
+                self.deny_write_at(t, i)?;
                 let (sdb, sname, sused) = table_name(t, j + 1)
                     .ok_or_else(|| SqlError::parse(&mysql_text(&t[j..]), "table name expected"))?;
                 let after = j + 1 + sused;
@@ -850,6 +848,7 @@ impl Session {
         for part in split_commas(list) {
             let (db, name, _) = table_name(part, 0)
                 .ok_or_else(|| SqlError::parse(&mysql_text(part), "table name expected"))?;
+            self.deny_write_at(part, 0)?;
             let dbname = match &db {
                 Some(d) => d.clone(),
                 None => self.sql.db.clone().ok_or_else(SqlError::no_db)?,
@@ -1444,8 +1443,8 @@ impl Session {
     /// `TRUNCATE [TABLE] [db.]t`: empties the table and restarts AUTO_INCREMENT (DDL: commits first).
     fn truncate(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
         self.bump(Com::Other);
-        self.deny_info_schema_write()?;
         let i = skip(t, 1, &["TABLE"]);
+        self.deny_write_at(t, i)?;
         let (db, name, used) = table_name(t, i)
             .ok_or_else(|| SqlError::parse(&mysql_text(t), "table name expected"))?;
         if i + used != t.len() {
@@ -1529,6 +1528,8 @@ impl Session {
             if used + 1 + bused != part.len() {
                 return Err(SqlError::parse(&mysql_text(&part[used + 1 + bused..]), ""));
             }
+            self.deny_write_at(part, 0)?;
+            self.deny_write_at(part, used + 1)?;
             pairs.push((adb, a, bdb, b));
         }
         self.in_savepoint(|s| {

@@ -4,10 +4,14 @@
 
 mod compat;
 mod ddl;
+mod functions;
 pub mod infoschema;
 pub mod keys;
 mod maint;
 pub mod rewrite;
+mod show;
+mod syntax;
+mod users;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -32,6 +36,7 @@ use crate::status::{Com, Counter};
 use crate::threads::{KillLevel, ThreadInfo};
 use crate::vars::{SetValue, VarValue};
 use rewrite::Ref;
+pub(crate) use syntax::restore_names;
 
 /// What a statement produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,12 +155,19 @@ impl SqlConn {
 fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("minnow_v", 2, det, |ctx| {
-        ctx.get::<rusqlite::types::Value>(0)
+        Ok(functions::owned(ctx.get_raw(0)))
     })?;
     let t = Arc::clone(thd);
     conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let secs: f64 = ctx.get(0).unwrap_or(0.0);
-        let until = Instant::now() + Duration::from_secs_f64(secs.max(0.0));
+        // NaN, infinite or huge: as long as the process can wait (until killed).
+        let wait = Duration::try_from_secs_f64(secs.max(0.0))
+            .unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
+        let now = Instant::now();
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365)))
+            .unwrap_or(now);
         t.set(|s| s.state = "User sleep");
         while Instant::now() < until {
             if t.is_killed() {
@@ -171,30 +183,15 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         t.set(|s| s.state = "executing");
         Ok(0i64)
     })?;
-    conn.create_scalar_function("now", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false))
-    })?;
-    conn.create_scalar_function("curdate", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false)[..10].to_string())
-    })?;
-    conn.create_scalar_function("curtime", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false)[11..].to_string())
-    })?;
-    conn.create_scalar_function("utc_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(crate::errlog::timestamp(false))
-    })?;
-    conn.create_scalar_function("unix_timestamp", 0, FunctionFlags::SQLITE_UTF8, |_| {
-        Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0))
-    })?;
     conn.create_scalar_function("if", 3, det, |ctx| {
-        let c: Option<f64> = ctx.get(0).ok();
-        let i = if c.is_some_and(|c| c != 0.0) { 1 } else { 2 };
-        ctx.get::<rusqlite::types::Value>(i)
+        let i = if functions::truthy(ctx.get_raw(0)) {
+            1
+        } else {
+            2
+        };
+        Ok(functions::owned(ctx.get_raw(i)))
     })?;
-    Ok(())
+    functions::register(conn)
 }
 
 /// MySQL type for an SQLite declared type.
@@ -399,6 +396,16 @@ impl Session {
         if let Some(st) = crate::plugins::parse(&toks, &text)? {
             return crate::plugins::execute(self, st);
         }
+        if w[0] == "SHOW" {
+            if let Some(st) = show::parse(&toks)? {
+                self.bump(match st {
+                    show::ShowMeta::TableStatus { .. } => Com::ShowTableStatus,
+                    show::ShowMeta::Index { .. } => Com::ShowKeys,
+                    show::ShowMeta::Columns { .. } => Com::ShowFields,
+                });
+                return self.show_meta(st);
+            }
+        }
         if let Some(done) = compat::intercept(self, &toks, &text)? {
             return Ok(done);
         }
@@ -412,6 +419,22 @@ impl Session {
             ("CREATE", Some("USER")) => {
                 self.bump(Com::CreateUser);
                 return self.create_user(&toks);
+            }
+            ("ALTER", Some("USER"))
+            | ("SET", Some("PASSWORD"))
+            | ("GRANT", _)
+            | ("REVOKE", _)
+            | ("SHOW", Some("GRANTS")) => {
+                if let Some(st) = users::parse(&toks)? {
+                    self.bump(match st {
+                        users::UserStatement::AlterUser { .. } => Com::AlterUser,
+                        users::UserStatement::SetPassword { .. } => Com::SetPassword,
+                        users::UserStatement::Grant { .. } => Com::Grant,
+                        users::UserStatement::Revoke { .. } => Com::Revoke,
+                        users::UserStatement::ShowGrants(_) => Com::ShowGrants,
+                    });
+                    return self.user_statement(st);
+                }
             }
             ("DROP", Some("USER")) => {
                 self.bump(Com::DropUser);
@@ -448,7 +471,23 @@ impl Session {
                     vec![("SQLite".into(), "DEFAULT".into())],
                 )));
             }
-            ("FLUSH", _) => return Ok(Outcome::ok(0)),
+            ("FLUSH", _) => {
+                // FLUSH [LOCAL|NO_WRITE_TO_BINLOG] what[, …]: SQLite writes through and
+                // keeps no caches to drop; the logs are reopened (for log rotation).
+                if !self.account.super_priv {
+                    return Err(SqlError::access_denied_priv("RELOAD"));
+                }
+                let all = words(&toks, 16);
+                if all.iter().any(|w| w == "LOGS") {
+                    self.shared.flush_logs().map_err(|e| {
+                        SqlError::new(
+                            crate::error::code::ER_UNKNOWN_ERROR,
+                            format!("FLUSH LOGS: cannot reopen the general query log: {e}"),
+                        )
+                    })?;
+                }
+                return Ok(Outcome::ok(0));
+            }
             // ALTER TABLE t DISABLE|ENABLE KEYS (mariadb-dump): SQLite keeps indexes current.
             ("ALTER", Some("TABLE"))
                 if {
@@ -461,26 +500,74 @@ impl Session {
                 self.bump(Com::AlterTable);
                 return Ok(Outcome::ok(0));
             }
+            // Several operations, or MySQL's index operations (sqlparser has no
+            // `DROP KEY`): split into SQLite statements.
+            ("ALTER", _) => {
+                let mapped = rewrite::map_current_db(&toks, self.sql.db.as_deref());
+                if let Some(plan) = rewrite::alter_table(&mapped) {
+                    self.bump(Com::AlterTable);
+                    let target = if plan.qualified {
+                        plan.schema.eq_ignore_ascii_case("information_schema")
+                    } else {
+                        self.in_info_schema()
+                    };
+                    if target {
+                        return Err(SqlError::db_access_denied(
+                            &self.account.user,
+                            &self.account.host,
+                            "information_schema",
+                        ));
+                    }
+                    if !plan.qualified && self.sql.db.is_none() {
+                        return Err(SqlError::no_db());
+                    }
+                    self.prepare_refs(&toks)?;
+                    return self.run_alter(plan);
+                }
+            }
             ("SHOW", Some("CREATE"))
                 if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
             {
-                let name = toks
+                // SHOW CREATE {DATABASE|SCHEMA} [IF NOT EXISTS] name
+                let names: Vec<&sqlparser::tokenizer::Word> = toks
                     .iter()
                     .filter_map(|t| match &t.token {
-                        Token::Word(w) => Some(w.value.clone()),
+                        Token::Word(w) => Some(w),
                         _ => None,
                     })
-                    .nth(3)
+                    .skip(3)
+                    .collect();
+                let if_not_exists = names.len() == 4
+                    && names[..3]
+                        .iter()
+                        .zip(["IF", "NOT", "EXISTS"])
+                        .all(|(w, k)| w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+                let name = names
+                    .get(if if_not_exists { 3 } else { 0 })
+                    .map(|w| w.value.clone())
+                    .filter(|_| names.len() == if if_not_exists { 4 } else { 1 })
                     .ok_or_else(|| SqlError::parse(&text, "database name expected"))?;
-                if !self.shared.datadir.db_exists(&name) {
+                let is = name.eq_ignore_ascii_case("information_schema");
+                if !is && !self.shared.datadir.db_exists(&name) {
                     return Err(SqlError::bad_db(&name));
                 }
+                let name = if is {
+                    "information_schema".to_string()
+                } else {
+                    name
+                };
                 return Ok(Outcome::Rows(pairs_result(
                     ("Database", "Create Database"),
                     vec![(
                         name.clone(),
                         format!(
-                            "CREATE DATABASE `{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"
+                            "CREATE DATABASE {}`{name}` /*!40100 DEFAULT CHARACTER SET {} */",
+                            if if_not_exists {
+                                "/*!32312 IF NOT EXISTS*/ "
+                            } else {
+                                ""
+                            },
+                            if is { "utf8mb3" } else { "utf8mb4" }
                         ),
                     )],
                 )));
@@ -556,6 +643,7 @@ impl Session {
                 ..
             } => {
                 let n = object_last(&db_name);
+                self.deny_info_schema_db(&n)?;
                 let created = self.shared.datadir.create_db(&n, if_not_exists)?;
                 Ok(Outcome::ok(u64::from(created)))
             }
@@ -568,6 +656,7 @@ impl Session {
                     ast::SchemaName::Simple(n) => object_last(&n),
                     other => other.to_string(),
                 };
+                self.deny_info_schema_db(&n)?;
                 let created = self.shared.datadir.create_db(&n, if_not_exists)?;
                 Ok(Outcome::ok(u64::from(created)))
             }
@@ -578,6 +667,9 @@ impl Session {
                 ..
             } => {
                 let mut n = 0;
+                for name in &names {
+                    self.deny_info_schema_db(&object_last(name))?;
+                }
                 for name in names {
                     let name = object_last(&name);
                     if self.sql.attached.remove(&name) {
@@ -661,36 +753,16 @@ impl Session {
                     rows,
                 }))
             }
-            Statement::ShowColumns { show_options, .. } => {
-                let table = show_options
-                    .show_in
-                    .and_then(|s| s.parent_name)
-                    .ok_or_else(|| SqlError::parse("", "SHOW COLUMNS needs a table"))?;
-                self.describe(&table)
+            Statement::ExplainTable { table_name, .. } => {
+                let (db, t) = split_object(&table_name)?;
+                self.describe_name(db, &t)
             }
-            Statement::ExplainTable { table_name, .. } => self.describe(&table_name),
             Statement::ShowCreate {
                 obj_type: ast::ShowCreateObject::Table,
                 obj_name,
             } => {
-                let (schema, t) = self.split_name(&obj_name)?;
-                let mut rs = self.query_rows(
-                    &format!("SELECT name, sql FROM {schema}.sqlite_master WHERE type='table' AND name = ?1"),
-                    &[Cell::Text(t.clone())],
-                    &[],
-                )?;
-                if rs.rows.is_empty() {
-                    return Err(SqlError::new(
-                        code::ER_TABLE_NOT_EXISTS,
-                        format!(
-                            "Table '{}.{t}' doesn't exist",
-                            self.sql.db.clone().unwrap_or_default()
-                        ),
-                    ));
-                }
-                rs.columns[0].name = "Table".into();
-                rs.columns[1].name = "Create Table".into();
-                Ok(Outcome::Rows(rs))
+                let (db, t) = split_object(&obj_name)?;
+                self.show_create_table(db, &t)
             }
             Statement::Kill { modifier, id } => {
                 let level = match modifier {
@@ -724,7 +796,7 @@ impl Session {
                 if ct.name.0.len() < 2 && self.sql.db.is_none() {
                     return Err(SqlError::no_db());
                 }
-                self.deny_info_schema_write()?;
+                self.deny_info_schema_write(std::slice::from_ref(&ct.name))?;
                 self.prepare_refs(toks)?;
                 let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
                 let sql = rewrite::create_table(&mapped)?;
@@ -735,13 +807,23 @@ impl Session {
             }
             Statement::Drop {
                 object_type: ObjectType::Index,
+                ref table,
                 ..
             } => {
-                // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i
-                self.deny_info_schema_write()?;
-                let rw = self.rewrite(toks)?;
-                let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
-                self.exec_batch(&sql)?;
+                // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i (or i, made
+                // by SQLite-style CREATE INDEX statements of older versions).
+                self.deny_info_schema_write(table.as_slice())?;
+                let (Some(table), Statement::Drop { names, .. }) = (table.clone(), &st) else {
+                    let rw = self.rewrite(toks)?;
+                    let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
+                    self.exec_batch(&sql)?;
+                    return Ok(Outcome::ok(0));
+                };
+                let (schema, t) = self.split_name(&table)?;
+                self.implicit_commit()?;
+                for n in names {
+                    self.drop_index(&schema, &t, &object_last(n))?;
+                }
                 Ok(Outcome::ok(0))
             }
             st @ (Statement::Query(_)
@@ -750,7 +832,7 @@ impl Session {
             | Statement::Delete(_)) => {
                 let com = com_of(&st);
                 if !matches!(st, Statement::Query(_)) {
-                    self.deny_info_schema_write()?;
+                    self.deny_info_schema_write(&write_targets(&st))?;
                 }
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
@@ -775,16 +857,21 @@ impl Session {
             | Statement::AlterTable { .. }
             | Statement::CreateIndex(_)
             | Statement::CreateView { .. }) => {
-                let _ = st;
-                self.deny_info_schema_write()?;
+                self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
-                let rw = self.rewrite(toks)?;
+                let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
+
+                let sql = match rewrite::create_index(&mapped) {
+                    Some(sql) if matches!(st, Statement::CreateIndex(_)) => sql,
+                    _ => self.rewrite(toks)?.sql,
+                };
                 self.implicit_commit()?;
-                self.exec_batch(&rw.sql)?;
+                self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
             }
             Statement::Truncate(t) => {
-                self.deny_info_schema_write()?;
+                let names: Vec<ObjectName> = t.table_names.iter().map(|x| x.name.clone()).collect();
+                self.deny_info_schema_write(&names)?;
                 let mut n = 0;
                 for target in t.table_names {
                     let (schema, table) = self.split_name(&target.name)?;
@@ -897,34 +984,6 @@ impl Session {
         Ok(Outcome::Rows(rs))
     }
 
-    fn describe(&mut self, table: &ObjectName) -> Result<Outcome, SqlError> {
-        let (schema, t) = self.split_name(table)?;
-        let rs = self.query_rows(
-            &format!("SELECT name, type, CASE WHEN \"notnull\" THEN 'NO' ELSE 'YES' END, CASE WHEN pk THEN 'PRI' ELSE '' END, dflt_value, '' FROM {schema}.pragma_table_info(?1)"),
-            &[Cell::Text(t.clone())],
-            &[],
-        )?;
-        if rs.rows.is_empty() {
-            return Err(SqlError::new(
-                code::ER_TABLE_NOT_EXISTS,
-                format!(
-                    "Table '{}.{t}' doesn't exist",
-                    self.sql.db.clone().unwrap_or_default()
-                ),
-            ));
-        }
-        let mut rs = rs;
-        for (c, n) in rs
-            .columns
-            .iter_mut()
-            .zip(["Field", "Type", "Null", "Key", "Default", "Extra"])
-        {
-            c.name = n.into();
-            c.ty = ColumnType::MYSQL_TYPE_VAR_STRING;
-        }
-        Ok(Outcome::Rows(rs))
-    }
-
     /// `(schema, table)` for a possibly qualified name; attaches the database.
     fn split_name(&mut self, n: &ObjectName) -> Result<(String, String), SqlError> {
         let parts: Vec<String> =
@@ -985,9 +1044,92 @@ impl Session {
             .is_some_and(|d| d.eq_ignore_ascii_case("information_schema"))
     }
 
-    /// 1044 for a write while `information_schema` is the current database.
-    fn deny_info_schema_write(&self) -> Result<(), SqlError> {
-        if self.in_info_schema() {
+    /// 1044 for a write to a table of `information_schema`: a name qualified with
+    /// it, or an unqualified name while it is the current database. Writes to other
+    /// databases' tables (`db.t`) work from anywhere.
+    fn deny_info_schema_write(&self, targets: &[ObjectName]) -> Result<(), SqlError> {
+        let is_target = |n: &ObjectName| {
+            let parts: Vec<&str> =
+                n.0.iter()
+                    .filter_map(|p| p.as_ident())
+                    .map(|i| i.value.as_str())
+                    .collect();
+            match parts.as_slice() {
+                [d, _] => d.eq_ignore_ascii_case("information_schema"),
+                _ => self.in_info_schema(),
+            }
+        };
+        if targets.iter().any(is_target) {
+            return Err(SqlError::db_access_denied(
+                &self.account.user,
+                &self.account.host,
+                "information_schema",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops MySQL index `index` of `table`: SQLite's `<table>_<index>`, or an
+    /// index of that very name (1091 if neither exists).
+    fn drop_index(&mut self, schema: &str, table: &str, index: &str) -> Result<(), SqlError> {
+        let found: Option<String> = self
+            .sql
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT name FROM {schema}.sqlite_master WHERE type = 'index' \
+                     AND tbl_name = ?1 AND name IN (?2, ?3) ORDER BY name = ?2 DESC"
+                ),
+                [table, &format!("{table}_{index}"), index],
+                |r| r.get(0),
+            )
+            .ok();
+        let Some(found) = found else {
+            return Err(SqlError::new(
+                code::ER_CANT_DROP_FIELD_OR_KEY,
+                format!("Can't DROP INDEX `{index}`; check that it exists"),
+            ));
+        };
+        self.exec_batch(&format!(
+            "DROP INDEX {schema}.\"{}\"",
+            found.replace('"', "\"\"")
+        ))
+    }
+
+    /// Runs an `ALTER TABLE` split into steps, all or nothing.
+    fn run_alter(&mut self, plan: rewrite::AlterPlan) -> Result<Outcome, SqlError> {
+        self.implicit_commit()?;
+        let schema = format!("\"{}\"", plan.schema.replace('"', "\"\""));
+        self.exec_batch("SAVEPOINT minnow_alter")?;
+        let mut result = Ok(());
+        for step in &plan.steps {
+            crate::debug::stmt_print!("info", "sqlite: {step:?}");
+            result = match step {
+                rewrite::AlterStep::Sql(sql) => self.exec_batch(sql),
+                rewrite::AlterStep::DropIndex(i) => self.drop_index(&schema, &plan.table, i),
+            };
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {
+                self.exec_batch("RELEASE minnow_alter")?;
+                Ok(Outcome::ok(0))
+            }
+            Err(e) => {
+                let _ = self
+                    .sql
+                    .conn
+                    .execute_batch("ROLLBACK TO minnow_alter; RELEASE minnow_alter");
+                Err(e)
+            }
+        }
+    }
+
+    /// 1044 for `CREATE|DROP DATABASE information_schema`, as in MySQL.
+    fn deny_info_schema_db(&self, name: &str) -> Result<(), SqlError> {
+        if name.eq_ignore_ascii_case("information_schema") {
             return Err(SqlError::db_access_denied(
                 &self.account.user,
                 &self.account.host,
@@ -1177,6 +1319,9 @@ impl Session {
                     name = name.replace(from.as_str(), to);
                 }
             }
+            if name.contains("minnow_") {
+                name = syntax::restore_names(&name);
+            }
             if name.contains(rewrite::EXACT_DIV) {
                 name = name.replace(rewrite::EXACT_DIV, "/");
             }
@@ -1193,7 +1338,7 @@ impl Session {
         while let Some(r) = q.next().map_err(e)? {
             let mut row = Vec::with_capacity(ncol);
             for i in 0..ncol {
-                row.push(Cell::from(r.get_ref(i).map_err(e)?));
+                row.push(functions::owned(r.get_ref(i).map_err(e)?));
             }
             rows.push(row);
             if rows.len() % 256 == 0 && self.thd.is_killed() {
@@ -1523,7 +1668,9 @@ impl Session {
                 ));
             }
         }
-        s.push_str(&format!("{}\n\n", self.shared.status.statistics_line()));
+        s.push_str(&format!("{}\n", self.shared.status.statistics_line()));
+        s.push_str(&plugin_bindings_dump(&self.shared.plugins));
+        s.push('\n');
         self.shared.errlog.raw(&s);
     }
 
@@ -1532,9 +1679,13 @@ impl Session {
             return Err(SqlError::access_denied_priv("CREATE USER"));
         }
         let (user, host, if_x, password) = parse_user_spec(toks)?;
+        let password = password.unwrap_or_default();
+        if !password.is_empty() && self.shared.datadir.user_auth(&user, &host)?.is_none() {
+            self.validate_new_password(&password)?;
+        }
         self.shared
             .datadir
-            .create_user(&user, &host, &password.unwrap_or_default(), if_x)?;
+            .create_user(&user, &host, &password, if_x)?;
         Ok(Outcome::ok(0))
     }
 
@@ -1567,6 +1718,9 @@ impl Session {
                 | Statement::Delete(_)
         );
         let is_insert = matches!(st, Statement::Insert(_));
+        if to_sqlite && !matches!(st, Statement::Query(_)) {
+            self.deny_info_schema_write(&write_targets(&st))?;
+        }
         if !to_sqlite {
             let n = toks
                 .iter()
@@ -1604,6 +1758,9 @@ impl Session {
                 let mut name = c.name().to_string();
                 for (from, to) in &rw.names {
                     name = name.replace(from.as_str(), to);
+                }
+                if name.contains("minnow_") {
+                    name = syntax::restore_names(&name);
                 }
                 ColDef::new(
                     name,
@@ -1662,6 +1819,96 @@ impl Session {
             return Err(SqlError::interrupted());
         }
         r
+    }
+}
+
+/// The tables a data-changing statement writes to.
+fn write_targets(st: &Statement) -> Vec<ObjectName> {
+    use ast::{FromTable, TableFactor, TableObject};
+    let rel = |t: &ast::TableWithJoins| match &t.relation {
+        TableFactor::Table { name, .. } => Some(name.clone()),
+        _ => None,
+    };
+    match st {
+        Statement::Insert(i) => match &i.table {
+            TableObject::TableName(n) => vec![n.clone()],
+            _ => vec![],
+        },
+        Statement::Update(u) => rel(&u.table).into_iter().collect(),
+        Statement::Delete(d) => {
+            let from = match &d.from {
+                FromTable::WithFromKeyword(v) | FromTable::WithoutKeyword(v) => v,
+            };
+            if d.tables.is_empty() {
+                from.iter().filter_map(rel).collect()
+            } else {
+                d.tables.clone()
+            }
+        }
+        Statement::Drop { names, .. } => names.clone(),
+        Statement::AlterTable(a) => vec![a.name.clone()],
+        Statement::CreateIndex(c) => vec![c.table_name.clone()],
+        Statement::CreateView(v) => vec![v.name.clone()],
+        Statement::CreateTable(c) => vec![c.name.clone()],
+        _ => vec![],
+    }
+}
+
+/// The plugin-bindings part of the COM_DEBUG dump: the rows of
+/// `information_schema.PLUGIN_BINDINGS` and `SESSION_PLUGIN_BINDINGS`.
+fn plugin_bindings_dump(reg: &minnow_plugin_host::Registry) -> String {
+    let rows = reg.bindings();
+    let mut s = String::from("\nPlugin bindings:\n");
+    if rows.is_empty() {
+        s.push_str("  (none)\n");
+    } else {
+        s.push_str(&format!(
+            "  {:<24} {:<20} {:>10} {:>8} {:>14} {:>12} {:>14}\n",
+            "Plugin",
+            "Extension point",
+            "Calls",
+            "Errors",
+            "Total_time_us",
+            "Max_time_us",
+            "Bound_sessions"
+        ));
+        for b in rows {
+            s.push_str(&format!(
+                "  {:<24} {:<20} {:>10} {:>8} {:>14} {:>12} {:>14}\n",
+                b.plugin_name,
+                b.extension_point,
+                b.calls,
+                b.errors,
+                b.total_time_us,
+                b.max_time_us,
+                b.bound_sessions
+            ));
+        }
+    }
+    let sessions = reg.session_bindings();
+    if !sessions.is_empty() {
+        s.push_str("Sessions holding plugins:\n");
+        for b in sessions {
+            s.push_str(&format!(
+                "  session {:<8} {:<24} {}\n",
+                b.session_id, b.plugin_name, b.extension_point
+            ));
+        }
+    }
+    s
+}
+
+/// `(database, table)` of a possibly qualified name.
+fn split_object(n: &ObjectName) -> Result<(Option<String>, String), SqlError> {
+    let parts: Vec<String> =
+        n.0.iter()
+            .filter_map(|p| p.as_ident())
+            .map(|i| i.value.clone())
+            .collect();
+    match parts.as_slice() {
+        [t] => Ok((None, t.clone())),
+        [d, t] => Ok((Some(d.clone()), t.clone())),
+        _ => Err(SqlError::parse(&n.to_string(), "table name expected")),
     }
 }
 

@@ -76,9 +76,12 @@ pub fn strip_versioned_comments(sql: &str) -> Cow<'_, str> {
 }
 
 /// Tokenizes MySQL text (1064 on a tokenizer error).
+/// MySQL-only expression forms (`DIV`, `MOD`, `%`, `INTERVAL`, …) are rewritten
+/// into calls SQLite runs ([`super::syntax::mysql_syntax`]).
 pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, SqlError> {
     Tokenizer::new(&MySqlDialect {}, sql)
         .tokenize_with_location()
+        .map(super::syntax::mysql_syntax)
         .map_err(|e| SqlError::parse(sql, &e.to_string()))
 }
 
@@ -429,6 +432,32 @@ pub fn map_current_db(toks: &[TokenWithSpan], db: Option<&str>) -> Vec<TokenWith
     v
 }
 
+/// The table-level `CHECK` constraints of a stored `CREATE TABLE` text, as
+/// MySQL text (`CHECK (a % 2 = 0)`, `CONSTRAINT c CHECK (…)`).
+pub fn table_checks(sqlite_sql: &str) -> Vec<String> {
+    let Ok(toks) = Tokenizer::new(&MySqlDialect {}, sqlite_sql).tokenize_with_location() else {
+        return vec![];
+    };
+    let Some(open) = toks.iter().position(|t| t.token == Token::LParen) else {
+        return vec![];
+    };
+    let Some(close) = matching_paren(&toks, open) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (a, b) in split_top(&toks, open, close) {
+        let sig = text_of(&toks[a..b]);
+        let is_check = sig.first().is_some_and(|t| kw(t, "CHECK"))
+            || (sig.first().is_some_and(|t| kw(t, "CONSTRAINT"))
+                && sig.get(2).is_some_and(|t| kw(t, "CHECK")));
+        if is_check {
+            let raw: String = toks[a..b].iter().map(|t| t.token.to_string()).collect();
+            out.push(super::syntax::restore_names(raw.trim()));
+        }
+    }
+    out
+}
+
 /// Splits a parenthesised list at top-level commas: token index ranges.
 fn split_top(toks: &[TokenWithSpan], open: usize, close: usize) -> Vec<(usize, usize)> {
     let mut parts = Vec::new();
@@ -539,12 +568,25 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             continue;
         }
         let first = &p[0];
-        if kw(first, "KEY") || kw(first, "INDEX") || kw(first, "FULLTEXT") || kw(first, "SPATIAL") {
-            // KEY [name] (cols) → CREATE INDEX
+        let unique = kw(first, "UNIQUE");
+        if unique
+            || kw(first, "KEY")
+            || kw(first, "INDEX")
+            || kw(first, "FULLTEXT")
+            || kw(first, "SPATIAL")
+        {
+            // [UNIQUE] KEY [name] (cols) → CREATE [UNIQUE] INDEX <table>_<name>
+            // (SQLite's index names are per database, MySQL's per table).
             let lp = p
                 .iter()
                 .position(|t| *t == Token::LParen)
                 .unwrap_or(p.len());
+            let cols_toks = strip_key_lengths(&p[lp..]);
+            // MySQL names an unnamed key after its first column.
+            let first_col = cols_toks.iter().find_map(|t| match t {
+                Token::Word(w) => Some(w.value.clone()),
+                _ => None,
+            });
             let name = p[1..lp]
                 .iter()
                 .filter(|t| !kw(t, "KEY") && !kw(t, "INDEX"))
@@ -555,8 +597,9 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                         None
                     }
                 })
+                .or(first_col)
                 .unwrap_or_else(|| format!("idx{}", indexes.len() + 1));
-            let cols = render(&strip_key_lengths(&p[lp..]));
+            let cols = render(&cols_toks);
             let bare_table = table_name
                 .rsplit('.')
                 .next()
@@ -568,30 +611,11 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                 .map(|x| format!("{}.", x.0))
                 .unwrap_or_default();
             indexes.push(format!(
-                "CREATE INDEX IF NOT EXISTS {schema}{} ON {} {cols}",
+                "CREATE {}INDEX IF NOT EXISTS {schema}{} ON {} {cols}",
+                if unique { "UNIQUE " } else { "" },
                 quote_ident(&format!("{bare_table}_{name}")),
                 quote_ident(&bare_table)
             ));
-            continue;
-        }
-        if kw(first, "UNIQUE") {
-            let lp = p
-                .iter()
-                .position(|t| *t == Token::LParen)
-                .unwrap_or(p.len());
-            // `UNIQUE [KEY|INDEX] name (…)` keeps its name: `CONSTRAINT "name" UNIQUE (…)`.
-            let name = p[1..lp].iter().find_map(|t| match t {
-                Token::Word(w) if !kw(t, "KEY") && !kw(t, "INDEX") => Some(w.value.clone()),
-                _ => None,
-            });
-            let mut d = Vec::new();
-            if let Some(n) = name {
-                d.push(Token::make_keyword("CONSTRAINT"));
-                d.push(Token::make_word(&n, Some('"')));
-            }
-            d.push(Token::make_keyword("UNIQUE"));
-            d.extend(strip_key_lengths(&p[lp..]));
-            defs.push(d);
             continue;
         }
         if kw(first, "PRIMARY")
@@ -673,16 +697,12 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
                 if p.get(j) == Some(&Token::LParen) {
                     j += 2;
                 }
-            } else if kw(t, "KEY") {
-                // MySQL's `col INT KEY` means PRIMARY KEY; `UNIQUE KEY` is UNIQUE.
-                let prev = j.checked_sub(1).map(|k| &p[k]);
-                if prev.is_some_and(|p| kw(p, "UNIQUE")) {
-                    j += 1;
-                    continue;
-                }
-                if !prev.is_some_and(|p| kw(p, "PRIMARY")) {
-                    col.push(Token::make_keyword("PRIMARY"));
-                }
+            } else if kw(t, "KEY") && kw(&p[j - 1], "UNIQUE") {
+                // `UNIQUE KEY` as a column option: SQLite spells it `UNIQUE`.
+                j += 1;
+            } else if kw(t, "KEY") && !kw(&p[j - 1], "PRIMARY") {
+                // MySQL's `col INT KEY` means PRIMARY KEY.
+                col.push(Token::make_keyword("PRIMARY"));
                 col.push(t.clone());
                 j += 1;
             } else {
@@ -715,6 +735,213 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
         sql.push_str(&ix);
     }
     Ok(sql)
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] i [USING …] ON [db.]t (cols) [USING …]`
+/// → SQLite, with the index named `<t>_<i>` as inline keys are (SQLite's index
+/// names are per database, MySQL's per table). `None` for other shapes.
+pub fn create_index(toks: &[TokenWithSpan]) -> Option<String> {
+    let p = text_of(toks);
+    let p: Vec<Token> = p
+        .into_iter()
+        .filter(|t| *t != Token::EOF && *t != Token::SemiColon)
+        .collect();
+    let mut i = 1;
+    let unique = p.get(i).is_some_and(|t| kw(t, "UNIQUE"));
+    if p.get(i)
+        .is_some_and(|t| kw(t, "UNIQUE") || kw(t, "FULLTEXT") || kw(t, "SPATIAL"))
+    {
+        i += 1;
+    }
+    if !(kw(p.first()?, "CREATE") && kw(p.get(i)?, "INDEX")) {
+        return None;
+    }
+    i += 1;
+    let if_not_exists = p.get(i).is_some_and(|t| kw(t, "IF"));
+    if if_not_exists {
+        i += 3;
+    }
+    let Token::Word(name) = p.get(i)? else {
+        return None;
+    };
+    i += 1;
+    if p.get(i).is_some_and(|t| kw(t, "USING")) {
+        i += 2;
+    }
+    if !kw(p.get(i)?, "ON") {
+        return None;
+    }
+    i += 1;
+    let (schema, table) = match (p.get(i)?, p.get(i + 1), p.get(i + 2)) {
+        (Token::Word(d), Some(Token::Period), Some(Token::Word(t))) => {
+            i += 3;
+            (format!("{}.", quote_ident(&d.value)), t.value.clone())
+        }
+        (Token::Word(t), _, _) => {
+            i += 1;
+            (String::new(), t.value.clone())
+        }
+        _ => return None,
+    };
+    if p.get(i) != Some(&Token::LParen) {
+        return None;
+    }
+    let cols = render(&strip_key_lengths(&p[i..]));
+    Some(format!(
+        "CREATE {}INDEX {}{schema}{} ON {} {cols}",
+        if unique { "UNIQUE " } else { "" },
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        quote_ident(&format!("{table}_{}", name.value)),
+        quote_ident(&table)
+    ))
+}
+
+/// One step of a MySQL `ALTER TABLE` run on SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterStep {
+    /// SQLite text to run.
+    Sql(String),
+    /// `DROP {INDEX|KEY} name`: the session finds the SQLite index.
+    DropIndex(String),
+}
+
+/// A MySQL `ALTER TABLE` split into SQLite statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterPlan {
+    /// SQLite schema of the table (`main` or an attached database).
+    pub schema: String,
+    /// Whether the statement named the database (`ALTER TABLE db.t`).
+    pub qualified: bool,
+    /// Table name.
+    pub table: String,
+    /// The steps, in order.
+    pub steps: Vec<AlterStep>,
+}
+
+/// Splits `ALTER TABLE t op, op…` (SQLite takes one operation per statement)
+/// and turns index operations (`ADD [UNIQUE] {INDEX|KEY} [name] (cols)`,
+/// `ADD CONSTRAINT [sym] UNIQUE …`, `DROP {INDEX|KEY} name`) into index
+/// statements. `None` when the statement is a single non-index operation (it
+/// runs as it is) or has a shape this does not know.
+pub fn alter_table(toks: &[TokenWithSpan]) -> Option<AlterPlan> {
+    let sig: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !is_ws(&t.token) && t.token != Token::EOF && t.token != Token::SemiColon)
+        .map(|(i, _)| i)
+        .collect();
+    let tok = |k: usize| sig.get(k).map(|&i| &toks[i].token);
+    let mut k = 1;
+    if tok(k).is_some_and(|t| kw(t, "IGNORE")) {
+        k += 1;
+    }
+    if !(tok(0).is_some_and(|t| kw(t, "ALTER")) && tok(k).is_some_and(|t| kw(t, "TABLE"))) {
+        return None;
+    }
+    k += 1;
+    let (schema, table, qualified) = match (tok(k)?, tok(k + 1), tok(k + 2)) {
+        (Token::Word(d), Some(Token::Period), Some(Token::Word(t))) => {
+            k += 3;
+            (d.value.clone(), t.value.clone(), true)
+        }
+        (Token::Word(t), _, _) => {
+            k += 1;
+            ("main".to_string(), t.value.clone(), false)
+        }
+        _ => return None,
+    };
+    let first = *sig.get(k)?;
+    let last = *sig.last()?;
+    // Operations: top-level comma-separated ranges of token indexes.
+    let mut ops = Vec::new();
+    let mut depth = 0;
+    let mut start = first;
+    for (j, t) in toks.iter().enumerate().take(last + 1).skip(first) {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                ops.push((start, j));
+                start = j + 1;
+            }
+            _ => {}
+        }
+    }
+    ops.push((start, last + 1));
+    let full_name = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
+    let mut steps = Vec::new();
+    let mut any_index = false;
+    for (a, b) in ops {
+        let p = text_of(&toks[a..b]);
+        let is = |i: usize, k: &str| p.get(i).is_some_and(|t| kw(t, k));
+        if is(0, "DROP") && (is(1, "INDEX") || is(1, "KEY")) {
+            let Some(Token::Word(name)) = p.get(2) else {
+                return None;
+            };
+            any_index = true;
+            steps.push(AlterStep::DropIndex(name.value.clone()));
+            continue;
+        }
+        if is(0, "ADD") {
+            let mut i = 1;
+            if is(i, "CONSTRAINT") {
+                i += 1;
+                if !is(i, "UNIQUE") {
+                    i += 1; // the constraint's symbol
+                }
+            }
+            let unique = is(i, "UNIQUE");
+            if unique {
+                i += 1;
+            }
+            let keyword = is(i, "INDEX") || is(i, "KEY") || is(i, "FULLTEXT") || is(i, "SPATIAL");
+            if keyword || unique {
+                while is(i, "INDEX") || is(i, "KEY") || is(i, "FULLTEXT") || is(i, "SPATIAL") {
+                    i += 1;
+                }
+                let lp = p.iter().position(|t| *t == Token::LParen)?;
+                let cols = strip_key_lengths(&p[lp..]);
+                let name = p[i..lp]
+                    .iter()
+                    .find_map(|t| match t {
+                        Token::Word(w) if !kw(t, "USING") && !kw(t, "BTREE") && !kw(t, "HASH") => {
+                            Some(w.value.clone())
+                        }
+                        _ => None,
+                    })
+                    .or_else(|| {
+                        cols.iter().find_map(|t| match t {
+                            Token::Word(w) => Some(w.value.clone()),
+                            _ => None,
+                        })
+                    })?;
+                any_index = true;
+                steps.push(AlterStep::Sql(format!(
+                    "CREATE {}INDEX {}.{} ON {} {}",
+                    if unique { "UNIQUE " } else { "" },
+                    quote_ident(&schema),
+                    quote_ident(&format!("{table}_{name}")),
+                    quote_ident(&table),
+                    render(&cols)
+                )));
+                continue;
+            }
+        }
+        let op = to_sqlite(&toks[a..b], &mut |_| Ok(Cell::Null)).ok()?.sql;
+        steps.push(AlterStep::Sql(format!(
+            "ALTER TABLE {full_name} {}",
+            op.trim()
+        )));
+    }
+    if steps.len() < 2 && !any_index {
+        return None;
+    }
+    Some(AlterPlan {
+        schema,
+        qualified,
+        table,
+        steps,
+    })
 }
 
 /// `(a(10), b)` → `(a, b)`: SQLite has no prefix indexes.
@@ -846,6 +1073,60 @@ mod tests {
     }
 
     #[test]
+    fn create_index_names_per_table() {
+        let ci = |s: &str| create_index(&tokenize(s).expect("tokens"));
+        assert_eq!(
+            ci("CREATE UNIQUE INDEX ix USING BTREE ON main.t (a(10), `b` DESC)").as_deref(),
+            Some("CREATE UNIQUE INDEX \"main\".\"t_ix\" ON \"t\" (a, \"b\")")
+        );
+        assert_eq!(
+            ci("CREATE INDEX IF NOT EXISTS ix ON t (a)").as_deref(),
+            Some("CREATE INDEX IF NOT EXISTS \"t_ix\" ON \"t\" (a)")
+        );
+        assert_eq!(ci("CREATE INDEX ON t (a)"), None);
+    }
+
+    #[test]
+    fn alter_table_steps() {
+        let at = |s: &str| alter_table(&tokenize(s).expect("tokens"));
+        assert_eq!(at("ALTER TABLE t ADD COLUMN c INT"), None);
+        let p = at(
+            "ALTER TABLE main.t ADD COLUMN c INT, ADD UNIQUE KEY uc (c), DROP INDEX old, ADD INDEX (d(5), e)",
+        )
+        .expect("plan");
+        assert_eq!(p.schema, "main");
+        assert_eq!(p.table, "t");
+        assert_eq!(
+            p.steps,
+            [
+                AlterStep::Sql("ALTER TABLE \"main\".\"t\" ADD COLUMN c INT".into()),
+                AlterStep::Sql("CREATE UNIQUE INDEX \"main\".\"t_uc\" ON \"t\" (c)".into()),
+                AlterStep::DropIndex("old".into()),
+                AlterStep::Sql("CREATE INDEX \"main\".\"t_d\" ON \"t\" (d, e)".into()),
+            ]
+        );
+        let p = at("ALTER TABLE t ADD CONSTRAINT sym UNIQUE (a)").expect("constraint");
+        assert_eq!(
+            p.steps,
+            [AlterStep::Sql(
+                "CREATE UNIQUE INDEX \"main\".\"t_a\" ON \"t\" (a)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn checks_of_a_stored_table() {
+        assert_eq!(
+            table_checks(
+                "CREATE TABLE t (a INT CHECK (a > 0), b INT, CHECK (minnow_mod(a, 2, 'a % 2') = 0), CONSTRAINT c CHECK (b < 9))"
+            ),
+            ["CHECK (a % 2 = 0)", "CONSTRAINT c CHECK (b < 9)"]
+        );
+        assert!(table_checks("CREATE TABLE t (a INT)").is_empty());
+        assert!(table_checks("garbage ((").is_empty());
+    }
+
+    #[test]
     fn versioned_comments() {
         let s = strip_versioned_comments("SHOW /*!50002 GLOBAL */ STATUS");
         assert_eq!(
@@ -889,7 +1170,23 @@ mod tests {
             "{sql}"
         );
         assert!(!sql.contains("ENGINE"), "{sql}");
+        assert!(
+            sql.contains("CREATE UNIQUE INDEX IF NOT EXISTS \"t1_u\" ON \"t1\" (kind)"),
+            "{sql}"
+        );
         // mariadb-slap's `id serial`.
+        let t = tokenize("CREATE TABLE k (id INT PRIMARY KEY, u INT UNIQUE KEY)").expect("tokens");
+        let sql = create_table(&t).expect("rewrite");
+        assert!(sql.contains("id INT PRIMARY KEY,"), "{sql}");
+        assert!(sql.contains("u INT UNIQUE)"), "{sql}");
+        c.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let t = tokenize("CREATE TABLE k2 (v INT KEY)").expect("tokens");
+        assert!(
+            create_table(&t)
+                .expect("rewrite")
+                .contains("v INT PRIMARY KEY)")
+        );
         let t = tokenize("CREATE TABLE `t2` (id serial,intcol1 INT(32) ,charcol1 VARCHAR(128))")
             .expect("tokens");
         let sql = create_table(&t).expect("rewrite");

@@ -20,6 +20,7 @@ static N: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
+    sweep_dead_processes("minnow-test-");
     let d = std::env::temp_dir().join(format!(
         "minnow-test-{}-{}-{tag}",
         std::process::id(),
@@ -28,6 +29,71 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// Removes `<tmp>/<prefix><pid>-…` directories left by test processes that are gone
+/// (a test that panicked or was killed never ran its clean-up): once per process.
+fn sweep_dead_processes(prefix: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+                continue;
+            };
+            let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
+}
+
+/// Builds the example plugin packages `names` with the same cargo, target dir and
+/// profile as this test binary; returns the profile directory holding the `.so` files.
+/// Callers keep the result in a `OnceLock` (one build per test process).
+pub fn build_example_plugins(names: &[&str]) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps")
+        .to_path_buf();
+    let profile = profile_dir
+        .file_name()
+        .and_then(|s| s.to_str())
+        .expect("profile")
+        .to_string();
+    let target_dir = profile_dir.parent().expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    for p in names {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "building the example plugins failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    profile_dir
 }
 
 /// A server running in this process.

@@ -104,7 +104,10 @@ impl AuditPlugin for ConnIpFilter {
         if e.subclass != MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE {
             return Ok(());
         }
-        let ok = allowed(&self.allow.read().unwrap_or_else(|p| p.into_inner()), &e.ip);
+        let ok = allowed(
+            &self.allow.read().unwrap_or_else(|p| p.into_inner()),
+            &e.ip.to_str(),
+        );
         if ok {
             self.accepted.fetch_add(1, Ordering::Relaxed);
             Ok(())

@@ -32,10 +32,12 @@ pub fn transition_ok(from: Option<u32>, to: u32) -> bool {
         WAIT_FOR_INIT_PACKET => matches!(to, AUTHENTICATE | SSL_NEGOTIATION),
         SSL_NEGOTIATION => to == AUTHENTICATE,
         AUTHENTICATE => to == READY_FOR_COMMAND,
+        // COM_FIELD_LIST is answered with field definitions only.
         READY_FOR_COMMAND => matches!(
             to,
             WAIT_FOR_PACKET
                 | WAIT_FOR_RESULT
+                | WAIT_FOR_FIELD_DEF
                 | WAIT_FOR_PS_DESCRIPTION
                 | FILE_REQUEST
                 | FETCH_ROW
@@ -43,7 +45,7 @@ pub fn transition_ok(from: Option<u32>, to: u32) -> bool {
         ),
         WAIT_FOR_PACKET => to != CONNECTING,
         WAIT_FOR_RESULT => matches!(to, WAIT_FOR_FIELD_DEF | READY_FOR_COMMAND | FILE_REQUEST),
-        WAIT_FOR_FIELD_DEF => to == WAIT_FOR_ROW,
+        WAIT_FOR_FIELD_DEF => matches!(to, WAIT_FOR_ROW | READY_FOR_COMMAND),
         WAIT_FOR_ROW => matches!(to, READY_FOR_COMMAND | WAIT_FOR_RESULT),
         FILE_REQUEST => to == WAIT_FOR_RESULT,
         WAIT_FOR_PS_DESCRIPTION => matches!(
@@ -188,6 +190,23 @@ mod tests {
         assert!(!transition_ok(Some(CONNECTING), READY_FOR_COMMAND));
         assert!(!transition_ok(Some(DISCONNECTED), DISCONNECTED));
         assert!(transition_ok(Some(WAIT_FOR_ROW), DISCONNECTED));
+        // A result set, then the next command.
+        for (a, b) in [
+            (READY_FOR_COMMAND, WAIT_FOR_RESULT),
+            (WAIT_FOR_RESULT, WAIT_FOR_FIELD_DEF),
+            (WAIT_FOR_FIELD_DEF, WAIT_FOR_ROW),
+            (WAIT_FOR_ROW, READY_FOR_COMMAND),
+            (READY_FOR_COMMAND, WAIT_FOR_PS_DESCRIPTION),
+            (WAIT_FOR_PS_DESCRIPTION, WAIT_FOR_PARAM_DEF),
+            (WAIT_FOR_PARAM_DEF, WAIT_FOR_COL_DEF),
+            (WAIT_FOR_COL_DEF, READY_FOR_COMMAND),
+            (READY_FOR_COMMAND, WAIT_FOR_FIELD_DEF),
+            (WAIT_FOR_FIELD_DEF, READY_FOR_COMMAND),
+            (READY_FOR_COMMAND, AUTHENTICATE),
+        ] {
+            assert!(transition_ok(Some(a), b), "{a} -> {b}");
+        }
+        assert!(!transition_ok(Some(WAIT_FOR_ROW), WAIT_FOR_FIELD_DEF));
     }
 
     #[test]

@@ -6,6 +6,7 @@
  *   CREATE FUNCTION myfunc_double RETURNS REAL SONAME 'libudf_example.so';
  *   CREATE FUNCTION sequence RETURNS INTEGER SONAME 'libudf_example.so';
  *   CREATE AGGREGATE FUNCTION avgcost RETURNS REAL SONAME 'libudf_example.so';
+ *   CREATE AGGREGATE FUNCTION clear_count RETURNS INTEGER SONAME 'libudf_example.so';
  */
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +208,56 @@ double avgcost(UDF_INIT *initid, UDF_ARGS *args, unsigned char *is_null, unsigne
   }
   *is_null = 0;
   return d->price_sum / (double)d->quantity;
+}
+
+/*
+ * clear_count(x) AGGREGATE: 1000 * (groups this UDF_INIT has started, this one
+ * included) + (non-NULL rows of this group). Shows the MySQL lifecycle: init once
+ * per call site and statement, clear per group; a call site sharing its UDF_INIT
+ * with another, or an init per group, gives other numbers.
+ */
+struct clear_count_data {
+  long long clears;
+  long long rows;
+};
+
+bool clear_count_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  if (args->arg_count != 1) {
+    strcpy(message, "clear_count() requires one argument");
+    return 1;
+  }
+  initid->maybe_null = 0;
+  initid->ptr = calloc(1, sizeof(struct clear_count_data));
+  if (!initid->ptr) {
+    strcpy(message, "out of memory");
+    return 1;
+  }
+  return 0;
+}
+
+void clear_count_deinit(UDF_INIT *initid) { free(initid->ptr); }
+
+void clear_count_clear(UDF_INIT *initid, unsigned char *is_null, unsigned char *error) {
+  struct clear_count_data *d = (struct clear_count_data *)initid->ptr;
+  (void)is_null;
+  (void)error;
+  d->clears++;
+  d->rows = 0;
+}
+
+void clear_count_add(UDF_INIT *initid, UDF_ARGS *args, unsigned char *is_null,
+                     unsigned char *error) {
+  struct clear_count_data *d = (struct clear_count_data *)initid->ptr;
+  (void)is_null;
+  (void)error;
+  if (args->args[0]) d->rows++;
+}
+
+long long clear_count(UDF_INIT *initid, UDF_ARGS *args, unsigned char *is_null,
+                      unsigned char *error) {
+  struct clear_count_data *d = (struct clear_count_data *)initid->ptr;
+  (void)args;
+  (void)error;
+  *is_null = 0;
+  return d->clears * 1000 + d->rows;
 }

@@ -4,8 +4,9 @@
 //! `CREATE FUNCTION reverse_string RETURNS STRING SONAME 'libudf_example.so'`.
 //!
 //! Functions: `reverse_string(s)` STRING, `myfunc_int(...)` INTEGER,
-//! `myfunc_double(...)` REAL, `sequence([start])` INTEGER, and the aggregate
-//! `avgcost(quantity, price)` REAL.
+//! `myfunc_double(...)` REAL, `sequence([start])` INTEGER, and the aggregates
+//! `avgcost(quantity, price)` REAL and `clear_count(x)` INTEGER (shows the
+//! init-once-per-call-site, clear-per-group lifecycle).
 
 #![forbid(unsafe_code)]
 

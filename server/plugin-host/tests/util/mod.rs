@@ -79,6 +79,26 @@ pub fn rust_plugin_dir() -> &'static Path {
     })
 }
 
+/// Removes `<tmp>/<prefix><pid>-…` directories left by test processes that are gone
+/// (a test that panicked or was killed never ran its clean-up).
+fn sweep_dead_processes(prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -89,6 +109,7 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
+        sweep_dead_processes(&format!("minnow-{tag}-"));
         let p = std::env::temp_dir().join(format!(
             "minnow-{tag}-{}-{}-{nanos}",
             std::process::id(),
