@@ -376,9 +376,11 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
     if kw(first, "ADD") {
         let mut i = 1;
         // ADD [CONSTRAINT [sym]] PRIMARY KEY | UNIQUE | FOREIGN KEY | CHECK
+        let mut symbol = None;
         if at(i, "CONSTRAINT") {
             i += 1;
             if !at(i, "PRIMARY") && !at(i, "UNIQUE") && !at(i, "FOREIGN") && !at(i, "CHECK") {
+                symbol = spec.get(i).and_then(word_value).map(str::to_string);
                 i += 1;
             }
         }
@@ -400,7 +402,8 @@ fn parse_alter(spec: &[Token]) -> Result<Vec<Alter>, SqlError> {
                 if_not_exists = true;
                 i = skip(spec, i, &["IF", "NOT", "EXISTS"]);
             }
-            let mut name = None;
+            // MySQL names a UNIQUE constraint's index after the constraint symbol.
+            let mut name = symbol;
             if spec.get(i) != Some(&Token::LParen) && !at(i, "USING") {
                 name = Some(name_at(spec, i)?);
                 i += 1;
@@ -1646,6 +1649,10 @@ mod tests {
         assert!(matches!(
             parse_alter(&toks("ADD UNIQUE KEY u_name (name(10))")).expect("parsed").as_slice(),
             [Alter::AddIndex { unique: true, name: Some(n), .. }] if n == "u_name"
+        ));
+        assert!(matches!(
+            parse_alter(&toks("ADD CONSTRAINT uc UNIQUE (c)")).expect("parsed").as_slice(),
+            [Alter::AddIndex { unique: true, name: Some(n), .. }] if n == "uc"
         ));
         assert!(matches!(
             parse_alter(&toks("ALTER COLUMN c DROP DEFAULT")).expect("parsed").as_slice(),
