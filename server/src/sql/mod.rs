@@ -500,31 +500,6 @@ impl Session {
                 self.bump(Com::AlterTable);
                 return Ok(Outcome::ok(0));
             }
-            // Several operations, or MySQL's index operations (sqlparser has no
-            // `DROP KEY`): split into SQLite statements.
-            ("ALTER", _) => {
-                let mapped = rewrite::map_current_db(&toks, self.sql.db.as_deref());
-                if let Some(plan) = rewrite::alter_table(&mapped) {
-                    self.bump(Com::AlterTable);
-                    let target = if plan.qualified {
-                        plan.schema.eq_ignore_ascii_case("information_schema")
-                    } else {
-                        self.in_info_schema()
-                    };
-                    if target {
-                        return Err(SqlError::db_access_denied(
-                            &self.account.user,
-                            &self.account.host,
-                            "information_schema",
-                        ));
-                    }
-                    if !plan.qualified && self.sql.db.is_none() {
-                        return Err(SqlError::no_db());
-                    }
-                    self.prepare_refs(&toks)?;
-                    return self.run_alter(plan);
-                }
-            }
             ("SHOW", Some("CREATE"))
                 if matches!(w.get(2).map(String::as_str), Some("DATABASE" | "SCHEMA")) =>
             {
@@ -805,27 +780,6 @@ impl Session {
                 self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
             }
-            Statement::Drop {
-                object_type: ObjectType::Index,
-                ref table,
-                ..
-            } => {
-                // MySQL: DROP INDEX i ON t → SQLite: DROP INDEX t_i (or i, made
-                // by SQLite-style CREATE INDEX statements of older versions).
-                self.deny_info_schema_write(table.as_slice())?;
-                let (Some(table), Statement::Drop { names, .. }) = (table.clone(), &st) else {
-                    let rw = self.rewrite(toks)?;
-                    let sql = rw.sql.split(" ON ").next().unwrap_or(&rw.sql).to_string();
-                    self.exec_batch(&sql)?;
-                    return Ok(Outcome::ok(0));
-                };
-                let (schema, t) = self.split_name(&table)?;
-                self.implicit_commit()?;
-                for n in names {
-                    self.drop_index(&schema, &t, &object_last(n))?;
-                }
-                Ok(Outcome::ok(0))
-            }
             st @ (Statement::Query(_)
             | Statement::Insert(_)
             | Statement::Update { .. }
@@ -859,12 +813,7 @@ impl Session {
             | Statement::CreateView { .. }) => {
                 self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
-                let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
-
-                let sql = match rewrite::create_index(&mapped) {
-                    Some(sql) if matches!(st, Statement::CreateIndex(_)) => sql,
-                    _ => self.rewrite(toks)?.sql,
-                };
+                let sql = self.rewrite(toks)?.sql;
                 self.implicit_commit()?;
                 self.exec_batch(&sql)?;
                 Ok(Outcome::ok(0))
@@ -1069,64 +1018,7 @@ impl Session {
         Ok(())
     }
 
-    /// Drops MySQL index `index` of `table`: SQLite's `<table>_<index>`, or an
-    /// index of that very name (1091 if neither exists).
-    fn drop_index(&mut self, schema: &str, table: &str, index: &str) -> Result<(), SqlError> {
-        let found: Option<String> = self
-            .sql
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT name FROM {schema}.sqlite_master WHERE type = 'index' \
-                     AND tbl_name = ?1 AND name IN (?2, ?3) ORDER BY name = ?2 DESC"
-                ),
-                [table, &format!("{table}_{index}"), index],
-                |r| r.get(0),
-            )
-            .ok();
-        let Some(found) = found else {
-            return Err(SqlError::new(
-                code::ER_CANT_DROP_FIELD_OR_KEY,
-                format!("Can't DROP INDEX `{index}`; check that it exists"),
-            ));
-        };
-        self.exec_batch(&format!(
-            "DROP INDEX {schema}.\"{}\"",
-            found.replace('"', "\"\"")
-        ))
-    }
-
     /// Runs an `ALTER TABLE` split into steps, all or nothing.
-    fn run_alter(&mut self, plan: rewrite::AlterPlan) -> Result<Outcome, SqlError> {
-        self.implicit_commit()?;
-        let schema = format!("\"{}\"", plan.schema.replace('"', "\"\""));
-        self.exec_batch("SAVEPOINT minnow_alter")?;
-        let mut result = Ok(());
-        for step in &plan.steps {
-            crate::debug::stmt_print!("info", "sqlite: {step:?}");
-            result = match step {
-                rewrite::AlterStep::Sql(sql) => self.exec_batch(sql),
-                rewrite::AlterStep::DropIndex(i) => self.drop_index(&schema, &plan.table, i),
-            };
-            if result.is_err() {
-                break;
-            }
-        }
-        match result {
-            Ok(()) => {
-                self.exec_batch("RELEASE minnow_alter")?;
-                Ok(Outcome::ok(0))
-            }
-            Err(e) => {
-                let _ = self
-                    .sql
-                    .conn
-                    .execute_batch("ROLLBACK TO minnow_alter; RELEASE minnow_alter");
-                Err(e)
-            }
-        }
-    }
-
     /// 1044 for `CREATE|DROP DATABASE information_schema`, as in MySQL.
     fn deny_info_schema_db(&self, name: &str) -> Result<(), SqlError> {
         if name.eq_ignore_ascii_case("information_schema") {
