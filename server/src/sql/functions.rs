@@ -11,6 +11,8 @@
 //! [`super::rewrite::mysql_syntax`] into the `minnow_*` functions here, whose last
 //! argument is the original text (the result column's name).
 
+mod more;
+
 use std::sync::Mutex;
 
 use rusqlite::Connection;
@@ -1419,6 +1421,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             &h[20..]
         )))
     })?;
+    more::register(conn)?;
     Ok(())
 }
 

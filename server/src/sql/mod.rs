@@ -1217,7 +1217,13 @@ impl Session {
             if name.contains(rewrite::EXACT_DIV) {
                 name = name.replace(rewrite::EXACT_DIV, "/");
             }
-            if name.len() >= 2 && name.starts_with('\'') && name.ends_with('\'') {
+            // A lone string literal is named by its value (`SELECT 'a'` → `a`);
+            // `'a' = 'b'` is an expression and keeps its text.
+            if name.len() >= 2
+                && name.starts_with('\'')
+                && name.ends_with('\'')
+                && !name[1..name.len() - 1].replace("''", "").contains('\'')
+            {
                 name = name[1..name.len() - 1].replace("''", "'");
             }
             declared.push(c.decl_type().map(decl_type));
