@@ -26,6 +26,9 @@ pub struct Frame<'a> {
     pub line: u32,
     /// The column (0 if unknown or the left edge).
     pub column: u32,
+    /// The offset of the function's DIE in its compilation unit (see
+    /// [`Context::unit_offset`]), when DWARF names a function.
+    pub die: Option<u64>,
 }
 
 /// A symbol-table match (the fallback when DWARF does not name a function).
@@ -134,6 +137,9 @@ pub struct Context<'data> {
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
     scanned_once: RefCell<std::collections::HashSet<usize>>,
 }
+
+/// A `.debug_aranges` range claimed by more than one unit.
+const AMBIGUOUS_UNIT: usize = usize::MAX;
 
 const ELF_STT_NOTYPE: u8 = 0;
 const ELF_STT_OBJECT: u8 = 1;
@@ -266,6 +272,7 @@ impl<'data> Context<'data> {
                     Some(f) => (Some(f.name.to_string_lossy()), f.language),
                     None => (None, None),
                 };
+                let die = frame.dw_die_offset.map(|o| o.0 as u64);
                 let (file, line, column) = match frame.location {
                     Some(l) => (
                         l.file.map(Cow::Borrowed),
@@ -280,6 +287,7 @@ impl<'data> Context<'data> {
                     file,
                     line,
                     column,
+                    die,
                 });
             }
             if out.frames.is_empty()
@@ -297,6 +305,7 @@ impl<'data> Context<'data> {
                     file: Some(Cow::Borrowed(file.as_str())),
                     line: *line,
                     column: 0,
+                    die: None,
                 });
             }
             if !out.frames.is_empty() {
@@ -318,6 +327,41 @@ impl<'data> Context<'data> {
             out.symbol = self.symbol_in_section(section, addr);
         }
         Ok(out)
+    }
+
+    /// The `.debug_info` offset of the compilation unit whose DWARF covers
+    /// `addr` (the unit of the DIE offsets in [`Frame::die`]).
+    pub fn unit_offset(&self, addr: u64) -> Option<usize> {
+        let dwarf = self.dwarf.as_ref()?;
+        let unit = dwarf.find_dwarf_and_unit(addr).skip_all_loads()?;
+        unit.header.offset().as_debug_info_offset().map(|o| o.0)
+    }
+
+    /// binutils' `arange.low` of the function DIE at offset `die` in the unit
+    /// covering `addr`: the start of its first non-empty address range
+    /// (`DW_AT_low_pc`, or the first entry of `DW_AT_ranges`), extended
+    /// downwards by a later range that ends exactly where it starts, as
+    /// binutils' `arange_add` merges them.
+    pub fn function_low(&self, addr: u64, die: u64) -> Option<u64> {
+        let dwarf = self.dwarf.as_ref()?;
+        let unit = dwarf.find_dwarf_and_unit(addr).skip_all_loads()?;
+        let entry = unit
+            .entry(gimli::UnitOffset(usize::try_from(die).ok()?))
+            .ok()?;
+        let mut ranges = unit.die_ranges(&entry).ok()?;
+        let mut first: Option<(u64, u64)> = None;
+        while let Ok(Some(r)) = ranges.next() {
+            if r.begin == r.end {
+                continue;
+            }
+            match &mut first {
+                None => first = Some((r.begin, r.end)),
+                Some(f) if r.begin == f.1 => f.1 = r.end,
+                Some(f) if r.end == f.0 => f.0 = r.begin,
+                Some(_) => {}
+            }
+        }
+        first.map(|f| f.0)
     }
 
     /// Global and static variables by address, with their declaration's
@@ -358,11 +402,27 @@ impl<'data> Context<'data> {
                 }
             }
             v.sort_unstable();
+            // Ranges claimed by two units (a COMDAT function at -O0, whose
+            // discarded copy's DWARF the linker points at the kept copy) are
+            // ambiguous: the caller must ask the DWARF lookup itself.
+            let mut widest: Option<usize> = None;
+            for i in 0..v.len() {
+                if let Some(j) = widest
+                    && v[i].0 < v[j].1
+                    && v[i].2 != v[j].2
+                {
+                    v[i].2 = AMBIGUOUS_UNIT;
+                    v[j].2 = AMBIGUOUS_UNIT;
+                }
+                if widest.is_none_or(|j| v[i].1 > v[j].1) {
+                    widest = Some(i);
+                }
+            }
             v
         });
         let i = ranges.partition_point(|r| r.0 <= addr);
         let r = ranges.get(i.checked_sub(1)?)?;
-        (addr < r.1).then_some(r.2)
+        (addr < r.1 && r.2 != AMBIGUOUS_UNIT).then_some(r.2)
     }
 
     /// Per address, the symbol binutils picks for a data lookup: the first
