@@ -9,7 +9,7 @@ use clap::{Arg, ArgAction, Command};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::symbolize::{Context, Frame, Module, demangle};
+use crate::symbolize::{Context, Frame, Module, demangle, unmangled_language};
 
 /// Output options, named after the binutils flags.
 #[derive(Clone, Copy, Debug, Default)]
@@ -525,7 +525,14 @@ fn push_addr(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// binutils cuts addresses to the ELF class's size (x86 does not
+/// sign-extend): `0x7f6c280beaa8e3e7` is `0xeaa8e3e7` for a 32-bit object.
+fn arch_mask(width: usize, pc: u64) -> u64 {
+    if width == 8 { pc & 0xffff_ffff } else { pc }
+}
+
 fn format_unknown(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
+    let pc = arch_mask(width, pc);
     push_addr(opts, width, pc, out);
     if opts.functions {
         out.extend_from_slice(if opts.pretty { b"?? " } else { b"??\n" });
@@ -551,36 +558,14 @@ pub struct Naming {
     funcs: RefCell<HashMap<(usize, u64), Option<String>>>,
 }
 
-/// binutils' `non_mangled`: languages whose `DW_AT_name` is the linkage name.
-fn non_mangled(lang: gimli::DwLang) -> bool {
-    matches!(
-        lang,
-        gimli::DW_LANG_C89
-            | gimli::DW_LANG_C
-            | gimli::DW_LANG_Ada83
-            | gimli::DW_LANG_Cobol74
-            | gimli::DW_LANG_Cobol85
-            | gimli::DW_LANG_Fortran77
-            | gimli::DW_LANG_Pascal83
-            | gimli::DW_LANG_C99
-            | gimli::DW_LANG_Ada95
-            | gimli::DW_LANG_PLI
-            | gimli::DW_LANG_UPC
-            | gimli::DW_LANG_C11
-            | gimli::DW_LANG_Mips_Assembler
-    )
-}
-
 /// Whether binutils treats the frame's function name as not a linkage name
 /// (the `addr2line` crate prefers `DW_AT_linkage_name`, which is mangled
 /// for C++ and Rust, so a name that is not mangled came from `DW_AT_name`).
 fn non_linkage(f: &Frame<'_>) -> bool {
-    match &f.function {
-        Some(n) => {
-            !(n.starts_with("_Z") || n.starts_with("_R") || f.language.is_some_and(non_mangled))
-        }
-        None => false,
-    }
+    let Some(n) = &f.function else {
+        return false;
+    };
+    !(n.starts_with("_Z") || n.starts_with("_R") || f.language.is_some_and(unmangled_language))
 }
 
 /// Formats the answer for one address exactly as binutils `addr2line` does.
@@ -594,16 +579,18 @@ pub fn format_one(
     out: &mut Vec<u8>,
     naming: Option<&Naming>,
 ) -> bool {
+    let pc = arch_mask(width, pc);
     let lookup = ctx.lookup(pc).unwrap_or_default();
     if !lookup.found() {
         format_unknown(opts, width, pc, out);
         return true;
     }
     // binutils' state for functions without a linkage name.
-    let stateful = lookup.frames.first().is_some_and(non_linkage)
+    let nl = |f: &Frame<'_>| non_linkage(f);
+    let stateful = lookup.frames.first().is_some_and(nl)
         || (opts.inlines
             && lookup.frames.first().is_some_and(|f| f.function.is_some())
-            && lookup.frames.iter().skip(1).any(non_linkage));
+            && lookup.frames.iter().skip(1).any(nl));
     let mut names: Vec<Option<String>> = Vec::new();
     if stateful {
         let Some(naming) = naming else {
@@ -613,7 +600,7 @@ pub fn format_one(
         if let Some(unit) = ctx.unit_offset(pc) {
             let mut funcs = naming.funcs.borrow_mut();
             for (i, f) in lookup.frames.iter().enumerate() {
-                if !non_linkage(f) || (i > 0 && !opts.inlines) {
+                if !nl(f) || (i > 0 && !opts.inlines) {
                     continue;
                 }
                 let Some(die) = f.die else { continue };

@@ -138,6 +138,14 @@ pub struct Context<'data> {
     scanned_once: RefCell<std::collections::HashSet<usize>>,
 }
 
+/// Whether binutils 2.40 ignores the unit as a split-DWARF skeleton: a
+/// DWARF 5 `DW_UT_skeleton` unit. A DWARF 4 GNU split unit (`-gdwarf-4
+/// -gsplit-dwarf`, `DW_AT_GNU_dwo_id`) is an ordinary compile unit to
+/// binutils, whose line table it uses.
+fn is_skeleton(unit: &gimli::Unit<Reader<'_>>) -> bool {
+    matches!(unit.header.type_(), gimli::UnitType::Skeleton(_))
+}
+
 /// A `.debug_aranges` range claimed by more than one unit.
 const AMBIGUOUS_UNIT: usize = usize::MAX;
 
@@ -172,15 +180,37 @@ impl<'data> Context<'data> {
     where
         F: Fn(gimli::SectionId) -> &'data [u8],
     {
+        Self::with_sup(object, debug_object, has_dwarf, section, None)
+    }
+
+    /// Like [`Context::new`], with the DWARF sections of a supplementary
+    /// object file (the `dwz` multifile named by `.gnu_debugaltlink`), which
+    /// `DW_FORM_GNU_ref_alt`/`DW_FORM_GNU_strp_alt` attributes refer to.
+    pub fn with_sup<F>(
+        object: object::File<'data>,
+        debug_object: Option<object::File<'data>>,
+        has_dwarf: bool,
+        section: F,
+        sup: Option<&dyn Fn(gimli::SectionId) -> &'data [u8]>,
+    ) -> Result<Self, Error>
+    where
+        F: Fn(gimli::SectionId) -> &'data [u8],
+    {
         let endian = if object.is_little_endian() {
             gimli::RunTimeEndian::Little
         } else {
             gimli::RunTimeEndian::Big
         };
-        let load = || {
-            gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
+        let load = || -> Result<gimli::Dwarf<Reader<'data>>, gimli::Error> {
+            let mut d = gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
                 Ok(gimli::EndianSlice::new(section(id), endian))
-            })
+            })?;
+            if let Some(sup) = sup {
+                d.load_sup(|id| -> Result<Reader<'data>, gimli::Error> {
+                    Ok(gimli::EndianSlice::new(sup(id), endian))
+                })?;
+            }
+            Ok(d)
         };
         let (dwarf, raw_dwarf) = if has_dwarf {
             (
@@ -643,7 +673,7 @@ impl<'data> Context<'data> {
         let unit = d.unit(header).ok()?;
         let unit_ref = unit.unit_ref(d);
         Some(build_discriminators(&unit_ref).map(|mut l| {
-            l.skeleton = unit.dwo_id.is_some();
+            l.skeleton = is_skeleton(&unit);
             l
         }))
     }
@@ -686,12 +716,12 @@ impl<'data> Context<'data> {
                         // The first lookup in a unit scans its line program only up
                         // to the address; the table is built from the second on.
                         if self.scanned_once.borrow_mut().insert(key) {
-                            let skeleton = unit.dwo_id.is_some();
+                            let skeleton = is_skeleton(&unit);
                             let (disc, defaulted, file0) = scan_line_program(&unit, addr)?;
                             return Ok((disc, skeleton, if defaulted { file0 } else { None }));
                         }
                         let t = build_discriminators(&unit).map(|mut l| {
-                            l.skeleton = unit.dwo_id.is_some();
+                            l.skeleton = is_skeleton(&unit);
                             l
                         });
                         (key, t)
@@ -704,6 +734,24 @@ impl<'data> Context<'data> {
         };
         Ok(answer(&table, addr))
     }
+}
+
+/// Languages binutils 2.40's `mangle_style` gives no mangling style: their
+/// `DW_AT_name` is the symbol name.
+pub fn unmangled_language(lang: gimli::DwLang) -> bool {
+    matches!(
+        lang,
+        gimli::DW_LANG_C89
+            | gimli::DW_LANG_C
+            | gimli::DW_LANG_Cobol74
+            | gimli::DW_LANG_Cobol85
+            | gimli::DW_LANG_Fortran77
+            | gimli::DW_LANG_Pascal83
+            | gimli::DW_LANG_PLI
+            | gimli::DW_LANG_C99
+            | gimli::DW_LANG_UPC
+            | gimli::DW_LANG_C11
+    )
 }
 
 /// The discriminator, skeleton flag and binutils file-0 override at `addr`

@@ -462,3 +462,189 @@ fn matches_binutils_on_rust_v0_and_legacy_mangling() {
     }
     assert!(built > 0, "rustc built no test binary");
 }
+
+/// Whether `tool` can be run (`--version`); prints why a test is skipped.
+fn have_tool(tool: &str, why: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: {tool} is not installed ({why})");
+    }
+    ok
+}
+
+#[test]
+fn matches_binutils_on_32_bit_elf() {
+    let dir = TempDir::new("a2l-m32");
+    let bin = dir.join("prog32");
+    let mut c = Command::new("gcc");
+    c.args(["-m32", "-g", "-O2", "-o"])
+        .arg(&bin)
+        .args(sources());
+    let o = c.output().expect("run gcc");
+    if !o.status.success() {
+        eprintln!(
+            "SKIPPED: gcc -m32 cannot build a 32-bit program (install gcc-multilib): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        return;
+    }
+    let bytes = std::fs::read(&bin).expect("read");
+    let file = object::File::parse(&*bytes).expect("parse");
+    assert!(!file.is_64(), "a 32-bit ELF");
+    compare(&bin, true, true);
+    let so = dir.join("lib32.so");
+    gcc(
+        &so,
+        &sources()[1..],
+        &["-m32", "-g", "-O2", "-fPIC", "-shared"],
+    );
+    compare(&so, true, false);
+    let o0 = dir.join("prog32-o0");
+    gcc(&o0, &sources(), &["-m32", "-gdwarf-4", "-O0"]);
+    compare(&o0, true, false);
+}
+
+#[test]
+fn dwz_compressed_dwarf_with_debugaltlink() {
+    if !have_tool("dwz", "apt package dwz") {
+        return;
+    }
+    let dir = TempDir::new("a2l-dwz");
+    // DWARF 4: one file compressed alone, and two files sharing a dwz
+    // multifile named by .gnu_debugaltlink (relative and absolute names).
+    let mk = |name: &str, flags: &[&str]| {
+        let p = dir.join(name);
+        gcc(&p, &sources(), flags);
+        p
+    };
+    let single = mk("single", &["-gdwarf-4", "-O2"]);
+    run_ok(Command::new("dwz").arg(&single));
+    compare(&single, true, false);
+    let a = mk("a", &["-gdwarf-4", "-O2"]);
+    let b = mk("b", &["-gdwarf-4", "-O0"]);
+    run_ok(Command::new("dwz").current_dir(dir.path()).args([
+        "-m",
+        "common.debug",
+        "-M",
+        "common.debug",
+        "a",
+        "b",
+    ]));
+    let link = run_ok(
+        Command::new("readelf")
+            .args(["-p", ".gnu_debugaltlink"])
+            .arg(&a),
+    );
+    assert!(String::from_utf8_lossy(&link.stdout).contains("common.debug"));
+    compare(&a, true, false);
+    compare(&b, true, false);
+    // An absolute multifile name: found, and the line answers over all of
+    // .text are binutils' on the file before compression.
+    let c = mk("c", &["-gdwarf-4", "-O2"]);
+    let d = mk("d", &["-gdwarf-4", "-O2", "-fno-inline"]);
+    let c_orig = dir.join("c.orig");
+    std::fs::copy(&c, &c_orig).expect("copy");
+    let abs = dir.join("abs.debug");
+    run_ok(
+        Command::new("dwz")
+            .arg("-m")
+            .arg(&abs)
+            .arg("-M")
+            .arg(&abs)
+            .arg(&c)
+            .arg(&d),
+    );
+    let text = probe_text(&c_orig);
+    let (want, _, _) = run_with_stdin(
+        Path::new("addr2line"),
+        &["-e".into(), c_orig.display().to_string()],
+        &text,
+    );
+    let (got, err, code) = run_with_stdin(
+        &resolve_stack(),
+        &["addr2line".into(), "-e".into(), c.display().to_string()],
+        &text,
+    );
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
+    assert!(
+        want == got,
+        "absolute dwz multifile: lines differ from the original's"
+    );
+    // DWARF 5: binutils 2.40 drops inline frames whose ranges dwz left in
+    // .debug_rnglists, so the dwz'd file is compared with binutils on the
+    // original: the same answers as before compression.
+    let orig = mk("orig5", &["-g", "-O2"]);
+    let z5 = dir.join("z5");
+    std::fs::copy(&orig, &z5).expect("copy");
+    run_ok(Command::new("dwz").arg(&z5));
+    let text = probe_input(&orig, true);
+    for opts in [&["-f", "-i", "-C"][..], &["-a", "-f", "-i", "-p"][..]] {
+        let args = |bin: &Path| -> Vec<String> {
+            opts.iter()
+                .map(|s| s.to_string())
+                .chain(["-e".to_string(), bin.display().to_string()])
+                .collect()
+        };
+        let (want, _, _) = run_with_stdin(Path::new("addr2line"), &args(&orig), &text);
+        let mut ours = vec!["addr2line".to_string()];
+        ours.extend(args(&z5));
+        let (got, err, code) = run_with_stdin(&resolve_stack(), &ours, &text);
+        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+        assert!(
+            want == got,
+            "{opts:?}: dwz'd DWARF 5 answers differ from the original's"
+        );
+    }
+    // A missing multifile is a clear error naming it, not a panic.
+    std::fs::remove_file(dir.join("common.debug")).expect("rm");
+    let (out, err, code) = run_with_stdin(
+        &resolve_stack(),
+        &[
+            "addr2line".into(),
+            "-e".into(),
+            a.display().to_string(),
+            "0x1000".into(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    let err = String::from_utf8_lossy(&err);
+    assert!(
+        err.contains("common.debug") && err.contains("not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn split_dwarf_dwo_and_dwp() {
+    let dir = TempDir::new("a2l-split");
+    // DWARF 5 skeleton units (binutils ignores them and the .dwo files) and
+    // DWARF 4 GNU split units (binutils uses their line tables), with the
+    // .dwo files beside them, packed into a .dwp, and gone.
+    let s5 = dir.join("s5");
+    gcc(&s5, &sources(), &["-g", "-O2", "-gsplit-dwarf"]);
+    compare(&s5, true, false);
+    let s4 = dir.join("s4");
+    gcc(&s4, &sources(), &["-gdwarf-4", "-O2", "-gsplit-dwarf"]);
+    compare(&s4, true, false);
+    if have_tool("dwp", "binutils' dwp packs .dwo files") {
+        run_ok(
+            Command::new("dwp")
+                .current_dir(dir.path())
+                .args(["-e", "s4", "-o", "s4.dwp"]),
+        );
+        compare(&s4, true, false);
+    }
+    for e in std::fs::read_dir(dir.path()).expect("ls").flatten() {
+        if e.path().extension().is_some_and(|x| x == "dwo") {
+            std::fs::remove_file(e.path()).expect("rm");
+        }
+    }
+    compare(&s4, true, false);
+    compare(&s5, true, false);
+}
