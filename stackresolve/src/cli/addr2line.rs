@@ -424,98 +424,68 @@ fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64
     Chunk { text, ends, redo }
 }
 
-/// Addresses read from stdin: parsed on the reader thread when they are
-/// plain hex; other text is kept (with its position) for [`parse_address`],
-/// which may look symbols up and so runs on the resolving thread.
-#[derive(Default)]
-struct Items {
-    addrs: Vec<u64>,
-    texts: Vec<(usize, Vec<u8>)>,
+/// Bytes asked for by one `read` of stdin: the default pipe capacity, so a
+/// file or a full pipe gives batches of several thousand addresses.
+const READ_CHUNK: usize = 1 << 16;
+
+/// One input line (as binutils cuts it) to an address: plain hex is parsed
+/// here, other text by [`parse_address`] (which may look symbols up).
+fn line_address(ctx: &Context<'_>, line: &[u8]) -> u64 {
+    let t = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    if line.get(t).is_some_and(u8::is_ascii_digit) {
+        scan_vma(&line[t..])
+    } else {
+        parse_address(ctx, line)
+    }
 }
 
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
-/// lines become several addresses) on a reader thread, and answers in
-/// batches: everything that has arrived is resolved together, then the output
-/// is flushed, so an interactive caller writing one address at a time gets its
-/// answer at once while a piped file is resolved in large sorted batches.
+/// lines become several addresses) and answers in batches, on this thread:
+/// each `read` returns what is available (up to [`READ_CHUNK`] bytes), every
+/// complete line of it is resolved together, then the output is flushed. So
+/// an interactive caller writing one address at a time gets its answer at
+/// once (nothing waits for more input while a complete line is unanswered),
+/// and a file or a busy pipe is resolved in large sorted batches. (No reader
+/// thread: its stack and malloc arena cost more memory than they save time.)
 fn stream_stdin(
     pool: &Pool<'_, '_>,
     ctx: &Context<'_>,
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Items>(2);
-    std::thread::scope(|s| {
-        let reader = s.spawn(move || -> io::Result<()> {
-            let mut pending: Vec<u8> = Vec::with_capacity(100);
-            let item = |line: &mut Vec<u8>, items: &mut Items| {
-                let t = line
-                    .iter()
-                    .position(|b| !b.is_ascii_whitespace())
-                    .unwrap_or(line.len());
-                if line.get(t).is_some_and(u8::is_ascii_digit) {
-                    items.addrs.push(scan_vma(&line[t..]));
-                    line.clear();
-                } else {
-                    items.texts.push((items.addrs.len(), std::mem::take(line)));
-                    items.addrs.push(0);
-                }
-            };
-            loop {
-                let buf = stdin.fill_buf()?;
-                if buf.is_empty() {
-                    if !pending.is_empty() {
-                        let mut last = Items::default();
-                        item(&mut pending, &mut last);
-                        let _ = tx.send(last);
-                    }
-                    return Ok(());
-                }
-                let mut chunk = Items::default();
-                for &b in buf {
-                    pending.push(b);
-                    if b == b'\n' || pending.len() == 99 {
-                        item(&mut pending, &mut chunk);
-                    }
-                }
-                let n = buf.len();
-                stdin.consume(n);
-                if !chunk.addrs.is_empty() && tx.send(chunk).is_err() {
-                    return Ok(());
-                }
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut pending: Vec<u8> = Vec::with_capacity(100);
+    let mut pcs: Vec<u64> = Vec::new();
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        pcs.clear();
+        if n == 0 {
+            if !pending.is_empty() {
+                pcs.push(line_address(ctx, &pending));
+                pool.resolve(ctx, &pcs, stdout)?;
+                stdout.flush()?;
             }
-        });
-        let mut result = Ok(());
-        let mut pcs: Vec<u64> = Vec::new();
-        while let Ok(first) = rx.recv() {
-            pcs.clear();
-            let add = |pcs: &mut Vec<u64>, items: Items| {
-                let base = pcs.len();
-                pcs.extend_from_slice(&items.addrs);
-                for (i, text) in items.texts {
-                    pcs[base + i] = parse_address(ctx, &text);
-                }
-            };
-            add(&mut pcs, first);
-            while pcs.len() < pool.batch
-                && let Ok(more) = rx.try_recv()
-            {
-                add(&mut pcs, more);
-            }
-            if let Err(e) = pool
-                .resolve(ctx, &pcs, stdout)
-                .and_then(|()| stdout.flush())
-            {
-                result = Err(e);
-                break;
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            pending.push(b);
+            if b == b'\n' || pending.len() == 99 {
+                pcs.push(line_address(ctx, &pending));
+                pending.clear();
             }
         }
-        drop(rx);
-        match reader.join() {
-            Ok(r) => result.and(r),
-            Err(p) => std::panic::resume_unwind(p),
+        if !pcs.is_empty() {
+            pool.resolve(ctx, &pcs, stdout)?;
+            stdout.flush()?;
         }
-    })
+    }
 }
 
 fn push_addr(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {

@@ -5,7 +5,10 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SymbolFlags, SymbolSection};
+use object::{
+    Object, ObjectSection, ObjectSymbol, ObjectSymbolTable, SectionFlags, SymbolFlags,
+    SymbolSection,
+};
 
 use super::Error;
 
@@ -73,20 +76,39 @@ struct SectionRange {
     size: u64,
 }
 
-#[derive(Clone, Debug)]
-struct Sym<'data> {
-    name: &'data str,
+/// A symbol of the table binutils searches, in 32 bytes: the name is looked
+/// up by symbol index when a symbol is chosen.
+#[derive(Clone, Copy, Debug)]
+struct Sym {
     value: u64,
     size: u64,
-    section: usize,
+    /// Index in the symbol table it came from ([`SymbolTable::source`]).
+    index: u32,
+    /// Index in [`SymbolTable::files`] of its `STT_FILE` name, or `NO_FILE`.
+    file: u32,
+    section: u32,
     function: bool,
     notype: bool,
-    file: Option<&'data str>,
+}
+
+const NO_FILE: u32 = u32::MAX;
+
+/// Which symbol table the symbols come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SymSource {
+    /// `.symtab` of the separate debug file.
+    Debug,
+    /// `.dynsym` of the object.
+    Dynamic,
+    /// `.symtab` of the object.
+    Static,
 }
 
 /// Symbols sorted by (section, value, symbol-table order).
 struct SymbolTable<'data> {
-    syms: Vec<Sym<'data>>,
+    syms: Vec<Sym>,
+    source: SymSource,
+    files: Vec<&'data str>,
 }
 
 type DiscTable = Result<UnitLines, gimli::Error>;
@@ -136,6 +158,9 @@ pub struct Context<'data> {
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
     scanned_once: RefCell<std::collections::HashSet<usize>>,
+    /// Gives the pages of `.debug_line` back after a unit's line program
+    /// has been read (see [`Module::release_line_pages`](super::Module::release_line_pages)).
+    release_line_pages: Option<Box<dyn Fn() + 'data>>,
 }
 
 /// Whether binutils 2.40 ignores the unit as a split-DWARF skeleton: a
@@ -253,7 +278,21 @@ impl<'data> Context<'data> {
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
             scanned_once: RefCell::new(std::collections::HashSet::new()),
+            release_line_pages: None,
         })
+    }
+
+    /// Sets what to call after a unit's line program has been read in full
+    /// (the crate's rows and the discriminator table are built from it, so
+    /// its mapped pages are no longer needed).
+    pub fn set_line_pages_release(&mut self, release: Box<dyn Fn() + 'data>) {
+        self.release_line_pages = Some(release);
+    }
+
+    fn line_program_read(&self) {
+        if let Some(f) = &self.release_line_pages {
+            f();
+        }
     }
 
     /// Makes lookups follow binutils where it differs from the best answer:
@@ -544,14 +583,14 @@ impl<'data> Context<'data> {
         let table = self.symbols.get_or_init(|| self.build_symbols());
         let syms = &table.syms;
         // Last symbol of this section with value <= addr.
-        let end = syms.partition_point(|s| (s.section, s.value) <= (section.index, addr));
-        if end == 0 || syms[end - 1].section != section.index {
+        let index = u32::try_from(section.index).ok()?;
+        let end = syms.partition_point(|s| (s.section, s.value) <= (index, addr));
+        if end == 0 || syms[end - 1].section != index {
             return None;
         }
         let best_off = syms[end - 1].value;
-        let start =
-            syms[..end].partition_point(|s| (s.section, s.value) < (section.index, best_off));
-        let mut best: Option<&Sym<'data>> = None;
+        let start = syms[..end].partition_point(|s| (s.section, s.value) < (index, best_off));
+        let mut best: Option<&Sym> = None;
         for cand in &syms[start..end] {
             best = match best {
                 None => Some(cand),
@@ -560,11 +599,34 @@ impl<'data> Context<'data> {
             };
         }
         best.map(|s| SymbolHit {
-            name: s.name,
+            name: self.symbol_name(table.source, s.index),
             address: s.value,
             size: s.size,
-            file: s.file,
+            file: table.files.get(s.file as usize).copied(),
         })
+    }
+
+    /// The name of symbol `index` of a symbol table ("" if unreadable).
+    fn symbol_name(&self, source: SymSource, index: u32) -> &'data str {
+        let index = object::SymbolIndex(index as usize);
+        let name = match source {
+            SymSource::Debug => self
+                .debug_object
+                .as_ref()
+                .and_then(|d| d.symbol_by_index(index).ok())
+                .and_then(|s| s.name().ok()),
+            SymSource::Static => self
+                .object
+                .symbol_by_index(index)
+                .ok()
+                .and_then(|s| s.name().ok()),
+            SymSource::Dynamic => self
+                .object
+                .dynamic_symbol_table()
+                .and_then(|t| t.symbol_by_index(index).ok())
+                .and_then(|s| s.name().ok()),
+        };
+        name.unwrap_or("")
     }
 
     fn build_symbols(&self) -> SymbolTable<'data> {
@@ -574,11 +636,15 @@ impl<'data> Context<'data> {
             Symbol,
             FileAfterSymbol,
         }
-        let mut syms = Vec::new();
         // Section indices of the debug file mapped to the object's by name.
         let mut section_map: Option<HashMap<usize, usize>> = None;
+        let source = match &self.debug_object {
+            Some(d) if d.symbols().next().is_some() => SymSource::Debug,
+            _ if self.object.symbols().next().is_none() => SymSource::Dynamic,
+            _ => SymSource::Static,
+        };
         let iter: Box<dyn Iterator<Item = object::Symbol<'data, '_>>> = match &self.debug_object {
-            Some(d) if d.symbols().next().is_some() => {
+            Some(d) if source == SymSource::Debug => {
                 let mut map = HashMap::new();
                 for ds in d.sections() {
                     if let Ok(name) = ds.name()
@@ -590,9 +656,13 @@ impl<'data> Context<'data> {
                 section_map = Some(map);
                 Box::new(d.symbols())
             }
-            _ if self.object.symbols().next().is_none() => Box::new(self.object.dynamic_symbols()),
+            _ if source == SymSource::Dynamic => Box::new(self.object.dynamic_symbols()),
             _ => Box::new(self.object.symbols()),
         };
+        // Sized once: the table is kept for the whole run.
+        let (lower, upper) = iter.size_hint();
+        let mut syms: Vec<Sym> = Vec::with_capacity(upper.unwrap_or(lower));
+        let mut files: Vec<&'data str> = Vec::new();
         let mut file: Option<&'data str> = None;
         let mut state = State::Nothing;
         for s in iter {
@@ -611,6 +681,7 @@ impl<'data> Context<'data> {
             let name = s.name().unwrap_or("");
             if st_type == ELF_STT_FILE {
                 file = Some(name);
+                files.push(name);
                 if state == State::Symbol {
                     state = State::FileAfterSymbol;
                 }
@@ -648,19 +719,31 @@ impl<'data> Context<'data> {
             } else {
                 None
             };
+            let (Ok(index), Ok(section)) = (u32::try_from(s.index().0), u32::try_from(section))
+            else {
+                continue;
+            };
             syms.push(Sym {
-                name,
                 value: s.address(),
                 size: if size == 0 { 1 } else { size },
+                index,
+                file: match file {
+                    Some(_) => u32::try_from(files.len() - 1).unwrap_or(NO_FILE),
+                    None => NO_FILE,
+                },
                 section,
                 function: st_type == ELF_STT_FUNC || st_type == ELF_STT_GNU_IFUNC,
                 notype: st_type == ELF_STT_NOTYPE,
-                file,
             });
         }
         // Stable: keeps symbol-table order among equal keys.
         syms.sort_by_key(|s| (s.section, s.value));
-        SymbolTable { syms }
+        syms.shrink_to_fit();
+        SymbolTable {
+            syms,
+            source,
+            files,
+        }
     }
 
     /// Builds the line extras of the unit at `.debug_info` offset `off`.
@@ -717,7 +800,9 @@ impl<'data> Context<'data> {
                         // to the address; the table is built from the second on.
                         if self.scanned_once.borrow_mut().insert(key) {
                             let skeleton = is_skeleton(&unit);
-                            let (disc, defaulted, file0) = scan_line_program(&unit, addr)?;
+                            let scanned = scan_line_program(&unit, addr);
+                            self.line_program_read();
+                            let (disc, defaulted, file0) = scanned?;
                             return Ok((disc, skeleton, if defaulted { file0 } else { None }));
                         }
                         let t = build_discriminators(&unit).map(|mut l| {
@@ -727,6 +812,7 @@ impl<'data> Context<'data> {
                         (key, t)
                     }
                 };
+                self.line_program_read();
                 let t = Rc::new(built);
                 self.discriminators.borrow_mut().insert(key, t.clone());
                 t
@@ -999,7 +1085,7 @@ fn file_name(
 
 /// binutils' `better_fit` (elf.c): whether `new` beats `cur`, both at the same
 /// (greatest) start not above `offset`.
-fn better_fit(cur: &Sym<'_>, new: &Sym<'_>, offset: u64) -> bool {
+fn better_fit(cur: &Sym, new: &Sym, offset: u64) -> bool {
     if cur.value.saturating_add(cur.size) <= offset {
         return new.size > cur.size;
     }

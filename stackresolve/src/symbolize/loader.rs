@@ -46,6 +46,9 @@ pub struct Module {
     alt: Option<(Mapped, Decompressed)>,
     has_dwarf: bool,
     build_id: Option<Vec<u8>>,
+    /// Where `.debug_line` lies in a file mapping: (in the debug file?,
+    /// offset, length); `None` when it was decompressed into memory.
+    line_pages: Option<(bool, usize, usize)>,
 }
 
 /// Decompressed copies of compressed DWARF sections of one file.
@@ -134,6 +137,23 @@ impl Module {
                 }
             }
         }
+        let line_pages = if decompressed
+            .iter()
+            .any(|(id, _)| *id == gimli::SectionId::DebugLine)
+        {
+            None
+        } else {
+            dwarf_obj
+                .section_by_name(".debug_line")
+                .and_then(|sec| sec.file_range())
+                .and_then(|(off, len)| {
+                    Some((
+                        debug.is_some(),
+                        usize::try_from(off).ok()?,
+                        usize::try_from(len).ok()?,
+                    ))
+                })
+        };
         let mut alt = None;
         if has_dwarf && let Some((name, id)) = debug_altlink(dwarf_obj) {
             let from = debug.as_ref().map_or(&main.path, |d| &d.path).clone();
@@ -173,6 +193,7 @@ impl Module {
             alt,
             has_dwarf,
             build_id,
+            line_pages,
         })
     }
 
@@ -258,7 +279,48 @@ impl Module {
         } else {
             None
         };
-        Context::with_sup(main_obj, debug_obj, has_dwarf, section, sup)
+        let mut ctx = Context::with_sup(main_obj, debug_obj, has_dwarf, section, sup)?;
+        ctx.set_line_pages_release(Box::new(move || self.release_line_pages()));
+        Ok(ctx)
+    }
+
+    /// Gives the memory pages of `.debug_line` back to the kernel (they stay
+    /// in the page cache, and come back transparently when read again). A
+    /// unit's line program is read once into the `addr2line` crate's rows
+    /// and once for discriminators; releasing its pages afterwards keeps
+    /// them out of the peak resident set.
+    pub fn release_line_pages(&self) {
+        let Some((in_debug, off, len)) = self.line_pages else {
+            return;
+        };
+        let map = match (in_debug, &self.debug) {
+            (true, Some(d)) => &d.map,
+            (false, _) => &self.main.map,
+            (true, None) => return,
+        };
+        let Some(end) = off.checked_add(len).filter(|&e| e <= map.len()) else {
+            return;
+        };
+        let base = map.as_ptr() as usize;
+        let page = 4096usize;
+        // Whole pages inside the section only: neighbours stay untouched.
+        let start = (base + off).div_ceil(page) * page;
+        let stop = (base + end) / page * page;
+        if stop <= start {
+            return;
+        }
+        // SAFETY: [start, stop) lies inside `map`, our private read-only
+        // (PROT_READ, never written, so never copied on write) mapping of a
+        // file. MADV_DONTNEED on such a mapping only drops the page-table
+        // entries: the next read faults the same file contents back in, so
+        // every slice borrowed from the map stays valid and unchanged.
+        unsafe {
+            libc::madvise(
+                start as *mut libc::c_void,
+                stop - start,
+                libc::MADV_DONTNEED,
+            );
+        }
     }
 
     /// The path of the `dwz` supplementary file in use, if any.

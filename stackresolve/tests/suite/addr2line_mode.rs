@@ -648,3 +648,59 @@ fn split_dwarf_dwo_and_dwp() {
     compare(&s4, true, false);
     compare(&s5, true, false);
 }
+
+#[test]
+fn interactive_caller_gets_each_answer_before_sending_the_next_address() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = TempDir::new("a2l-inter");
+    let bin = dir.join("prog");
+    gcc(&bin, &sources(), &["-g", "-O2"]);
+    let syms = run_ok(Command::new("nm").arg(&bin));
+    let addrs: Vec<String> = String::from_utf8_lossy(&syms.stdout)
+        .lines()
+        .filter(|l| l.contains(" T "))
+        .filter_map(|l| l.split_whitespace().next().map(|a| format!("0x{a}")))
+        .collect();
+    assert!(addrs.len() > 3);
+    let mut child = Command::new(resolve_stack())
+        .args(["addr2line", "-f", "-e"])
+        .arg(&bin)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    // A watchdog: a reader that waits for more input before answering
+    // would hang this test; kill the child instead.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    for a in &addrs {
+        let want = run_ok(
+            Command::new("addr2line")
+                .args(["-f", "-e"])
+                .arg(&bin)
+                .arg(a),
+        );
+        stdin.write_all(format!("{a}\n").as_bytes()).expect("write");
+        stdin.flush().expect("flush");
+        let mut got = String::new();
+        for _ in 0..2 {
+            let n = stdout.read_line(&mut got).expect("read answer");
+            assert!(n > 0, "no answer for {a} while the input stays open");
+        }
+        assert_eq!(got, String::from_utf8_lossy(&want.stdout), "{a}");
+    }
+    drop(stdin);
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    assert!(child.wait().expect("wait").success());
+}
