@@ -161,6 +161,46 @@ pub struct Context<'data> {
     /// Gives the pages of `.debug_line` back after a unit's line program
     /// has been read (see [`Module::release_line_pages`](super::Module::release_line_pages)).
     release_line_pages: Option<Box<dyn Fn() + 'data>>,
+    /// The discriminator scan of the first lookup, done beside the crate's
+    /// parse.
+    prescan: RefCell<Option<Prescan>>,
+}
+
+/// [`scan_line_program`]'s answer for one address, computed ahead.
+struct Prescan {
+    unit: usize,
+    addr: u64,
+    result: Result<(u32, bool, Option<String>), Error>,
+}
+
+/// Finds the unit covering `addr` through `.debug_aranges` and scans its
+/// line program up to `addr` (`None` when aranges do not say).
+fn prescan(d: &gimli::Dwarf<Reader<'_>>, addr: u64) -> Option<Prescan> {
+    let mut headers = d.debug_aranges.headers();
+    let mut found = None;
+    'outer: while let Ok(Some(h)) = headers.next() {
+        let mut entries = h.entries();
+        while let Ok(Some(e)) = entries.next() {
+            let r = e.range();
+            if r.begin <= addr && addr < r.end {
+                if found.is_some() {
+                    // Claimed twice (COMDAT): let the lookup decide.
+                    return None;
+                }
+                found = Some(h.debug_info_offset());
+                continue 'outer;
+            }
+        }
+    }
+    let off = found?;
+    let header = d.debug_info.header_from_offset(off).ok()?;
+    let unit = d.unit(header).ok()?;
+    let unit_ref = unit.unit_ref(d);
+    Some(Prescan {
+        unit: off.0,
+        addr,
+        result: scan_line_program(&unit_ref, addr),
+    })
 }
 
 /// Whether binutils 2.40 ignores the unit as a split-DWARF skeleton: a
@@ -279,6 +319,7 @@ impl<'data> Context<'data> {
             discriminators: RefCell::new(HashMap::new()),
             scanned_once: RefCell::new(std::collections::HashSet::new()),
             release_line_pages: None,
+            prescan: RefCell::new(None),
         })
     }
 
@@ -335,7 +376,27 @@ impl<'data> Context<'data> {
         // panic with overflow checks) at the last address of the address space;
         // no DWARF range can cover it anyway, so only the symbol table is asked.
         if let Some(dwarf) = self.dwarf.as_ref().filter(|_| addr != u64::MAX) {
-            let mut iter = dwarf.find_frames(addr).skip_all_loads()?;
+            // The very first lookup: our scan of the unit's line program (for
+            // the discriminator) runs on a second thread while the crate parses
+            // the unit, so a one-address run is not slowed down by it.
+            let first = self.scanned_once.borrow().is_empty()
+                && self.discriminators.borrow().is_empty()
+                && self.prescan.borrow().is_none();
+            let mut frames = None;
+            if first && let Some(raw) = self.raw_dwarf.as_ref() {
+                std::thread::scope(|s| {
+                    let pre = s.spawn(move || prescan(raw, addr));
+                    frames = Some(dwarf.find_frames(addr).skip_all_loads());
+                    if let Ok(Some(p)) = pre.join() {
+                        *self.prescan.borrow_mut() = Some(p);
+                    }
+                });
+            }
+            let frames = match frames {
+                Some(f) => f,
+                None => dwarf.find_frames(addr).skip_all_loads(),
+            };
+            let mut iter = frames?;
             while let Some(frame) = iter.next()? {
                 let (function, language) = match frame.function {
                     Some(f) => (Some(f.name.to_string_lossy()), f.language),
@@ -800,7 +861,11 @@ impl<'data> Context<'data> {
                         // to the address; the table is built from the second on.
                         if self.scanned_once.borrow_mut().insert(key) {
                             let skeleton = is_skeleton(&unit);
-                            let scanned = scan_line_program(&unit, addr);
+                            let pre = self.prescan.borrow_mut().take();
+                            let scanned = match pre {
+                                Some(p) if p.unit == key && p.addr == addr => p.result,
+                                _ => scan_line_program(&unit, addr),
+                            };
                             self.line_program_read();
                             let (disc, defaulted, file0) = scanned?;
                             return Ok((disc, skeleton, if defaulted { file0 } else { None }));
