@@ -22,6 +22,8 @@
 #
 # Usage: benches/resolve-stack.sh [WORKDIR]   (default: target/bench-resolve-stack)
 # Env:   RUNS=3  SKIP_INSTALL=1 (use what is installed)  BIG_BIN=path (skip the build)
+#        BIG_KIND=rust: the large binary is a debug build of blazecli (a Rust
+#        program with many dependencies) instead of the generated C++ program
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${1:-$ROOT/target/bench-resolve-stack}
@@ -54,6 +56,15 @@ TOOL[resolve-stack]=$ROOT/target/release/resolve-stack
 
 # ---------------------------------------------------------------- inputs
 BIG=${BIG_BIN:-}
+if [ -z "$BIG" ] && [ "${BIG_KIND:-cpp}" = rust ]; then
+  # A large Rust debug binary: blazecli (blazesym, clap, tracing, gimli, ...)
+  # built without optimisation, with full debug info.
+  BIG=$WORK/rustbig/bin/blazecli
+  if [ ! -x "$BIG" ]; then
+    log "building a debug blazecli as the large Rust binary (several minutes on 2 cores)..."
+    cargo install --quiet --debug --root "$WORK/rustbig" blazecli || { log "cannot build the Rust binary"; exit 1; }
+  fi
+fi
 if [ -z "$BIG" ]; then
   # A generated C++ program: 1000 distinct types, each instantiating std::map,
   # std::vector, std::unordered_map, std::sort (template-heavy, like large
@@ -87,6 +98,7 @@ if [ -z "$BIG" ]; then
 fi
 debug_mb() { readelf -SW "$1" | awk '$2 ~ /^\.debug_/ { s += strtonum("0x" $6) } END { printf "%.0f", s / 1048576 }'; }
 log "large binary: $BIG, DWARF $(debug_mb "$BIG") MB"
+echo "large binary: $BIG ($([ "${BIG_KIND:-cpp}" = rust ] && echo "Rust debug build" || echo "generated C++ unless BIG_BIN was given"), DWARF $(debug_mb "$BIG") MB)"
 
 SO=$WORK/libinline.so
 if [ ! -f "$SO" ]; then
