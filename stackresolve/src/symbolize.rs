@@ -27,7 +27,7 @@ mod context;
 pub mod demangle;
 pub mod loader;
 
-pub use context::{Context, Frame, Lookup, SymbolHit};
+pub use context::{Context, Frame, Lookup, SymbolHit, unmangled_language};
 pub use loader::{LoadOptions, Module};
 
 use std::fmt;

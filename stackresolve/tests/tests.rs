@@ -7,6 +7,8 @@ mod util;
 mod addr2line_mode;
 #[path = "suite/corpus.rs"]
 mod corpus;
+#[path = "suite/demangle.rs"]
+mod demangle;
 #[path = "suite/resolve.rs"]
 mod resolve;
 #[path = "suite/symbolizer.rs"]

@@ -1,10 +1,9 @@
 //! `resolve-stack`: resolves crash-log frames to functions and source lines.
 //! All logic lives in [`stackresolve::cli`].
 fn main() {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let argv0 = argv.next().unwrap_or_default();
+    let args = stackresolve::cli::mode_args(&argv0, argv.collect());
     let mut stdin = std::io::BufReader::with_capacity(1 << 14, std::io::stdin());
     let stdout = std::io::stdout();
     let mut stdout = std::io::BufWriter::with_capacity(1 << 14, stdout.lock());

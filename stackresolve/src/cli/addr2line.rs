@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, Command};
 
-use crate::symbolize::{Context, Module, demangle};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::symbolize::{Context, Frame, Module, demangle, unmangled_language};
 
 /// Output options, named after the binutils flags.
 #[derive(Clone, Copy, Debug, Default)]
@@ -192,15 +195,19 @@ struct Pool<'scope, 'env> {
     opts: Options,
     width: usize,
     batch: usize,
+    naming: Naming,
 }
 
 /// A slice of a sorted batch: (input index, address).
 type Job = Vec<(u32, u64)>;
 
-/// Formatted answers of one slice: one buffer plus (input index, end offset).
+/// Formatted answers of one slice: one buffer plus (input index, end offset);
+/// answers that need the [`Naming`] state are left for the calling thread
+/// (their input indices in `redo`).
 struct Chunk {
     text: Vec<u8>,
     ends: Vec<(u32, u32)>,
+    redo: Vec<u32>,
 }
 
 const PARALLEL_MIN: usize = 1024;
@@ -230,6 +237,7 @@ impl<'scope, 'env> Pool<'scope, 'env> {
                 .and_then(|v| v.parse().ok())
                 .filter(|&b: &usize| b > 0)
                 .unwrap_or(BATCH_MAX),
+            naming: Naming::default(),
         }
     }
 
@@ -255,7 +263,11 @@ impl<'scope, 'env> Pool<'scope, 'env> {
                                 format_unknown(opts, width, pc, &mut text);
                                 ends.push((i, text.len() as u32));
                             }
-                            Chunk { text, ends }
+                            Chunk {
+                                text,
+                                ends,
+                                redo: Vec::new(),
+                            }
                         }
                     };
                     if done_tx.send(chunk).is_err() {
@@ -280,7 +292,7 @@ impl<'scope, 'env> Pool<'scope, 'env> {
     fn resolve_here(&self, ctx: &Context<'_>, pcs: &[u64], out: &mut dyn Write) -> io::Result<()> {
         let mut buf = Vec::with_capacity(4096);
         for &pc in pcs {
-            format_one(ctx, self.opts, self.width, pc, &mut buf);
+            format_one(ctx, self.opts, self.width, pc, &mut buf, Some(&self.naming));
             if buf.len() > 1 << 14 {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -318,7 +330,9 @@ impl<'scope, 'env> Pool<'scope, 'env> {
                 Err(_) => break,
             }
         }
-        // Where each answer is: (chunk, start, end).
+        // Where each answer is: (chunk, start, end); REDO: formatted here,
+        // in input order, with the naming state.
+        const REDO: u32 = u32::MAX - 1;
         let mut place: Vec<(u32, u32, u32)> = vec![(u32::MAX, 0, 0); pcs.len()];
         for (ci, c) in chunks.iter().enumerate() {
             let mut start = 0u32;
@@ -326,10 +340,22 @@ impl<'scope, 'env> Pool<'scope, 'env> {
                 place[i as usize] = (ci as u32, start, end);
                 start = end;
             }
+            for &i in &c.redo {
+                place[i as usize] = (REDO, 0, 0);
+            }
         }
         let mut buf = Vec::with_capacity(1 << 16);
         for (k, &(ci, a, b)) in place.iter().enumerate() {
-            if ci == u32::MAX {
+            if ci == REDO {
+                format_one(
+                    ctx,
+                    self.opts,
+                    self.width,
+                    pcs[k],
+                    &mut buf,
+                    Some(&self.naming),
+                );
+            } else if ci == u32::MAX {
                 format_unknown(self.opts, self.width, pcs[k], &mut buf);
             } else {
                 buf.extend_from_slice(&chunks[ci as usize].text[a as usize..b as usize]);
@@ -387,105 +413,79 @@ fn split_by_unit<'a>(
 fn format_chunk(ctx: &Context<'_>, opts: Options, width: usize, job: &[(u32, u64)]) -> Chunk {
     let mut text = Vec::with_capacity(job.len() * 64);
     let mut ends = Vec::with_capacity(job.len());
+    let mut redo = Vec::new();
     for &(i, pc) in job {
-        format_one(ctx, opts, width, pc, &mut text);
-        ends.push((i, text.len() as u32));
+        if format_one(ctx, opts, width, pc, &mut text, None) {
+            ends.push((i, text.len() as u32));
+        } else {
+            redo.push(i);
+        }
     }
-    Chunk { text, ends }
+    Chunk { text, ends, redo }
 }
 
-/// Addresses read from stdin: parsed on the reader thread when they are
-/// plain hex; other text is kept (with its position) for [`parse_address`],
-/// which may look symbols up and so runs on the resolving thread.
-#[derive(Default)]
-struct Items {
-    addrs: Vec<u64>,
-    texts: Vec<(usize, Vec<u8>)>,
+/// Bytes asked for by one `read` of stdin: the default pipe capacity, so a
+/// file or a full pipe gives batches of several thousand addresses.
+const READ_CHUNK: usize = 1 << 16;
+
+/// One input line (as binutils cuts it) to an address: plain hex is parsed
+/// here, other text by [`parse_address`] (which may look symbols up).
+fn line_address(ctx: &Context<'_>, line: &[u8]) -> u64 {
+    let t = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    if line.get(t).is_some_and(u8::is_ascii_digit) {
+        scan_vma(&line[t..])
+    } else {
+        parse_address(ctx, line)
+    }
 }
 
 /// Reads stdin the way binutils does (`fgets` into a 100-byte buffer: longer
-/// lines become several addresses) on a reader thread, and answers in
-/// batches: everything that has arrived is resolved together, then the output
-/// is flushed, so an interactive caller writing one address at a time gets its
-/// answer at once while a piped file is resolved in large sorted batches.
+/// lines become several addresses) and answers in batches, on this thread:
+/// each `read` returns what is available (up to [`READ_CHUNK`] bytes), every
+/// complete line of it is resolved together, then the output is flushed. So
+/// an interactive caller writing one address at a time gets its answer at
+/// once (nothing waits for more input while a complete line is unanswered),
+/// and a file or a busy pipe is resolved in large sorted batches. (No reader
+/// thread: its stack and malloc arena cost more memory than they save time.)
 fn stream_stdin(
     pool: &Pool<'_, '_>,
     ctx: &Context<'_>,
     stdin: &mut (dyn BufRead + Send),
     stdout: &mut dyn Write,
 ) -> io::Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Items>(2);
-    std::thread::scope(|s| {
-        let reader = s.spawn(move || -> io::Result<()> {
-            let mut pending: Vec<u8> = Vec::with_capacity(100);
-            let item = |line: &mut Vec<u8>, items: &mut Items| {
-                let t = line
-                    .iter()
-                    .position(|b| !b.is_ascii_whitespace())
-                    .unwrap_or(line.len());
-                if line.get(t).is_some_and(u8::is_ascii_digit) {
-                    items.addrs.push(scan_vma(&line[t..]));
-                    line.clear();
-                } else {
-                    items.texts.push((items.addrs.len(), std::mem::take(line)));
-                    items.addrs.push(0);
-                }
-            };
-            loop {
-                let buf = stdin.fill_buf()?;
-                if buf.is_empty() {
-                    if !pending.is_empty() {
-                        let mut last = Items::default();
-                        item(&mut pending, &mut last);
-                        let _ = tx.send(last);
-                    }
-                    return Ok(());
-                }
-                let mut chunk = Items::default();
-                for &b in buf {
-                    pending.push(b);
-                    if b == b'\n' || pending.len() == 99 {
-                        item(&mut pending, &mut chunk);
-                    }
-                }
-                let n = buf.len();
-                stdin.consume(n);
-                if !chunk.addrs.is_empty() && tx.send(chunk).is_err() {
-                    return Ok(());
-                }
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut pending: Vec<u8> = Vec::with_capacity(100);
+    let mut pcs: Vec<u64> = Vec::new();
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        pcs.clear();
+        if n == 0 {
+            if !pending.is_empty() {
+                pcs.push(line_address(ctx, &pending));
+                pool.resolve(ctx, &pcs, stdout)?;
+                stdout.flush()?;
             }
-        });
-        let mut result = Ok(());
-        let mut pcs: Vec<u64> = Vec::new();
-        while let Ok(first) = rx.recv() {
-            pcs.clear();
-            let add = |pcs: &mut Vec<u64>, items: Items| {
-                let base = pcs.len();
-                pcs.extend_from_slice(&items.addrs);
-                for (i, text) in items.texts {
-                    pcs[base + i] = parse_address(ctx, &text);
-                }
-            };
-            add(&mut pcs, first);
-            while pcs.len() < pool.batch
-                && let Ok(more) = rx.try_recv()
-            {
-                add(&mut pcs, more);
-            }
-            if let Err(e) = pool
-                .resolve(ctx, &pcs, stdout)
-                .and_then(|()| stdout.flush())
-            {
-                result = Err(e);
-                break;
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            pending.push(b);
+            if b == b'\n' || pending.len() == 99 {
+                pcs.push(line_address(ctx, &pending));
+                pending.clear();
             }
         }
-        drop(rx);
-        match reader.join() {
-            Ok(r) => result.and(r),
-            Err(p) => std::panic::resume_unwind(p),
+        if !pcs.is_empty() {
+            pool.resolve(ctx, &pcs, stdout)?;
+            stdout.flush()?;
         }
-    })
+    }
 }
 
 fn push_addr(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
@@ -495,7 +495,14 @@ fn push_addr(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// binutils cuts addresses to the ELF class's size (x86 does not
+/// sign-extend): `0x7f6c280beaa8e3e7` is `0xeaa8e3e7` for a 32-bit object.
+fn arch_mask(width: usize, pc: u64) -> u64 {
+    if width == 8 { pc & 0xffff_ffff } else { pc }
+}
+
 fn format_unknown(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
+    let pc = arch_mask(width, pc);
     push_addr(opts, width, pc, out);
     if opts.functions {
         out.extend_from_slice(if opts.pretty { b"?? " } else { b"??\n" });
@@ -503,21 +510,103 @@ fn format_unknown(opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(b"??:0\n");
 }
 
+/// binutils' naming of functions whose DWARF name is not a linkage name: C++
+/// and Rust functions without `DW_AT_linkage_name` (`extern "C"` functions,
+/// `main`, templates instantiated with lambdas, functions in anonymous
+/// namespaces). binutils (`_bfd_dwarf2_find_nearest_line`) prints, the first
+/// time such a function is the innermost one of a lookup, the name of the
+/// symbol-table function covering the address; if that symbol starts where
+/// the function's first address range starts, the function is renamed to it
+/// for every later lookup (also as the caller in inline chains), otherwise
+/// later lookups print its DWARF name. This depends on the order of lookups,
+/// so answers that involve such functions are formatted in input order on
+/// one thread, with one `Naming`.
+#[derive(Default)]
+pub struct Naming {
+    /// (unit offset, DIE offset) → the name binutils renamed the function
+    /// to, or `None` when it keeps its DWARF name.
+    funcs: RefCell<HashMap<(usize, u64), Option<String>>>,
+}
+
+/// Whether binutils treats the frame's function name as not a linkage name
+/// (the `addr2line` crate prefers `DW_AT_linkage_name`, which is mangled
+/// for C++ and Rust, so a name that is not mangled came from `DW_AT_name`).
+fn non_linkage(f: &Frame<'_>) -> bool {
+    let Some(n) = &f.function else {
+        return false;
+    };
+    !(n.starts_with("_Z") || n.starts_with("_R") || f.language.is_some_and(unmangled_language))
+}
+
 /// Formats the answer for one address exactly as binutils `addr2line` does.
-pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: &mut Vec<u8>) {
+/// Answers that involve [`Naming`] state need `naming`; without it they are
+/// left out (nothing is written) and `false` is returned.
+pub fn format_one(
+    ctx: &Context<'_>,
+    opts: Options,
+    width: usize,
+    pc: u64,
+    out: &mut Vec<u8>,
+    naming: Option<&Naming>,
+) -> bool {
+    let pc = arch_mask(width, pc);
     let lookup = ctx.lookup(pc).unwrap_or_default();
     if !lookup.found() {
         format_unknown(opts, width, pc, out);
-        return;
+        return true;
     }
+    // binutils' state for functions without a linkage name.
+    let nl = |f: &Frame<'_>| non_linkage(f);
+    let stateful = lookup.frames.first().is_some_and(nl)
+        || (opts.inlines
+            && lookup.frames.first().is_some_and(|f| f.function.is_some())
+            && lookup.frames.iter().skip(1).any(nl));
+    let mut names: Vec<Option<String>> = Vec::new();
+    if stateful {
+        let Some(naming) = naming else {
+            return false;
+        };
+        names = vec![None; lookup.frames.len()];
+        if let Some(unit) = ctx.unit_offset(pc) {
+            let mut funcs = naming.funcs.borrow_mut();
+            for (i, f) in lookup.frames.iter().enumerate() {
+                if !nl(f) || (i > 0 && !opts.inlines) {
+                    continue;
+                }
+                let Some(die) = f.die else { continue };
+                match funcs.get(&(unit, die)) {
+                    Some(renamed) => names[i] = renamed.clone(),
+                    None if i == 0 => {
+                        let renamed = match ctx.symbol(pc) {
+                            Some(sym) => {
+                                names[0] = Some(sym.name.to_string());
+                                (ctx.function_low(pc, die) == Some(sym.address))
+                                    .then(|| sym.name.to_string())
+                            }
+                            None => None,
+                        };
+                        funcs.insert((unit, die), renamed);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    let name_of = |i: usize, f: &Frame<'_>| -> Option<String> {
+        names
+            .get(i)
+            .cloned()
+            .flatten()
+            .or_else(|| f.function.as_deref().map(str::to_string))
+    };
     push_addr(opts, width, pc, out);
     // The innermost (function, file, line) as binutils' find_nearest_line gives it.
-    let (first_fn, first_file, first_line): (Option<&str>, Option<&str>, u32) =
+    let (first_fn, first_file, first_line): (Option<String>, Option<&str>, u32) =
         match lookup.frames.first() {
             Some(f) => {
-                let name = match &f.function {
-                    Some(n) => Some(n.as_ref()),
-                    None => lookup.symbol.as_ref().map(|s| s.name),
+                let name = match name_of(0, f) {
+                    Some(n) => Some(n),
+                    None => lookup.symbol.as_ref().map(|s| s.name.to_string()),
                 };
                 let file = f.file.as_deref().or_else(|| {
                     if f.function.is_none() {
@@ -529,7 +618,7 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
                 (name, file, f.line)
             }
             None => match &lookup.symbol {
-                Some(s) => (Some(s.name), s.file, 0),
+                Some(s) => (Some(s.name.to_string()), s.file, 0),
                 None => (None, None, 0),
             },
         };
@@ -568,26 +657,23 @@ pub fn format_one(ctx: &Context<'_>, opts: Options, width: usize, pc: u64, out: 
             out.extend_from_slice(b"?\n");
         }
     };
-    emit(out, first_fn, first_file, first_line);
+    emit(out, first_fn.as_deref(), first_file, first_line);
     if opts.inlines && lookup.frames.first().is_some_and(|f| f.function.is_some()) {
-        for f in lookup.frames.iter().skip(1) {
+        for (i, f) in lookup.frames.iter().enumerate().skip(1) {
             if opts.pretty {
                 out.extend_from_slice(b" (inlined by) ");
             }
-            emit(out, f.function.as_deref(), f.file.as_deref(), f.line);
+            emit(out, name_of(i, f).as_deref(), f.file.as_deref(), f.line);
         }
     }
+    true
 }
 
 /// Appends the demangled `name` (not cached: in large batches most
 /// addresses hit distinct functions, and a cache of long C++ names costs more
 /// memory than the demangling costs time).
 fn demangled(name: &str, out: &mut Vec<u8>) {
-    if name.starts_with("_Z") || name.starts_with("_R") {
-        out.extend_from_slice(demangle::demangle_or_raw(name).as_bytes());
-    } else {
-        out.extend_from_slice(name.as_bytes());
-    }
+    out.extend_from_slice(demangle::demangle_or_raw(name).as_bytes());
 }
 
 /// Parses an address as binutils 2.40 `addr2line` does: leading white space

@@ -1,5 +1,13 @@
-//! `resolve-stack -s SYMFILE [-n DUMPFILE]`: MySQL's `resolve_stack_dump`
-//! (5.7 era, "Ver 1.5") behaviour, as described in FORMATS.md §2.3.
+//! `resolve-stack -s SYMFILE [-n DUMPFILE]` and
+//! `resolve-stack resolve_stack_dump [-s SYMFILE] [-n DUMPFILE] [SYMFILE [DUMPFILE]]`
+//! (also when the program is invoked as `resolve_stack_dump`): MySQL's
+//! `resolve_stack_dump` (5.7 era, "Ver 1.5") behaviour, as described in
+//! FORMATS.md §2.3.
+//!
+//! Positional files follow MySQL's `parse_args`: two name the symbol file
+//! and the dump file (overriding `-s`/`-n`); one is the symbol file unless
+//! `-s` was given, else the dump file unless `-n` was given, else a usage
+//! error; none requires `-s`.
 //!
 //! The symbol file is `nm -n` output (any symbol type; lines without an
 //! address or with address 0 are skipped) and must be sorted. Each dump line
@@ -20,7 +28,6 @@ fn command() -> Command {
                 .short('s')
                 .long("symbols-file")
                 .value_name("SYMFILE")
-                .required(true)
                 .help("Output of nm -n (or nm -n --demangle)"),
         )
         .arg(
@@ -30,6 +37,34 @@ fn command() -> Command {
                 .value_name("DUMPFILE")
                 .help("The numeric stack dump (stdin if absent)"),
         )
+        .arg(
+            Arg::new("files")
+                .num_args(0..)
+                .value_name("SYMFILE [DUMPFILE]")
+                .help("MySQL's positional form: symbols file, then the dump file"),
+        )
+}
+
+/// The symbol file and the dump file (`None`: stdin) chosen from the options
+/// and the positional arguments exactly as MySQL's `parse_args` does; an
+/// error message for a usage error.
+pub fn choose_files(
+    sym: Option<String>,
+    dump: Option<String>,
+    positional: &[String],
+) -> Result<(String, Option<String>), String> {
+    let (sym, dump) = match positional {
+        [s, d] => (Some(s.clone()), Some(d.clone())),
+        [one] if sym.is_none() => (Some(one.clone()), dump),
+        [one] if dump.is_none() => (sym, Some(one.clone())),
+        [_] => return Err("both -s and -n given, and one more file name".into()),
+        [] => (sym, dump),
+        _ => return Err("too many file names: at most SYMFILE and DUMPFILE".into()),
+    };
+    match sym {
+        Some(s) => Ok((s, dump)),
+        None => Err("no symbols file: give -s SYMFILE or SYMFILE (the output of nm -n)".into()),
+    }
 }
 
 /// One symbol of the symbol file.
@@ -107,10 +142,24 @@ pub fn run(
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let symfile = m
-        .get_one::<String>("symbols-file")
-        .cloned()
+    let positional: Vec<String> = m
+        .get_many::<String>("files")
+        .map(|v| v.cloned().collect())
         .unwrap_or_default();
+    let (symfile, dumpfile) = match choose_files(
+        m.get_one::<String>("symbols-file").cloned(),
+        m.get_one::<String>("numeric-dump-file").cloned(),
+        &positional,
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "resolve-stack: {e}\nUsage: resolve_stack_dump [-s SYMFILE] [-n DUMPFILE] [SYMFILE [DUMPFILE]]"
+            );
+            return 2;
+        }
+    };
     let symtext = match std::fs::read(&symfile) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) => {
@@ -129,7 +178,7 @@ pub fn run(
         }
     };
     let mut dump = Vec::new();
-    let r = match m.get_one::<String>("numeric-dump-file") {
+    let r = match &dumpfile {
         Some(f) => std::fs::File::open(f).and_then(|mut fh| fh.read_to_end(&mut dump)),
         None => stdin.read_to_end(&mut dump),
     };
@@ -175,5 +224,34 @@ mod tests {
             )
         );
         assert!(parse_symbols("0000000000000010 T b\n0000000000000008 T a\n").is_err());
+    }
+
+    #[test]
+    fn positional_files_like_mysql_parse_args() {
+        let s = |v: &str| Some(v.to_string());
+        let p = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(choose_files(None, None, &p(&["a"])), Ok(("a".into(), None)));
+        assert_eq!(
+            choose_files(None, None, &p(&["a", "b"])),
+            Ok(("a".into(), s("b")))
+        );
+        // Two positionals override the options.
+        assert_eq!(
+            choose_files(s("x"), s("y"), &p(&["a", "b"])),
+            Ok(("a".into(), s("b")))
+        );
+        assert_eq!(
+            choose_files(s("x"), None, &p(&["b"])),
+            Ok(("x".into(), s("b")))
+        );
+        assert_eq!(
+            choose_files(None, s("y"), &p(&["a"])),
+            Ok(("a".into(), s("y")))
+        );
+        assert!(choose_files(s("x"), s("y"), &p(&["a"])).is_err());
+        assert!(choose_files(None, None, &p(&[])).is_err());
+        assert!(choose_files(None, s("y"), &p(&[])).is_err());
+        assert!(choose_files(None, None, &p(&["a", "b", "c"])).is_err());
+        assert_eq!(choose_files(s("x"), None, &[]), Ok(("x".into(), None)));
     }
 }

@@ -5,7 +5,10 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SymbolFlags, SymbolSection};
+use object::{
+    Object, ObjectSection, ObjectSymbol, ObjectSymbolTable, SectionFlags, SymbolFlags,
+    SymbolSection,
+};
 
 use super::Error;
 
@@ -26,6 +29,9 @@ pub struct Frame<'a> {
     pub line: u32,
     /// The column (0 if unknown or the left edge).
     pub column: u32,
+    /// The offset of the function's DIE in its compilation unit (see
+    /// [`Context::unit_offset`]), when DWARF names a function.
+    pub die: Option<u64>,
 }
 
 /// A symbol-table match (the fallback when DWARF does not name a function).
@@ -70,20 +76,39 @@ struct SectionRange {
     size: u64,
 }
 
-#[derive(Clone, Debug)]
-struct Sym<'data> {
-    name: &'data str,
+/// A symbol of the table binutils searches, in 32 bytes: the name is looked
+/// up by symbol index when a symbol is chosen.
+#[derive(Clone, Copy, Debug)]
+struct Sym {
     value: u64,
     size: u64,
-    section: usize,
+    /// Index in the symbol table it came from ([`SymbolTable::source`]).
+    index: u32,
+    /// Index in [`SymbolTable::files`] of its `STT_FILE` name, or `NO_FILE`.
+    file: u32,
+    section: u32,
     function: bool,
     notype: bool,
-    file: Option<&'data str>,
+}
+
+const NO_FILE: u32 = u32::MAX;
+
+/// Which symbol table the symbols come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SymSource {
+    /// `.symtab` of the separate debug file.
+    Debug,
+    /// `.dynsym` of the object.
+    Dynamic,
+    /// `.symtab` of the object.
+    Static,
 }
 
 /// Symbols sorted by (section, value, symbol-table order).
 struct SymbolTable<'data> {
-    syms: Vec<Sym<'data>>,
+    syms: Vec<Sym>,
+    source: SymSource,
+    files: Vec<&'data str>,
 }
 
 type DiscTable = Result<UnitLines, gimli::Error>;
@@ -133,7 +158,61 @@ pub struct Context<'data> {
     symbols: OnceCell<SymbolTable<'data>>,
     discriminators: RefCell<HashMap<usize, Rc<DiscTable>>>,
     scanned_once: RefCell<std::collections::HashSet<usize>>,
+    /// Gives the pages of `.debug_line` back after a unit's line program
+    /// has been read (see [`Module::release_line_pages`](super::Module::release_line_pages)).
+    release_line_pages: Option<Box<dyn Fn() + 'data>>,
+    /// The discriminator scan of the first lookup, done beside the crate's
+    /// parse.
+    prescan: RefCell<Option<Prescan>>,
 }
+
+/// [`scan_line_program`]'s answer for one address, computed ahead.
+struct Prescan {
+    unit: usize,
+    addr: u64,
+    result: Result<(u32, bool, Option<String>), Error>,
+}
+
+/// Finds the unit covering `addr` through `.debug_aranges` and scans its
+/// line program up to `addr` (`None` when aranges do not say).
+fn prescan(d: &gimli::Dwarf<Reader<'_>>, addr: u64) -> Option<Prescan> {
+    let mut headers = d.debug_aranges.headers();
+    let mut found = None;
+    'outer: while let Ok(Some(h)) = headers.next() {
+        let mut entries = h.entries();
+        while let Ok(Some(e)) = entries.next() {
+            let r = e.range();
+            if r.begin <= addr && addr < r.end {
+                if found.is_some() {
+                    // Claimed twice (COMDAT): let the lookup decide.
+                    return None;
+                }
+                found = Some(h.debug_info_offset());
+                continue 'outer;
+            }
+        }
+    }
+    let off = found?;
+    let header = d.debug_info.header_from_offset(off).ok()?;
+    let unit = d.unit(header).ok()?;
+    let unit_ref = unit.unit_ref(d);
+    Some(Prescan {
+        unit: off.0,
+        addr,
+        result: scan_line_program(&unit_ref, addr),
+    })
+}
+
+/// Whether binutils 2.40 ignores the unit as a split-DWARF skeleton: a
+/// DWARF 5 `DW_UT_skeleton` unit. A DWARF 4 GNU split unit (`-gdwarf-4
+/// -gsplit-dwarf`, `DW_AT_GNU_dwo_id`) is an ordinary compile unit to
+/// binutils, whose line table it uses.
+fn is_skeleton(unit: &gimli::Unit<Reader<'_>>) -> bool {
+    matches!(unit.header.type_(), gimli::UnitType::Skeleton(_))
+}
+
+/// A `.debug_aranges` range claimed by more than one unit.
+const AMBIGUOUS_UNIT: usize = usize::MAX;
 
 const ELF_STT_NOTYPE: u8 = 0;
 const ELF_STT_OBJECT: u8 = 1;
@@ -166,15 +245,37 @@ impl<'data> Context<'data> {
     where
         F: Fn(gimli::SectionId) -> &'data [u8],
     {
+        Self::with_sup(object, debug_object, has_dwarf, section, None)
+    }
+
+    /// Like [`Context::new`], with the DWARF sections of a supplementary
+    /// object file (the `dwz` multifile named by `.gnu_debugaltlink`), which
+    /// `DW_FORM_GNU_ref_alt`/`DW_FORM_GNU_strp_alt` attributes refer to.
+    pub fn with_sup<F>(
+        object: object::File<'data>,
+        debug_object: Option<object::File<'data>>,
+        has_dwarf: bool,
+        section: F,
+        sup: Option<&dyn Fn(gimli::SectionId) -> &'data [u8]>,
+    ) -> Result<Self, Error>
+    where
+        F: Fn(gimli::SectionId) -> &'data [u8],
+    {
         let endian = if object.is_little_endian() {
             gimli::RunTimeEndian::Little
         } else {
             gimli::RunTimeEndian::Big
         };
-        let load = || {
-            gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
+        let load = || -> Result<gimli::Dwarf<Reader<'data>>, gimli::Error> {
+            let mut d = gimli::Dwarf::load(|id| -> Result<Reader<'data>, gimli::Error> {
                 Ok(gimli::EndianSlice::new(section(id), endian))
-            })
+            })?;
+            if let Some(sup) = sup {
+                d.load_sup(|id| -> Result<Reader<'data>, gimli::Error> {
+                    Ok(gimli::EndianSlice::new(sup(id), endian))
+                })?;
+            }
+            Ok(d)
         };
         let (dwarf, raw_dwarf) = if has_dwarf {
             (
@@ -217,7 +318,22 @@ impl<'data> Context<'data> {
             symbols: OnceCell::new(),
             discriminators: RefCell::new(HashMap::new()),
             scanned_once: RefCell::new(std::collections::HashSet::new()),
+            release_line_pages: None,
+            prescan: RefCell::new(None),
         })
+    }
+
+    /// Sets what to call after a unit's line program has been read in full
+    /// (the crate's rows and the discriminator table are built from it, so
+    /// its mapped pages are no longer needed).
+    pub fn set_line_pages_release(&mut self, release: Box<dyn Fn() + 'data>) {
+        self.release_line_pages = Some(release);
+    }
+
+    fn line_program_read(&self) {
+        if let Some(f) = &self.release_line_pages {
+            f();
+        }
     }
 
     /// Makes lookups follow binutils where it differs from the best answer:
@@ -260,12 +376,33 @@ impl<'data> Context<'data> {
         // panic with overflow checks) at the last address of the address space;
         // no DWARF range can cover it anyway, so only the symbol table is asked.
         if let Some(dwarf) = self.dwarf.as_ref().filter(|_| addr != u64::MAX) {
-            let mut iter = dwarf.find_frames(addr).skip_all_loads()?;
+            // The very first lookup: our scan of the unit's line program (for
+            // the discriminator) runs on a second thread while the crate parses
+            // the unit, so a one-address run is not slowed down by it.
+            let first = self.scanned_once.borrow().is_empty()
+                && self.discriminators.borrow().is_empty()
+                && self.prescan.borrow().is_none();
+            let mut frames = None;
+            if first && let Some(raw) = self.raw_dwarf.as_ref() {
+                std::thread::scope(|s| {
+                    let pre = s.spawn(move || prescan(raw, addr));
+                    frames = Some(dwarf.find_frames(addr).skip_all_loads());
+                    if let Ok(Some(p)) = pre.join() {
+                        *self.prescan.borrow_mut() = Some(p);
+                    }
+                });
+            }
+            let frames = match frames {
+                Some(f) => f,
+                None => dwarf.find_frames(addr).skip_all_loads(),
+            };
+            let mut iter = frames?;
             while let Some(frame) = iter.next()? {
                 let (function, language) = match frame.function {
                     Some(f) => (Some(f.name.to_string_lossy()), f.language),
                     None => (None, None),
                 };
+                let die = frame.dw_die_offset.map(|o| o.0 as u64);
                 let (file, line, column) = match frame.location {
                     Some(l) => (
                         l.file.map(Cow::Borrowed),
@@ -280,6 +417,7 @@ impl<'data> Context<'data> {
                     file,
                     line,
                     column,
+                    die,
                 });
             }
             if out.frames.is_empty()
@@ -297,6 +435,7 @@ impl<'data> Context<'data> {
                     file: Some(Cow::Borrowed(file.as_str())),
                     line: *line,
                     column: 0,
+                    die: None,
                 });
             }
             if !out.frames.is_empty() {
@@ -318,6 +457,41 @@ impl<'data> Context<'data> {
             out.symbol = self.symbol_in_section(section, addr);
         }
         Ok(out)
+    }
+
+    /// The `.debug_info` offset of the compilation unit whose DWARF covers
+    /// `addr` (the unit of the DIE offsets in [`Frame::die`]).
+    pub fn unit_offset(&self, addr: u64) -> Option<usize> {
+        let dwarf = self.dwarf.as_ref()?;
+        let unit = dwarf.find_dwarf_and_unit(addr).skip_all_loads()?;
+        unit.header.offset().as_debug_info_offset().map(|o| o.0)
+    }
+
+    /// binutils' `arange.low` of the function DIE at offset `die` in the unit
+    /// covering `addr`: the start of its first non-empty address range
+    /// (`DW_AT_low_pc`, or the first entry of `DW_AT_ranges`), extended
+    /// downwards by a later range that ends exactly where it starts, as
+    /// binutils' `arange_add` merges them.
+    pub fn function_low(&self, addr: u64, die: u64) -> Option<u64> {
+        let dwarf = self.dwarf.as_ref()?;
+        let unit = dwarf.find_dwarf_and_unit(addr).skip_all_loads()?;
+        let entry = unit
+            .entry(gimli::UnitOffset(usize::try_from(die).ok()?))
+            .ok()?;
+        let mut ranges = unit.die_ranges(&entry).ok()?;
+        let mut first: Option<(u64, u64)> = None;
+        while let Ok(Some(r)) = ranges.next() {
+            if r.begin == r.end {
+                continue;
+            }
+            match &mut first {
+                None => first = Some((r.begin, r.end)),
+                Some(f) if r.begin == f.1 => f.1 = r.end,
+                Some(f) if r.end == f.0 => f.0 = r.begin,
+                Some(_) => {}
+            }
+        }
+        first.map(|f| f.0)
     }
 
     /// Global and static variables by address, with their declaration's
@@ -358,11 +532,27 @@ impl<'data> Context<'data> {
                 }
             }
             v.sort_unstable();
+            // Ranges claimed by two units (a COMDAT function at -O0, whose
+            // discarded copy's DWARF the linker points at the kept copy) are
+            // ambiguous: the caller must ask the DWARF lookup itself.
+            let mut widest: Option<usize> = None;
+            for i in 0..v.len() {
+                if let Some(j) = widest
+                    && v[i].0 < v[j].1
+                    && v[i].2 != v[j].2
+                {
+                    v[i].2 = AMBIGUOUS_UNIT;
+                    v[j].2 = AMBIGUOUS_UNIT;
+                }
+                if widest.is_none_or(|j| v[i].1 > v[j].1) {
+                    widest = Some(i);
+                }
+            }
             v
         });
         let i = ranges.partition_point(|r| r.0 <= addr);
         let r = ranges.get(i.checked_sub(1)?)?;
-        (addr < r.1).then_some(r.2)
+        (addr < r.1 && r.2 != AMBIGUOUS_UNIT).then_some(r.2)
     }
 
     /// Per address, the symbol binutils picks for a data lookup: the first
@@ -454,14 +644,14 @@ impl<'data> Context<'data> {
         let table = self.symbols.get_or_init(|| self.build_symbols());
         let syms = &table.syms;
         // Last symbol of this section with value <= addr.
-        let end = syms.partition_point(|s| (s.section, s.value) <= (section.index, addr));
-        if end == 0 || syms[end - 1].section != section.index {
+        let index = u32::try_from(section.index).ok()?;
+        let end = syms.partition_point(|s| (s.section, s.value) <= (index, addr));
+        if end == 0 || syms[end - 1].section != index {
             return None;
         }
         let best_off = syms[end - 1].value;
-        let start =
-            syms[..end].partition_point(|s| (s.section, s.value) < (section.index, best_off));
-        let mut best: Option<&Sym<'data>> = None;
+        let start = syms[..end].partition_point(|s| (s.section, s.value) < (index, best_off));
+        let mut best: Option<&Sym> = None;
         for cand in &syms[start..end] {
             best = match best {
                 None => Some(cand),
@@ -470,11 +660,34 @@ impl<'data> Context<'data> {
             };
         }
         best.map(|s| SymbolHit {
-            name: s.name,
+            name: self.symbol_name(table.source, s.index),
             address: s.value,
             size: s.size,
-            file: s.file,
+            file: table.files.get(s.file as usize).copied(),
         })
+    }
+
+    /// The name of symbol `index` of a symbol table ("" if unreadable).
+    fn symbol_name(&self, source: SymSource, index: u32) -> &'data str {
+        let index = object::SymbolIndex(index as usize);
+        let name = match source {
+            SymSource::Debug => self
+                .debug_object
+                .as_ref()
+                .and_then(|d| d.symbol_by_index(index).ok())
+                .and_then(|s| s.name().ok()),
+            SymSource::Static => self
+                .object
+                .symbol_by_index(index)
+                .ok()
+                .and_then(|s| s.name().ok()),
+            SymSource::Dynamic => self
+                .object
+                .dynamic_symbol_table()
+                .and_then(|t| t.symbol_by_index(index).ok())
+                .and_then(|s| s.name().ok()),
+        };
+        name.unwrap_or("")
     }
 
     fn build_symbols(&self) -> SymbolTable<'data> {
@@ -484,11 +697,15 @@ impl<'data> Context<'data> {
             Symbol,
             FileAfterSymbol,
         }
-        let mut syms = Vec::new();
         // Section indices of the debug file mapped to the object's by name.
         let mut section_map: Option<HashMap<usize, usize>> = None;
+        let source = match &self.debug_object {
+            Some(d) if d.symbols().next().is_some() => SymSource::Debug,
+            _ if self.object.symbols().next().is_none() => SymSource::Dynamic,
+            _ => SymSource::Static,
+        };
         let iter: Box<dyn Iterator<Item = object::Symbol<'data, '_>>> = match &self.debug_object {
-            Some(d) if d.symbols().next().is_some() => {
+            Some(d) if source == SymSource::Debug => {
                 let mut map = HashMap::new();
                 for ds in d.sections() {
                     if let Ok(name) = ds.name()
@@ -500,9 +717,13 @@ impl<'data> Context<'data> {
                 section_map = Some(map);
                 Box::new(d.symbols())
             }
-            _ if self.object.symbols().next().is_none() => Box::new(self.object.dynamic_symbols()),
+            _ if source == SymSource::Dynamic => Box::new(self.object.dynamic_symbols()),
             _ => Box::new(self.object.symbols()),
         };
+        // Sized once: the table is kept for the whole run.
+        let (lower, upper) = iter.size_hint();
+        let mut syms: Vec<Sym> = Vec::with_capacity(upper.unwrap_or(lower));
+        let mut files: Vec<&'data str> = Vec::new();
         let mut file: Option<&'data str> = None;
         let mut state = State::Nothing;
         for s in iter {
@@ -521,6 +742,7 @@ impl<'data> Context<'data> {
             let name = s.name().unwrap_or("");
             if st_type == ELF_STT_FILE {
                 file = Some(name);
+                files.push(name);
                 if state == State::Symbol {
                     state = State::FileAfterSymbol;
                 }
@@ -558,19 +780,31 @@ impl<'data> Context<'data> {
             } else {
                 None
             };
+            let (Ok(index), Ok(section)) = (u32::try_from(s.index().0), u32::try_from(section))
+            else {
+                continue;
+            };
             syms.push(Sym {
-                name,
                 value: s.address(),
                 size: if size == 0 { 1 } else { size },
+                index,
+                file: match file {
+                    Some(_) => u32::try_from(files.len() - 1).unwrap_or(NO_FILE),
+                    None => NO_FILE,
+                },
                 section,
                 function: st_type == ELF_STT_FUNC || st_type == ELF_STT_GNU_IFUNC,
                 notype: st_type == ELF_STT_NOTYPE,
-                file,
             });
         }
         // Stable: keeps symbol-table order among equal keys.
         syms.sort_by_key(|s| (s.section, s.value));
-        SymbolTable { syms }
+        syms.shrink_to_fit();
+        SymbolTable {
+            syms,
+            source,
+            files,
+        }
     }
 
     /// Builds the line extras of the unit at `.debug_info` offset `off`.
@@ -583,7 +817,7 @@ impl<'data> Context<'data> {
         let unit = d.unit(header).ok()?;
         let unit_ref = unit.unit_ref(d);
         Some(build_discriminators(&unit_ref).map(|mut l| {
-            l.skeleton = unit.dwo_id.is_some();
+            l.skeleton = is_skeleton(&unit);
             l
         }))
     }
@@ -626,17 +860,24 @@ impl<'data> Context<'data> {
                         // The first lookup in a unit scans its line program only up
                         // to the address; the table is built from the second on.
                         if self.scanned_once.borrow_mut().insert(key) {
-                            let skeleton = unit.dwo_id.is_some();
-                            let (disc, defaulted, file0) = scan_line_program(&unit, addr)?;
+                            let skeleton = is_skeleton(&unit);
+                            let pre = self.prescan.borrow_mut().take();
+                            let scanned = match pre {
+                                Some(p) if p.unit == key && p.addr == addr => p.result,
+                                _ => scan_line_program(&unit, addr),
+                            };
+                            self.line_program_read();
+                            let (disc, defaulted, file0) = scanned?;
                             return Ok((disc, skeleton, if defaulted { file0 } else { None }));
                         }
                         let t = build_discriminators(&unit).map(|mut l| {
-                            l.skeleton = unit.dwo_id.is_some();
+                            l.skeleton = is_skeleton(&unit);
                             l
                         });
                         (key, t)
                     }
                 };
+                self.line_program_read();
                 let t = Rc::new(built);
                 self.discriminators.borrow_mut().insert(key, t.clone());
                 t
@@ -644,6 +885,24 @@ impl<'data> Context<'data> {
         };
         Ok(answer(&table, addr))
     }
+}
+
+/// Languages binutils 2.40's `mangle_style` gives no mangling style: their
+/// `DW_AT_name` is the symbol name.
+pub fn unmangled_language(lang: gimli::DwLang) -> bool {
+    matches!(
+        lang,
+        gimli::DW_LANG_C89
+            | gimli::DW_LANG_C
+            | gimli::DW_LANG_Cobol74
+            | gimli::DW_LANG_Cobol85
+            | gimli::DW_LANG_Fortran77
+            | gimli::DW_LANG_Pascal83
+            | gimli::DW_LANG_PLI
+            | gimli::DW_LANG_C99
+            | gimli::DW_LANG_UPC
+            | gimli::DW_LANG_C11
+    )
 }
 
 /// The discriminator, skeleton flag and binutils file-0 override at `addr`
@@ -891,7 +1150,7 @@ fn file_name(
 
 /// binutils' `better_fit` (elf.c): whether `new` beats `cur`, both at the same
 /// (greatest) start not above `offset`.
-fn better_fit(cur: &Sym<'_>, new: &Sym<'_>, offset: u64) -> bool {
+fn better_fit(cur: &Sym, new: &Sym, offset: u64) -> bool {
     if cur.value.saturating_add(cur.size) <= offset {
         return new.size > cur.size;
     }

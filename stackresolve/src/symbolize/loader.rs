@@ -40,10 +40,19 @@ pub struct Module {
     main: Mapped,
     debug: Option<Mapped>,
     /// Decompressed copies of compressed DWARF sections (by `SectionId` name).
-    decompressed: Vec<(gimli::SectionId, Vec<u8>)>,
+    decompressed: Decompressed,
+    /// The `dwz` supplementary file named by `.gnu_debugaltlink`, with its
+    /// decompressed sections.
+    alt: Option<(Mapped, Decompressed)>,
     has_dwarf: bool,
     build_id: Option<Vec<u8>>,
+    /// Where `.debug_line` lies in a file mapping: (in the debug file?,
+    /// offset, length); `None` when it was decompressed into memory.
+    line_pages: Option<(bool, usize, usize)>,
 }
+
+/// Decompressed copies of compressed DWARF sections of one file.
+type Decompressed = Vec<(gimli::SectionId, Vec<u8>)>;
 
 const DWARF_IDS: &[gimli::SectionId] = &[
     gimli::SectionId::DebugAbbrev,
@@ -128,14 +137,63 @@ impl Module {
                 }
             }
         }
+        let line_pages = if decompressed
+            .iter()
+            .any(|(id, _)| *id == gimli::SectionId::DebugLine)
+        {
+            None
+        } else {
+            dwarf_obj
+                .section_by_name(".debug_line")
+                .and_then(|sec| sec.file_range())
+                .and_then(|(off, len)| {
+                    Some((
+                        debug.is_some(),
+                        usize::try_from(off).ok()?,
+                        usize::try_from(len).ok()?,
+                    ))
+                })
+        };
+        let mut alt = None;
+        if has_dwarf && let Some((name, id)) = debug_altlink(dwarf_obj) {
+            let from = debug.as_ref().map_or(&main.path, |d| &d.path).clone();
+            let m = find_alt_file(&from, &name, &id, opts).ok_or_else(|| Error::Io {
+                path: from.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "the dwz supplementary file {} (.gnu_debugaltlink, build-id {}) was not found",
+                        name.display(),
+                        super::hex(&id)
+                    ),
+                ),
+            })?;
+            let aobj = parse(&m)?;
+            let mut adec = Vec::new();
+            for &sid in DWARF_IDS {
+                if let Some(s) = aobj.section_by_name(sid.name()) {
+                    let data = s.uncompressed_data().map_err(|source| Error::Object {
+                        path: m.path.clone(),
+                        source,
+                    })?;
+                    if let std::borrow::Cow::Owned(v) = data {
+                        adec.push((sid, v));
+                    }
+                }
+            }
+            drop(aobj);
+            alt = Some((m, adec));
+        }
         drop(dobj);
         drop(obj);
         Ok(Module {
             main,
             debug,
             decompressed,
+            alt,
             has_dwarf,
             build_id,
+            line_pages,
         })
     }
 
@@ -177,7 +235,7 @@ impl Module {
     }
 
     /// Builds a symbolization context borrowing from this module.
-    pub fn context(&self) -> Result<Context<'_>, Error> {
+    pub fn context<'a>(&'a self) -> Result<Context<'a>, Error> {
         let obj = parse(&self.main)?;
         let dobj = match &self.debug {
             Some(d) => Some(parse(d)?),
@@ -199,8 +257,113 @@ impl Module {
             Some(d) => Some(parse(d)?),
             None => None,
         };
-        Context::new(main_obj, debug_obj, has_dwarf, section)
+        let alt_obj = match &self.alt {
+            Some((m, _)) => Some(parse(m)?),
+            None => None,
+        };
+        let alt_section = |id: gimli::SectionId| -> &'a [u8] {
+            let Some((_, dec)) = &self.alt else {
+                return &[];
+            };
+            if let Some((_, v)) = dec.iter().find(|(i, _)| *i == id) {
+                return v.as_slice();
+            }
+            alt_obj
+                .as_ref()
+                .and_then(|o| o.section_by_name(id.name()))
+                .and_then(|s| s.data().ok())
+                .unwrap_or(&[])
+        };
+        let sup: Option<&dyn Fn(gimli::SectionId) -> &'a [u8]> = if self.alt.is_some() {
+            Some(&alt_section)
+        } else {
+            None
+        };
+        let mut ctx = Context::with_sup(main_obj, debug_obj, has_dwarf, section, sup)?;
+        ctx.set_line_pages_release(Box::new(move || self.release_line_pages()));
+        Ok(ctx)
     }
+
+    /// Gives the memory pages of `.debug_line` back to the kernel (they stay
+    /// in the page cache, and come back transparently when read again). A
+    /// unit's line program is read once into the `addr2line` crate's rows
+    /// and once for discriminators; releasing its pages afterwards keeps
+    /// them out of the peak resident set.
+    pub fn release_line_pages(&self) {
+        let Some((in_debug, off, len)) = self.line_pages else {
+            return;
+        };
+        let map = match (in_debug, &self.debug) {
+            (true, Some(d)) => &d.map,
+            (false, _) => &self.main.map,
+            (true, None) => return,
+        };
+        let Some(end) = off.checked_add(len).filter(|&e| e <= map.len()) else {
+            return;
+        };
+        let base = map.as_ptr() as usize;
+        let page = 4096usize;
+        // Whole pages inside the section only: neighbours stay untouched.
+        let start = (base + off).div_ceil(page) * page;
+        let stop = (base + end) / page * page;
+        if stop <= start {
+            return;
+        }
+        // SAFETY: [start, stop) lies inside `map`, our private read-only
+        // (PROT_READ, never written, so never copied on write) mapping of a
+        // file. MADV_DONTNEED on such a mapping only drops the page-table
+        // entries: the next read faults the same file contents back in, so
+        // every slice borrowed from the map stays valid and unchanged.
+        unsafe {
+            libc::madvise(
+                start as *mut libc::c_void,
+                stop - start,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+
+    /// The path of the `dwz` supplementary file in use, if any.
+    pub fn alt_path(&self) -> Option<&Path> {
+        self.alt.as_ref().map(|(m, _)| m.path.as_path())
+    }
+}
+
+/// The file name and build-id of a `.gnu_debugaltlink` section.
+fn debug_altlink(obj: &object::File<'_>) -> Option<(PathBuf, Vec<u8>)> {
+    let data = obj.section_by_name(".gnu_debugaltlink")?.data().ok()?;
+    let nul = data.iter().position(|&b| b == 0)?;
+    let name = std::str::from_utf8(&data[..nul]).ok()?;
+    let id = data[nul + 1..].to_vec();
+    (!name.is_empty() && !id.is_empty()).then(|| (PathBuf::from(name), id))
+}
+
+/// Finds the `dwz` supplementary file: the named path (relative to the
+/// directory of the file holding the link), then the build-id directory
+/// of each debug directory. Its build-id must match.
+fn find_alt_file(from: &Path, name: &Path, id: &[u8], opts: &LoadOptions) -> Option<Mapped> {
+    let dir = from.parent().unwrap_or(Path::new("."));
+    let mut candidates = vec![dir.join(name)];
+    if id.len() >= 2 {
+        let hex = super::hex(id);
+        for d in &opts.debug_dirs {
+            candidates.push(
+                d.join(".build-id")
+                    .join(&hex[..2])
+                    .join(format!("{}.debug", &hex[2..])),
+            );
+        }
+    }
+    for c in candidates {
+        if let Ok(m) = map_file(&c)
+            && let Ok(o) = parse(&m)
+            && o.build_id().ok().flatten() == Some(id)
+        {
+            drop(o);
+            return Some(m);
+        }
+    }
+    None
 }
 
 fn find_debug_file(

@@ -338,14 +338,71 @@ fn resolve_stack_dump_compatibility() {
             .arg(&dumpfile),
     );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        text,
-        format!(
-            "{:#x} depth0 + 5\n{:#x} depth0 + 0\nplain line\n0x1 (?)\n",
-            depth0 + 5,
-            depth0
-        )
+    let expected = format!(
+        "{:#x} depth0 + 5\n{:#x} depth0 + 0\nplain line\n0x1 (?)\n",
+        depth0 + 5,
+        depth0
     );
+    assert_eq!(text, expected);
+    // MySQL's positional form `resolve_stack_dump [options] SYMFILE [DUMPFILE]`
+    // (dump on stdin when absent), through the mode word and through a
+    // program named resolve_stack_dump; the same answers as -s/-n.
+    let link = c.dir.join("resolve_stack_dump");
+    std::os::unix::fs::symlink(resolve_stack(), &link).expect("symlink");
+    let dump_bytes = std::fs::read(&dumpfile).expect("read dump");
+    let s = sym.display().to_string();
+    let d = dumpfile.display().to_string();
+    let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    for (prog, args, stdin) in [
+        (
+            resolve_stack(),
+            w(&["resolve_stack_dump", &s, &d]),
+            &b""[..],
+        ),
+        (
+            resolve_stack(),
+            w(&["resolve_stack_dump", &s]),
+            &dump_bytes[..],
+        ),
+        (
+            resolve_stack(),
+            w(&["resolve_stack_dump", "-s", &s, &d]),
+            &b""[..],
+        ),
+        (
+            resolve_stack(),
+            w(&["resolve_stack_dump", "-n", &d, &s]),
+            &b""[..],
+        ),
+        (resolve_stack(), w(&["-s", &s, &d]), &b""[..]),
+        (link.clone(), w(&[&s, &d]), &b""[..]),
+        (link.clone(), w(&[&s]), &dump_bytes[..]),
+        (link.clone(), w(&["-s", &s, "-n", &d]), &b""[..]),
+        (link.clone(), w(&["--symbols-file", &s]), &dump_bytes[..]),
+    ] {
+        let (got, err, code) = run_with_stdin(&prog, &args, stdin);
+        assert_eq!(
+            (String::from_utf8_lossy(&got).into_owned(), code),
+            (expected.clone(), 0),
+            "{} {args:?}: {}",
+            prog.display(),
+            String::from_utf8_lossy(&err)
+        );
+    }
+    // Usage errors: no symbols file, or one file name too many.
+    for args in [
+        w(&["resolve_stack_dump"]),
+        w(&["resolve_stack_dump", "-s", &s, "-n", &d, &d]),
+        w(&["resolve_stack_dump", &s, &d, &d]),
+    ] {
+        let (got, err, code) = run_with_stdin(&resolve_stack(), &args, b"");
+        assert_eq!(code, 2, "{args:?}");
+        assert!(got.is_empty(), "{args:?}");
+        assert!(String::from_utf8_lossy(&err).contains("Usage"), "{args:?}");
+    }
+    let (_, err, code) = run_with_stdin(&link, &w(&["no-such-symfile", &d]), b"");
+    assert_eq!(code, 3);
+    assert!(String::from_utf8_lossy(&err).contains("no-such-symfile"));
     // Unsorted symbol tables are refused like MySQL does.
     let unsorted = c.dir.join("unsorted.txt");
     std::fs::write(&unsorted, "0000000000000020 T b\n0000000000000010 T a\n").expect("write");
@@ -358,4 +415,8 @@ fn resolve_stack_dump_compatibility() {
         .expect("run");
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--numeric-sort"));
+    let u = unsorted.display().to_string();
+    let (_, err, code) = run_with_stdin(&link, &w(&[&u, &d]), b"");
+    assert_ne!(code, 0);
+    assert!(String::from_utf8_lossy(&err).contains("--numeric-sort"));
 }
