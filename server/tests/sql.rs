@@ -1203,3 +1203,32 @@ fn grant_revoke_and_show_grants_for_global_privileges() {
         "Grants for bob@%\nGRANT USAGE ON *.* TO `bob`@`%`\n"
     );
 }
+
+#[test]
+fn mysql_literal_forms_and_rlike() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        let row: (i64, String, String, i64, i64, i64) = c
+            .query_first(
+                "SELECT 'abc' RLIKE 'B', N'national', _utf8mb4'introduced', b'101', b'1' + 1, \
+                 'x' NOT RLIKE 'y'",
+            )
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(row, (1, "national".into(), "introduced".into(), 5, 2, 1));
+        c.query_drop("CREATE DATABASE lf").await.expect("db");
+        c.query_drop("CREATE TABLE lf.t (name VARCHAR(20), flags INT)")
+            .await
+            .expect("table");
+        c.query_drop("INSERT INTO lf.t VALUES (_utf8mb4'Ann', b'11'), (N'bob', b'0')")
+            .await
+            .expect("insert");
+        let names: Vec<String> = c
+            .query("SELECT name FROM lf.t WHERE name RLIKE '^a' AND flags = b'11'")
+            .await
+            .expect("select");
+        assert_eq!(names, vec!["Ann".to_string()]);
+    });
+}

@@ -415,7 +415,8 @@ fn is_add_op(t: &Token) -> bool {
 }
 
 /// Rewrites the MySQL-only expression forms (see the module docs).
-pub fn mysql_syntax(toks: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+pub fn mysql_syntax(mut toks: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    literal_forms(&mut toks);
     // Fast path: nothing to do for most statements.
     let interesting = toks.iter().any(|t| match &t.token {
         Token::Mod => true,
@@ -482,6 +483,65 @@ pub fn mysql_syntax(toks: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         i += 1;
     }
     t.v
+}
+
+/// Charset introducers MySQL accepts before a string literal (`_utf8mb4'a'`).
+const INTRODUCERS: &[&str] = &[
+    "_utf8mb4", "_utf8", "_utf8mb3", "_latin1", "_binary", "_ascii", "_ucs2", "_utf16", "_utf32",
+];
+
+/// One-token MySQL forms: `x RLIKE p` → `x REGEXP p`; `N'…'` → `'…'`; a charset
+/// introducer before a string is dropped (SQLite's text is UTF-8); the bit-value
+/// literal `b'101'` → its number (MySQL's value in numeric context).
+fn literal_forms(toks: &mut Vec<TokenWithSpan>) {
+    let candidate = toks.iter().any(|t| match &t.token {
+        Token::NationalStringLiteral(_) | Token::SingleQuotedByteStringLiteral(_) => true,
+        Token::Word(w) if w.quote_style.is_none() => {
+            w.value.starts_with('_') || w.value.eq_ignore_ascii_case("RLIKE")
+        }
+        _ => false,
+    });
+    if !candidate {
+        return;
+    }
+    let mut i = 0;
+    while i < toks.len() {
+        let replace = match &toks[i].token {
+            Token::NationalStringLiteral(s) => Some(Token::SingleQuotedString(s.clone())),
+            Token::SingleQuotedByteStringLiteral(bits) => {
+                let digits = bits.chars().filter(|c| !c.is_whitespace());
+                let v = digits.clone().try_fold(0u64, |acc, c| match c {
+                    '0' | '1' if acc >> 63 == 0 => Some(acc << 1 | u64::from(c == '1')),
+                    _ => None,
+                });
+                // Not bits (or too long): keep it, SQLite reports the error.
+                v.map(|v| Token::Number(v.to_string(), false))
+            }
+            Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("RLIKE") => {
+                Some(word("REGEXP"))
+            }
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && INTRODUCERS.iter().any(|c| w.value.eq_ignore_ascii_case(c))
+                    && matches!(
+                        toks.get(i + 1).map(|t| &t.token),
+                        Some(
+                            Token::SingleQuotedString(_)
+                                | Token::HexStringLiteral(_)
+                                | Token::DoubleQuotedString(_)
+                        )
+                    ) =>
+            {
+                toks.remove(i);
+                continue;
+            }
+            _ => None,
+        };
+        if let Some(t) = replace {
+            toks[i].token = t;
+        }
+        i += 1;
+    }
 }
 
 /// Tries every rewrite at token `i`; the start of the replacement if one applied.
