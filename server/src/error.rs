@@ -294,10 +294,15 @@ impl SqlError {
             );
         }
         if let Some(f) = msg.strip_prefix("no such function: ") {
-            return Self::new(
-                code::ER_SP_DOES_NOT_EXIST,
-                format!("FUNCTION {}.{f} does not exist", db.unwrap_or("")),
-            );
+            // An unknown function is looked up as a stored function of the current
+            // database; without one, MySQL and MariaDB say 1046.
+            return match db {
+                Some(db) => Self::new(
+                    code::ER_SP_DOES_NOT_EXIST,
+                    format!("FUNCTION {db}.{f} does not exist"),
+                ),
+                None => Self::no_db(),
+            };
         }
         if let Some(c) = msg.strip_prefix("no such column: ") {
             return Self::new(

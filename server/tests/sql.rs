@@ -490,6 +490,7 @@ fn show_table_status_index_columns_and_create_table() {
             .await
             .expect_err("unknown function");
         assert_eq!(code(&e), 1305, "{e}");
+        assert!(e.to_string().contains("FUNCTION other.no_such_function does not exist"), "{e}");
         let (_, pairs): (String, String) = c
             .query_first("SHOW CREATE TABLE shop.pairs")
             .await
@@ -1209,6 +1210,12 @@ fn mysql_literal_forms_and_rlike() {
     let s = TestServer::start();
     rt().block_on(async {
         let mut c = connect(&s.url()).await;
+        // Without a current database an unknown function is 1046, as in MySQL.
+        let e = c
+            .query_drop("SELECT no_such_function(1)")
+            .await
+            .expect_err("no db");
+        assert_eq!(code(&e), 1046, "{e}");
         let row: (i64, String, String, i64, i64, i64) = c
             .query_first(
                 "SELECT 'abc' RLIKE 'B', N'national', _utf8mb4'introduced', b'101', b'1' + 1, \
