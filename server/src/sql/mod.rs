@@ -7,6 +7,7 @@ pub mod infoschema;
 pub mod rewrite;
 mod show;
 mod syntax;
+pub mod types;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -77,7 +78,13 @@ pub struct SqlConn {
     /// Statements seen before whose SQLite text does not depend on session
     /// state: the text goes straight to SQLite without parsing again.
     plans: HashMap<String, Rc<Plan>>,
+    /// MySQL types of the computed columns of SELECTs seen before, by SQLite
+    /// text, with the database they were typed in.
+    type_hints: HashMap<String, TypeHints>,
 }
+
+/// The current database when typed and the types of a query's columns.
+type TypeHints = (Option<String>, Rc<[Option<types::MyType>]>);
 
 /// A cached translation of a statement.
 #[derive(Debug)]
@@ -124,6 +131,7 @@ impl SqlConn {
             autocommit: true,
             last_insert_id: 0,
             plans: HashMap::new(),
+            type_hints: HashMap::new(),
         })
     }
 
@@ -828,6 +836,7 @@ impl Session {
                 }
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
+                self.type_query(&st, &rw.sql);
                 self.implicit_begin()?;
                 let r = self.run_sqlite(
                     &rw.sql,
@@ -851,6 +860,7 @@ impl Session {
             | Statement::CreateView { .. }) => {
                 self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
+                self.sql.type_hints.clear();
                 let mapped = rewrite::map_current_db(toks, self.sql.db.as_deref());
 
                 let sql = match rewrite::create_index(&mapped) {
@@ -1277,6 +1287,50 @@ impl Session {
         names: &[(String, String)],
         is_insert: bool,
     ) -> Result<Outcome, SqlError> {
+        let hints = self
+            .sql
+            .type_hints
+            .get(sql)
+            .filter(|h| h.0 == self.sql.db)
+            .map(|h| Rc::clone(&h.1));
+        self.run_sqlite_typed(
+            sql,
+            params,
+            names,
+            is_insert,
+            hints.as_deref().unwrap_or(&[]),
+        )
+    }
+
+    /// Types the computed columns of a SELECT and remembers them for its
+    /// SQLite text (used by every later run of that text, prepared or not).
+    fn type_query(&mut self, st: &Statement, sqlite: &str) {
+        if !matches!(st, Statement::Query(_)) {
+            return;
+        }
+        let h = types::Typer::new(&self.sql.conn, self.sql.db.as_deref()).statement(st);
+        if h.iter().all(Option::is_none) {
+            self.sql.type_hints.remove(sqlite);
+            return;
+        }
+        if self.sql.type_hints.len() >= PLAN_CACHE_CAPACITY {
+            self.sql.type_hints.clear();
+        }
+        self.sql
+            .type_hints
+            .insert(sqlite.to_string(), (self.sql.db.clone(), h.into()));
+    }
+
+    /// [`Session::run_sqlite`] with the MySQL types of computed result
+    /// columns (`hints`, from [`types::Typer`]; may be shorter than the row).
+    fn run_sqlite_typed(
+        &mut self,
+        sql: &str,
+        params: &[Cell],
+        names: &[(String, String)],
+        is_insert: bool,
+        hints: &[Option<types::MyType>],
+    ) -> Result<Outcome, SqlError> {
         let db = self.sql.db.clone();
         let e = |e: rusqlite::Error| SqlError::from_sqlite(&e, db.as_deref());
         let conn = &self.sql.conn;
@@ -1304,7 +1358,7 @@ impl Session {
         }
         let mut columns: Vec<ColDef> = Vec::with_capacity(ncol);
         let mut declared = Vec::with_capacity(ncol);
-        for c in st.columns() {
+        for (i, c) in st.columns().iter().enumerate() {
             let mut name = c.name().to_string();
             for (from, to) in names {
                 if name.contains(from.as_str()) {
@@ -1320,8 +1374,17 @@ impl Session {
             if name.len() >= 2 && name.starts_with('\'') && name.ends_with('\'') {
                 name = name[1..name.len() - 1].replace("''", "'");
             }
-            declared.push(c.decl_type().map(decl_type));
-            columns.push(ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING));
+            let typed = types::result_column(&st, i, c.decl_type(), hints.get(i));
+            declared.push(
+                typed
+                    .is_none()
+                    .then(|| c.decl_type().map(decl_type))
+                    .flatten(),
+            );
+            columns.push(match typed {
+                Some(t) => t.col_def(name),
+                None => ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING),
+            });
         }
         let mut rows = Vec::new();
         let mut q = st
@@ -1338,7 +1401,15 @@ impl Session {
             }
         }
         for (i, c) in columns.iter_mut().enumerate() {
-            c.ty = declared[i].unwrap_or_else(|| infer_type(&rows, i));
+            if c.attrs.is_none() {
+                c.ty = declared[i].unwrap_or_else(|| infer_type(&rows, i));
+                if declared[i].is_none() && c.ty == ColumnType::MYSQL_TYPE_VAR_STRING {
+                    c.attrs = Some(types::computed_string());
+                }
+            }
+        }
+        if types::needs_format(&columns) {
+            types::format_values(&columns, &mut rows);
         }
         Ok(Outcome::Rows(ResultSet { columns, rows }))
     }
@@ -1570,16 +1641,14 @@ impl Session {
                     Cell::Text(s) => s.clone(),
                     _ => String::new(),
                 };
-                let ty = match &r[1] {
-                    Cell::Text(s) => decl_type(s),
-                    _ => ColumnType::MYSQL_TYPE_VAR_STRING,
+                let t = match &r[1] {
+                    Cell::Text(s) => types::from_decl(s),
+                    _ => types::from_decl(""),
                 };
-                ColDef {
-                    name,
-                    table: table.to_string(),
-                    schema: db.clone(),
-                    ty,
-                }
+                let mut c = t.col_def(name);
+                c.table = table.to_string();
+                c.schema = db.clone();
+                c
             })
             .collect())
     }
@@ -1731,17 +1800,20 @@ impl Session {
         }
         self.prepare_refs(&toks)?;
         let rw = self.rewrite(&toks)?;
+        self.type_query(&st, &rw.sql);
+        let hints = self.sql.type_hints.get(&rw.sql).map(|h| Rc::clone(&h.1));
         let db = self.sql.db.clone();
-        let st = self
+        let sq = self
             .sql
             .conn
             .prepare_cached(&rw.sql)
             .map_err(|e| SqlError::from_sqlite(&e, db.as_deref()))?;
-        let params = st.parameter_count();
-        let cols = st
+        let params = sq.parameter_count();
+        let cols = sq
             .columns()
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let mut name = c.name().to_string();
                 for (from, to) in &rw.names {
                     name = name.replace(from.as_str(), to);
@@ -1749,15 +1821,14 @@ impl Session {
                 if name.contains("minnow_") {
                     name = syntax::restore_names(&name);
                 }
-                ColDef::new(
-                    name,
-                    c.decl_type()
-                        .map(decl_type)
-                        .unwrap_or(ColumnType::MYSQL_TYPE_VAR_STRING),
-                )
+                let hint = hints.as_ref().and_then(|h| h.get(i));
+                match types::result_column(&sq, i, c.decl_type(), hint) {
+                    Some(t) => t.col_def(name),
+                    None => ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING),
+                }
             })
             .collect();
-        drop(st);
+        drop(sq);
         let p = Prepared {
             text: text.into(),
             sqlite: Some(rw.sql),

@@ -1,0 +1,232 @@
+//! Result column types and values against the real thing: the same table
+//! (many column types), rows and SELECTs on a private MariaDB and on minnowd,
+//! through mysql_async (text and prepared statements) and PyMySQL.
+
+#[path = "util/mariadb.rs"]
+mod mariadb;
+mod util;
+
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::*;
+use mysql_async::{Conn, Opts, Value};
+
+use util::{TestServer, temp_dir};
+
+const SETUP: &[&str] = &[
+    "CREATE DATABASE ty",
+    "USE ty",
+    "CREATE TABLE t (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, ti TINYINT UNSIGNED, \
+     si SMALLINT, mi MEDIUMINT, i INT NOT NULL, bi BIGINT, bu BIGINT UNSIGNED, \
+     d DECIMAL(10,2), d3 DECIMAL(6,3), f FLOAT, db DOUBLE, dt DATETIME, da DATE, \
+     tm TIME, y YEAR, c CHAR(5), vc VARCHAR(20), tx TEXT, b BLOB, vb VARBINARY(8), KEY (si))",
+    "INSERT INTO t VALUES (NULL, 200, -5, 70000, 7, 1234567890123, 42, 1.5, 2.5, 1.25, 0.1, \
+     '2024-01-02 03:04:05', '2024-01-02', '12:34:56', 2024, 'ab', 'hello', 'text', 'blob', 'vb')",
+    "INSERT INTO t VALUES (NULL, NULL, NULL, NULL, 8, NULL, NULL, -3.25, NULL, NULL, 2.5e10, \
+     NULL, NULL, '-01:30:00', NULL, NULL, NULL, NULL, NULL, NULL)",
+];
+
+/// Statements compared; `true`: values too (not only column metadata).
+const QUERIES: &[(&str, bool)] = &[
+    ("SELECT * FROM t ORDER BY id", true),
+    (
+        "SELECT id, d AS amount, dt, da, tm FROM t WHERE id = 1",
+        true,
+    ),
+    (
+        "SELECT COUNT(*), SUM(d), AVG(d), SUM(i), AVG(i), MIN(d), MAX(dt), SUM(db) FROM t",
+        true,
+    ),
+    (
+        "SELECT d*2, d+1.5, d*d, d/4, i+1, i/2, db*2, 1, 1.5, CONCAT(c, vc), LENGTH(c), YEAR(dt) \
+         FROM t ORDER BY id",
+        true,
+    ),
+    (
+        "SELECT DATE(dt), DATE_ADD(dt, INTERVAL 1 DAY), DATE_ADD(da, INTERVAL 1 MONTH), \
+         DATE_SUB(dt, INTERVAL 2 HOUR) FROM t ORDER BY id",
+        true,
+    ),
+    (
+        "SELECT SUM(d3), AVG(ti), MAX(tm), MIN(da), COUNT(d), SUM(bi), MAX(vc) FROM t",
+        true,
+    ),
+    (
+        "SELECT i DIV 2, -d, ROUND(d, 1), CAST(i AS DECIMAL(8,3)), d3 + d, ti * 2, y \
+         FROM t ORDER BY id",
+        true,
+    ),
+    ("SELECT NOW(), CURDATE(), CURTIME()", false),
+];
+
+/// Flags whose difference matters to clients.
+fn flags_that_matter(f: ColumnFlags) -> ColumnFlags {
+    f & (ColumnFlags::NOT_NULL_FLAG
+        | ColumnFlags::UNSIGNED_FLAG
+        | ColumnFlags::PRI_KEY_FLAG
+        | ColumnFlags::BINARY_FLAG
+        | ColumnFlags::BLOB_FLAG
+        | ColumnFlags::AUTO_INCREMENT_FLAG)
+}
+
+#[derive(Debug, PartialEq)]
+struct Col {
+    name: String,
+    ty: ColumnType,
+    flags: ColumnFlags,
+    decimals: u8,
+    binary_charset: bool,
+}
+
+/// Column metadata and values of one statement.
+type Answer = (Vec<Col>, Vec<Vec<Value>>);
+
+async fn run(c: &mut Conn, sql: &str, prepared: bool) -> Answer {
+    let (cols, rows): (Vec<mysql_async::Column>, Vec<mysql_async::Row>) = if prepared {
+        let mut r = c
+            .exec_iter(sql, ())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let cols = r.columns_ref().to_vec();
+        let rows = r.collect().await.expect("rows");
+        (cols, rows)
+    } else {
+        let mut r = c
+            .query_iter(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let cols = r.columns_ref().to_vec();
+        let rows = r.collect().await.expect("rows");
+        (cols, rows)
+    };
+    let cols = cols
+        .iter()
+        .map(|c| Col {
+            name: c.name_str().into_owned(),
+            ty: c.column_type(),
+            flags: flags_that_matter(c.flags()),
+            decimals: c.decimals(),
+            binary_charset: c.character_set() == 63,
+        })
+        .collect();
+    let rows = rows.into_iter().map(|r| r.unwrap()).collect();
+    (cols, rows)
+}
+
+async fn answers(url: &str) -> Vec<(String, Answer)> {
+    let mut c = Conn::new(Opts::from_url(url).expect("url"))
+        .await
+        .expect("connect");
+    for s in SETUP {
+        c.query_drop(*s)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    let mut out = vec![];
+    for (q, _) in QUERIES {
+        for prepared in [false, true] {
+            let tag = format!("{} {q}", if prepared { "prepared" } else { "text" });
+            out.push((tag, run(&mut c, q, prepared).await));
+        }
+    }
+    c.disconnect().await.expect("disconnect");
+    out
+}
+
+/// Differences accepted (and documented): `(statement substring, column name,
+/// what)`.
+const ACCEPTED: &[(&str, &str, &str)] = &[];
+
+#[test]
+fn column_types_and_values_match_mariadb() {
+    let dir = temp_dir("types");
+    let Some(maria) = mariadb::MariaDb::start(&dir) else {
+        return;
+    };
+    let s = TestServer::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let want = rt.block_on(answers(&format!(
+        "mysql://root@127.0.0.1:{}?prefer_socket=false",
+        maria.port
+    )));
+    let got = rt.block_on(answers(&s.url()));
+    assert_eq!(want.len(), got.len());
+    let mut diffs = vec![];
+    for ((tag, (wc, wr)), (_, (gc, gr))) in want.iter().zip(&got) {
+        let values = QUERIES
+            .iter()
+            .find(|(q, _)| tag.ends_with(q))
+            .is_some_and(|(_, v)| *v);
+        assert_eq!(wc.len(), gc.len(), "{tag}: column count");
+        for (i, (w, g)) in wc.iter().zip(gc).enumerate() {
+            let accepted = |what: &str| {
+                ACCEPTED
+                    .iter()
+                    .any(|(q, c, x)| tag.contains(q) && *c == w.name && *x == what)
+            };
+            if w.name != g.name {
+                diffs.push(format!(
+                    "{tag}: column {i} named {:?}, want {:?}",
+                    g.name, w.name
+                ));
+            }
+            if w.ty != g.ty && !accepted("type") {
+                diffs.push(format!(
+                    "{tag}: {}: type {:?}, want {:?}",
+                    w.name, g.ty, w.ty
+                ));
+            }
+            if w.flags != g.flags && !accepted("flags") {
+                diffs.push(format!(
+                    "{tag}: {}: flags {:?}, want {:?}",
+                    w.name, g.flags, w.flags
+                ));
+            }
+            if w.decimals != g.decimals && !accepted("decimals") {
+                diffs.push(format!(
+                    "{tag}: {}: decimals {}, want {}",
+                    w.name, g.decimals, w.decimals
+                ));
+            }
+            if w.binary_charset != g.binary_charset && !accepted("charset") {
+                diffs.push(format!(
+                    "{tag}: {}: binary charset {}, want {}",
+                    w.name, g.binary_charset, w.binary_charset
+                ));
+            }
+            if values {
+                for (r, (wrow, grow)) in wr.iter().zip(gr).enumerate() {
+                    if wrow[i] != grow[i] && !accepted("value") {
+                        diffs.push(format!(
+                            "{tag}: {} row {r}: {:?}, want {:?}",
+                            w.name, grow[i], wrow[i]
+                        ));
+                    }
+                }
+            } else {
+                // Time-dependent values: the same kind of value.
+                for (wrow, grow) in wr.iter().zip(gr) {
+                    assert_eq!(
+                        std::mem::discriminant(&wrow[i]),
+                        std::mem::discriminant(&grow[i]),
+                        "{tag}: {}: {:?} vs {:?}",
+                        w.name,
+                        grow[i],
+                        wrow[i]
+                    );
+                }
+            }
+        }
+        if values {
+            assert_eq!(wr.len(), gr.len(), "{tag}: row count");
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences from MariaDB:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
