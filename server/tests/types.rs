@@ -230,3 +230,87 @@ fn column_types_and_values_match_mariadb() {
         diffs.join("\n")
     );
 }
+
+/// PyMySQL converts by column type: `Decimal`, `datetime`, `date`,
+/// `timedelta`, `int`, `float`, `bytes`.
+#[test]
+fn pymysql_gets_python_types() {
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import pymysql"])
+        .output();
+    match has {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 with pymysql is required in CI (pip install pymysql)"
+            );
+            eprintln!("SKIP: python3 with pymysql is not installed (pip install pymysql)");
+            return;
+        }
+    }
+    let s = TestServer::start();
+    let setup: Vec<String> = SETUP.iter().map(|q| format!("{q:?}")).collect();
+    let script = format!(
+        r#"
+import pymysql
+c = pymysql.connect(host="127.0.0.1", port={port}, user="root", password="")
+cur = c.cursor()
+for q in [{setup}]:
+    cur.execute(q)
+c.commit()
+def show(sql):
+    cur.execute(sql)
+    row = cur.fetchone()
+    print(" ".join("%s=%s:%r" % (d[0], type(v).__name__, v) for d, v in zip(cur.description, row)))
+show("SELECT id, ti, bi, d, f, db, dt, da, tm, y, vc, tx, b, vb FROM t WHERE id = 1")
+show("SELECT tm FROM t WHERE id = 2")
+show("SELECT COUNT(*), SUM(d), AVG(d), SUM(db), MAX(dt), d*2 FROM t")
+show("SELECT NOW(), CURDATE(), CURTIME(), DATE_ADD(da, INTERVAL 1 DAY), 7/2 FROM t WHERE id = 1")
+"#,
+        port = s.port,
+        setup = setup.join(", ")
+    );
+    let o = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id=int:1 ti=int:200 bi=int:1234567890123 d=Decimal:Decimal('1.50') f=float:1.25 \
+         db=float:0.1 dt=datetime:datetime.datetime(2024, 1, 2, 3, 4, 5) \
+         da=date:datetime.date(2024, 1, 2) tm=timedelta:datetime.timedelta(seconds=45296) \
+         y=int:2024 vc=str:'hello' tx=str:'text' b=bytes:b'blob' vb=bytes:b'vb'"
+    );
+    assert_eq!(
+        lines[1],
+        "tm=timedelta:datetime.timedelta(days=-1, seconds=81000)"
+    );
+    assert_eq!(
+        lines[2],
+        "COUNT(*)=int:2 SUM(d)=Decimal:Decimal('-1.75') AVG(d)=Decimal:Decimal('-0.875000') \
+         SUM(db)=float:25000000000.1 MAX(dt)=datetime:datetime.datetime(2024, 1, 2, 3, 4, 5) \
+         d*2=Decimal:Decimal('3.00')"
+    );
+    // NOW() and friends: the type only, their values change.
+    assert!(lines[3].starts_with("NOW()=datetime:"), "{}", lines[3]);
+    assert!(lines[3].contains("CURDATE()=date:"), "{}", lines[3]);
+    assert!(lines[3].contains("CURTIME()=timedelta:"), "{}", lines[3]);
+    assert!(
+        lines[3].contains("DATE_ADD(da, INTERVAL 1 DAY)=date:datetime.date(2024, 1, 3)"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[3].ends_with("7/2=Decimal:Decimal('3.5000')"),
+        "{}",
+        lines[3]
+    );
+}
