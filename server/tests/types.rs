@@ -43,7 +43,8 @@ const QUERIES: &[(&str, bool)] = &[
     ),
     (
         "SELECT DATE(dt), DATE_ADD(dt, INTERVAL 1 DAY), DATE_ADD(da, INTERVAL 1 MONTH), \
-         DATE_SUB(dt, INTERVAL 2 HOUR) FROM t ORDER BY id",
+         DATE_SUB(dt, INTERVAL 2 HOUR), TIMEDIFF(tm, '01:00:00'), \
+         TIMEDIFF(dt, '2024-01-01 00:00:00') FROM t ORDER BY id",
         true,
     ),
     (

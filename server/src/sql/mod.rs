@@ -195,7 +195,8 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         };
         Ok(functions::owned(ctx.get_raw(i)))
     })?;
-    functions::register(conn)
+    functions::register(conn)?;
+    types::register(conn)
 }
 
 /// MySQL type for an SQLite declared type.

@@ -761,6 +761,78 @@ fn cast_type(dt: &DataType) -> Option<MyType> {
     })
 }
 
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn civil_days(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A TIMEDIFF operand in microseconds: a datetime (since the epoch) or a time
+/// (`true` in the flag).
+fn time_operand(v: rusqlite::types::ValueRef<'_>) -> Option<(i64, bool)> {
+    use crate::protocol::{parse_datetime, parse_time};
+    let t = match v {
+        rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().to_string(),
+        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+        _ => return None,
+    };
+    if t.contains('-') && t.len() >= 10 && !t.starts_with('-') {
+        let (y, m, d, h, mi, s, us) = parse_datetime(&t)?;
+        let days = civil_days(i64::from(y), i64::from(m), i64::from(d));
+        let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+        return Some((secs * 1_000_000 + i64::from(us), false));
+    }
+    let (neg, h, mi, s, us) = parse_time(&t)?;
+    let v = (i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s)) * 1_000_000 + i64::from(us);
+    Some((if neg { -v } else { v }, true))
+}
+
+/// MySQL's TIME text for a signed number of microseconds, clamped to
+/// ±838:59:59 as MySQL does.
+fn time_text(us: i64) -> String {
+    let max = (838 * 3600 + 59 * 60 + 59) * 1_000_000i64;
+    let v = us.clamp(-max, max);
+    let a = v.unsigned_abs();
+    let (secs, frac) = (a / 1_000_000, a % 1_000_000);
+    let mut out = format!(
+        "{}{:02}:{:02}:{:02}",
+        if v < 0 { "-" } else { "" },
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        out.push_str(&format!(".{frac:06}"));
+    }
+    out
+}
+
+/// Registers the functions whose result types this module describes and
+/// that SQLite lacks or spells differently: `TIMEDIFF` (SQLite's own
+/// returns `+0000-00-00 11:34:56.000`).
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "timediff",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a = time_operand(ctx.get_raw(0));
+            let b = time_operand(ctx.get_raw(1));
+            Ok(match (a, b) {
+                // Both times or both datetimes, as MySQL requires.
+                (Some((a, ta)), Some((b, tb))) if ta == tb => Some(time_text(a - b)),
+                _ => None,
+            })
+        },
+    )
+}
+
 /// Formats a DECIMAL value with exactly `scale` digits after the point.
 fn decimal_text(c: &Cell, scale: u8) -> Option<String> {
     let s = usize::from(scale);
@@ -849,6 +921,34 @@ mod tests {
             ColumnType::MYSQL_TYPE_VAR_STRING
         );
         assert_eq!(from_decl("char(5)").ty, ColumnType::MYSQL_TYPE_STRING);
+    }
+
+    #[test]
+    fn timediff_values() {
+        let c = Connection::open_in_memory().expect("db");
+        register(&c).expect("register");
+        let q = |sql: &str| -> Option<String> { c.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        assert_eq!(
+            q("SELECT timediff('12:34:56', '01:00:00')").as_deref(),
+            Some("11:34:56")
+        );
+        assert_eq!(
+            q("SELECT timediff('01:00:00', '12:34:56.5')").as_deref(),
+            Some("-11:34:56.500000")
+        );
+        assert_eq!(
+            q("SELECT timediff('2024-01-03 00:00:00', '2024-01-01 12:00:00')").as_deref(),
+            Some("36:00:00")
+        );
+        assert_eq!(
+            q("SELECT timediff('2000-01-01 00:00:00', '2024-01-01 00:00:00')").as_deref(),
+            Some("-838:59:59")
+        );
+        assert_eq!(
+            q("SELECT timediff('12:00:00', '2024-01-01 00:00:00')"),
+            None
+        );
+        assert_eq!(q("SELECT timediff('nonsense', NULL)"), None);
     }
 
     #[test]
