@@ -315,3 +315,83 @@ show("SELECT NOW(), CURDATE(), CURTIME(), DATE_ADD(da, INTERVAL 1 DAY), 7/2 FROM
         lines[3]
     );
 }
+
+/// MySQL's default collation: character columns compare case-insensitively;
+/// binary strings and `*_bin` collations do not. Checked on MariaDB too (when
+/// installed), so the expectations are MySQL's own.
+async fn collation_checks(url: &str) {
+    let mut c = Conn::new(Opts::from_url(url).expect("url"))
+        .await
+        .expect("connect");
+    for s in [
+        "CREATE DATABASE coll",
+        "USE coll",
+        "CREATE TABLE p (id INT PRIMARY KEY, name VARCHAR(20), code VARCHAR(10) COLLATE utf8mb4_bin, \
+         raw VARBINARY(10), note TEXT, UNIQUE KEY uname (name))",
+        "INSERT INTO p VALUES (1, 'alice', 'abc', 'xyz', 'Hello'), (2, 'Bob', 'ABC', 'XYZ', 'hello'), \
+         (3, 'carol', 'Abc', 'Xyz', 'HELLO')",
+    ] {
+        c.query_drop(s)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {s}: {e}"));
+    }
+    let q = |sql: &'static str| sql;
+    let ids: Vec<i64> = c
+        .query(q("SELECT id FROM p WHERE name = 'ALICE'"))
+        .await
+        .expect("select");
+    assert_eq!(ids, vec![1], "{url}: = is case-insensitive");
+    let ids: Vec<i64> = c
+        .exec("SELECT id FROM p WHERE name = ?", ("BOB",))
+        .await
+        .expect("select");
+    assert_eq!(ids, vec![2], "{url}: prepared = is case-insensitive");
+    let names: Vec<String> = c
+        .query(q("SELECT name FROM p ORDER BY name"))
+        .await
+        .expect("order");
+    assert_eq!(names, vec!["alice", "Bob", "carol"], "{url}: ORDER BY");
+    let n: Option<i64> = c
+        .query_first(q("SELECT COUNT(*) FROM p WHERE note = 'hello'"))
+        .await
+        .expect("count");
+    assert_eq!(n, Some(3), "{url}: TEXT is case-insensitive");
+    let ids: Vec<i64> = c
+        .query(q("SELECT id FROM p WHERE code = 'abc'"))
+        .await
+        .expect("bin");
+    assert_eq!(ids, vec![1], "{url}: utf8mb4_bin is case-sensitive");
+    let ids: Vec<i64> = c
+        .query(q("SELECT id FROM p WHERE raw = 'XYZ'"))
+        .await
+        .expect("varbinary");
+    assert_eq!(ids, vec![2], "{url}: VARBINARY is case-sensitive");
+    let e = c
+        .query_drop("INSERT INTO p VALUES (4, 'ALICE', 'x', 'x', 'x')")
+        .await
+        .expect_err("unique ignores case");
+    match e {
+        mysql_async::Error::Server(s) => assert_eq!(s.code, 1062, "{url}: {s:?}"),
+        other => panic!("{url}: {other}"),
+    }
+    c.query_drop("DROP DATABASE coll").await.expect("drop");
+    c.disconnect().await.expect("disconnect");
+}
+
+#[test]
+fn string_comparison_is_case_insensitive_as_in_mysql() {
+    let dir = temp_dir("coll");
+    let maria = mariadb::MariaDb::start(&dir);
+    let s = TestServer::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    if let Some(m) = &maria {
+        rt.block_on(collation_checks(&format!(
+            "mysql://root@127.0.0.1:{}?prefer_socket=false",
+            m.port
+        )));
+    }
+    rt.block_on(collation_checks(&s.url()));
+}

@@ -2,6 +2,7 @@
 //! dialect), runs administrative statements itself and hands the rest to the
 //! session's SQLite connection after [`rewrite`].
 
+mod collation;
 mod functions;
 pub mod infoschema;
 pub mod rewrite;
@@ -196,7 +197,8 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         Ok(functions::owned(ctx.get_raw(i)))
     })?;
     functions::register(conn)?;
-    types::register(conn)
+    types::register(conn)?;
+    collation::register(conn)
 }
 
 /// MySQL type for an SQLite declared type.
