@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mysql_common::constants::{ColumnFlags, ColumnType, StatusFlags};
 use mysql_common::io::ParseBuf;
-use mysql_common::packets::{Column, ErrPacket, ServerError as MyServerError, SqlState};
+use mysql_common::packets::{ErrPacket, ServerError as MyServerError, SqlState};
 use mysql_common::proto::MySerialize;
 
 use crate::error::SqlError;
@@ -428,13 +428,7 @@ impl PacketIo {
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                if binary {
-                    binary_type(c.ty, rs, i)
-                } else {
-                    c.ty
-                }
-            })
+            .map(|(i, c)| if binary { binary_type(c, rs, i) } else { c.ty })
             .collect();
         // Column definitions of the previous result set are reused when equal:
         // a client repeating a statement gets the same bytes without re-encoding.
@@ -449,7 +443,7 @@ impl PacketIo {
                 .zip(&types)
                 .map(|(c, ty)| {
                     let mut b = Vec::with_capacity(64);
-                    c.to_column(*ty).serialize(&mut b);
+                    c.encode(*ty, &mut b);
                     b
                 })
                 .collect();
@@ -480,7 +474,7 @@ impl PacketIo {
         let mut p = Vec::with_capacity(64);
         for c in cols {
             p.clear();
-            c.to_column(c.ty).serialize(&mut p);
+            c.encode(c.ty, &mut p);
             self.write_packet(&p);
         }
         self.write_eof(status);
@@ -612,6 +606,22 @@ pub struct ColDef {
     pub schema: String,
     /// MySQL column type.
     pub ty: ColumnType,
+    /// Length, decimals, flags and character set, when known (typed table
+    /// columns and expressions); otherwise defaults for `ty` are sent.
+    pub attrs: Option<ColAttrs>,
+}
+
+/// The attributes of a column definition besides its type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColAttrs {
+    /// Display length (in bytes for character columns).
+    pub len: u32,
+    /// Decimals (31 for floating point without a scale).
+    pub decimals: u8,
+    /// Column flags.
+    pub flags: ColumnFlags,
+    /// Collation id (63 is binary).
+    pub charset: u16,
 }
 
 impl ColDef {
@@ -622,36 +632,52 @@ impl ColDef {
             table: String::new(),
             schema: String::new(),
             ty,
+            attrs: None,
         }
     }
 
-    fn to_column(&self, ty: ColumnType) -> Column {
-        let (charset, len, flags, decimals) = match ty {
-            ColumnType::MYSQL_TYPE_LONGLONG => (63u16, 20u32, ColumnFlags::BINARY_FLAG, 0u8),
-            ColumnType::MYSQL_TYPE_LONG => (63, 11, ColumnFlags::BINARY_FLAG, 0),
-            ColumnType::MYSQL_TYPE_DOUBLE => (63, 22, ColumnFlags::BINARY_FLAG, 31),
-            ColumnType::MYSQL_TYPE_NEWDECIMAL => (63, 65, ColumnFlags::BINARY_FLAG, 30),
-            ColumnType::MYSQL_TYPE_BLOB => (
-                63,
-                65535,
-                ColumnFlags::BLOB_FLAG | ColumnFlags::BINARY_FLAG,
-                0,
-            ),
-            ColumnType::MYSQL_TYPE_DATE => (63, 10, ColumnFlags::BINARY_FLAG, 0),
-            ColumnType::MYSQL_TYPE_DATETIME => (63, 19, ColumnFlags::BINARY_FLAG, 0),
-            ColumnType::MYSQL_TYPE_NULL => (63, 0, ColumnFlags::BINARY_FLAG, 0),
-            _ => (45, 1024, ColumnFlags::empty(), 0),
+    /// Appends the column definition packet (`Protocol::ColumnDefinition41`)
+    /// for this column sent as `ty`. Written by hand: `mysql_common` 0.35
+    /// serializes the column length before the character set (its parser reads
+    /// them in the protocol's order), which clients decode as garbage.
+    fn encode(&self, ty: ColumnType, p: &mut Vec<u8>) {
+        let (charset, len, flags, decimals) = match self.attrs {
+            Some(a) if ty == self.ty => (a.charset, a.len, a.flags, a.decimals),
+            _ => default_attrs(ty),
         };
-        Column::new(ty)
-            .with_schema(self.schema.as_bytes())
-            .with_table(self.table.as_bytes())
-            .with_org_table(self.table.as_bytes())
-            .with_name(self.name.as_bytes())
-            .with_org_name(self.name.as_bytes())
-            .with_character_set(charset)
-            .with_column_length(len)
-            .with_flags(flags)
-            .with_decimals(decimals)
+        put_lenenc_str(p, b"def");
+        put_lenenc_str(p, self.schema.as_bytes());
+        put_lenenc_str(p, self.table.as_bytes());
+        put_lenenc_str(p, self.table.as_bytes());
+        put_lenenc_str(p, self.name.as_bytes());
+        put_lenenc_str(p, self.name.as_bytes());
+        p.push(0x0c);
+        p.extend_from_slice(&charset.to_le_bytes());
+        p.extend_from_slice(&len.to_le_bytes());
+        p.push(ty as u8);
+        p.extend_from_slice(&flags.bits().to_le_bytes());
+        p.push(decimals);
+        p.extend_from_slice(&[0, 0]);
+    }
+}
+
+/// Column definition attributes for a column without known ones.
+fn default_attrs(ty: ColumnType) -> (u16, u32, ColumnFlags, u8) {
+    match ty {
+        ColumnType::MYSQL_TYPE_LONGLONG => (63u16, 20u32, ColumnFlags::BINARY_FLAG, 0u8),
+        ColumnType::MYSQL_TYPE_LONG => (63, 11, ColumnFlags::BINARY_FLAG, 0),
+        ColumnType::MYSQL_TYPE_DOUBLE => (63, 22, ColumnFlags::BINARY_FLAG, 31),
+        ColumnType::MYSQL_TYPE_NEWDECIMAL => (63, 65, ColumnFlags::BINARY_FLAG, 30),
+        ColumnType::MYSQL_TYPE_BLOB => (
+            63,
+            65535,
+            ColumnFlags::BLOB_FLAG | ColumnFlags::BINARY_FLAG,
+            0,
+        ),
+        ColumnType::MYSQL_TYPE_DATE => (63, 10, ColumnFlags::BINARY_FLAG, 0),
+        ColumnType::MYSQL_TYPE_DATETIME => (63, 19, ColumnFlags::BINARY_FLAG, 0),
+        ColumnType::MYSQL_TYPE_NULL => (63, 0, ColumnFlags::BINARY_FLAG, 0),
+        _ => (45, 1024, ColumnFlags::empty(), 0),
     }
 }
 
@@ -664,23 +690,132 @@ pub struct ResultSet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// The type a column is sent with in the binary protocol: one every value of
-/// the column can be encoded in.
-fn binary_type(declared: ColumnType, rs: &ResultSet, col: usize) -> ColumnType {
-    let all = |f: &dyn Fn(&Cell) -> bool| rs.rows.iter().all(|r| f(&r[col]));
-    let is_int = |c: &Cell| matches!(c, Cell::Null | Cell::Integer(_));
-    let is_num = |c: &Cell| matches!(c, Cell::Null | Cell::Integer(_) | Cell::Real(_));
-    match declared {
-        ColumnType::MYSQL_TYPE_LONGLONG | ColumnType::MYSQL_TYPE_LONG if all(&is_int) => {
-            ColumnType::MYSQL_TYPE_LONGLONG
-        }
-        ColumnType::MYSQL_TYPE_DOUBLE if all(&is_num) => ColumnType::MYSQL_TYPE_DOUBLE,
-        ColumnType::MYSQL_TYPE_BLOB => ColumnType::MYSQL_TYPE_BLOB,
-        ColumnType::MYSQL_TYPE_NULL if all(&|c| matches!(c, Cell::Null)) => {
-            ColumnType::MYSQL_TYPE_NULL
-        }
-        _ => ColumnType::MYSQL_TYPE_VAR_STRING,
+/// The type a column is sent with in the binary protocol: its own when every
+/// value of the column can be encoded in it, else one that can carry them all
+/// (SQLite lets a column hold any value).
+fn binary_type(col: &ColDef, rs: &ResultSet, i: usize) -> ColumnType {
+    let unsigned = col
+        .attrs
+        .is_some_and(|a| a.flags.contains(ColumnFlags::UNSIGNED_FLAG));
+    let declared = match col.ty {
+        // Legacy untyped columns: LONG meant "an integer".
+        ColumnType::MYSQL_TYPE_LONG if col.attrs.is_none() => ColumnType::MYSQL_TYPE_LONGLONG,
+        t => t,
+    };
+    if rs
+        .rows
+        .iter()
+        .all(|r| binary_fits(declared, unsigned, &r[i]))
+    {
+        return declared;
     }
+    let all = |f: &dyn Fn(&Cell) -> bool| rs.rows.iter().all(|r| f(&r[i]));
+    if all(&|c| matches!(c, Cell::Null | Cell::Integer(_))) {
+        ColumnType::MYSQL_TYPE_LONGLONG
+    } else if all(&|c| matches!(c, Cell::Null | Cell::Integer(_) | Cell::Real(_))) {
+        ColumnType::MYSQL_TYPE_DOUBLE
+    } else {
+        ColumnType::MYSQL_TYPE_VAR_STRING
+    }
+}
+
+/// Whether `c` can be sent as a binary-protocol value of type `ty`.
+fn binary_fits(ty: ColumnType, unsigned: bool, c: &Cell) -> bool {
+    use ColumnType::*;
+    let int_in = |v: i64, bits: u32| {
+        if unsigned {
+            v >= 0 && (bits == 64 || v < (1i64 << bits))
+        } else {
+            bits == 64 || (v >= -(1i64 << (bits - 1)) && v < (1i64 << (bits - 1)))
+        }
+    };
+    match (ty, c) {
+        (_, Cell::Null) => true,
+        (MYSQL_TYPE_TINY, Cell::Integer(v)) => int_in(*v, 8),
+        (MYSQL_TYPE_SHORT | MYSQL_TYPE_YEAR, Cell::Integer(v)) => int_in(*v, 16),
+        (MYSQL_TYPE_LONG | MYSQL_TYPE_INT24, Cell::Integer(v)) => int_in(*v, 32),
+        (MYSQL_TYPE_LONGLONG, Cell::Integer(v)) => !unsigned || *v >= 0,
+        (MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE, Cell::Integer(_) | Cell::Real(_)) => true,
+        (MYSQL_TYPE_DATE | MYSQL_TYPE_DATETIME | MYSQL_TYPE_TIMESTAMP, Cell::Text(t)) => {
+            parse_datetime(t).is_some()
+        }
+        (MYSQL_TYPE_TIME, Cell::Text(t)) => parse_time(t).is_some(),
+        (
+            MYSQL_TYPE_NEWDECIMAL | MYSQL_TYPE_DECIMAL,
+            Cell::Integer(_) | Cell::Real(_) | Cell::Text(_),
+        ) => true,
+        (
+            MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_STRING
+            | MYSQL_TYPE_VARCHAR
+            | MYSQL_TYPE_BLOB
+            | MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_JSON
+            | MYSQL_TYPE_ENUM
+            | MYSQL_TYPE_SET
+            | MYSQL_TYPE_BIT,
+            _,
+        ) => true,
+        (MYSQL_TYPE_NULL, _) => false,
+        _ => false,
+    }
+}
+
+/// `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` → (y, m, d, h, mi, s, µs).
+pub fn parse_datetime(t: &str) -> Option<(u16, u8, u8, u8, u8, u8, u32)> {
+    let t = t.trim();
+    let (date, time) = match t.split_once([' ', 'T']) {
+        Some((d, tm)) => (d, Some(tm)),
+        None => (t, None),
+    };
+    let mut d = date.splitn(3, '-');
+    let y: u16 = d.next()?.parse().ok()?;
+    let m: u8 = d.next()?.parse().ok()?;
+    let day: u8 = d.next()?.parse().ok()?;
+    if m > 12 || day > 31 {
+        return None;
+    }
+    let (h, mi, s, us) = match time {
+        Some(tm) => {
+            let (neg, h, mi, s, us) = parse_time(tm)?;
+            if neg || h > 23 {
+                return None;
+            }
+            (h as u8, mi, s, us)
+        }
+        None => (0, 0, 0, 0),
+    };
+    Some((y, m, day, h, mi, s, us))
+}
+
+/// `[-]H…:MM:SS[.ffffff]` → (negative, hours, minutes, seconds, µs).
+pub fn parse_time(t: &str) -> Option<(bool, u32, u8, u8, u32)> {
+    let t = t.trim();
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t),
+    };
+    let (hms, frac) = match t.split_once('.') {
+        Some((a, f)) => (a, Some(f)),
+        None => (t, None),
+    };
+    let mut p = hms.splitn(3, ':');
+    let h: u32 = p.next()?.parse().ok()?;
+    let mi: u8 = p.next()?.parse().ok()?;
+    let s: u8 = p.next()?.parse().ok()?;
+    if mi > 59 || s > 59 || h > 838 {
+        return None;
+    }
+    let us = match frac {
+        Some(f) if !f.is_empty() && f.len() <= 6 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            f.parse::<u32>().ok()? * 10u32.pow(6 - f.len() as u32)
+        }
+        Some(_) => return None,
+        None => 0,
+    };
+    Some((neg, h, mi, s, us))
 }
 
 fn cell_text(c: &Cell) -> Option<std::borrow::Cow<'_, [u8]>> {
@@ -698,6 +833,10 @@ fn cell_text(c: &Cell) -> Option<std::borrow::Cow<'_, [u8]>> {
 pub fn format_double(f: f64) -> String {
     if f.is_finite() && f == f.trunc() && f.abs() < 1e15 {
         format!("{}", f as i64)
+    } else if f.is_finite() && (f.abs() >= 1e15 || f.abs() < 1e-15) {
+        // MySQL switches to exponent notation from 15 digits on: `1e15`,
+        // `1.2345678901234568e17`.
+        format!("{f:e}")
     } else {
         format!("{f}")
     }
@@ -723,18 +862,71 @@ fn encode_binary_row(p: &mut Vec<u8>, row: &[Cell], types: &[ColumnType]) {
             p[start + bit / 8] |= 1 << (bit % 8);
             continue;
         }
-        match (*ty, c) {
-            (ColumnType::MYSQL_TYPE_LONGLONG, Cell::Integer(v)) => {
-                p.extend_from_slice(&v.to_le_bytes())
+        encode_binary_value(p, *ty, c);
+    }
+}
+
+/// Appends one non-NULL value of a column whose binary type is `ty` (chosen
+/// by [`binary_type`], so the value fits it).
+fn encode_binary_value(p: &mut Vec<u8>, ty: ColumnType, c: &Cell) {
+    use ColumnType::*;
+    match (ty, c) {
+        (MYSQL_TYPE_TINY, Cell::Integer(v)) => p.push(*v as u8),
+        (MYSQL_TYPE_SHORT | MYSQL_TYPE_YEAR, Cell::Integer(v)) => {
+            p.extend_from_slice(&(*v as u16).to_le_bytes())
+        }
+        (MYSQL_TYPE_LONG | MYSQL_TYPE_INT24, Cell::Integer(v)) => {
+            p.extend_from_slice(&(*v as u32).to_le_bytes())
+        }
+        (MYSQL_TYPE_LONGLONG, Cell::Integer(v)) => p.extend_from_slice(&v.to_le_bytes()),
+        (MYSQL_TYPE_DOUBLE, Cell::Integer(v)) => p.extend_from_slice(&(*v as f64).to_le_bytes()),
+        (MYSQL_TYPE_DOUBLE, Cell::Real(v)) => p.extend_from_slice(&v.to_le_bytes()),
+        (MYSQL_TYPE_FLOAT, Cell::Integer(v)) => p.extend_from_slice(&(*v as f32).to_le_bytes()),
+        (MYSQL_TYPE_FLOAT, Cell::Real(v)) => p.extend_from_slice(&(*v as f32).to_le_bytes()),
+        (MYSQL_TYPE_DATE | MYSQL_TYPE_DATETIME | MYSQL_TYPE_TIMESTAMP, Cell::Text(t)) => {
+            let Some((y, m, d, h, mi, s, us)) = parse_datetime(t) else {
+                p.push(0);
+                return;
+            };
+            let len = if ty == MYSQL_TYPE_DATE || (h, mi, s, us) == (0, 0, 0, 0) {
+                if (y, m, d) == (0, 0, 0) { 0 } else { 4 }
+            } else if us == 0 {
+                7
+            } else {
+                11
+            };
+            p.push(len);
+            if len >= 4 {
+                p.extend_from_slice(&y.to_le_bytes());
+                p.extend_from_slice(&[m, d]);
             }
-            (ColumnType::MYSQL_TYPE_DOUBLE, Cell::Integer(v)) => {
-                p.extend_from_slice(&(*v as f64).to_le_bytes())
+            if len >= 7 {
+                p.extend_from_slice(&[h, mi, s]);
             }
-            (ColumnType::MYSQL_TYPE_DOUBLE, Cell::Real(v)) => p.extend_from_slice(&v.to_le_bytes()),
-            _ => {
-                if let Some(b) = cell_text(c) {
-                    put_lenenc_str(p, &b)
-                }
+            if len == 11 {
+                p.extend_from_slice(&us.to_le_bytes());
+            }
+        }
+        (MYSQL_TYPE_TIME, Cell::Text(t)) => {
+            let Some((neg, h, mi, s, us)) = parse_time(t) else {
+                p.push(0);
+                return;
+            };
+            if (h, mi, s, us) == (0, 0, 0, 0) {
+                p.push(0);
+                return;
+            }
+            p.push(if us == 0 { 8 } else { 12 });
+            p.push(u8::from(neg));
+            p.extend_from_slice(&(h / 24).to_le_bytes());
+            p.extend_from_slice(&[(h % 24) as u8, mi, s]);
+            if us != 0 {
+                p.extend_from_slice(&us.to_le_bytes());
+            }
+        }
+        _ => {
+            if let Some(b) = cell_text(c) {
+                put_lenenc_str(p, &b)
             }
         }
     }

@@ -171,6 +171,9 @@ pub struct Shared {
     pub plugins: minnow_plugin_host::Registry,
     general_log: Mutex<Option<File>>,
     general_log_on: AtomicBool,
+    /// Bumped by every DDL statement: sessions drop plans and result types
+    /// cached before it (another session may have altered the table).
+    pub schema_generation: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -281,6 +284,7 @@ impl Server {
             shutdown,
             general_log: Mutex::new(None),
             general_log_on: AtomicBool::new(false),
+            schema_generation: std::sync::atomic::AtomicU64::new(0),
         };
         if shared.config.general_log {
             shared

@@ -254,7 +254,14 @@ pub(super) fn intercept(
         ("CHECKSUM", "TABLE") => s.checksum_table(&t).map(Some),
         ("SHOW", "COLLATION") => s.show_collation(&t[2..]).map(Some),
         ("XA", _) => Err(not_supported("XA transactions")),
-        _ => s.ddl_intercept(&t, &w0, &w1),
+        _ => {
+            if matches!(w0.as_str(), "ALTER" | "DROP" | "CREATE" | "RENAME") {
+                // Plans and result types cached for SELECTs may name a table this
+                // changes.
+                s.forget_cached();
+            }
+            s.ddl_intercept(&t, &w0, &w1)
+        }
     }
 }
 

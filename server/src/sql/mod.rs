@@ -2,6 +2,7 @@
 //! dialect), runs administrative statements itself and hands the rest to the
 //! session's SQLite connection after [`rewrite`].
 
+mod collation;
 mod compat;
 mod ddl;
 mod functions;
@@ -11,6 +12,7 @@ mod maint;
 pub mod rewrite;
 mod show;
 mod syntax;
+pub mod types;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -81,7 +83,15 @@ pub struct SqlConn {
     /// Statements seen before whose SQLite text does not depend on session
     /// state: the text goes straight to SQLite without parsing again.
     plans: HashMap<String, Rc<Plan>>,
+    /// MySQL types of the computed columns of SELECTs seen before, by SQLite
+    /// text, with the database they were typed in.
+    type_hints: HashMap<String, TypeHints>,
+    /// The `Shared::schema_generation` the caches above were made under.
+    schema_generation: u64,
 }
+
+/// The current database when typed and the types of a query's columns.
+type TypeHints = (Option<String>, Rc<[Option<types::MyType>]>);
 
 /// A cached translation of a statement.
 #[derive(Debug)]
@@ -128,7 +138,29 @@ impl SqlConn {
             autocommit: true,
             last_insert_id: 0,
             plans: HashMap::new(),
+            type_hints: HashMap::new(),
+            schema_generation: 0,
         })
+    }
+
+    /// Makes SQLite re-read every attached database's schema if another
+    /// connection changed it: reading `sqlite_master` checks the schema cookie
+    /// (column metadata, used to type results, does not).
+    fn reload_schemas(&self) {
+        let names: Vec<String> = match self.conn.prepare("PRAGMA database_list") {
+            Ok(mut st) => st
+                .query_map([], |r| r.get::<_, String>(1))
+                .map(|rows| rows.flatten().collect())
+                .unwrap_or_default(),
+            Err(_) => return,
+        };
+        for n in names {
+            let q = format!(
+                "SELECT 1 FROM \"{}\".sqlite_master LIMIT 1",
+                n.replace('"', "\"\"")
+            );
+            let _ = self.conn.execute_batch(&q);
+        }
     }
 
     fn remember_plan(&mut self, text: &str, sqlite: String, com: Com) {
@@ -191,7 +223,9 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
         };
         Ok(functions::owned(ctx.get_raw(i)))
     })?;
-    functions::register(conn)
+    functions::register(conn)?;
+    types::register(conn)?;
+    collation::register(conn)
 }
 
 /// MySQL type for an SQLite declared type.
@@ -372,11 +406,34 @@ impl Session {
         r
     }
 
+    /// Forgets cached plans and result types, here and (through the schema
+    /// generation) in every other session: a DDL statement may have changed the
+    /// tables they were made for (a cached SELECT would keep its old types).
+    fn forget_cached(&mut self) {
+        self.sql.plans.clear();
+        self.sql.type_hints.clear();
+        self.sql.schema_generation = self
+            .shared
+            .schema_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
+    }
+
     fn bump(&mut self, c: Com) {
         self.shared.status.add(&mut self.status, Counter::Com(c), 1);
     }
 
     fn execute_text(&mut self, text: &str) -> Result<Outcome, SqlError> {
+        let generation = self
+            .shared
+            .schema_generation
+            .load(std::sync::atomic::Ordering::Acquire);
+        if generation != self.sql.schema_generation {
+            self.sql.plans.clear();
+            self.sql.type_hints.clear();
+            self.sql.schema_generation = generation;
+            self.sql.reload_schemas();
+        }
         if let Some(plan) = self.sql.plans.get(text).cloned() {
             self.bump(plan.com);
             self.implicit_begin()?;
@@ -790,6 +847,7 @@ impl Session {
                 }
                 self.prepare_refs(toks)?;
                 let rw = self.rewrite(toks)?;
+                self.type_query(&st, &rw.sql);
                 self.implicit_begin()?;
                 let r = self.run_sqlite(
                     &rw.sql,
@@ -813,6 +871,7 @@ impl Session {
             | Statement::CreateView { .. }) => {
                 self.deny_info_schema_write(&write_targets(&st))?;
                 self.prepare_refs(toks)?;
+                self.forget_cached();
                 let sql = self.rewrite(toks)?.sql;
                 self.implicit_commit()?;
                 self.exec_batch(&sql)?;
@@ -1177,6 +1236,50 @@ impl Session {
         names: &[(String, String)],
         is_insert: bool,
     ) -> Result<Outcome, SqlError> {
+        let hints = self
+            .sql
+            .type_hints
+            .get(sql)
+            .filter(|h| h.0 == self.sql.db)
+            .map(|h| Rc::clone(&h.1));
+        self.run_sqlite_typed(
+            sql,
+            params,
+            names,
+            is_insert,
+            hints.as_deref().unwrap_or(&[]),
+        )
+    }
+
+    /// Types the computed columns of a SELECT and remembers them for its
+    /// SQLite text (used by every later run of that text, prepared or not).
+    fn type_query(&mut self, st: &Statement, sqlite: &str) {
+        if !matches!(st, Statement::Query(_)) {
+            return;
+        }
+        let h = types::Typer::new(&self.sql.conn, self.sql.db.as_deref()).statement(st);
+        if h.iter().all(Option::is_none) {
+            self.sql.type_hints.remove(sqlite);
+            return;
+        }
+        if self.sql.type_hints.len() >= PLAN_CACHE_CAPACITY {
+            self.sql.type_hints.clear();
+        }
+        self.sql
+            .type_hints
+            .insert(sqlite.to_string(), (self.sql.db.clone(), h.into()));
+    }
+
+    /// [`Session::run_sqlite`] with the MySQL types of computed result
+    /// columns (`hints`, from [`types::Typer`]; may be shorter than the row).
+    fn run_sqlite_typed(
+        &mut self,
+        sql: &str,
+        params: &[Cell],
+        names: &[(String, String)],
+        is_insert: bool,
+        hints: &[Option<types::MyType>],
+    ) -> Result<Outcome, SqlError> {
         let db = self.sql.db.clone();
         let e = |e: rusqlite::Error| SqlError::from_sqlite(&e, db.as_deref());
         let conn = &self.sql.conn;
@@ -1204,7 +1307,7 @@ impl Session {
         }
         let mut columns: Vec<ColDef> = Vec::with_capacity(ncol);
         let mut declared = Vec::with_capacity(ncol);
-        for c in st.columns() {
+        for (i, c) in st.columns().iter().enumerate() {
             let mut name = c.name().to_string();
             for (from, to) in names {
                 if name.contains(from.as_str()) {
@@ -1226,8 +1329,17 @@ impl Session {
             {
                 name = name[1..name.len() - 1].replace("''", "'");
             }
-            declared.push(c.decl_type().map(decl_type));
-            columns.push(ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING));
+            let typed = types::result_column(&st, i, c.decl_type(), hints.get(i));
+            declared.push(
+                typed
+                    .is_none()
+                    .then(|| c.decl_type().map(decl_type))
+                    .flatten(),
+            );
+            columns.push(match typed {
+                Some(t) => t.col_def(name),
+                None => ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING),
+            });
         }
         let mut rows = Vec::new();
         let mut q = st
@@ -1244,7 +1356,15 @@ impl Session {
             }
         }
         for (i, c) in columns.iter_mut().enumerate() {
-            c.ty = declared[i].unwrap_or_else(|| infer_type(&rows, i));
+            if c.attrs.is_none() {
+                c.ty = declared[i].unwrap_or_else(|| infer_type(&rows, i));
+                if declared[i].is_none() && c.ty == ColumnType::MYSQL_TYPE_VAR_STRING {
+                    c.attrs = Some(types::computed_string());
+                }
+            }
+        }
+        if types::needs_format(&columns) {
+            types::format_values(&columns, &mut rows);
         }
         Ok(Outcome::Rows(ResultSet { columns, rows }))
     }
@@ -1480,16 +1600,14 @@ impl Session {
                     Cell::Text(s) => s.clone(),
                     _ => String::new(),
                 };
-                let ty = match &r[1] {
-                    Cell::Text(s) => decl_type(s),
-                    _ => ColumnType::MYSQL_TYPE_VAR_STRING,
+                let t = match &r[1] {
+                    Cell::Text(s) => types::from_decl(s),
+                    _ => types::from_decl(""),
                 };
-                ColDef {
-                    name,
-                    table: table.to_string(),
-                    schema: db.clone(),
-                    ty,
-                }
+                let mut c = t.col_def(name);
+                c.table = table.to_string();
+                c.schema = db.clone();
+                c
             })
             .collect())
     }
@@ -1642,17 +1760,20 @@ impl Session {
         }
         self.prepare_refs(&toks)?;
         let rw = self.rewrite(&toks)?;
+        self.type_query(&st, &rw.sql);
+        let hints = self.sql.type_hints.get(&rw.sql).map(|h| Rc::clone(&h.1));
         let db = self.sql.db.clone();
-        let st = self
+        let sq = self
             .sql
             .conn
             .prepare_cached(&rw.sql)
             .map_err(|e| SqlError::from_sqlite(&e, db.as_deref()))?;
-        let params = st.parameter_count();
-        let cols = st
+        let params = sq.parameter_count();
+        let cols = sq
             .columns()
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let mut name = c.name().to_string();
                 for (from, to) in &rw.names {
                     name = name.replace(from.as_str(), to);
@@ -1660,15 +1781,14 @@ impl Session {
                 if name.contains("minnow_") {
                     name = syntax::restore_names(&name);
                 }
-                ColDef::new(
-                    name,
-                    c.decl_type()
-                        .map(decl_type)
-                        .unwrap_or(ColumnType::MYSQL_TYPE_VAR_STRING),
-                )
+                let hint = hints.as_ref().and_then(|h| h.get(i));
+                match types::result_column(&sq, i, c.decl_type(), hint) {
+                    Some(t) => t.col_def(name),
+                    None => ColDef::new(name, ColumnType::MYSQL_TYPE_VAR_STRING),
+                }
             })
             .collect();
-        drop(st);
+        drop(sq);
         let p = Prepared {
             text: text.into(),
             sqlite: Some(rw.sql),

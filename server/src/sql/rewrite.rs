@@ -669,6 +669,7 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             }
         }
         let ty_is_enum = ty.first().is_some_and(|t| kw(t, "ENUM") || kw(t, "SET"));
+        let collate = super::collation::for_column(&ty, &p[j..]).filter(|_| !is_auto);
         if is_auto {
             if let Token::Word(w) = &p[0] {
                 auto_col = Some(w.value.clone());
@@ -681,6 +682,10 @@ pub fn create_table(toks: &[TokenWithSpan]) -> Result<String, SqlError> {
             col.push(Token::make_word("TEXT", None));
         } else {
             col.extend(ty);
+        }
+        if let Some(c) = collate {
+            col.push(Token::make_keyword("COLLATE"));
+            col.push(Token::make_word(c, None));
         }
         while j < p.len() {
             let t = &p[j];
@@ -908,6 +913,7 @@ mod tests {
         .expect("tokens");
         let sql = create_table(&t).expect("rewrite");
         let c = rusqlite::Connection::open_in_memory().expect("db");
+        super::super::collation::register(&c).expect("collations");
         c.execute_batch(&sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         c.execute("INSERT INTO t1(name) VALUES ('x')", [])
