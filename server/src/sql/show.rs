@@ -182,7 +182,11 @@ pub(crate) fn parse(toks: &[TokenWithSpan]) -> Result<Option<ShowMeta>, SqlError
 
 /// MySQL's spelling of a declared SQLite type.
 fn mysql_type(decl: &str) -> String {
-    let d = decl.trim().to_ascii_lowercase();
+    // MySQL prints `decimal(10,2)`; the stored declaration may say `DECIMAL(10, 2)`.
+    let mut d = decl.trim().to_ascii_lowercase();
+    if !d.contains('\'') {
+        d = d.replace(", ", ",");
+    }
     let (base, rest) = match d.find(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
         Some(p) => (&d[..p], &d[p..]),
         None => (d.as_str(), ""),
@@ -941,6 +945,7 @@ mod tests {
         assert_eq!(mysql_type("int unsigned"), "int(11) unsigned");
         assert_eq!(mysql_type("INT(32)"), "int(32)");
         assert_eq!(mysql_type("varchar(20)"), "varchar(20)");
+        assert_eq!(mysql_type("DECIMAL(10, 2)"), "decimal(10,2)");
         assert_eq!(mysql_type("BIGINT"), "bigint(20)");
         assert_eq!(mysql_type(""), "text");
     }
