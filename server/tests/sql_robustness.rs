@@ -85,3 +85,64 @@ fn a_panicking_session_leaves_the_server_serving() {
         "{log}"
     );
 }
+
+/// The processlist state of connection `id`, waiting up to 10 s for `want`.
+fn wait_for_state(sh: &minnow_server::server::Shared, id: u32, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let state = sh
+            .threads
+            .get(id)
+            .and_then(|t| t.snapshot())
+            .map(|s| s.state);
+        if state == Some(want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connection {id} never reached state {want:?} (now {state:?})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Found by the `sql` fuzz target: `SLEEP(1e308)` panicked converting the
+/// seconds to a `Duration` (inside SQLite's callback). A sleep longer than the
+/// clock can count now sleeps until `KILL QUERY`, as in MySQL.
+#[test]
+fn sleep_longer_than_the_clock_runs_until_killed() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = connect(&s.url()).await;
+        let id = c.id();
+        for q in [
+            "SELECT SLEEP(1e308)",
+            "SELECT SLEEP(1e19)",
+            "DO SLEEP(1e300)",
+        ] {
+            let shared = std::sync::Arc::clone(&s.shared);
+            let url = s.url();
+            let killer = std::thread::spawn(move || {
+                wait_for_state(&shared, id, "User sleep");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                wait_for_state(&shared, id, "User sleep");
+                rt().block_on(async {
+                    let mut k = connect(&url).await;
+                    k.query_drop(format!("KILL QUERY {id}"))
+                        .await
+                        .expect("kill query");
+                });
+            });
+            let e = c.query_drop(q).await.expect_err("killed");
+            killer.join().expect("killer");
+            assert_eq!(code(&e), 1317, "{q}: {e}");
+            let one: i64 = c
+                .query_first("SELECT 1")
+                .await
+                .expect("usable after the kill")
+                .expect("row");
+            assert_eq!(one, 1);
+        }
+    });
+    assert!(!s.error_log().contains("panicked"), "{}", s.error_log());
+}
