@@ -1,8 +1,12 @@
 #!/bin/sh
-# Seeds the fuzz corpora: `packet` with a few well-formed client packets, `sql`
-# with statements of every kind (below).
-# The first byte selects the decoder (see fuzz_targets/packet.rs).
+# Seeds the fuzz corpora: `packet` with a few well-formed client packets (the
+# first byte selects the decoder, see fuzz_targets/packet.rs), `sql` with
+# statements of every kind (below; see fuzz_targets/sql.rs).
 # Usage: server/fuzz/seed.sh   (writes server/fuzz/corpus/{packet,sql}/, not committed)
+# Then, from server/:
+#   cargo +nightly fuzz run sql fuzz/corpus/sql -- -dict=fuzz/sql.dict -timeout=10 \
+#     -rss_limit_mb=4096 -detect_leaks=0 -max_total_time=600
+#   cargo +nightly fuzz run packet fuzz/corpus/packet -- -max_total_time=600
 set -eu
 out="$(cd "$(dirname "$0")" && pwd)/corpus/packet"
 mkdir -p "$out"
