@@ -538,6 +538,11 @@ fn do_command(sess: &mut Session, io: &mut PacketIo, pkt: Vec<u8>) -> bool {
     if matches!(cmd, Command::Quit) {
         return false;
     }
+    // Fault injection: a bug that panics on a session thread. The accept loop's
+    // catch_unwind must keep the server serving (tests/sql_robustness.rs).
+    if crate::debug::execute_if("panic_dispatch_command") {
+        panic!("panic_dispatch_command: panicking on purpose (DBUG fault injection)");
+    }
     // A KILL QUERY that arrived while the session was idle has nothing to stop.
     sess.thd.clear_query_kill();
     sess.shared

@@ -192,25 +192,22 @@ fn register_functions(conn: &Connection, thd: &Arc<ThreadInfo>) -> rusqlite::Res
     let t = Arc::clone(thd);
     conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let secs: f64 = ctx.get(0).unwrap_or(0.0);
-        // NaN, infinite or huge: as long as the process can wait (until killed).
-        let wait = Duration::try_from_secs_f64(secs.max(0.0))
-            .unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
-        let now = Instant::now();
-        let until = now
-            .checked_add(wait)
-            .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365)))
-            .unwrap_or(now);
+        // `None`: longer than the clock counts (SLEEP(1e308)): until killed.
+        let until = Duration::try_from_secs_f64(secs.max(0.0))
+            .ok()
+            .and_then(|d| Instant::now().checked_add(d));
         t.set(|s| s.state = "User sleep");
-        while Instant::now() < until {
+        while until.is_none_or(|u| Instant::now() < u) {
             if t.is_killed() {
                 return Err(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
                     Some("interrupted".into()),
                 ));
             }
-            std::thread::sleep(
-                Duration::from_millis(5).min(until.saturating_duration_since(Instant::now())),
-            );
+            let left = until.map_or(Duration::MAX, |u| {
+                u.saturating_duration_since(Instant::now())
+            });
+            std::thread::sleep(Duration::from_millis(5).min(left));
         }
         t.set(|s| s.state = "executing");
         Ok(0i64)
