@@ -2020,3 +2020,122 @@ fn a_veto_in_a_statement_sequence_stops_it() {
         .unwrap();
     s.release();
 }
+
+fn log_of(reg: &Registry, plugin: &str) -> String {
+    match status(reg, &format!("{plugin}_log")) {
+        Some(Value::Str(s)) => s,
+        other => panic!("{plugin}_log: {other:?}"),
+    }
+}
+
+/// The two phases of one statement as the server sends them.
+fn statement(s: &mut minnow_plugin_host::Session, conn: u64, query: &str) -> Result<(), String> {
+    let ev = general(GeneralSubclass::Log, conn, query);
+    s.audit_general_seq(
+        &ev,
+        &[
+            (GeneralSubclass::Log, 0, 0),
+            (GeneralSubclass::Starting, 0, 0),
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    s.audit_general_seq(
+        &ev,
+        &[
+            (GeneralSubclass::Result, 0, 1),
+            (GeneralSubclass::Status, 0, 1),
+            (GeneralSubclass::Completed, 0, 1),
+        ],
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn batched_plugin_gets_each_statement_phase_in_one_call_in_order() {
+    let (_d, _h, reg) = setup();
+    reg.install("audit_order_batch", "audit_order.so").unwrap();
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Off);
+    let mut s = reg.session(1);
+    statement(&mut s, 1, "SELECT 1").unwrap();
+    assert_eq!(
+        log_of(&reg, "audit_order_batch"),
+        "( 0:0 0:4 ) ( 0:2 0:3 0:5 ) "
+    );
+    let b = binding(&reg, "audit_order_batch", "AUDIT GENERAL");
+    assert_eq!((b.calls, b.errors, b.bound_sessions), (5, 0, 1));
+    s.release();
+    // Every call timed: the same events one at a time (each timed alone).
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Every);
+    statement(&mut s, 1, "SELECT 2").unwrap();
+    assert_eq!(
+        log_of(&reg, "audit_order_batch"),
+        "( 0:0 0:4 ) ( 0:2 0:3 0:5 ) 0:0 0:4 0:2 0:3 0:5 "
+    );
+    let b = binding(&reg, "audit_order_batch", "AUDIT GENERAL");
+    assert_eq!(b.calls, 10);
+    s.release();
+    // A veto at STARTING inside a batch fails the statement and is one error.
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Off);
+    let err = statement(&mut s, 1, "SELECT 'VETO'").unwrap_err();
+    assert!(err.contains("audit_order_batch"), "{err}");
+    assert!(
+        log_of(&reg, "audit_order_batch").ends_with("0:5 ( 0:0 0:4 ) "),
+        "{}",
+        log_of(&reg, "audit_order_batch")
+    );
+    let b = binding(&reg, "audit_order_batch", "AUDIT GENERAL");
+    assert_eq!((b.calls, b.errors), (12, 1));
+    s.release();
+    assert_eq!(
+        binding(&reg, "audit_order_batch", "AUDIT GENERAL").bound_sessions,
+        0
+    );
+}
+
+#[test]
+fn audit_1_0_plugin_without_batch_entry_loads_and_gets_every_event() {
+    let (_d, _h, reg) = setup();
+    // Its descriptor is followed by a poison pointer where 1.1's notify_batch would
+    // be: reading past the 1.0 size would call it.
+    reg.install("audit_order_v10", "audit_order.so").unwrap();
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Off);
+    let mut s = reg.session(4);
+    statement(&mut s, 4, "SELECT 1").unwrap();
+    assert_eq!(log_of(&reg, "audit_order_v10"), "0:0 0:4 0:2 0:3 0:5 ");
+    let b = binding(&reg, "audit_order_v10", "AUDIT GENERAL");
+    assert_eq!((b.calls, b.errors), (5, 0));
+    let err = statement(&mut s, 4, "VETO").unwrap_err();
+    assert!(err.contains("audit_order_v10"), "{err}");
+    assert_eq!(
+        log_of(&reg, "audit_order_v10"),
+        "0:0 0:4 0:2 0:3 0:5 0:0 0:4 "
+    );
+}
+
+#[test]
+fn batched_and_unbatched_plugins_together_get_events_one_at_a_time_in_order() {
+    let (_d, _h, reg) = setup();
+    reg.install("audit_order_batch", "audit_order.so").unwrap();
+    reg.install("audit_order_v10", "audit_order.so").unwrap();
+    reg.set_call_timing(minnow_plugin_host::CallTiming::Off);
+    let mut s = reg.session(2);
+    statement(&mut s, 2, "SELECT 1").unwrap();
+    // Two plugins take the class: each event goes to both before the next event,
+    // so no batch is used; each plugin sees every event in order.
+    assert_eq!(log_of(&reg, "audit_order_batch"), "0:0 0:4 0:2 0:3 0:5 ");
+    assert_eq!(log_of(&reg, "audit_order_v10"), "0:0 0:4 0:2 0:3 0:5 ");
+    // The first plugin's veto stops the chain: the second saw LOG, not STARTING.
+    let err = statement(&mut s, 2, "SELECT 'VETO'").unwrap_err();
+    assert!(err.contains("audit_order_batch"), "{err}");
+    assert!(log_of(&reg, "audit_order_batch").ends_with("0:5 0:0 0:4 "));
+    assert!(log_of(&reg, "audit_order_v10").ends_with("0:5 0:0 "));
+    s.release();
+    // With the unbatched plugin gone, the batched one gets batches again.
+    reg.uninstall("audit_order_v10").unwrap();
+    statement(&mut s, 2, "SELECT 1").unwrap();
+    assert!(
+        log_of(&reg, "audit_order_batch").ends_with("0:5 0:0 0:4 ( 0:0 0:4 ) ( 0:2 0:3 0:5 ) "),
+        "{}",
+        log_of(&reg, "audit_order_batch")
+    );
+}
