@@ -11,6 +11,8 @@
 #
 #   bash server/benches/plugin-callgrind.sh
 #   N1=1000 N2=6000 CONCURRENCY=2 MINNOWD=/path/to/other/minnowd bash server/benches/plugin-callgrind.sh
+#   MINNOWD=/old/minnowd PLUGINS=/old/plugin-dir bash server/benches/plugin-callgrind.sh
+#     (another build: its minnowd and a directory with its libaudit_null.so, libconn_ip_filter.so)
 # Needs valgrind (callgrind_control) and mariadb-client (mariadb, mariadb-slap).
 set -euo pipefail
 N1=${N1:-1000}; N2=${N2:-6000}; CONCURRENCY=${CONCURRENCY:-2}
@@ -25,7 +27,12 @@ fi
 WORK=$(mktemp -d /tmp/minnow-pcg.XXXXXX)
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-bash examples/plugins/collect.sh "$WORK/plugin" --release >/dev/null
+if [ -z "${PLUGINS:-}" ]; then
+    bash examples/plugins/collect.sh "$WORK/plugin" --release >/dev/null
+else
+    mkdir -p "$WORK/plugin"
+    cp "$PLUGINS"/libaudit_null.so "$PLUGINS"/libconn_ip_filter.so "$WORK/plugin/"
+fi
 
 total_ir() { # callgrind out files -> summed Ir
     cat "$@" | awk '/^summary:/ {s += $2} END {print s + 0}'

@@ -51,7 +51,7 @@ extern "C" {
 
 #define MINNOW_DAEMON_INTERFACE_VERSION 0x0100
 #define MINNOW_INFORMATION_SCHEMA_INTERFACE_VERSION 0x0100
-#define MINNOW_AUDIT_INTERFACE_VERSION 0x0101 /* 1.1 added notify_batch */
+#define MINNOW_AUDIT_INTERFACE_VERSION 0x0100
 #define MINNOW_AUTHENTICATION_INTERFACE_VERSION 0x0100
 #define MINNOW_PASSWORD_VALIDATION_INTERFACE_VERSION 0x0100
 #define MINNOW_PROTOCOL_TRACE_INTERFACE_VERSION 0x0100
@@ -201,20 +201,10 @@ struct minnow_audit_connection_event {
   minnow_str database;
 };
 
-/* Since audit interface 1.1, optional (NULL: the host calls notify once per event).
-   Delivers `count` events of class `event_class` in order, exactly as `count` calls of
-   notify would; `events` points to `count` consecutive event structs of that class.
-   Write the return code of event i to rcs[i] and stop after the first event whose code
-   is MINNOW_PLUGIN_PANICKED, or non-zero for an event that may veto (general STARTING,
-   connection PRE_AUTHENTICATE). Return the number of events handled. */
-typedef uint32_t (*minnow_audit_notify_batch_fn)(void *ctx, uint32_t event_class,
-                                                 const void *events, uint32_t count, int *rcs);
-
 struct minnow_audit {
   uint32_t interface_version;
   uint32_t class_mask;
   int (*notify)(void *ctx, uint32_t event_class, const void *event);
-  minnow_audit_notify_batch_fn notify_batch; /* since 1.1 */
 };
 
 /* ---- information_schema ----------------------------------------------------- */

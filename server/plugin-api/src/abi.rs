@@ -52,12 +52,8 @@ pub const MINNOW_PROTOCOL_TRACE_PLUGIN: u32 = 12;
 pub const MINNOW_DAEMON_INTERFACE_VERSION: u32 = 0x0100;
 /// Interface version of [`InfoSchemaDescriptor`].
 pub const MINNOW_INFORMATION_SCHEMA_INTERFACE_VERSION: u32 = 0x0100;
-/// Interface version of [`AuditDescriptor`]. 1.1 added `notify_batch`.
-pub const MINNOW_AUDIT_INTERFACE_VERSION: u32 = 0x0101;
-/// Size of [`AuditDescriptor`] as it was in audit interface 1.0 (before `notify_batch`):
-/// the host reads no more than this from a 1.0 descriptor.
-pub const MINNOW_AUDIT_DESCRIPTOR_SIZE_V1_0: usize =
-    std::mem::offset_of!(AuditDescriptor, notify_batch);
+/// Interface version of [`AuditDescriptor`].
+pub const MINNOW_AUDIT_INTERFACE_VERSION: u32 = 0x0100;
 /// Interface version of [`AuthDescriptor`].
 pub const MINNOW_AUTHENTICATION_INTERFACE_VERSION: u32 = 0x0100;
 /// Interface version of [`PasswordValidationDescriptor`].
@@ -424,25 +420,6 @@ pub struct AuditConnectionEvent {
 pub type AuditNotifyFn =
     unsafe extern "C" fn(ctx: *mut c_void, event_class: u32, event: *const c_void) -> c_int;
 
-/// Batched audit notify callback (since audit interface 1.1): delivers `count` events
-/// of class `event_class`, in order, exactly as `count` calls of the plugin's
-/// [`AuditNotifyFn`] would. `events` points to `count` consecutive
-/// [`AuditGeneralEvent`]s or [`AuditConnectionEvent`]s according to `event_class`.
-/// The plugin writes the return code of event `i` to `rcs[i]` and stops after the
-/// first event whose code is [`MINNOW_PLUGIN_PANICKED`], or non-zero for an event
-/// that may veto (general `STARTING`, connection `PRE_AUTHENTICATE`). Returns the
-/// number of events handled (codes written). The host uses it to deliver one
-/// statement phase (log + starting; result or error + status + completed) in one
-/// call when the plugin is the only one taking the class (the order of events
-/// across plugins is then the same as one event at a time).
-pub type AuditNotifyBatchFn = unsafe extern "C" fn(
-    ctx: *mut c_void,
-    event_class: u32,
-    events: *const c_void,
-    count: u32,
-    rcs: *mut c_int,
-) -> u32;
-
 /// Audit descriptor.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -453,9 +430,6 @@ pub struct AuditDescriptor {
     pub class_mask: u32,
     /// Event callback.
     pub notify: Option<AuditNotifyFn>,
-    /// Since audit interface 1.1: batched event callback (may be NULL: the host
-    /// then calls `notify` once per event). Not read from a 1.0 descriptor.
-    pub notify_batch: Option<AuditNotifyBatchFn>,
 }
 
 /// Column type of an information_schema table: integer.

@@ -299,63 +299,6 @@ unsafe extern "C" fn audit_notify<T: AuditPlugin>(
     class: u32,
     event: *const c_void,
 ) -> c_int {
-    // SAFETY: forwarded host contract.
-    unsafe { notify_one::<T>(ctx, class, event) }
-}
-
-/// Since audit interface 1.1: the events of one statement phase in one call (see
-/// [`AuditNotifyBatchFn`]); each goes to [`AuditPlugin::notify`] as if sent alone.
-unsafe extern "C" fn audit_notify_batch<T: AuditPlugin>(
-    ctx: *mut c_void,
-    class: u32,
-    events: *const c_void,
-    count: u32,
-    rcs: *mut c_int,
-) -> u32 {
-    if events.is_null() || rcs.is_null() {
-        return 0;
-    }
-    let (size, veto_subclass) = match class {
-        MINNOW_AUDIT_GENERAL_CLASS => (
-            std::mem::size_of::<AuditGeneralEvent>(),
-            MINNOW_AUDIT_GENERAL_STARTING,
-        ),
-        MINNOW_AUDIT_CONNECTION_CLASS => (
-            std::mem::size_of::<AuditConnectionEvent>(),
-            MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE,
-        ),
-        _ => return 0,
-    };
-    for i in 0..count as usize {
-        // SAFETY: the host passes `count` consecutive events of `class` and `count`
-        // writable return codes: event i and code i are in bounds.
-        let (ev, out) = unsafe {
-            (
-                (events as *const u8).add(i * size) as *const c_void,
-                rcs.add(i),
-            )
-        };
-        // SAFETY: `ev` is a valid event of `class` (host contract).
-        let rc = unsafe { notify_one::<T>(ctx, class, ev) };
-        // SAFETY: `out` is writable; every event struct starts with its `u32` subclass.
-        let vetoable = unsafe {
-            *out = rc;
-            std::ptr::read_unaligned(ev as *const u32) == veto_subclass
-        };
-        if rc == MINNOW_PLUGIN_PANICKED || (rc != 0 && vetoable) {
-            return i as u32 + 1;
-        }
-    }
-    count
-}
-
-/// One audit event to the plugin behind `ctx`.
-///
-/// # Safety
-/// `ctx` is the pointer from `init`; `event` is NULL or a valid event of `class`
-/// whose strings live during the call.
-#[inline(always)]
-unsafe fn notify_one<T: AuditPlugin>(ctx: *mut c_void, class: u32, event: *const c_void) -> c_int {
     if event.is_null() {
         return -1;
     }
@@ -614,7 +557,6 @@ impl<T: AuditPlugin> Glue<T> {
         interface_version: MINNOW_AUDIT_INTERFACE_VERSION,
         class_mask: T::CLASS_MASK,
         notify: Some(audit_notify::<T>),
-        notify_batch: Some(audit_notify_batch::<T>),
     };
     /// Declaration of an audit plugin.
     pub const AUDIT_DECL: PluginDecl = Self::base(

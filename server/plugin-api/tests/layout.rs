@@ -121,7 +121,7 @@ fn checks() -> Vec<Check> {
         layout!(
             AuditDescriptor,
             "struct minnow_audit",
-            [interface_version, class_mask, notify, notify_batch]
+            [interface_version, class_mask, notify]
         ),
         layout!(IsColumn, "minnow_is_column", [name, column_type, length]),
         layout!(IsSink, "minnow_is_sink", [host, store, end_row]),

@@ -205,8 +205,6 @@ pub(crate) enum Kind {
     Audit {
         class_mask: u32,
         notify: Option<AuditNotifyFn>,
-        /// Since audit interface 1.1 (always `None` for a 1.0 descriptor).
-        notify_batch: Option<AuditNotifyBatchFn>,
     },
     InfoSchema {
         columns: Vec<ColumnDef>,
@@ -369,29 +367,10 @@ fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError>
         match d.plugin_type {
             MINNOW_DAEMON_PLUGIN => Kind::Daemon,
             MINNOW_AUDIT_PLUGIN => {
-                // Size-aware: a 1.0 descriptor ends before `notify_batch`, so only
-                // its own fields are copied (the rest stays zero = NULL); a newer
-                // minor has at least our fields.
-                let mut a = AuditDescriptor {
-                    interface_version: 0,
-                    class_mask: 0,
-                    notify: None,
-                    notify_batch: None,
-                };
-                let size = if type_version & 0xff == 0 {
-                    MINNOW_AUDIT_DESCRIPTOR_SIZE_V1_0
-                } else {
-                    std::mem::size_of::<AuditDescriptor>()
-                };
-                std::ptr::copy_nonoverlapping(
-                    d.info as *const u8,
-                    &mut a as *mut AuditDescriptor as *mut u8,
-                    size,
-                );
+                let a = std::ptr::read_unaligned(d.info as *const AuditDescriptor);
                 Kind::Audit {
                     class_mask: a.class_mask,
                     notify: a.notify,
-                    notify_batch: a.notify_batch,
                 }
             }
             MINNOW_INFORMATION_SCHEMA_PLUGIN => {
@@ -1047,52 +1026,6 @@ impl PluginCode {
         // matches `class` and it and its strings (borrowed from the host's event by
         // the caller) are valid during the call.
         unsafe { f(ctx, class, event) }
-    }
-
-    /// True if the plugin has a batched audit callback (audit interface 1.1).
-    #[inline]
-    pub(crate) fn has_notify_batch(&self) -> bool {
-        matches!(
-            self.decl.kind,
-            Kind::Audit {
-                notify_batch: Some(_),
-                ..
-            }
-        )
-    }
-
-    /// Delivers `events` (general class) in one call of the plugin's batched
-    /// callback, writing each handled event's return code to `rcs`. Returns the
-    /// number of events handled (0 without a batched callback).
-    #[inline]
-    pub(crate) fn notify_general_batch(
-        &self,
-        ctx: *mut c_void,
-        events: &[AuditGeneralEvent],
-        rcs: &mut [c_int],
-    ) -> usize {
-        let Kind::Audit {
-            notify_batch: Some(f),
-            ..
-        } = &self.decl.kind
-        else {
-            return 0;
-        };
-        let n = events.len().min(rcs.len());
-        // SAFETY: library mapped (the entry holds it); ctx from init; `events` holds
-        // `n` general events whose strings (borrowed from the host's event by the
-        // caller) are valid during the call; `rcs` has `n` writable codes.
-        let handled = unsafe {
-            f(
-                ctx,
-                MINNOW_AUDIT_GENERAL_CLASS,
-                events.as_ptr() as *const c_void,
-                n as u32,
-                rcs.as_mut_ptr(),
-            )
-        };
-        // A plugin claiming more than it was given is clamped.
-        (handled as usize).min(n)
     }
 
     pub(crate) fn fill(&self, ctx: *mut c_void) -> Result<Vec<Vec<Value>>, c_int> {

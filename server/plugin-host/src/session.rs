@@ -41,15 +41,7 @@ pub struct Session {
     /// bound by this session for that class: the later events of the statement skip
     /// [`Session::bind`]. Cleared with `held`.
     held_bound: u64,
-    /// Counts this session's batched deliveries: one in `every` (the call timing
-    /// rate) is sent one event at a time and timed, so `TOTAL_TIME_US` and
-    /// `MAX_TIME_US` stay per-call figures. Starts at the connection id, so short
-    /// sessions do not all time their first statement.
-    batch_tick: u64,
 }
-
-/// Most events [`Session::audit_general_seq`] hands to a plugin in one batched call.
-const MAX_BATCH: usize = 3;
 
 /// Where an audit chain stopped: the plugin's index in the list and its return code.
 #[derive(Debug, Clone, Copy)]
@@ -77,22 +69,6 @@ fn audit_error(list: &[Arc<Entry>], stop: Stop, event: &'static str) -> PluginEr
             rc: stop.rc,
         }
     }
-}
-
-/// The index of the only plugin of `list` taking `mask`, if it has a batched
-/// callback (audit interface 1.1).
-#[inline]
-fn sole_batch_plugin(list: &[Arc<Entry>], mask: u32) -> Option<usize> {
-    let mut found = None;
-    for (i, e) in list.iter().enumerate() {
-        if e.audit_mask() & mask != 0 {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(i);
-        }
-    }
-    found.filter(|&i| list[i].code.has_notify_batch())
 }
 
 /// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
@@ -187,7 +163,6 @@ impl Registry {
             audit_gen: u64::MAX,
             held: None,
             held_bound: 0,
-            batch_tick: connection_id,
         }
     }
 }
@@ -417,142 +392,26 @@ impl Session {
             return Ok(());
         };
         let mut c = crate::ffi::general_c(ev);
-        let r = match sole_batch_plugin(&list, MASK) {
-            Some(i) if steps.len() <= MAX_BATCH => self.general_batch(&list, i, &mut c, steps),
-            _ => self.general_steps(&list, &mut c, steps),
-        };
-        self.held = Some(list);
-        r
-    }
-
-    /// [`Session::audit_general_seq`] one event at a time: each event to every plugin
-    /// of `list` in install order before the next event.
-    fn general_steps(
-        &mut self,
-        list: &[Arc<Entry>],
-        c: &mut AuditGeneralEvent,
-        steps: &[GeneralStep],
-    ) -> Result<(), PluginError> {
-        const MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
+        let mut r = Ok(());
         for &(subclass, error_code, rows) in steps {
             c.event_subclass = subclass as u32;
             c.error_code = error_code;
             c.rows = rows;
             let can_veto = subclass == GeneralSubclass::Starting;
             let stop = self.call_audit(
-                list,
+                &list,
                 MASK,
                 ExtPoint::General,
-                RawEvent::General(c),
+                RawEvent::General(&c),
                 can_veto,
             );
             if let Some(stop) = stop.filter(|_| can_veto) {
-                return Err(audit_error(list, stop, general_name(subclass)));
+                r = Err(audit_error(&list, stop, general_name(subclass)));
+                break;
             }
         }
-        Ok(())
-    }
-
-    /// [`Session::audit_general_seq`] when plugin `i` of `list` is the only one
-    /// taking the general class and has a batched callback: every step in one call
-    /// (the same events in the same order as [`Session::general_steps`]; with one
-    /// plugin the order across plugins cannot differ). `CALLS` and `ERRORS` count
-    /// each event; one delivery in `every` goes one event at a time, timed.
-    fn general_batch(
-        &mut self,
-        list: &[Arc<Entry>],
-        i: usize,
-        c: &mut AuditGeneralEvent,
-        steps: &[GeneralStep],
-    ) -> Result<(), PluginError> {
-        const EXT: ExtPoint = ExtPoint::General;
-        let e = &list[i];
-        // General class: bit 2i of `held_bound` (see `call_audit`).
-        let bit = if i < 32 { 1u64 << (2 * i as u64) } else { 0 };
-        if self.held_bound & bit == 0 {
-            if !self.bind(e, EXT) {
-                return Ok(());
-            }
-            self.held_bound |= bit;
-        }
-        if e.state() != PluginState::Active {
-            return Ok(());
-        }
-        let stats = e.stats(EXT);
-        let every = self.shared.timing.load(Relaxed);
-        let tick = self.batch_tick;
-        self.batch_tick = tick.wrapping_add(1);
-        if every != 0 && tick % every == 0 {
-            // Sampled: one event at a time, each timed alone.
-            for &(subclass, error_code, rows) in steps {
-                if e.state() != PluginState::Active {
-                    break; // disabled by a panic on an earlier event
-                }
-                c.event_subclass = subclass as u32;
-                c.error_code = error_code;
-                c.rows = rows;
-                let t = Instant::now();
-                let rc = e.code.notify(e.ctx(), RawEvent::General(c));
-                if let Some(s) = stats {
-                    s.calls.fetch_add(1, Relaxed);
-                    s.add_time(t.elapsed(), every);
-                    if rc != 0 {
-                        s.errors.fetch_add(1, Relaxed);
-                    }
-                }
-                self.after_event(list, i, rc, subclass)?;
-            }
-            return Ok(());
-        }
-        let mut events = [*c; MAX_BATCH];
-        for (ev, &(subclass, error_code, rows)) in events.iter_mut().zip(steps) {
-            ev.event_subclass = subclass as u32;
-            ev.error_code = error_code;
-            ev.rows = rows;
-        }
-        let mut rcs = [0; MAX_BATCH];
-        let n = steps.len();
-        let handled = e
-            .code
-            .notify_general_batch(e.ctx(), &events[..n], &mut rcs[..n]);
-        if let Some(s) = stats {
-            s.calls.fetch_add(handled as u64, Relaxed);
-            let errors = rcs[..handled].iter().filter(|&&rc| rc != 0).count();
-            if errors != 0 {
-                s.errors.fetch_add(errors as u64, Relaxed);
-            }
-        }
-        for (&rc, &(subclass, _, _)) in rcs[..handled].iter().zip(steps) {
-            self.after_event(list, i, rc, subclass)?;
-        }
-        Ok(())
-    }
-
-    /// What follows one event's return code `rc` from plugin `i` of `list`: a
-    /// panicking plugin is disabled; at `Starting` any non-zero code fails the
-    /// statement (a veto, or the panic).
-    #[inline]
-    fn after_event(
-        &self,
-        list: &[Arc<Entry>],
-        i: usize,
-        rc: i32,
-        subclass: GeneralSubclass,
-    ) -> Result<(), PluginError> {
-        if rc == 0 {
-            return Ok(());
-        }
-        if rc == MINNOW_PLUGIN_PANICKED {
-            self.shared.disable(&list[i], ExtPoint::General.as_str());
-        }
-        if subclass == GeneralSubclass::Starting {
-            return Err(audit_error(
-                list,
-                Stop { index: i, rc },
-                general_name(subclass),
-            ));
-        }
-        Ok(())
+        self.held = Some(list);
+        r
     }
 
     /// True if some installed audit plugin subscribes to general-class events (one

@@ -126,7 +126,7 @@ static int crashme_show_status(void *ctx, uint32_t index, minnow_value *out) {
 }
 
 static struct minnow_audit crashme_audit = {MINNOW_AUDIT_INTERFACE_VERSION,
-                                            MINNOW_AUDIT_GENERAL_CLASSMASK, crashme_notify, NULL};
+                                            MINNOW_AUDIT_GENERAL_CLASSMASK, crashme_notify};
 
 /* ---- a daemon that replaces the SIGSEGV handler (the host must notice) ---------- */
 static void crashme_own_handler(int sig) {

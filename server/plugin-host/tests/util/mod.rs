@@ -20,7 +20,7 @@ pub const RUST_PLUGINS: [&str; 7] = [
 ];
 
 /// C fixtures in tests/fixtures, compiled into every plugin dir.
-pub const FIXTURES: [&str; 9] = [
+pub const FIXTURES: [&str; 8] = [
     "not_a_plugin",
     "wrong_major",
     "missing_decls",
@@ -29,7 +29,6 @@ pub const FIXTURES: [&str; 9] = [
     "new_minor",
     "lifecycle",
     "noop_audit",
-    "audit_order",
 ];
 
 /// Builds the Rust example plugins once per test process with the same cargo,
