@@ -14,34 +14,13 @@ use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_v
 /// Number of status variables: `called`, six general subclasses, four connection
 /// subclasses.
 const COUNTERS: usize = 11;
-/// Number of counter slots of a stripe: one per subclass (`called` is their sum) and
-/// one for events of an unknown subclass (counted in `called` only).
-const SLOTS: usize = COUNTERS;
-/// Slot of events whose subclass this plugin does not know.
+/// Counter of events whose subclass this plugin does not know: the status variable
+/// `called` is the sum of every counter, so each event costs one atomic add.
 const OTHER: usize = 0;
-/// Number of stripes: connections are spread over them by id, so concurrent
-/// sessions on different cores seldom write the same cache line.
-const STRIPES: usize = 16;
 
-/// One stripe of counters, alone on its cache lines (128 bytes: adjacent-line
-/// prefetch pairs 64-byte lines on x86).
-#[repr(align(128))]
-struct Stripe([AtomicI64; SLOTS]);
-
-/// The plugin: per-stripe counters, summed when a status variable is read (MySQL's
-/// NULL_AUDIT keeps plain counters; these stay exact under concurrency and each
-/// event costs one uncontended atomic add).
+/// The plugin: one counter per subclass (plus [`OTHER`]), summed for `called`.
 pub struct AuditNull {
-    stripes: [Stripe; STRIPES],
-}
-
-impl AuditNull {
-    fn sum(&self, slot: usize) -> i64 {
-        self.stripes
-            .iter()
-            .map(|s| s.0[slot].load(Ordering::Relaxed))
-            .sum()
-    }
+    counters: [AtomicI64; COUNTERS],
 }
 
 impl Plugin for AuditNull {
@@ -63,15 +42,16 @@ impl Plugin for AuditNull {
 
     fn init(_host: Host) -> Result<Self, String> {
         Ok(AuditNull {
-            stripes: std::array::from_fn(|_| Stripe(std::array::from_fn(|_| AtomicI64::new(0)))),
+            counters: std::array::from_fn(|_| AtomicI64::new(0)),
         })
     }
 
     fn status(&self, index: usize) -> Value {
+        let load = |i: usize| self.counters[i].load(Ordering::Relaxed);
         match index {
             // `called`: every event, whatever its subclass.
-            0 => Value::Int((0..SLOTS).map(|slot| self.sum(slot)).sum()),
-            i if i < COUNTERS => Value::Int(self.sum(i)),
+            0 => Value::Int((0..COUNTERS).map(load).sum()),
+            i if i < COUNTERS => Value::Int(load(i)),
             _ => Value::Null,
         }
     }
@@ -81,16 +61,14 @@ impl AuditPlugin for AuditNull {
     const CLASS_MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK | MINNOW_AUDIT_CONNECTION_CLASSMASK;
 
     fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
-        // Slot 1 + subclass for the general class, 7 + subclass for the connection
+        // Counter 1 + subclass for the general class, 7 + subclass for the connection
         // class; an unknown subclass counts in `called` only.
-        let (conn, slot) = match event {
-            AuditEvent::General(e) => (e.connection_id, (e.subclass < 6).then(|| 1 + e.subclass)),
-            AuditEvent::Connection(e) => {
-                (e.connection_id, (e.subclass < 4).then(|| 7 + e.subclass))
-            }
+        let slot = match *event {
+            AuditEvent::General(ref e) if e.subclass < 6 => 1 + e.subclass as usize,
+            AuditEvent::Connection(ref e) if e.subclass < 4 => 7 + e.subclass as usize,
+            _ => OTHER,
         };
-        let stripe = &self.stripes[conn as usize % STRIPES];
-        stripe.0[slot.map_or(OTHER, |s| s as usize)].fetch_add(1, Ordering::Relaxed);
+        self.counters[slot].fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
