@@ -11,10 +11,14 @@ use minnow_plugin::abi::{
 };
 use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_var};
 
-/// Number of counters: `called`, six general subclasses, four connection subclasses.
+/// Number of status variables: `called`, six general subclasses, four connection
+/// subclasses.
 const COUNTERS: usize = 11;
+/// Counter of events whose subclass this plugin does not know: the status variable
+/// `called` is the sum of every counter, so each event costs one atomic add.
+const OTHER: usize = 0;
 
-/// The plugin: one atomic counter per status variable.
+/// The plugin: one counter per subclass (plus [`OTHER`]), summed for `called`.
 pub struct AuditNull {
     counters: [AtomicI64; COUNTERS],
 }
@@ -43,9 +47,12 @@ impl Plugin for AuditNull {
     }
 
     fn status(&self, index: usize) -> Value {
-        match self.counters.get(index) {
-            Some(c) => Value::Int(c.load(Ordering::Relaxed)),
-            None => Value::Null,
+        let load = |i: usize| self.counters[i].load(Ordering::Relaxed);
+        match index {
+            // `called`: every event, whatever its subclass.
+            0 => Value::Int((0..COUNTERS).map(load).sum()),
+            i if i < COUNTERS => Value::Int(load(i)),
+            _ => Value::Null,
         }
     }
 }
@@ -54,18 +61,14 @@ impl AuditPlugin for AuditNull {
     const CLASS_MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK | MINNOW_AUDIT_CONNECTION_CLASSMASK;
 
     fn notify(&self, event: &AuditEvent<'_>) -> Result<(), Veto> {
-        self.counters[0].fetch_add(1, Ordering::Relaxed);
-        let slot = match event {
-            AuditEvent::General(e) => 1 + e.subclass as usize,
-            AuditEvent::Connection(e) => 7 + e.subclass as usize,
+        // Counter 1 + subclass for the general class, 7 + subclass for the connection
+        // class; an unknown subclass counts in `called` only.
+        let slot = match *event {
+            AuditEvent::General(ref e) if e.subclass < 6 => 1 + e.subclass as usize,
+            AuditEvent::Connection(ref e) if e.subclass < 4 => 7 + e.subclass as usize,
+            _ => OTHER,
         };
-        let first_after = match event {
-            AuditEvent::General(_) => 7,
-            AuditEvent::Connection(_) => COUNTERS,
-        };
-        if slot < first_after {
-            self.counters[slot].fetch_add(1, Ordering::Relaxed);
-        }
+        self.counters[slot].fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
