@@ -22,6 +22,7 @@ pub mod code {
     pub const ER_PARSE_ERROR: u16 = 1064;
     pub const ER_EMPTY_QUERY: u16 = 1065;
     pub const ER_NET_PACKET_TOO_LARGE: u16 = 1153;
+    pub const ER_WARN_ALLOWED_PACKET_OVERFLOWED: u16 = 1301;
     pub const ER_DB_CREATE_EXISTS: u16 = 1007;
     pub const ER_DB_DROP_EXISTS: u16 = 1008;
     pub const ER_NO_SUCH_THREAD: u16 = 1094;
@@ -240,6 +241,13 @@ impl SqlError {
         if let Some(e) = failure {
             match e.code {
                 ErrorCode::OperationInterrupted => return Self::interrupted(),
+                // A string or blob longer than SQLITE_LIMIT_LENGTH (max_allowed_packet).
+                ErrorCode::TooBig => {
+                    return Self::new(
+                        code::ER_WARN_ALLOWED_PACKET_OVERFLOWED,
+                        "Result of a string or blob function was larger than max_allowed_packet",
+                    );
+                }
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                     return Self::new(
                         code::ER_LOCK_WAIT_TIMEOUT,

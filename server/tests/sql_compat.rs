@@ -1031,3 +1031,37 @@ fn auto_increment_counter_through_alter_and_truncate() {
         assert_eq!(code(&e), 1146);
     });
 }
+
+/// A string or blob larger than max_allowed_packet is refused with a clear error
+/// instead of being built (SELECT zeroblob(1e9) used to allocate gigabytes), and the
+/// session goes on.
+#[test]
+fn results_larger_than_max_allowed_packet_are_refused() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = Conn::new(Opts::from_url(&s.url()).expect("url"))
+            .await
+            .expect("connect");
+        let e = c
+            .query_drop("SELECT zeroblob(999999999)")
+            .await
+            .expect_err("too big");
+        assert_eq!(code(&e), 1301, "{e}");
+        // MySQL's own functions answer NULL past max_allowed_packet.
+        let null: Option<i64> = c
+            .query_first("SELECT REPEAT('x', 100000000) IS NULL")
+            .await
+            .expect("repeat");
+        assert_eq!(null, Some(1));
+        let e = c
+            .query_drop("SELECT zeroblob(40000000) || zeroblob(40000000)")
+            .await
+            .expect_err("too big");
+        assert_eq!(code(&e), 1301, "{e}");
+        let n: Option<i64> = c
+            .query_first("SELECT LENGTH(REPEAT('x', 1000000))")
+            .await
+            .expect("a megabyte is fine");
+        assert_eq!(n, Some(1_000_000));
+    });
+}

@@ -127,6 +127,16 @@ impl SqlConn {
             .map_err(e)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(e)?;
         conn.set_prepared_statement_cache_capacity(64);
+        // No string or blob larger than max_allowed_packet: it could not be sent, and
+        // `SELECT zeroblob(1e9)` would otherwise allocate gigabytes.
+        let max_packet = shared
+            .vars
+            .global("max_allowed_packet")
+            .ok()
+            .and_then(|v| v.show().parse::<i32>().ok())
+            .unwrap_or(64 << 20);
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, max_packet)
+            .map_err(e)?;
         infoschema::attach(&conn).map_err(e)?;
         register_functions(&conn, thd).map_err(e)?;
         thd.set_interrupt(conn.get_interrupt_handle());
