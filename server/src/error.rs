@@ -23,6 +23,8 @@ pub mod code {
     pub const ER_EMPTY_QUERY: u16 = 1065;
     pub const ER_NET_PACKET_TOO_LARGE: u16 = 1153;
     pub const ER_WARN_ALLOWED_PACKET_OVERFLOWED: u16 = 1301;
+    pub const ER_NO_SYSTEM_SCHEMA_ACCESS: u16 = 3552;
+    pub const ER_NO_SYSTEM_TABLE_ACCESS: u16 = 3554;
     pub const ER_DB_CREATE_EXISTS: u16 = 1007;
     pub const ER_DB_DROP_EXISTS: u16 = 1008;
     pub const ER_NO_SUCH_THREAD: u16 = 1094;

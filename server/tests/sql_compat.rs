@@ -1065,3 +1065,41 @@ fn results_larger_than_max_allowed_packet_are_refused() {
         assert_eq!(n, Some(1_000_000));
     });
 }
+
+/// DDL on the tables the server reads itself is refused as in MySQL 8 (3554; 3552 for
+/// the schema), and root can still log in afterwards; DML on them stays allowed.
+#[test]
+fn system_tables_refuse_ddl_and_accounts_survive() {
+    let s = TestServer::start();
+    rt().block_on(async {
+        let mut c = Conn::new(Opts::from_url(&s.url()).expect("url"))
+            .await
+            .expect("connect");
+        for (sql, want) in [
+            ("DROP TABLE mysql.user", 3554),
+            ("TRUNCATE TABLE mysql.user", 3554),
+            ("ALTER TABLE mysql.plugin ADD COLUMN x INT", 3554),
+            ("RENAME TABLE mysql.func TO mysql.f2", 3554),
+            ("DROP DATABASE mysql", 3552),
+        ] {
+            let e = c.query_drop(sql).await.expect_err(sql);
+            assert_eq!(code(&e), want, "{sql}: {e}");
+        }
+        c.query_drop("USE mysql").await.expect("use");
+        let e = c
+            .query_drop("DROP TABLE user")
+            .await
+            .expect_err("unqualified");
+        assert_eq!(code(&e), 3554, "{e}");
+        let n: Option<i64> = c
+            .query_first("SELECT COUNT(*) FROM mysql.user WHERE user = 'root'")
+            .await
+            .expect("select");
+        assert_eq!(n, Some(1));
+        // A fresh login still works.
+        let mut again = Conn::new(Opts::from_url(&s.url()).expect("url"))
+            .await
+            .expect("root still logs in");
+        again.query_drop("SELECT 1").await.expect("select");
+    });
+}

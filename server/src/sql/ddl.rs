@@ -833,6 +833,27 @@ impl Session {
     /// `DROP TABLE [IF EXISTS] a[, b …] [RESTRICT | CASCADE]`: all or nothing;
     /// unknown tables are error 1051 (notes with IF EXISTS). A temporary
     /// table shadows the permanent one of the same name, as in MySQL.
+    /// MySQL 8's error 3554 for DDL on the tables the server itself reads
+    /// (`mysql.user`, `mysql.plugin`, `mysql.func`): dropping or reshaping them
+    /// would lock every account out or lose the plugin list. DML stays allowed.
+    fn deny_system_table_ddl(&self, db: Option<&str>, name: &str) -> Result<(), SqlError> {
+        let db = db.or(self.sql.db.as_deref()).unwrap_or("");
+        if db.eq_ignore_ascii_case("mysql")
+            && ["user", "plugin", "func"]
+                .iter()
+                .any(|t| name.eq_ignore_ascii_case(t))
+        {
+            return Err(SqlError::new(
+                code::ER_NO_SYSTEM_TABLE_ACCESS,
+                format!(
+                    "Access to system table 'mysql.{}' is rejected.",
+                    name.to_ascii_lowercase()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn drop_tables(&mut self, t: &[Token]) -> Result<Outcome, SqlError> {
         let mut i = 0;
         let if_exists = t.first().is_some_and(|x| kw(x, "IF"));
@@ -852,6 +873,7 @@ impl Session {
             let (db, name, _) = table_name(part, 0)
                 .ok_or_else(|| SqlError::parse(&mysql_text(part), "table name expected"))?;
             self.deny_write_at(part, 0)?;
+            self.deny_system_table_ddl(db.as_deref(), &name)?;
             let dbname = match &db {
                 Some(d) => d.clone(),
                 None => self.sql.db.clone().ok_or_else(SqlError::no_db)?,
@@ -1014,6 +1036,7 @@ impl Session {
         name: &str,
         alters: Vec<Alter>,
     ) -> Result<Outcome, SqlError> {
+        self.deny_system_table_ddl(db, name)?;
         let mut tb = self.load_table(db, name)?;
         let mut rebuild = false;
         let mut native: Vec<String> = Vec::new();
@@ -1453,6 +1476,7 @@ impl Session {
         if i + used != t.len() {
             return Err(SqlError::parse(&mysql_text(&t[i + used..]), ""));
         }
+        self.deny_system_table_ddl(db.as_deref(), &name)?;
         let tb = self.load_table(db.as_deref(), &name)?;
         self.in_savepoint(|s| {
             s.exec_batch(&format!("DELETE FROM {}.{}", tb.schema, ident(&tb.name)))?;
@@ -1533,6 +1557,8 @@ impl Session {
             }
             self.deny_write_at(part, 0)?;
             self.deny_write_at(part, used + 1)?;
+            self.deny_system_table_ddl(adb.as_deref(), &a)?;
+            self.deny_system_table_ddl(bdb.as_deref(), &b)?;
             pairs.push((adb, a, bdb, b));
         }
         self.in_savepoint(|s| {

@@ -707,7 +707,15 @@ impl Session {
             } => {
                 let mut n = 0;
                 for name in &names {
-                    self.deny_info_schema_db(&object_last(name))?;
+                    let name = object_last(name);
+                    self.deny_info_schema_db(&name)?;
+                    if name.eq_ignore_ascii_case("mysql") {
+                        // The accounts, plugins and functions live there (MySQL 8: 3552).
+                        return Err(SqlError::new(
+                            crate::error::code::ER_NO_SYSTEM_SCHEMA_ACCESS,
+                            "Access to system schema 'mysql' is rejected.",
+                        ));
+                    }
                 }
                 for name in names {
                     let name = object_last(&name);
