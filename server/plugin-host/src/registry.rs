@@ -1316,13 +1316,12 @@ impl Shared {
         }
         self.rebuild_snapshots();
         for e in batch.iter().rev() {
-            if e.initialized.swap(false, SeqCst) {
-                let _w = e.life.write().unwrap_or_else(|p| p.into_inner());
-                e.code.deinit(e.ctx.swap(std::ptr::null_mut(), SeqCst));
-            }
+            // A plugin of the batch that initialised was ACTIVE for a moment: a session
+            // may have bound it and be calling it. Deinit through the binding count, as
+            // UNINSTALL does: now if unbound, else when the last binding goes.
             e.set_state(PluginState::Deleted);
-            if e.code.lib.is_some() {
-                self.host.plugin_unloaded(&e.name);
+            if e.bindings.load(SeqCst) == 0 {
+                self.finalize(e);
             }
         }
     }
