@@ -130,6 +130,28 @@ fn byte_at(s: &str, pos: i64) -> Option<usize> {
     }
 }
 
+/// Argument `i` as an integer, `default` when the call has fewer arguments
+/// (`None`: the argument is NULL).
+fn int_or(ctx: &Context<'_>, i: usize, default: i64) -> Option<i64> {
+    if ctx.len() > i {
+        arg_int(ctx, i)
+    } else {
+        Some(default)
+    }
+}
+
+/// Byte offset where a `REGEXP_*` search starts (1-based character position `pos`).
+fn search_start(subject: &str, pos: i64) -> rusqlite::Result<usize> {
+    byte_at(subject, pos)
+        .ok_or_else(|| user_error("Index out of bounds in regular expression search".into()))
+}
+
+/// The `occurrence`-th match (1-based; 0 or less means the first).
+fn nth_match<'h>(re: &regex::Regex, hay: &'h str, occurrence: i64) -> Option<regex::Match<'h>> {
+    re.find_iter(hay)
+        .nth(usize::try_from(occurrence.max(1) - 1).unwrap_or(usize::MAX))
+}
+
 fn in_range(ctx: &Context<'_>, min: usize, max: usize, name: &str) -> rusqlite::Result<()> {
     if ctx.len() < min || ctx.len() > max {
         return Err(user_error(format!(
@@ -478,24 +500,10 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let Some(repl) = arg_text(ctx, 2) else {
             return Ok(Value::Null);
         };
-        let pos = if ctx.len() > 3 {
-            arg_int(ctx, 3)
-        } else {
-            Some(1)
-        };
-        let occurrence = if ctx.len() > 4 {
-            arg_int(ctx, 4)
-        } else {
-            Some(0)
-        };
-        let (Some(pos), Some(occurrence)) = (pos, occurrence) else {
+        let (Some(pos), Some(occurrence)) = (int_or(ctx, 3, 1), int_or(ctx, 4, 0)) else {
             return Ok(Value::Null);
         };
-        let Some(start) = byte_at(&subject, pos) else {
-            return Err(user_error(
-                "Index out of bounds in regular expression search".into(),
-            ));
-        };
+        let start = search_start(&subject, pos)?;
         // MySQL's replacement refers to groups as \1 … \9 (and $1 in MySQL 8).
         let repl = repl.replace("$", "$$");
         let mut r = String::with_capacity(repl.len());
@@ -541,27 +549,12 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let Some((subject, pattern, flags, bin)) = regexp_args(ctx, 0, 1, Some(4)) else {
             return Ok(Value::Null);
         };
-        let pos = if ctx.len() > 2 {
-            arg_int(ctx, 2)
-        } else {
-            Some(1)
-        };
-        let occurrence = if ctx.len() > 3 {
-            arg_int(ctx, 3)
-        } else {
-            Some(1)
-        };
-        let (Some(pos), Some(occurrence)) = (pos, occurrence) else {
+        let (Some(pos), Some(occurrence)) = (int_or(ctx, 2, 1), int_or(ctx, 3, 1)) else {
             return Ok(Value::Null);
         };
-        let Some(start) = byte_at(&subject, pos) else {
-            return Err(user_error(
-                "Index out of bounds in regular expression search".into(),
-            ));
-        };
+        let start = search_start(&subject, pos)?;
         with_regex(&pattern, &flags, bin, |re| {
-            re.find_iter(&subject[start..])
-                .nth(usize::try_from(occurrence.max(1) - 1).unwrap_or(usize::MAX))
+            nth_match(re, &subject[start..], occurrence)
                 .map(|m| Value::Text(m.as_str().to_string()))
                 .unwrap_or(Value::Null)
         })
@@ -571,33 +564,15 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let Some((subject, pattern, flags, bin)) = regexp_args(ctx, 0, 1, Some(5)) else {
             return Ok(Value::Null);
         };
-        let pos = if ctx.len() > 2 {
-            arg_int(ctx, 2)
-        } else {
-            Some(1)
-        };
-        let occurrence = if ctx.len() > 3 {
-            arg_int(ctx, 3)
-        } else {
-            Some(1)
-        };
-        let after = if ctx.len() > 4 {
-            arg_int(ctx, 4)
-        } else {
-            Some(0)
-        };
-        let (Some(pos), Some(occurrence), Some(after)) = (pos, occurrence, after) else {
+        let (Some(pos), Some(occurrence), Some(after)) =
+            (int_or(ctx, 2, 1), int_or(ctx, 3, 1), int_or(ctx, 4, 0))
+        else {
             return Ok(Value::Null);
         };
-        let Some(start) = byte_at(&subject, pos) else {
-            return Err(user_error(
-                "Index out of bounds in regular expression search".into(),
-            ));
-        };
+        let start = search_start(&subject, pos)?;
         with_regex(&pattern, &flags, bin, |re| {
             Value::Integer(
-                re.find_iter(&subject[start..])
-                    .nth(usize::try_from(occurrence.max(1) - 1).unwrap_or(usize::MAX))
+                nth_match(re, &subject[start..], occurrence)
                     .map(|m| {
                         char_pos(
                             &subject,
