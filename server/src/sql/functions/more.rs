@@ -256,6 +256,24 @@ fn conv(n: &str, from: i64, to: i64) -> Option<String> {
     Some(out.iter().rev().collect())
 }
 
+/// First day (days since the epoch) of week 1 of `year` for a WEEK() mode.
+fn week1_start(year: i64, monday_first: bool, first_week_4days: bool) -> i64 {
+    let jan1 = days_from_civil(year, 1, 1);
+    // 0 = first day of the week.
+    let wd = if monday_first {
+        (jan1 + 3).rem_euclid(7)
+    } else {
+        (jan1 + 4).rem_euclid(7)
+    };
+    if first_week_4days {
+        if wd <= 3 { jan1 - wd } else { jan1 + 7 - wd }
+    } else if wd == 0 {
+        jan1
+    } else {
+        jan1 + 7 - wd
+    }
+}
+
 /// MySQL's `WEEK(date, mode)`.
 fn week(dt: &DateTime, mode: i64) -> i64 {
     let mode = mode.rem_euclid(8);
@@ -263,55 +281,16 @@ fn week(dt: &DateTime, mode: i64) -> i64 {
     let range_1_53 = mode & 2 != 0;
     let first_week_4days = (mode & 4 != 0) ^ monday_first;
     let (y, days) = (dt.y, dt.days());
-    let week_of = |year: i64| -> i64 {
-        let jan1 = days_from_civil(year, 1, 1);
-        // 0 = first day of the week.
-        let wd = if monday_first {
-            (jan1 + 3).rem_euclid(7)
-        } else {
-            (jan1 + 4).rem_euclid(7)
-        };
-        // First day of week 1.
-        let start = if first_week_4days {
-            if wd <= 3 { jan1 - wd } else { jan1 + 7 - wd }
-        } else if wd == 0 {
-            jan1
-        } else {
-            jan1 + 7 - wd
-        };
-        if days < start {
-            return i64::MIN;
-        }
-        (days - start) / 7 + 1
+    let week_of = |year: i64| -> Option<i64> {
+        let start = week1_start(year, monday_first, first_week_4days);
+        (days >= start).then(|| (days - start) / 7 + 1)
     };
-    let w = week_of(y);
-    if w == i64::MIN {
-        if range_1_53 {
-            let prev = week_of(y - 1);
-            if prev != i64::MIN { prev } else { 0 }
-        } else {
-            0
-        }
-    } else if range_1_53 && w == 53 {
+    match week_of(y) {
+        None if range_1_53 => week_of(y - 1).unwrap_or(0),
+        None => 0,
         // With 1..53 ranges the last days may belong to week 1 of next year.
-        let next = {
-            let jan1 = days_from_civil(y + 1, 1, 1);
-            let wd = if monday_first {
-                (jan1 + 3).rem_euclid(7)
-            } else {
-                (jan1 + 4).rem_euclid(7)
-            };
-            if first_week_4days {
-                if wd <= 3 { jan1 - wd } else { jan1 + 7 - wd }
-            } else if wd == 0 {
-                jan1
-            } else {
-                jan1 + 7 - wd
-            }
-        };
-        if days >= next { 1 } else { w }
-    } else {
-        w
+        Some(53) if range_1_53 && days >= week1_start(y + 1, monday_first, first_week_4days) => 1,
+        Some(w) => w,
     }
 }
 
