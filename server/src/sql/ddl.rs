@@ -130,9 +130,7 @@ fn sqlite_text(toks: &[Token]) -> String {
 }
 
 /// An SQLite quoted identifier.
-fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use super::rewrite::quote_ident as ident;
 
 fn word_value(t: &Token) -> Option<&str> {
     match t {

@@ -13,9 +13,7 @@ use crate::protocol::{Cell, ColDef, ResultSet};
 use crate::session::Session;
 use crate::status::Com;
 
-fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use super::rewrite::quote_ident as ident;
 
 /// `t` or `db.t` at the start of `part`.
 fn name_of(part: &[Token]) -> Option<(Option<String>, String)> {

@@ -173,7 +173,8 @@ pub fn literal(c: &Cell) -> String {
     }
 }
 
-fn quote_ident(s: &str) -> String {
+/// `s` as a double-quoted SQLite identifier.
+pub(super) fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 

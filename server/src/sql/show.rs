@@ -5,6 +5,7 @@
 use mysql_common::constants::ColumnType;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use super::rewrite::quote_ident as sqlite_ident;
 use super::{Outcome, rewrite};
 use crate::error::{SqlError, code};
 use crate::protocol::{Cell, ColDef, ResultSet};
@@ -546,9 +547,9 @@ impl Session {
 
     fn count_rows(&mut self, schema: &str, table: &str) -> Result<i64, SqlError> {
         let sql = format!(
-            "SELECT COUNT(*) FROM \"{}\".\"{}\"",
-            schema.replace('"', "\"\""),
-            table.replace('"', "\"\"")
+            "SELECT COUNT(*) FROM {}.{}",
+            sqlite_ident(schema),
+            sqlite_ident(table)
         );
         self.sql
             .conn
@@ -562,15 +563,12 @@ impl Session {
         table: &str,
         columns: &[String],
     ) -> Result<i64, SqlError> {
-        let list: Vec<String> = columns
-            .iter()
-            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
-            .collect();
+        let list: Vec<String> = columns.iter().map(|c| sqlite_ident(c)).collect();
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT {} FROM \"{}\".\"{}\")",
+            "SELECT COUNT(*) FROM (SELECT DISTINCT {} FROM {}.{})",
             list.join(", "),
-            schema.replace('"', "\"\""),
-            table.replace('"', "\"\"")
+            sqlite_ident(schema),
+            sqlite_ident(table)
         );
         self.sql
             .conn
@@ -722,11 +720,7 @@ impl Session {
             ShowFilter::Where(toks) => self.rewrite(&toks)?.sql,
         };
         let e = |e: rusqlite::Error| SqlError::from_sqlite(&e, None);
-        let names: Vec<String> = rs
-            .columns
-            .iter()
-            .map(|c| format!("\"{}\"", c.name.replace('"', "\"\"")))
-            .collect();
+        let names: Vec<String> = rs.columns.iter().map(|c| sqlite_ident(&c.name)).collect();
         let c = &self.sql.conn;
         c.execute_batch(&format!(
             "DROP TABLE IF EXISTS temp.minnow_meta; CREATE TEMP TABLE minnow_meta({});",
