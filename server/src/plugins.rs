@@ -163,7 +163,8 @@ pub fn connection_event(
     host: &str,
     ip: &str,
 ) {
-    let host = host.split(':').next().unwrap_or(host);
+    // The host part of `host:port` (the last colon: an IPv6 peer is `[::1]:port`).
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
     let _ = psess.audit_connection(&minnow_plugin_host::ConnectionEvent {
         subclass,
         status,
@@ -175,17 +176,11 @@ pub fn connection_event(
     });
 }
 
-/// Length of the host part of a `host:port` peer name (computed once per statement).
-fn host_len(peer: &str) -> usize {
-    peer.bytes().position(|b| b == b':').unwrap_or(peer.len())
-}
-
 /// The general-class event of a statement of `sess` (subclass `Log`; the caller
 /// gives each delivery its subclass, error and rows): built once per phase of the
-/// statement, not once per subclass. `host_len` is [`host_len`] of `thd.host`.
+/// statement, not once per subclass.
 fn statement_event<'a>(
     thd: &'a ThreadInfo,
-    host_len: usize,
     user: &'a str,
     ip: &'a str,
     query: &'a str,
@@ -196,7 +191,7 @@ fn statement_event<'a>(
         connection_id: u64::from(thd.id),
         rows: 0,
         user,
-        host: thd.host.get(..host_len).unwrap_or(&thd.host),
+        host: thd.host.get(..thd.host_len).unwrap_or(&thd.host),
         ip,
         command: "Query",
         query,
@@ -213,11 +208,9 @@ pub fn audited(
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
     sync_functions(sess);
-    let mut hlen = None;
     if sess.psess.wants_general() {
         let s = &mut *sess;
-        let len = *hlen.insert(host_len(&s.thd.host));
-        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
         s.psess
             .audit_general_seq(&ev, &[(G::Log, 0, 0), (G::Starting, 0, 0)])
             .map_err(|e| sql_error(&e))?;
@@ -236,9 +229,7 @@ pub fn audited(
             Err(e) => (e.code, 0),
         };
         let s = &mut *sess;
-        // Not measured before `run` if the statement installed the first plugin.
-        let len = hlen.unwrap_or_else(|| host_len(&s.thd.host));
-        let ev = statement_event(&s.thd, len, &s.account.user, &s.ip, query);
+        let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
         let code = i32::from(code);
         let first = if code != 0 {
             (G::Error, code, 0)
@@ -1034,7 +1025,7 @@ pub fn set_global_variable(
         sh.plugins.set_call_timing(match v.show().as_str() {
             "OFF" => minnow_plugin_host::CallTiming::Off,
             "EVERY" => minnow_plugin_host::CallTiming::Every,
-            _ => minnow_plugin_host::CallTiming::Sampled(8),
+            _ => minnow_plugin_host::CallTiming::default(),
         });
         return Ok(true);
     }

@@ -40,6 +40,8 @@ pub struct ThreadInfo {
     pub id: u32,
     /// `host:port` or `localhost`.
     pub host: String,
+    /// Length of the host part of `host` (before the `:port`), for audit events.
+    pub host_len: usize,
     /// Mutable processlist fields.
     pub state: Mutex<ProcState>,
     killed_query: AtomicBool,
@@ -59,6 +61,8 @@ impl ThreadInfo {
     pub fn new(id: u32, host: String, stream: Option<Stream>) -> Self {
         ThreadInfo {
             id,
+            // The last colon: an IPv6 peer is `[::1]:port`.
+            host_len: host.rfind(':').unwrap_or(host.len()),
             host,
             state: Mutex::new(ProcState {
                 user: "unauthenticated user".into(),

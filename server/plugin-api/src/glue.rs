@@ -303,41 +303,16 @@ unsafe extern "C" fn audit_notify<T: AuditPlugin>(
         return -1;
     }
     let ev = match class {
-        MINNOW_AUDIT_GENERAL_CLASS => {
-            // SAFETY: for the general class the host passes a valid AuditGeneralEvent
-            // whose strings live during the call.
-            let e = unsafe { &*(event as *const AuditGeneralEvent) };
-            // SAFETY: strings of the event are valid during the call (see above).
-            unsafe {
-                AuditEvent::General(GeneralEvent {
-                    subclass: e.event_subclass,
-                    error_code: e.error_code,
-                    connection_id: e.connection_id,
-                    rows: e.rows,
-                    user: text_of(e.user),
-                    host: text_of(e.host),
-                    ip: text_of(e.ip),
-                    command: text_of(e.command),
-                    query: text_of(e.query),
-                })
-            }
-        }
-        MINNOW_AUDIT_CONNECTION_CLASS => {
-            // SAFETY: for the connection class the host passes a valid AuditConnectionEvent.
-            let e = unsafe { &*(event as *const AuditConnectionEvent) };
-            // SAFETY: strings of the event are valid during the call.
-            unsafe {
-                AuditEvent::Connection(ConnectionEvent {
-                    subclass: e.event_subclass,
-                    status: e.status,
-                    connection_id: e.connection_id,
-                    user: text_of(e.user),
-                    host: text_of(e.host),
-                    ip: text_of(e.ip),
-                    database: text_of(e.database),
-                })
-            }
-        }
+        // SAFETY: for the general class the host passes a valid AuditGeneralEvent
+        // whose strings live during the call.
+        MINNOW_AUDIT_GENERAL_CLASS => AuditEvent::General(unsafe {
+            GeneralEvent::from_raw(&*(event as *const AuditGeneralEvent))
+        }),
+        // SAFETY: for the connection class the host passes a valid
+        // AuditConnectionEvent whose strings live during the call.
+        MINNOW_AUDIT_CONNECTION_CLASS => AuditEvent::Connection(unsafe {
+            ConnectionEvent::from_raw(&*(event as *const AuditConnectionEvent))
+        }),
         _ => return 0,
     };
     // SAFETY: ctx is the pointer from `init` (host contract).
@@ -619,4 +594,71 @@ impl<T: ProtocolTracePlugin> Glue<T> {
         MINNOW_PROTOCOL_TRACE_PLUGIN,
         Self::TRACE_INFO as *const ProtocolTraceDescriptor as *const c_void,
     );
+}
+
+impl<'a> GeneralEvent<'a> {
+    /// A view of the host's event `raw`.
+    ///
+    /// # Safety
+    /// Every string of `raw` must be NULL or point to `length` readable bytes that
+    /// stay valid and unchanged for `'a` (the host guarantees this for the event it
+    /// passes to `notify`, during the call).
+    pub unsafe fn from_raw(raw: &'a AuditGeneralEvent) -> Self {
+        GeneralEvent { raw }
+    }
+    /// User.
+    pub fn user(&self) -> Text<'a> {
+        // SAFETY: the strings are valid for 'a (contract of `from_raw`).
+        unsafe { text_of(self.raw.user) }
+    }
+    /// Client host.
+    pub fn host(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.host) }
+    }
+    /// Client IP address.
+    pub fn ip(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.ip) }
+    }
+    /// Command name (`Query`, …).
+    pub fn command(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.command) }
+    }
+    /// Statement text.
+    pub fn query(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.query) }
+    }
+}
+
+impl<'a> ConnectionEvent<'a> {
+    /// A view of the host's event `raw`.
+    ///
+    /// # Safety
+    /// As for [`GeneralEvent::from_raw`].
+    pub unsafe fn from_raw(raw: &'a AuditConnectionEvent) -> Self {
+        ConnectionEvent { raw }
+    }
+    /// User (empty at pre-authenticate).
+    pub fn user(&self) -> Text<'a> {
+        // SAFETY: the strings are valid for 'a (contract of `from_raw`).
+        unsafe { text_of(self.raw.user) }
+    }
+    /// Client host.
+    pub fn host(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.host) }
+    }
+    /// Client IP address.
+    pub fn ip(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.ip) }
+    }
+    /// Current database.
+    pub fn database(&self) -> Text<'a> {
+        // SAFETY: as in `user`.
+        unsafe { text_of(self.raw.database) }
+    }
 }

@@ -355,48 +355,86 @@ impl std::fmt::Display for Text<'_> {
     }
 }
 
-/// A general-class audit event: a view of the host's event, valid during the call.
-/// The strings are [`Text`] views, decoded only when read.
-#[derive(Debug, Clone, Copy)]
+/// A general-class audit event: a view of the host's C event, valid during the call.
+/// Nothing is copied when the event is delivered: each accessor reads the host's
+/// struct, and the strings are [`Text`] views, decoded only when read.
+#[derive(Clone, Copy)]
 pub struct GeneralEvent<'a> {
-    /// `MINNOW_AUDIT_GENERAL_*`.
-    pub subclass: u32,
-    /// Error code (0 = success).
-    pub error_code: i32,
-    /// Connection id.
-    pub connection_id: u64,
-    /// Rows.
-    pub rows: u64,
-    /// User.
-    pub user: Text<'a>,
-    /// Host.
-    pub host: Text<'a>,
-    /// IP address.
-    pub ip: Text<'a>,
-    /// Command name.
-    pub command: Text<'a>,
-    /// Statement text.
-    pub query: Text<'a>,
+    /// The host's event; its strings are valid for `'a` (see [`GeneralEvent::from_raw`]).
+    raw: &'a abi::AuditGeneralEvent,
 }
 
-/// A connection-class audit event: a view of the host's event, valid during the
-/// call. The strings are [`Text`] views, decoded only when read.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionEvent<'a> {
-    /// `MINNOW_AUDIT_CONNECTION_*`.
-    pub subclass: u32,
-    /// Status.
-    pub status: i32,
+impl<'a> GeneralEvent<'a> {
+    /// `MINNOW_AUDIT_GENERAL_*`.
+    pub fn subclass(&self) -> u32 {
+        self.raw.event_subclass
+    }
+    /// Error code (0 = success).
+    pub fn error_code(&self) -> i32 {
+        self.raw.error_code
+    }
     /// Connection id.
-    pub connection_id: u64,
-    /// User.
-    pub user: Text<'a>,
-    /// Host.
-    pub host: Text<'a>,
-    /// IP address.
-    pub ip: Text<'a>,
-    /// Database.
-    pub database: Text<'a>,
+    pub fn connection_id(&self) -> u64 {
+        self.raw.connection_id
+    }
+    /// Rows affected or sent.
+    pub fn rows(&self) -> u64 {
+        self.raw.rows
+    }
+}
+
+impl std::fmt::Debug for GeneralEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneralEvent")
+            .field("subclass", &self.subclass())
+            .field("error_code", &self.error_code())
+            .field("connection_id", &self.connection_id())
+            .field("rows", &self.rows())
+            .field("user", &self.user())
+            .field("host", &self.host())
+            .field("ip", &self.ip())
+            .field("command", &self.command())
+            .field("query", &self.query())
+            .finish()
+    }
+}
+
+/// A connection-class audit event: a view of the host's C event, valid during the
+/// call. Nothing is copied when the event is delivered; the strings are [`Text`]
+/// views, decoded only when read.
+#[derive(Clone, Copy)]
+pub struct ConnectionEvent<'a> {
+    /// The host's event; its strings are valid for `'a` (see [`ConnectionEvent::from_raw`]).
+    raw: &'a abi::AuditConnectionEvent,
+}
+
+impl<'a> ConnectionEvent<'a> {
+    /// `MINNOW_AUDIT_CONNECTION_*`.
+    pub fn subclass(&self) -> u32 {
+        self.raw.event_subclass
+    }
+    /// Status (0 = success, else a MySQL error code).
+    pub fn status(&self) -> i32 {
+        self.raw.status
+    }
+    /// Connection id.
+    pub fn connection_id(&self) -> u64 {
+        self.raw.connection_id
+    }
+}
+
+impl std::fmt::Debug for ConnectionEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionEvent")
+            .field("subclass", &self.subclass())
+            .field("status", &self.status())
+            .field("connection_id", &self.connection_id())
+            .field("user", &self.user())
+            .field("host", &self.host())
+            .field("ip", &self.ip())
+            .field("database", &self.database())
+            .finish()
+    }
 }
 
 /// An audit event.

@@ -194,9 +194,6 @@ impl Session {
             self.shared.unbind(e);
             return false;
         }
-        if let Some(s) = e.stats(ext) {
-            s.bind_session();
-        }
         b.plugins.push((e.clone(), ext));
         self.bound += 1;
         true
@@ -218,15 +215,10 @@ impl Session {
         }
         // Unpublished: now drop the bindings outside the slot's lock (an unload
         // takes the registry's locks). pop() keeps the capacity for the next swap.
-        while let Some((e, ext)) = self.spare.plugins.pop() {
-            if let Some(s) = e.stats(ext) {
-                s.unbind_session();
-            }
+        while let Some((e, _)) = self.spare.plugins.pop() {
             self.shared.unbind(&e);
         }
-        while let Some(u) = self.spare.udfs.pop() {
-            u.stats.unbind_session();
-        }
+        self.spare.udfs.clear();
     }
 
     /// Calls a plugin callback with timing and accounting; handles panics.
@@ -673,7 +665,6 @@ impl Session {
         {
             let mut b = self.slot.lock();
             if !b.udfs.iter().any(|u| Arc::ptr_eq(u, &udf)) {
-                udf.stats.bind_session();
                 b.udfs.push(udf.clone());
                 self.bound += 1;
             }

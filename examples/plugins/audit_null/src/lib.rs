@@ -64,8 +64,8 @@ impl AuditPlugin for AuditNull {
         // Counter 1 + subclass for the general class, 7 + subclass for the connection
         // class; an unknown subclass counts in `called` only.
         let slot = match *event {
-            AuditEvent::General(ref e) if e.subclass < 6 => 1 + e.subclass as usize,
-            AuditEvent::Connection(ref e) if e.subclass < 4 => 7 + e.subclass as usize,
+            AuditEvent::General(ref e) if e.subclass() < 6 => 1 + e.subclass() as usize,
+            AuditEvent::Connection(ref e) if e.subclass() < 4 => 7 + e.subclass() as usize,
             _ => OTHER,
         };
         self.counters[slot].fetch_add(1, Ordering::Relaxed);

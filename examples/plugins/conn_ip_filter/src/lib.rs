@@ -101,12 +101,12 @@ impl AuditPlugin for ConnIpFilter {
         let AuditEvent::Connection(e) = event else {
             return Ok(());
         };
-        if e.subclass != MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE {
+        if e.subclass() != MINNOW_AUDIT_CONNECTION_PRE_AUTHENTICATE {
             return Ok(());
         }
         let ok = allowed(
             &self.allow.read().unwrap_or_else(|p| p.into_inner()),
-            &e.ip.to_str(),
+            &e.ip().to_str(),
         );
         if ok {
             self.accepted.fetch_add(1, Ordering::Relaxed);
@@ -115,7 +115,8 @@ impl AuditPlugin for ConnIpFilter {
             self.refused.fetch_add(1, Ordering::Relaxed);
             self.host.note(&format!(
                 "conn_ip_filter: refused connection {} from '{}'",
-                e.connection_id, e.ip
+                e.connection_id(),
+                e.ip()
             ));
             Err(Veto)
         }

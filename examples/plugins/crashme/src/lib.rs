@@ -87,12 +87,15 @@ impl AuditPlugin for Crashme {
             return Ok(());
         };
         self.events.fetch_add(1, Ordering::Relaxed);
-        if e.subclass != MINNOW_AUDIT_GENERAL_STARTING {
+        if e.subclass() != MINNOW_AUDIT_GENERAL_STARTING {
             return Ok(());
         }
-        let q = &e.query;
+        let q = e.query();
         if q.contains("crashme:panic") || self.host.dbug_execute_if("crashme_panic") {
-            panic!("crashme: panic requested by connection {}", e.connection_id);
+            panic!(
+                "crashme: panic requested by connection {}",
+                e.connection_id()
+            );
         }
         if q.contains("crashme:abort") || self.host.dbug_execute_if("crashme_abort") {
             self.host.error("crashme: aborting on request");
