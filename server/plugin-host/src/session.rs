@@ -227,7 +227,7 @@ impl Session {
         let every = self.shared.timing.load(Relaxed);
         let rc = match e.stats(ext) {
             Some(s) => {
-                let n = s.calls.fetch_add(1, Relaxed);
+                let n = s.calls.bump(self.id);
                 // `every` is usually a power of two (8): a mask, not a division.
                 let sampled = every != 0
                     && if every.is_power_of_two() {
