@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
-use util::{TestServer, code, rt, spawn_minnowd, temp_dir};
+use util::{TestServer, code, connect, rt, spawn_minnowd, temp_dir};
 
 const RUST_PLUGINS: [&str; 7] = [
     "daemon_heartbeat",
@@ -39,12 +39,6 @@ fn plugin_dir(tag: &str) -> PathBuf {
     }
     std::fs::write(d.join("libjunk.so"), b"this is not an ELF file").expect("junk");
     d
-}
-
-async fn connect(url: &str) -> Conn {
-    Conn::new(Opts::from_url(url).expect("url"))
-        .await
-        .expect("connect")
 }
 
 async fn show_plugins(c: &mut Conn) -> Vec<(String, String, String, Option<String>, String)> {

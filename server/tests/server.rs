@@ -11,21 +11,6 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts, Row};
 use util::*;
 
-async fn connect(url: &str) -> Conn {
-    Conn::new(Opts::from_url(url).expect("url"))
-        .await
-        .expect("connect")
-}
-
-fn status_value(sh: &minnow_server::server::Shared, name: &str) -> u64 {
-    sh.status
-        .list(None)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or_else(|| panic!("status {name}"))
-}
-
 // ---------------------------------------------------------------- mariadb CLI
 
 #[test]

@@ -11,12 +11,6 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts, Value};
 use util::*;
 
-async fn connect(url: &str) -> Conn {
-    Conn::new(Opts::from_url(url).expect("url"))
-        .await
-        .expect("connect")
-}
-
 // ------------------------------------------------ information_schema writes
 
 #[test]

@@ -10,12 +10,6 @@ use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};
 use util::*;
 
-async fn connect(url: &str) -> Conn {
-    Conn::new(Opts::from_url(url).expect("url"))
-        .await
-        .expect("connect")
-}
-
 /// A server with database `shop` and a connection to it.
 async fn shop(s: &TestServer) -> Conn {
     let mut c = connect(&s.url()).await;

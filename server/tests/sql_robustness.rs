@@ -5,23 +5,7 @@
 mod util;
 
 use mysql_async::prelude::*;
-use mysql_async::{Conn, Opts};
 use util::*;
-
-async fn connect(url: &str) -> Conn {
-    Conn::new(Opts::from_url(url).expect("url"))
-        .await
-        .expect("connect")
-}
-
-fn status_value(sh: &minnow_server::server::Shared, name: &str) -> u64 {
-    sh.status
-        .list(None)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or_else(|| panic!("status {name}"))
-}
 
 /// A panic on one session thread closes that connection only: it is logged and
 /// counted, the registry and counters are right again, other sessions keep

@@ -596,6 +596,23 @@ impl<T: ProtocolTracePlugin> Glue<T> {
     );
 }
 
+/// The string accessors of an audit event view: each reads one `minnow_str` of the
+/// host's struct as a [`Text`].
+macro_rules! text_accessors {
+    ($view:ident { $($(#[$doc:meta])* $field:ident),* $(,)? }) => {
+        impl<'a> $view<'a> {
+            $(
+                $(#[$doc])*
+                pub fn $field(&self) -> Text<'a> {
+                    // SAFETY: the strings of the host's event are valid for 'a (the
+                    // contract of `from_raw`, the only constructor).
+                    unsafe { text_of(self.raw.$field) }
+                }
+            )*
+        }
+    };
+}
+
 impl<'a> GeneralEvent<'a> {
     /// A view of the host's event `raw`.
     ///
@@ -606,32 +623,20 @@ impl<'a> GeneralEvent<'a> {
     pub unsafe fn from_raw(raw: &'a AuditGeneralEvent) -> Self {
         GeneralEvent { raw }
     }
-    /// User.
-    pub fn user(&self) -> Text<'a> {
-        // SAFETY: the strings are valid for 'a (contract of `from_raw`).
-        unsafe { text_of(self.raw.user) }
-    }
-    /// Client host.
-    pub fn host(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.host) }
-    }
-    /// Client IP address.
-    pub fn ip(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.ip) }
-    }
-    /// Command name (`Query`, …).
-    pub fn command(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.command) }
-    }
-    /// Statement text.
-    pub fn query(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.query) }
-    }
 }
+
+text_accessors!(GeneralEvent {
+    /// User.
+    user,
+    /// Client host.
+    host,
+    /// Client IP address.
+    ip,
+    /// Command name (`Query`, …).
+    command,
+    /// Statement text.
+    query,
+});
 
 impl<'a> ConnectionEvent<'a> {
     /// A view of the host's event `raw`.
@@ -641,24 +646,15 @@ impl<'a> ConnectionEvent<'a> {
     pub unsafe fn from_raw(raw: &'a AuditConnectionEvent) -> Self {
         ConnectionEvent { raw }
     }
-    /// User (empty at pre-authenticate).
-    pub fn user(&self) -> Text<'a> {
-        // SAFETY: the strings are valid for 'a (contract of `from_raw`).
-        unsafe { text_of(self.raw.user) }
-    }
-    /// Client host.
-    pub fn host(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.host) }
-    }
-    /// Client IP address.
-    pub fn ip(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.ip) }
-    }
-    /// Current database.
-    pub fn database(&self) -> Text<'a> {
-        // SAFETY: as in `user`.
-        unsafe { text_of(self.raw.database) }
-    }
 }
+
+text_accessors!(ConnectionEvent {
+    /// User (empty at pre-authenticate).
+    user,
+    /// Client host.
+    host,
+    /// Client IP address.
+    ip,
+    /// Current database.
+    database,
+});

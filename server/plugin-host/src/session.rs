@@ -518,17 +518,28 @@ impl Session {
         Ok(e)
     }
 
+    /// The ACTIVE plugin `name` of type `t`, bound to this session for `ext`.
+    fn bound_entry(
+        &mut self,
+        name: &str,
+        t: PluginType,
+        ext: ExtPoint,
+    ) -> Result<Arc<Entry>, PluginError> {
+        let e = self.active_entry(name, t)?;
+        if !self.bind(&e, ext) {
+            return Err(PluginError::NotLoaded {
+                name: e.name.clone(),
+            });
+        }
+        Ok(e)
+    }
+
     /// Fills the information_schema table `name` (the plugin's name, any case).
     pub fn fill_table(
         &mut self,
         name: &str,
     ) -> Result<(Vec<ColumnDef>, Vec<Vec<Value>>), PluginError> {
-        let e = self.active_entry(name, PluginType::InformationSchema)?;
-        if !self.bind(&e, ExtPoint::Table) {
-            return Err(PluginError::NotLoaded {
-                name: e.name.clone(),
-            });
-        }
+        let e = self.bound_entry(name, PluginType::InformationSchema, ExtPoint::Table)?;
         let Kind::InfoSchema { columns, .. } = &e.code.decl.kind else {
             return Err(PluginError::NotLoaded {
                 name: e.name.clone(),
@@ -558,12 +569,7 @@ impl Session {
 
     /// Authenticates with plugin `name`: `Ok(true)` if accepted.
     pub fn authenticate(&mut self, name: &str, req: &AuthRequest<'_>) -> Result<bool, PluginError> {
-        let e = self.active_entry(name, PluginType::Authentication)?;
-        if !self.bind(&e, ExtPoint::Authentication) {
-            return Err(PluginError::NotLoaded {
-                name: e.name.clone(),
-            });
-        }
+        let e = self.bound_entry(name, PluginType::Authentication, ExtPoint::Authentication)?;
         let t = Instant::now();
         let rc = e.code.authenticate(e.ctx(), req);
         if let Some(s) = e.stats(ExtPoint::Authentication) {
@@ -586,12 +592,7 @@ impl Session {
         name: &str,
         password: &[u8],
     ) -> Result<Vec<u8>, PluginError> {
-        let e = self.active_entry(name, PluginType::Authentication)?;
-        if !self.bind(&e, ExtPoint::Authentication) {
-            return Err(PluginError::NotLoaded {
-                name: e.name.clone(),
-            });
-        }
+        let e = self.bound_entry(name, PluginType::Authentication, ExtPoint::Authentication)?;
         match e.code.generate_auth_string(e.ctx(), password) {
             Ok(v) => Ok(v),
             Err(MINNOW_PLUGIN_PANICKED) => {

@@ -18,6 +18,23 @@ use minnow_server::{Config, Listeners, Server, Shutdown};
 
 static N: AtomicU32 = AtomicU32::new(0);
 
+/// A `mysql_async` connection to `url` (panics if the server refuses it).
+pub async fn connect(url: &str) -> mysql_async::Conn {
+    mysql_async::Conn::new(mysql_async::Opts::from_url(url).expect("url"))
+        .await
+        .expect("connect")
+}
+
+/// The value of global status variable `name` of the in-process server `sh`.
+pub fn status_value(sh: &Shared, name: &str) -> u64 {
+    sh.status
+        .list(None)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or_else(|| panic!("status {name}"))
+}
+
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
     sweep_dead_processes("minnow-test-");
