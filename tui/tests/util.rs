@@ -1,6 +1,5 @@
 //! Shared test helpers: a private MariaDB server and golden-file comparison.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,36 +33,21 @@ impl Drop for TempDir {
     }
 }
 
-fn find_program(names: &[&str], dirs: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut all: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    all.extend(dirs.iter().map(PathBuf::from));
-    for d in all {
-        for n in names {
-            let p = d.join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
+/// The private MariaDB of the server's tests (std only), shared through `#[path]`.
+#[allow(dead_code)]
+#[path = "../../server/tests/util/mariadb.rs"]
+mod private_mariadb;
 
-/// A free TCP port on 127.0.0.1 (bound then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
-}
+pub use private_mariadb::free_port;
 
 /// A MariaDB server of our own: own data directory, socket and port; root without
 /// password; stopped and deleted on drop.
 pub struct MariaDb {
-    child: Child,
+    /// Stopped on drop, before `_dir` goes.
+    _server: private_mariadb::MariaDb,
     pub port: u16,
     pub socket: PathBuf,
-    /// Removed after the server has stopped (fields drop after `Drop::drop`).
+    /// Removed after the server has stopped (fields drop in declaration order).
     _dir: TempDir,
 }
 
@@ -71,83 +55,14 @@ impl MariaDb {
     /// Start one, or return `None` (after printing why) when MariaDB is not installed.
     /// With `CI` set, a missing MariaDB is a failure, not a skip.
     pub fn start() -> Option<MariaDb> {
-        let server = std::env::var_os("MARIADBD")
-            .map(PathBuf::from)
-            .or_else(|| find_program(&["mariadbd", "mysqld"], &["/usr/sbin", "/usr/libexec"]));
-        let install = find_program(
-            &["mariadb-install-db", "mysql_install_db"],
-            &["/usr/bin", "/usr/sbin"],
-        );
-        let (server, install) = match (server, install) {
-            (Some(s), Some(i)) => (s, i),
-            _ => {
-                let msg =
-                    "mariadbd / mariadb-install-db not found (apt-get install mariadb-server)";
-                if std::env::var_os("CI").is_some() {
-                    panic!("{msg}: CI must run the MariaDB tests");
-                }
-                eprintln!("SKIP: {msg}");
-                return None;
-            }
-        };
         let dir = TempDir::new("mariadb");
-        let data = dir.0.join("data");
-        let socket = dir.0.join("sock");
-        // A private tmpdir: concurrent bootstraps in one /tmp collide on temp-table names.
-        let tmp = dir.0.join("tmp");
-        std::fs::create_dir_all(&tmp).expect("create tmpdir");
-        let out = Command::new(&install)
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg("--auth-root-authentication-method=normal")
-            .arg("--skip-test-db")
-            .args(is_root().then_some("--user=root"))
-            .env("TMPDIR", &tmp)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run mariadb-install-db");
-        assert!(
-            out.status.success(),
-            "mariadb-install-db failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let log = dir.0.join("error.log");
-        let mut last_err = String::new();
-        for _attempt in 0..3 {
-            let port = free_port();
-            let mut child = Command::new(&server)
-                .arg("--no-defaults")
-                .arg(format!("--datadir={}", data.display()))
-                .arg(format!("--socket={}", socket.display()))
-                .arg(format!("--port={port}"))
-                .arg("--bind-address=127.0.0.1")
-                .arg(format!("--pid-file={}", dir.0.join("pid").display()))
-                .arg(format!("--log-error={}", log.display()))
-                .arg("--skip-log-bin")
-                .arg("--innodb-buffer-pool-size=16M")
-                .arg("--max-connections=200")
-                .arg(format!("--tmpdir={}", tmp.display()))
-                .env("TMPDIR", &tmp)
-                .args(is_root().then_some("--user=root"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn mariadbd");
-            match wait_ready(&mut child, port, &log, "mariadbd", Duration::from_secs(60)) {
-                Ok(()) => {
-                    return Some(MariaDb {
-                        child,
-                        port,
-                        socket,
-                        _dir: dir,
-                    });
-                }
-                Err(e) => last_err = e,
-            }
-        }
-        panic!("{last_err}");
+        let server = private_mariadb::MariaDb::start(&dir.0)?;
+        Some(MariaDb {
+            port: server.port,
+            socket: server.socket.clone(),
+            _server: server,
+            _dir: dir,
+        })
     }
 
     /// Connection options for root.
@@ -162,33 +77,6 @@ impl MariaDb {
     pub fn client(&self) -> Client {
         Client::connect(&self.opts()).expect("connect to the private MariaDB")
     }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        // SIGTERM lets mariadbd shut down cleanly; fall back to SIGKILL.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// Compare `actual` with the golden file `tests/snapshots/NAME.txt`;

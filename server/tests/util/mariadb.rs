@@ -1,6 +1,7 @@
-//! A private MariaDB server for comparison tests (the approach of
-//! `tui/tests/util.rs`): own data directory from `mariadb-install-db`, own
-//! socket and port, root without password; stopped and removed on drop.
+//! A private MariaDB server for comparison tests: own data directory from
+//! `mariadb-install-db`, own socket and port, root without password; stopped and
+//! its data removed on drop. Used by the server's tests and, through `#[path]`, by
+//! the console's (`tui/tests/util.rs`): it needs nothing but std.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -13,10 +14,13 @@ pub struct MariaDb {
     child: Child,
     /// TCP port on 127.0.0.1.
     pub port: u16,
+    /// Unix socket.
+    pub socket: PathBuf,
     dir: PathBuf,
 }
 
-fn find_program(names: &[&str], dirs: &[&str]) -> Option<PathBuf> {
+/// The first of `names` found in `PATH` or in `dirs`.
+pub fn find_program(names: &[&str], dirs: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut all: Vec<PathBuf> = std::env::split_paths(&path).collect();
     all.extend(dirs.iter().map(PathBuf::from));
@@ -25,14 +29,16 @@ fn find_program(names: &[&str], dirs: &[&str]) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("bind 127.0.0.1:0")
 }
 
-fn is_root() -> bool {
+/// Whether the tests run as root (mariadbd then needs `--user=root`).
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -121,6 +127,7 @@ impl MariaDb {
                 .arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
                 .arg(format!("--socket={}", dir.join("m.sock").display()))
+                .arg("--max-connections=200")
                 .arg(format!("--port={port}"))
                 .arg("--bind-address=127.0.0.1")
                 .arg(format!("--pid-file={}", dir.join("m.pid").display()))
@@ -140,6 +147,7 @@ impl MariaDb {
                     return Some(MariaDb {
                         child,
                         port,
+                        socket: dir.join("m.sock"),
                         dir: dir.to_path_buf(),
                     });
                 }
