@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64,
     Ordering::{Relaxed, SeqCst},
 };
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
@@ -133,27 +133,43 @@ impl ExtPoint {
 #[repr(align(64))]
 struct PaddedCounter(AtomicU64);
 
-/// Number of [`CallCounter`] shards (a power of two).
-const CALL_SHARDS: usize = 8;
+/// Number of [`ShardedCounter`] shards (a power of two).
+const SHARDS: usize = 8;
 
-/// A call counter split over cache lines by session: sessions running on different
-/// cores count their calls without moving one line between the cores on every
-/// call (an audit plugin is called five times per statement by every session).
+/// A counter split over cache lines by session: sessions running on different cores
+/// count without moving one line between the cores on every change (an audit plugin
+/// is called five times per statement by every session, and bound and released once).
 /// Read by summing the shards.
 #[derive(Debug, Default)]
-pub(crate) struct CallCounter([PaddedCounter; CALL_SHARDS]);
+pub(crate) struct ShardedCounter([PaddedCounter; SHARDS]);
 
-impl CallCounter {
-    /// Adds one call for session `shard` (any number: it is reduced to a shard);
-    /// returns that shard's count before the call.
-    #[inline]
-    pub(crate) fn bump(&self, shard: u64) -> u64 {
-        self.0[shard as usize & (CALL_SHARDS - 1)]
-            .0
-            .fetch_add(1, Relaxed)
+impl ShardedCounter {
+    fn shard(&self, session: u64) -> &AtomicU64 {
+        &self.0[session as usize & (SHARDS - 1)].0
     }
 
-    /// The total over every shard.
+    /// Adds one for session `session` (any number: it is reduced to a shard); returns
+    /// that shard's count before.
+    #[inline]
+    pub(crate) fn bump(&self, session: u64) -> u64 {
+        self.shard(session).fetch_add(1, Relaxed)
+    }
+
+    /// [`ShardedCounter::bump`] in the single total order of SeqCst operations (the
+    /// binding protocol: see [`Shared::unbind`]).
+    #[inline]
+    pub(crate) fn bump_seqcst(&self, session: u64) {
+        self.shard(session).fetch_add(1, SeqCst);
+    }
+
+    /// Takes one off session `session`'s shard (SeqCst).
+    #[inline]
+    pub(crate) fn drop_seqcst(&self, session: u64) {
+        self.shard(session).fetch_sub(1, SeqCst);
+    }
+
+    /// The total over every shard (SeqCst loads; a session only takes off its own
+    /// shard what it added there, so no shard goes below zero).
     pub(crate) fn total(&self) -> u64 {
         self.0.iter().map(|c| c.0.load(SeqCst)).sum()
     }
@@ -162,7 +178,7 @@ impl CallCounter {
 /// Call accounting of one (plugin, extension point).
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
-    pub(crate) calls: CallCounter,
+    pub(crate) calls: ShardedCounter,
     pub(crate) errors: AtomicU64,
     pub(crate) total_ns: AtomicU64,
     pub(crate) max_ns: AtomicU64,
@@ -196,7 +212,8 @@ pub(crate) struct Entry {
     pub(crate) ctx: AtomicPtr<c_void>,
     initialized: AtomicBool,
     pub(crate) load_option: LoadOption,
-    pub(crate) bindings: AtomicUsize,
+    /// Sessions bound to the plugin, by session shard.
+    pub(crate) bindings: ShardedCounter,
     /// Calls made without a session binding (status, variables, flush) hold it for
     /// reading; deinit holds it for writing.
     pub(crate) life: RwLock<()>,
@@ -760,7 +777,7 @@ impl Registry {
         Ok(entries
             .into_iter()
             .map(|entry| {
-                let out = if entry.bindings.load(SeqCst) == 0 {
+                let out = if entry.bindings.total() == 0 {
                     self.shared.finalize(&entry);
                     UninstallOutcome::Unloaded
                 } else {
@@ -1320,7 +1337,7 @@ impl Shared {
             ctx: AtomicPtr::new(std::ptr::null_mut()),
             initialized: AtomicBool::new(false),
             load_option: option,
-            bindings: AtomicUsize::new(0),
+            bindings: ShardedCounter::default(),
             life: RwLock::new(()),
             stats,
         }))
@@ -1366,7 +1383,7 @@ impl Shared {
             // may have bound it and be calling it. Deinit through the binding count, as
             // UNINSTALL does: now if unbound, else when the last binding goes.
             e.set_state(PluginState::Deleted);
-            if e.bindings.load(SeqCst) == 0 {
+            if e.bindings.total() == 0 {
                 self.finalize(e);
             }
         }
@@ -1534,9 +1551,17 @@ impl Shared {
         }
     }
 
-    /// Drops one binding of `e`; unloads a DELETED plugin when it was the last.
-    pub(crate) fn unbind(&self, e: &Arc<Entry>) {
-        if e.bindings.fetch_sub(1, SeqCst) == 1 && e.state() == PluginState::Deleted {
+    /// Drops session `session`'s binding of `e`; the last binding of a DELETED plugin
+    /// finalizes it. The protocol: a binder adds to its shard, then reads the state
+    /// (unbinding at once if it is not ACTIVE); UNINSTALL stores DELETED, then sums
+    /// the shards; an unbinder takes from its shard, then reads the state and, if
+    /// DELETED, sums the shards. All SeqCst: whichever of them comes last in the total
+    /// order sees every other's change, so the last binding to go, or UNINSTALL
+    /// itself when nothing is bound, finds the sum at zero ([`Shared::finalize`]
+    /// runs once however many find it).
+    pub(crate) fn unbind(&self, e: &Arc<Entry>, session: u64) {
+        e.bindings.drop_seqcst(session);
+        if e.state() == PluginState::Deleted && e.bindings.total() == 0 {
             self.finalize(e);
         }
     }

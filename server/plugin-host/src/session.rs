@@ -187,11 +187,11 @@ impl Session {
         {
             return true;
         }
-        e.bindings.fetch_add(1, SeqCst);
+        e.bindings.bump_seqcst(self.id);
         if e.state() != PluginState::Active {
             drop(b);
             // Outside the slot's lock: this may unload the plugin.
-            self.shared.unbind(e);
+            self.shared.unbind(e, self.id);
             return false;
         }
         b.plugins.push((e.clone(), ext));
@@ -216,7 +216,7 @@ impl Session {
         // Unpublished: now drop the bindings outside the slot's lock (an unload
         // takes the registry's locks). pop() keeps the capacity for the next swap.
         while let Some((e, _)) = self.spare.plugins.pop() {
-            self.shared.unbind(&e);
+            self.shared.unbind(&e, self.id);
         }
         self.spare.udfs.clear();
     }
