@@ -58,6 +58,40 @@ fn connection(reg: &Registry, id: u64) {
     }
 }
 
+/// Statements on two threads at once (sessions 1 and 2): median of 7 runs of `n`
+/// statements per thread, in ns per statement per thread. Against the one-thread
+/// figure it shows what sessions running on different cores cost each other
+/// (counters and reference counts on shared cache lines).
+fn measure_two_threads(reg: &Registry, n: u64) -> f64 {
+    let mut runs = Vec::new();
+    for _ in 0..7 {
+        let barrier = std::sync::Barrier::new(2);
+        let times: Vec<f64> = std::thread::scope(|sc| {
+            let hs: Vec<_> = [1u64, 2]
+                .into_iter()
+                .map(|id| {
+                    let barrier = &barrier;
+                    sc.spawn(move || {
+                        let mut s = reg.session(id);
+                        barrier.wait();
+                        let t = Instant::now();
+                        for _ in 0..n {
+                            statement(&mut s, "SELECT 1");
+                        }
+                        t.elapsed().as_nanos() as f64 / n as f64
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().expect("bench thread"))
+                .collect()
+        });
+        runs.push(times.iter().sum::<f64>() / times.len() as f64);
+    }
+    runs.sort_by(|a, b| a.total_cmp(b));
+    runs[3]
+}
+
 /// Median of 7 runs of `n` iterations, in ns per iteration.
 fn measure(n: u64, mut f: impl FnMut(u64)) -> f64 {
     let mut runs = Vec::new();
@@ -110,6 +144,8 @@ fn main() {
         reg.set_call_timing(CallTiming::default());
         let stmt = measure(200_000, |_| statement(&mut s, "SELECT 1"));
         let conn = measure(50_000, |i| connection(&reg, i + 2));
+        drop(s);
+        let two = measure_two_threads(&reg, 200_000);
         if i == 0 {
             base = (stmt, conn);
         }
@@ -127,5 +163,6 @@ fn main() {
             (stmt - base.0) / reference * 100.0,
             conn - base.1
         );
+        println!("{label:<28} statement on two threads at once {two:>8.0} ns per thread");
     }
 }
