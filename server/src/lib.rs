@@ -19,7 +19,8 @@
 //!   [`dbug::ThreadSubscriber`], the `tracing` subscriber over the `dbug` engine.
 //! - [`crash`]: `stackresolve::crash` wiring (per-thread connection id and query).
 //! - [`errlog`]: the error log in MySQL's line format.
-//! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading).
+//! - [`plugins`]: the plugin host wired in (INSTALL/UNINSTALL, SHOW PLUGINS, start-up loading);
+//!   `udf_sites`: what a statement's text tells about its UDF call sites.
 //! - [`error`]: MySQL error codes, in one place.
 //!
 //! Tracing uses `tracing` spans named like MySQL's functions
@@ -45,6 +46,7 @@ pub mod session;
 pub mod sql;
 pub mod status;
 pub mod threads;
+mod udf_sites;
 pub mod vars;
 
 pub use options::{Options, run};

@@ -208,6 +208,15 @@ pub fn audited(
 ) -> Result<Outcome, SqlError> {
     use minnow_plugin_host::GeneralSubclass as G;
     sync_functions(sess);
+    // The statement's UDF call sites, described when a UDF first runs (nothing to
+    // do, and nothing allocated, while no UDF exists).
+    let _udf_sites = (!sess.udfs.is_empty()).then(|| {
+        crate::udf_sites::enter(
+            query,
+            sess.udfs.iter().map(|n| n.to_ascii_lowercase()).collect(),
+            sess.sql.db.clone(),
+        )
+    });
     if sess.psess.wants_general() {
         let s = &mut *sess;
         let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
@@ -313,6 +322,45 @@ mod udf_sqlite {
     struct Site {
         ctx: usize,
         call: UdfCall,
+        /// The constant arguments' values as the statement text has them, passed on
+        /// every row as MySQL does (`1.50` stays `"1.50"` for a DECIMAL argument,
+        /// where SQLite's value is the double 1.5).
+        constants: Vec<Option<Value>>,
+    }
+
+    /// `values` with the constant arguments replaced by `constants`.
+    fn with_constants<'v>(
+        values: &'v [Value],
+        constants: &[Option<Value>],
+    ) -> std::borrow::Cow<'v, [Value]> {
+        if constants.iter().all(Option::is_none) {
+            return std::borrow::Cow::Borrowed(values);
+        }
+        let mut v = values.to_vec();
+        for (slot, c) in v.iter_mut().zip(constants) {
+            if let Some(c) = c {
+                if same_constant(slot, c) {
+                    *slot = c.clone();
+                }
+            }
+        }
+        std::borrow::Cow::Owned(v)
+    }
+
+    /// Whether SQLite's value `v` is the literal `c` of the statement text (a
+    /// decimal literal is text there and a double in SQLite). A call site matched
+    /// to the text by name and argument count may be another one (a view's, a
+    /// trigger's): then its values are not the text's constants.
+    fn same_constant(v: &Value, c: &Value) -> bool {
+        match (v, c) {
+            (Value::Null, Value::Null) => true,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Real(a), Value::Real(b)) => a == b,
+            (Value::Real(a), Value::Str(t)) => t.parse::<f64>().is_ok_and(|b| b == *a),
+            (Value::Int(a), Value::Str(t)) => t.parse::<i64>().is_ok_and(|b| b == *a),
+            (Value::Str(a), Value::Str(b)) => a == b,
+            _ => false,
+        }
     }
 
     /// The call sites of one statement execution (boxed: aggregate accumulators
@@ -410,10 +458,7 @@ mod udf_sqlite {
     /// Converts the arguments.
     ///
     /// SAFETY: `argv` holds `argc` values of the running call.
-    unsafe fn args_of(
-        argc: c_int,
-        argv: *mut *mut ffi::sqlite3_value,
-    ) -> (Vec<UdfArg>, Vec<Value>) {
+    unsafe fn args_of(argc: c_int, argv: *mut *mut ffi::sqlite3_value) -> Vec<Value> {
         let n = usize::try_from(argc).unwrap_or(0);
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
@@ -450,19 +495,112 @@ mod udf_sqlite {
                 }
             });
         }
-        let args = values
+        values
+    }
+
+    /// Text of column `i` of the current row of `st` (empty for NULL).
+    ///
+    /// SAFETY: `st` is a statement positioned on a row with more than `i` columns.
+    unsafe fn column_text(st: *mut ffi::sqlite3_stmt, i: c_int) -> String {
+        // SAFETY: per the contract; the text is copied before the next step.
+        unsafe {
+            let p = ffi::sqlite3_column_text(st, i);
+            let len = usize::try_from(ffi::sqlite3_column_bytes(st, i)).unwrap_or(0);
+            if p.is_null() {
+                String::new()
+            } else {
+                String::from_utf8_lossy(std::slice::from_raw_parts(p, len)).into_owned()
+            }
+        }
+    }
+
+    /// `(name, declared type)` of the columns of `schema.table` on connection `db`
+    /// (empty if there is no such table or schema). Runs while the caller's
+    /// statement is running, which SQLite allows for reads.
+    ///
+    /// SAFETY: `db` is the connection of the running call (this thread's).
+    unsafe fn table_columns(
+        db: *mut ffi::sqlite3,
+        schema: &str,
+        table: &str,
+    ) -> Vec<(String, String)> {
+        const SQL: &std::ffi::CStr = c"SELECT name, type FROM pragma_table_info(?1, ?2)";
+        let mut st: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+        let mut out = Vec::new();
+        let (Ok(tlen), Ok(slen)) = (c_int::try_from(table.len()), c_int::try_from(schema.len()))
+        else {
+            return out;
+        };
+        // SAFETY: `db` is open; SQL is NUL-terminated; the bound texts are copied
+        // (SQLITE_TRANSIENT); `st` is finalised on every path (finalising null is a
+        // no-op).
+        unsafe {
+            if ffi::sqlite3_prepare_v2(db, SQL.as_ptr(), -1, &mut st, std::ptr::null_mut())
+                == ffi::SQLITE_OK
+                && ffi::sqlite3_bind_text(
+                    st,
+                    1,
+                    table.as_ptr().cast::<c_char>(),
+                    tlen,
+                    ffi::SQLITE_TRANSIENT(),
+                ) == ffi::SQLITE_OK
+                && ffi::sqlite3_bind_text(
+                    st,
+                    2,
+                    schema.as_ptr().cast::<c_char>(),
+                    slen,
+                    ffi::SQLITE_TRANSIENT(),
+                ) == ffi::SQLITE_OK
+            {
+                while ffi::sqlite3_step(st) == ffi::SQLITE_ROW {
+                    out.push((column_text(st, 0), column_text(st, 1)));
+                }
+            }
+            ffi::sqlite3_finalize(st);
+        }
+        out
+    }
+
+    /// The `UDF_ARGS` description of a call of `f` with `values` (its first row): what
+    /// the statement text tells ([`crate::udf_sites`]), else the types of `values`
+    /// (STRING for NULL). The call site keeps these types for all its rows.
+    ///
+    /// SAFETY: `ctx` is the context of a running call or finaliser of `f`.
+    unsafe fn call_args(ctx: *mut ffi::sqlite3_context, f: &Func, values: &[Value]) -> Vec<UdfArg> {
+        // SAFETY: per the contract.
+        let db = unsafe { ffi::sqlite3_context_db_handle(ctx) };
+        // SAFETY: `db` is this call's connection.
+        let mut lookup = |schema: &str, table: &str| unsafe { table_columns(db, schema, table) };
+        // A call site whose constants are not this call's values is another one;
+        // among the rest, those with the most constants equal to them fit best.
+        let score = |args: &[crate::udf_sites::ArgSite]| {
+            let mut n = 0;
+            for (a, v) in args.iter().zip(values) {
+                match &a.constant {
+                    Some(c) if same_constant(v, c) => n += 1,
+                    Some(_) => return None,
+                    None => {}
+                }
+            }
+            Some(n)
+        };
+        let sites = crate::udf_sites::for_call(&f.name, values.len(), &mut lookup, score);
+        values
             .iter()
-            .map(|v| UdfArg {
-                arg_type: match v {
-                    Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
-                    Value::Real(_) => UdfArgType::Real,
-                    _ => UdfArgType::String,
-                },
-                constant: None,
-                attribute: String::new(),
+            .enumerate()
+            .map(|(i, v)| {
+                let site = sites.as_ref().and_then(|s| s.get(i));
+                UdfArg {
+                    arg_type: site.and_then(|s| s.arg_type).unwrap_or(match v {
+                        Value::Int(_) | Value::Bool(_) => UdfArgType::Integer,
+                        Value::Real(_) => UdfArgType::Real,
+                        _ => UdfArgType::String,
+                    }),
+                    constant: site.and_then(|s| s.constant.clone()),
+                    attribute: site.map(|s| s.attribute.clone()).unwrap_or_default(),
+                }
             })
-            .collect();
-        (args, values)
+            .collect()
     }
 
     /// Sets the call's result.
@@ -514,14 +652,20 @@ mod udf_sqlite {
         sites: &'a mut Sites,
         ctx: *mut ffi::sqlite3_context,
         f: &Func,
-        args: &[UdfArg],
+        args: impl FnOnce(*mut ffi::sqlite3_context) -> Vec<UdfArg>,
     ) -> Result<&'a mut Site, PluginError> {
         let key = ctx as usize;
         let i = match sites.0.iter().position(|s| s.ctx == key) {
             Some(i) => i,
             None => {
-                let call = f.reg.prepare_function(&f.name, args)?;
-                sites.0.push(Box::new(Site { ctx: key, call }));
+                let args = args(ctx);
+                let call = f.reg.prepare_function(&f.name, &args)?;
+                let constants = args.into_iter().map(|a| a.constant).collect();
+                sites.0.push(Box::new(Site {
+                    ctx: key,
+                    call,
+                    constants,
+                }));
                 sites.0.len() - 1
             }
         };
@@ -535,15 +679,24 @@ mod udf_sqlite {
     ) {
         let r = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: SQLite calls this with a live context and `argc` arguments.
-            let (f, (args, values)) = unsafe { (func(ctx), args_of(argc, argv)) };
+            let (f, values) = unsafe { (func(ctx), args_of(argc, argv)) };
+            // SAFETY: a running call's context.
+            let args = |ctx| unsafe { call_args(ctx, f, &values) };
             // SAFETY: a running call's context.
             match unsafe { sites(ctx) } {
-                Some(sites) => site(sites, ctx, f, &args).and_then(|s| s.call.call(&values)),
+                Some(sites) => site(sites, ctx, f, args).and_then(|s| {
+                    let row = with_constants(&values, &s.constants);
+                    s.call.call(&row)
+                }),
                 // No room for the statement's state: a call of its own.
-                None => f
-                    .reg
-                    .prepare_function(&f.name, &args)
-                    .and_then(|mut c| c.call(&values)),
+                None => {
+                    let args = args(ctx);
+                    let constants: Vec<Option<Value>> =
+                        args.iter().map(|a| a.constant.clone()).collect();
+                    f.reg
+                        .prepare_function(&f.name, &args)
+                        .and_then(|mut c| c.call(&with_constants(&values, &constants)))
+                }
             }
         }));
         match r {
@@ -566,7 +719,7 @@ mod udf_sqlite {
         let r = catch_unwind(AssertUnwindSafe(|| -> Result<(), PluginError> {
             // SAFETY: SQLite calls this with a live context and `argc` arguments;
             // the aggregate context is zeroed memory of the requested size.
-            let (f, (args, values), acc) = unsafe {
+            let (f, values, acc) = unsafe {
                 (
                     func(ctx),
                     args_of(argc, argv),
@@ -586,7 +739,8 @@ mod udf_sqlite {
                 let sites = unsafe { sites(ctx) }.ok_or_else(|| PluginError::Usage {
                     message: "out of memory".into(),
                 })?;
-                let s = site(sites, ctx, f, &args)?;
+                // SAFETY: a running call's context.
+                let s = site(sites, ctx, f, |ctx| unsafe { call_args(ctx, f, &values) })?;
                 s.call.clear()?;
                 site_ptr = std::ptr::from_mut(s);
                 // SAFETY: as above.
@@ -594,7 +748,9 @@ mod udf_sqlite {
             }
             // SAFETY: the site lives in the statement's `Sites` (boxed, never moved)
             // until the statement ends, after its groups are finalised.
-            unsafe { &mut *site_ptr }.call.add(&values)
+            let s = unsafe { &mut *site_ptr };
+            let row = with_constants(&values, &s.constants);
+            s.call.add(&row)
         }));
         match r {
             Ok(Ok(())) => {}
@@ -603,6 +759,42 @@ mod udf_sqlite {
             // SAFETY: as above.
             Err(_) => unsafe { error(ctx, "internal error: a UDF call panicked") },
         }
+    }
+
+    /// The result of an aggregate call site that saw no row, as MySQL computes it:
+    /// `name_init` (which MySQL runs before reading rows), `name_clear`, `name()`,
+    /// `name_deinit`. The finaliser does not say which call site it finalises, so the
+    /// arguments are those of the statement's call sites of the function when they
+    /// all have the same count ([`crate::udf_sites::arity`]), with the types the
+    /// text tells and STRING where it does not; without that count there is
+    /// nothing to call `name_init` with and the result is NULL.
+    ///
+    /// SAFETY: `ctx` is the finaliser's context of a function registered by
+    /// [`register`].
+    unsafe fn empty_result(ctx: *mut ffi::sqlite3_context) -> Result<Value, PluginError> {
+        // SAFETY: per the contract (user data and connection are set for finalisers).
+        let (f, db) = unsafe { (func(ctx), ffi::sqlite3_context_db_handle(ctx)) };
+        // SAFETY: `db` is this call's connection.
+        let mut lookup = |schema: &str, table: &str| unsafe { table_columns(db, schema, table) };
+        let Some(n) = crate::udf_sites::arity(&f.name, &mut lookup) else {
+            return Ok(Value::Null);
+        };
+        let sites =
+            crate::udf_sites::for_call(&f.name, n, &mut lookup, |_| Some(0)).unwrap_or_default();
+        let args: Vec<UdfArg> = (0..n)
+            .map(|i| {
+                let s = sites.get(i);
+                UdfArg {
+                    arg_type: s.and_then(|s| s.arg_type).unwrap_or(UdfArgType::String),
+                    constant: s.and_then(|s| s.constant.clone()),
+                    attribute: s.map(|s| s.attribute.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let mut call = f.reg.prepare_function(&f.name, &args)?;
+        call.clear()?;
+        // `name_deinit` when `call` drops here.
+        call.result()
     }
 
     unsafe extern "C" fn x_final(ctx: *mut ffi::sqlite3_context) {
@@ -615,8 +807,16 @@ mod udf_sqlite {
             unsafe { *acc }
         };
         if site_ptr.is_null() {
+            // No row reached this group: the one row of an aggregate over empty
+            // input without GROUP BY.
             // SAFETY: the finaliser's context.
-            unsafe { ffi::sqlite3_result_null(ctx) };
+            let r = catch_unwind(AssertUnwindSafe(|| unsafe { empty_result(ctx) }));
+            match r {
+                // SAFETY: the finaliser's context.
+                Ok(r) => unsafe { set_result(ctx, r) },
+                // SAFETY: as above.
+                Err(_) => unsafe { error(ctx, "internal error: a UDF call panicked") },
+            }
             return;
         }
         // SAFETY: see `x_step`: the site outlives its groups' finalisation.

@@ -1299,6 +1299,124 @@ fn text_of(v: &Value) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(v.as_bytes().unwrap_or_default())
 }
 
+/// The longest prefix of `s` (after leading spaces) that reads as an integer
+/// (`[+-]digits`), saturated to `i64`; 0 when there is none. MySQL's string to
+/// integer conversion (`'12abc'` is 12, `'abc'` is 0, `'3.7'` is 3).
+pub(crate) fn int_prefix(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        let d = i64::from(b - b'0');
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
+    }
+    v
+}
+
+/// Length of the longest prefix of `t` that is a decimal number
+/// (`[+-]digits[.digits]`, at least one digit), with `exponent` also
+/// `e[+-]digits`; 0 when there is none.
+fn number_prefix_len(t: &str, exponent: bool) -> usize {
+    let b = t.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        frac_digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if int_digits + frac_digits > 0 {
+            i += 1 + frac_digits;
+        }
+    }
+    if int_digits + frac_digits == 0 {
+        return 0;
+    }
+    if exponent && matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        j += usize::from(matches!(b.get(j), Some(b'+' | b'-')));
+        let e = b[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if e > 0 {
+            i = j + e;
+        }
+    }
+    i
+}
+
+/// The longest prefix of `s` (after leading spaces) that reads as a floating-point
+/// number; 0.0 when there is none (MySQL: `'2.5x'` is 2.5, `'x'` is 0).
+pub(crate) fn real_prefix(s: &str) -> f64 {
+    let t = s.trim_start();
+    t[..number_prefix_len(t, true)].parse().unwrap_or(0.0)
+}
+
+/// The decimal text of `s` (its longest `[+-]digits[.digits]` prefix after leading
+/// spaces); `"0"` when there is none.
+pub(crate) fn decimal_prefix(s: &str) -> String {
+    let t = s.trim_start();
+    match number_prefix_len(t, false) {
+        0 => "0".to_string(),
+        n => t[..n].to_string(),
+    }
+}
+
+/// A double as MySQL converts it to an integer: rounded to the nearest integer, ties
+/// to even (`llrint`), saturated to `i64`.
+fn real_to_int(r: f64) -> i64 {
+    // `as` saturates (and maps NaN to 0).
+    r.round_ties_even() as i64
+}
+
+/// The bytes `args->args[i]` points at for value `v` converted to `arg_type` (what
+/// MySQL's `val_int`/`val_real`/`val_str`/`val_decimal` give): an 8-byte integer or
+/// double for `INT_RESULT`/`REAL_RESULT`, text for `STRING_RESULT`/`DECIMAL_RESULT`.
+/// `v` is not NULL (NULL is a null pointer).
+fn coerce(v: &Value, arg_type: c_int) -> Vec<u8> {
+    match arg_type {
+        INT_RESULT => match v {
+            Value::Int(x) => *x,
+            Value::Bool(b) => i64::from(*b),
+            Value::Real(r) => real_to_int(*r),
+            Value::Str(_) | Value::Bytes(_) => int_prefix(&text_of(v)),
+            Value::Null => 0,
+        }
+        .to_ne_bytes()
+        .to_vec(),
+        REAL_RESULT => match v {
+            Value::Real(r) => *r,
+            Value::Int(x) => *x as f64,
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            Value::Str(_) | Value::Bytes(_) => real_prefix(&text_of(v)),
+            Value::Null => 0.0,
+        }
+        .to_ne_bytes()
+        .to_vec(),
+        DECIMAL_RESULT => match v {
+            Value::Str(_) | Value::Bytes(_) => decimal_prefix(&text_of(v)).into_bytes(),
+            Value::Int(x) => x.to_string().into_bytes(),
+            // Rust's `Display` of a double never uses an exponent: a decimal text.
+            Value::Real(r) if r.is_finite() => r.to_string().into_bytes(),
+            Value::Real(_) => b"0".to_vec(),
+            Value::Bool(b) => i64::from(*b).to_string().into_bytes(),
+            Value::Null => Vec::new(),
+        },
+        _ => match v {
+            Value::Str(_) | Value::Bytes(_) => v.as_bytes().unwrap_or_default().to_vec(),
+            Value::Int(x) => x.to_string().into_bytes(),
+            Value::Real(r) => r.to_string().into_bytes(),
+            Value::Bool(b) => i64::from(*b).to_string().into_bytes(),
+            Value::Null => Vec::new(),
+        },
+    }
+}
+
 fn item_result(t: crate::UdfArgType) -> c_int {
     match t {
         crate::UdfArgType::Integer => INT_RESULT,
@@ -1407,39 +1525,7 @@ impl UdfInstance {
                 self.lengths[i] = 0;
                 continue;
             }
-            let bytes: Vec<u8> = match self.arg_type[i] {
-                INT_RESULT => match v {
-                    Value::Int(x) => x.to_ne_bytes().to_vec(),
-                    Value::Bool(b) => i64::from(*b).to_ne_bytes().to_vec(),
-                    Value::Real(r) => (*r as i64).to_ne_bytes().to_vec(),
-                    Value::Str(_) | Value::Bytes(_) => text_of(v)
-                        .trim()
-                        .parse::<i64>()
-                        .unwrap_or(0)
-                        .to_ne_bytes()
-                        .to_vec(),
-                    Value::Null => Vec::new(),
-                },
-                REAL_RESULT => match v {
-                    Value::Real(r) => r.to_ne_bytes().to_vec(),
-                    Value::Int(x) => (*x as f64).to_ne_bytes().to_vec(),
-                    Value::Bool(b) => f64::from(u8::from(*b)).to_ne_bytes().to_vec(),
-                    Value::Str(_) | Value::Bytes(_) => text_of(v)
-                        .trim()
-                        .parse::<f64>()
-                        .unwrap_or(0.0)
-                        .to_ne_bytes()
-                        .to_vec(),
-                    Value::Null => Vec::new(),
-                },
-                _ => match v {
-                    Value::Str(_) | Value::Bytes(_) => v.as_bytes().unwrap_or_default().to_vec(),
-                    Value::Int(x) => x.to_string().into_bytes(),
-                    Value::Real(r) => r.to_string().into_bytes(),
-                    Value::Bool(b) => i64::from(*b).to_string().into_bytes(),
-                    Value::Null => Vec::new(),
-                },
-            };
+            let bytes = coerce(v, self.arg_type[i]);
             // 8-byte aligned storage (C code reads `*(long long *) args->args[i]`).
             let mut store = vec![0u64; bytes.len().div_ceil(8) + 1];
             let len = bytes.len();
@@ -1601,5 +1687,34 @@ impl Drop for UdfInstance {
             // SAFETY: `void name_deinit(UDF_INIT*)`, called once after a successful init.
             unsafe { f(&mut *self.init) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_style_conversions() {
+        assert_eq!(int_prefix(" 12abc"), 12);
+        assert_eq!(int_prefix("-3.7"), -3);
+        assert_eq!(int_prefix("abc"), 0);
+        assert_eq!(int_prefix("99999999999999999999"), i64::MAX);
+        assert_eq!(real_prefix("2.5e2x"), 250.0);
+        assert_eq!(real_prefix(".5"), 0.5);
+        assert_eq!(real_prefix("e5"), 0.0);
+        assert_eq!(decimal_prefix("-3.5kg"), "-3.5");
+        assert_eq!(decimal_prefix("kg"), "0");
+        assert_eq!(real_to_int(2.5), 2);
+        assert_eq!(real_to_int(3.5), 4);
+        assert_eq!(real_to_int(-2.75), -3);
+        assert_eq!(
+            coerce(&Value::Real(1e20), DECIMAL_RESULT),
+            b"100000000000000000000"
+        );
+        assert_eq!(
+            coerce(&Value::Str("7x".into()), INT_RESULT),
+            7i64.to_ne_bytes()
+        );
     }
 }

@@ -7,6 +7,14 @@
 //! `myfunc_double(...)` REAL, `sequence([start])` INTEGER, and the aggregates
 //! `avgcost(quantity, price)` REAL and `clear_count(x)` INTEGER (shows the
 //! init-once-per-call-site, clear-per-group lifecycle).
+//!
+//! Functions that show what the server hands a UDF (the server's `tests/udf.rs`):
+//! `describe_args(...)` STRING (argument types, attributes and the constants
+//! `name_init` saw, and each row's values), `coerce_args('IRSD…', ...)` STRING
+//! (`name_init` sets `args->arg_type` from its constant first argument, asking for
+//! conversions), `decimal_negate(x)` DECIMAL (decimal strings in and out),
+//! `agg_trace(x)` aggregate STRING (logs init/clear/add/result/deinit) and
+//! `udf_log()` STRING (returns and empties that log).
 
 #![forbid(unsafe_code)]
 
