@@ -2,6 +2,8 @@
 //! (many column types), rows and SELECTs on a private MariaDB and on minnowd,
 //! through mysql_async (text and prepared statements) and PyMySQL.
 
+/// Unused parts of the shared starter (e.g. the socket path) are for the console's tests.
+#[allow(dead_code)]
 #[path = "util/mariadb.rs"]
 mod mariadb;
 mod util;
