@@ -1401,7 +1401,7 @@ fn builtin_auth_and_password_validation_plugins() {
     assert_eq!(infos[1].plugin_type, PluginType::PasswordValidation);
     assert_eq!(
         reg.uninstall("test_plain_password").unwrap_err().code(),
-        1702
+        1619
     );
     assert_eq!(
         reg.auth_plugins(),
