@@ -1319,6 +1319,9 @@ pub enum PluginStatement {
     UninstallSoname(String),
     /// `SHOW PLUGINS [SONAME 'lib']`.
     Show(Option<String>),
+    /// `SHOW PLUGINS SONAME LIKE 'pattern'` (MariaDB): every library of plugin_dir
+    /// whose name matches.
+    ShowLike(String),
     /// `SHOW PLUGIN BINDINGS`.
     ShowBindings,
     /// `FLUSH PLUGINS [name]`.
@@ -1388,7 +1391,11 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
     } else if c.keyword("SHOW") {
         if c.keyword("PLUGINS") {
             if c.keyword("SONAME") {
-                PluginStatement::Show(Some(c.string()?))
+                if c.keyword("LIKE") {
+                    PluginStatement::ShowLike(c.string()?)
+                } else {
+                    PluginStatement::Show(Some(c.string()?))
+                }
             } else {
                 PluginStatement::Show(None)
             }
@@ -1581,30 +1588,24 @@ pub fn execute(
             Ok(outcome_of(sess, &outs))
         }
         PluginStatement::Show(soname) => {
-            let rows = reg
-                .plugins()
-                .into_iter()
-                .filter(|p| soname.as_deref().is_none_or(|s| p.library == s))
-                .map(|p| {
-                    vec![
-                        text(p.name),
-                        text(p.status.as_str()),
-                        text(p.plugin_type.as_str()),
-                        opt_text(&p.library),
-                        text(p.license),
-                    ]
+            let rows = match soname {
+                None => reg.plugins().into_iter().map(show_row).collect(),
+                Some(lib) => library_rows(reg, &lib),
+            };
+            Ok(show_plugins_result(rows))
+        }
+        PluginStatement::ShowLike(pattern) => {
+            let mut libs: Vec<String> = std::fs::read_dir(reg.plugin_dir())
+                .map(|it| {
+                    it.flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .filter(|n| n.ends_with(".so") && like(n, &pattern))
+                        .collect()
                 })
-                .collect();
-            Ok(Outcome::Rows(ResultSet {
-                columns: columns(&[
-                    ("Name", S),
-                    ("Status", S),
-                    ("Type", S),
-                    ("Library", S),
-                    ("License", S),
-                ]),
-                rows,
-            }))
+                .unwrap_or_default();
+            libs.sort();
+            let rows = libs.iter().flat_map(|l| library_rows(reg, l)).collect();
+            Ok(show_plugins_result(rows))
         }
         PluginStatement::ShowBindings => Ok(Outcome::Rows(ResultSet {
             columns: bindings_columns(),
@@ -1745,6 +1746,79 @@ pub fn execute(
     }
 }
 
+fn show_row(p: minnow_plugin_host::PluginInfo) -> Vec<Cell> {
+    vec![
+        text(p.name),
+        text(p.status.as_str()),
+        text(p.plugin_type.as_str()),
+        opt_text(&p.library),
+        text(p.license),
+    ]
+}
+
+fn show_plugins_result(rows: Vec<Vec<Cell>>) -> Outcome {
+    Outcome::Rows(ResultSet {
+        columns: columns(&[
+            ("Name", S),
+            ("Status", S),
+            ("Type", S),
+            ("Library", S),
+            ("License", S),
+        ]),
+        rows,
+    })
+}
+
+/// `SHOW PLUGINS SONAME 'lib'` as MariaDB: the installed plugins of the library,
+/// then the ones it declares that are not installed (`NOT INSTALLED`). A library
+/// that cannot be opened or read shows nothing.
+fn library_rows(reg: &Registry, lib: &str) -> Vec<Vec<Cell>> {
+    let installed: Vec<_> = reg
+        .plugins()
+        .into_iter()
+        .filter(|p| p.library == lib)
+        .collect();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let declared = reg.library_plugins(lib).unwrap_or_default();
+    for p in &installed {
+        rows.push(show_row(p.clone()));
+    }
+    for d in declared {
+        let live = installed.iter().any(|p| {
+            p.name.eq_ignore_ascii_case(&d.name)
+                && p.status != minnow_plugin_host::PluginState::Deleted
+        });
+        if !live {
+            rows.push(vec![
+                text(d.name),
+                text("NOT INSTALLED"),
+                text(d.plugin_type.as_str()),
+                text(lib),
+                text(d.license),
+            ]);
+        }
+    }
+    rows
+}
+
+/// SQL `LIKE` (`%`, `_`, `\` escapes), ASCII case-insensitive.
+fn like(s: &str, pattern: &str) -> bool {
+    fn go(s: &[u8], p: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'%', rest)) => (0..=s.len()).any(|i| go(&s[i..], rest)),
+            Some((b'_', rest)) => !s.is_empty() && go(&s[1..], rest),
+            Some((b'\\', rest)) if !rest.is_empty() => {
+                s.first() == rest.first() && go(&s[1..], &rest[1..])
+            }
+            Some((c, rest)) => {
+                s.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(&s[1..], rest)
+            }
+        }
+    }
+    go(s.as_bytes(), pattern.as_bytes())
+}
+
 fn plugin_tables(sh: &Shared) -> Vec<String> {
     sh.plugins
         .info_schema_tables()
@@ -1849,6 +1923,16 @@ mod tests {
             p("SHOW PLUGINS SONAME 'l.so'").ok(),
             Some(Some(PluginStatement::Show(Some("l.so".into()))))
         );
+        assert_eq!(
+            p("SHOW PLUGINS SONAME LIKE 'lib%'").ok(),
+            Some(Some(PluginStatement::ShowLike("lib%".into())))
+        );
+        assert!(like("libaudit_null.so", "lib%"));
+        assert!(like("libaudit_null.so", "LIBAUDIT\\_null.so"));
+        assert!(!like("libauditXnull.so", "libaudit\\_null.so"));
+        assert!(like("libx.so", "lib_.so"));
+        assert!(!like("libxy.so", "lib_.so"));
+        assert!(!like("disks.so", "lib%"));
         assert_eq!(
             p("show plugin bindings").ok(),
             Some(Some(PluginStatement::ShowBindings))

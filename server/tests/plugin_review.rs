@@ -436,3 +436,53 @@ fn protocol_trace_installed_on_a_live_connection_does_not_abort() {
     assert!(!text.contains("impossible stage transition"), "{text}");
     assert!(text.contains("stage CONNECTING event CONNECTING"), "{text}");
 }
+
+#[test]
+fn show_plugins_soname_lists_declared_plugins_and_like_patterns() {
+    let srv = server("soname");
+    // Not installed yet: MariaDB lists the library's plugins as NOT INSTALLED.
+    let Some(rows) = ok(srv.port, "SHOW PLUGINS SONAME 'libauth_test.so'") else {
+        return;
+    };
+    assert_eq!(
+        rows,
+        "auth_test_plugin\tNOT INSTALLED\tAUTHENTICATION\tlibauth_test.so\tGPL\n\
+         validate_password_simple\tNOT INSTALLED\tPASSWORD VALIDATION\tlibauth_test.so\tGPL\n"
+    );
+    ok(
+        srv.port,
+        "INSTALL PLUGIN validate_password_simple SONAME 'libauth_test.so'",
+    );
+    assert_eq!(
+        ok(srv.port, "SHOW PLUGINS SONAME 'libauth_test.so'").expect("client"),
+        "validate_password_simple\tACTIVE\tPASSWORD VALIDATION\tlibauth_test.so\tGPL\n\
+         auth_test_plugin\tNOT INSTALLED\tAUTHENTICATION\tlibauth_test.so\tGPL\n"
+    );
+    // Looking at a library installs nothing.
+    assert_eq!(
+        ok(
+            srv.port,
+            "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'auth_test_plugin'"
+        )
+        .expect("client"),
+        "0\n"
+    );
+    // Unknown, unreadable or refused names show nothing (as MariaDB).
+    for lib in ["nope.so", "libjunk.so", "../x.so"] {
+        assert_eq!(
+            ok(srv.port, &format!("SHOW PLUGINS SONAME '{lib}'")).expect("client"),
+            "",
+            "{lib}"
+        );
+    }
+    // MariaDB's LIKE form: every matching library of plugin_dir.
+    let rows = ok(srv.port, "SHOW PLUGINS SONAME LIKE 'lib%\\_filter.so'").expect("client");
+    assert_eq!(
+        rows,
+        "conn_ip_filter\tNOT INSTALLED\tAUDIT\tlibconn_ip_filter.so\tGPL\n"
+    );
+    let rows = ok(srv.port, "SHOW PLUGINS SONAME LIKE '%'").expect("client");
+    for name in PLUGINS {
+        assert!(rows.contains(&format!("lib{name}.so")), "{name}: {rows}");
+    }
+}

@@ -249,6 +249,17 @@ pub(crate) struct Shared {
     pub(crate) sessions: Mutex<Vec<Arc<crate::session::SessionSlot>>>,
 }
 
+/// A plugin a library declares (see [`Registry::library_plugins`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryPlugin {
+    /// Declared name.
+    pub name: String,
+    /// Declared type.
+    pub plugin_type: PluginType,
+    /// `GPL`, `BSD` or `PROPRIETARY`.
+    pub license: &'static str,
+}
+
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInfo {
@@ -799,6 +810,23 @@ impl Registry {
                 }
             })
             .collect()
+    }
+
+    /// The plugins library `soname` declares, installed or not (`SHOW PLUGINS
+    /// SONAME`, MariaDB's `NOT INSTALLED` rows): the library is opened from
+    /// plugin_dir (running its constructors, as MariaDB does) and closed again
+    /// unless installed plugins use it. Nothing is registered or initialised.
+    pub fn library_plugins(&self, soname: &str) -> Result<Vec<LibraryPlugin>, PluginError> {
+        let lib = self.shared.open_library(soname)?;
+        let decls = ffi::read_declarations(&lib)?;
+        Ok(decls
+            .into_iter()
+            .map(|d| LibraryPlugin {
+                name: d.name,
+                plugin_type: PluginType::from_abi(d.plugin_type),
+                license: license_str(d.license),
+            })
+            .collect())
     }
 
     /// ACTIVE authentication plugins and the client-side plugin each asks for.
