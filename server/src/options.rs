@@ -72,9 +72,13 @@ pub struct Options {
 
 impl Options {
     /// Parses a command line like `clap` does, but first takes out what only plugins
-    /// know: `--plugin-NAME=…` load options and `--other-name=value` settings the
-    /// server does not declare (plugin system variables; unclaimed ones are warned
-    /// about once plugins are loaded).
+    /// know: `--plugin-NAME[=…]` / `--skip-plugin-NAME` load options and
+    /// `--other-name=value` settings the server does not declare (plugin system
+    /// variables; unclaimed ones are warned about once plugins are loaded).
+    ///
+    /// As in mysqld, `-` and `_` are the same in option names (`--plugin_dir`,
+    /// `--plugin_load_add`, `--conn_ip-filter_allow`), and a `--loose-` prefix is
+    /// accepted (an unknown bare `--loose-x` is ignored).
     pub fn parse_args<I, T>(args: I) -> Result<Options, clap::Error>
     where
         I: IntoIterator<Item = T>,
@@ -93,22 +97,46 @@ impl Options {
         for (i, a) in args.into_iter().enumerate() {
             let a: std::ffi::OsString = a.into();
             let text = a.to_string_lossy().into_owned();
-            if i > 0 {
-                if let Some((name, value)) = text
-                    .strip_prefix("--")
-                    .and_then(|t| t.split_once('='))
-                    .filter(|(n, _)| !n.is_empty() && !known.iter().any(|k| k == n))
-                {
-                    match name.strip_prefix("plugin-") {
-                        Some(p) if !p.is_empty() => {
-                            plugin_options.push((p.to_string(), value.to_string()))
-                        }
-                        _ => plugin_variables.push((name.to_string(), value.to_string())),
-                    }
+            let Some(body) = text.strip_prefix("--").filter(|b| i > 0 && !b.is_empty()) else {
+                rest.push(a);
+                continue;
+            };
+            let (raw_name, value) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            let mut name = raw_name.replace('_', "-");
+            let loose = name.starts_with("loose-");
+            if loose {
+                name.drain(.."loose-".len());
+            }
+            if name.is_empty() {
+                rest.push(a);
+                continue;
+            }
+            if known.contains(&name) {
+                rest.push(match value {
+                    Some(v) => format!("--{name}={v}").into(),
+                    None => format!("--{name}").into(),
+                });
+                continue;
+            }
+            if let Some(p) = name.strip_prefix("skip-plugin-").filter(|p| !p.is_empty()) {
+                if value.is_none() {
+                    plugin_options.push((p.to_string(), "OFF".to_string()));
                     continue;
                 }
             }
-            rest.push(a);
+            match (
+                name.strip_prefix("plugin-").filter(|p| !p.is_empty()),
+                value,
+            ) {
+                (Some(p), v) => plugin_options.push((p.to_string(), v.unwrap_or("ON").to_string())),
+                (None, Some(v)) => plugin_variables.push((name, v.to_string())),
+                // Unknown and bare: clap reports it, unless it is --loose-.
+                (None, None) if loose => {}
+                (None, None) => rest.push(a),
+            }
         }
         let mut o = Options::try_parse_from(rest)?;
         o.plugin_options = plugin_options;

@@ -968,7 +968,11 @@ pub fn authenticate_account(
                 response,
             },
         )
-        .map_err(|e| sql_error(&e))
+        .map_err(|e| match e {
+            // An account whose plugin was uninstalled: 1524, as in MySQL/MariaDB.
+            PluginError::DoesNotExist { name, .. } => sql_error(&PluginError::NotLoaded { name }),
+            e => sql_error(&e),
+        })
 }
 
 /// Start-up plugin settings (from the command line).
@@ -1016,8 +1020,21 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
     for (name, v) in &cfg.options {
         match v.parse::<LoadOption>() {
             Ok(o) => opts.push((name.replace('-', "_"), o)),
-            Err(e) => {
-                return Err(ServerError::Option(format!("--plugin-{name}={v}: {e}")));
+            Err(_) => {
+                return Err(ServerError::Option(format!(
+                    "--plugin-{name}={v}: the value must be OFF, ON, FORCE or FORCE_PLUS_PERMANENT"
+                )));
+            }
+        }
+    }
+    // MariaDB's spelling `--NAME=OFF|ON|FORCE|FORCE_PLUS_PERMANENT`: an undeclared
+    // option whose value is a load option may name a plugin (it only applies to a
+    // plugin of exactly that name; `--plugin-NAME` wins).
+    for (name, v) in &cfg.variables {
+        let n = name.replace('-', "_");
+        if let Ok(o) = v.parse::<LoadOption>() {
+            if !opts.iter().any(|(k, _)| k.eq_ignore_ascii_case(&n)) {
+                opts.push((n, o));
             }
         }
     }
@@ -1101,11 +1118,13 @@ pub fn startup(sh: &Arc<Shared>, cfg: &PluginStartup) -> Result<(), ServerError>
         .into_iter()
         .map(|v| v.name.to_ascii_lowercase())
         .collect();
-    for (k, _) in &cfg.variables {
+    for (k, v) in &cfg.variables {
         let k = k.replace('-', "_").to_ascii_lowercase();
-        if !known.contains(&k) {
-            sh.errlog
-                .warn(&format!("unknown option '--{k}': no plugin declares it"));
+        let names_a_plugin = v.parse::<LoadOption>().is_ok() && reg.state(&k).is_some();
+        if !known.contains(&k) && !names_a_plugin {
+            sh.errlog.warn(&format!(
+                "unknown option '--{k}': no loaded plugin declares it"
+            ));
         }
     }
     Ok(())
@@ -1460,6 +1479,15 @@ impl Cursor<'_> {
             _ => Err(self.err("quoted library name expected")),
         }
     }
+    fn punct(&mut self, p: &str) -> Result<(), SqlError> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Other(o)) if o == p => {
+                self.pos += 1;
+                Ok(())
+            }
+            _ => Err(self.err(&format!("'{p}' expected"))),
+        }
+    }
     fn end(&self) -> Result<(), SqlError> {
         if self.pos < self.toks.len() {
             Err(self.err("end of statement expected"))
@@ -1482,6 +1510,9 @@ pub enum PluginStatement {
     UninstallSoname(String),
     /// `SHOW PLUGINS [SONAME 'lib']`.
     Show(Option<String>),
+    /// `SHOW PLUGINS SONAME LIKE 'pattern'` (MariaDB): every library of plugin_dir
+    /// whose name matches.
+    ShowLike(String),
     /// `SHOW PLUGIN BINDINGS`.
     ShowBindings,
     /// `FLUSH PLUGINS [name]`.
@@ -1497,7 +1528,9 @@ pub enum PluginStatement {
         /// Library.
         soname: String,
     },
-    /// `CREATE USER [IF NOT EXISTS] 'u'@'h' IDENTIFIED WITH plugin [BY 'pw']`.
+    /// `CREATE USER [IF NOT EXISTS] 'u'@'h' IDENTIFIED {WITH|VIA} plugin
+    /// [BY 'pw' | USING PASSWORD('pw') | {AS|USING} 'auth_string']`, and
+    /// `IDENTIFIED BY PASSWORD 'hash'` (plugin `mysql_native_password`).
     CreateUser {
         /// User.
         user: String,
@@ -1509,6 +1542,8 @@ pub enum PluginStatement {
         plugin: String,
         /// Password (validated, then turned into the stored string by the plugin).
         password: Option<String>,
+        /// `AS 'auth_string'`: stored as given (already in the plugin's format).
+        auth_string: Option<String>,
     },
     /// `DROP FUNCTION [IF EXISTS] name`.
     DropFunction {
@@ -1547,7 +1582,11 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
     } else if c.keyword("SHOW") {
         if c.keyword("PLUGINS") {
             if c.keyword("SONAME") {
-                PluginStatement::Show(Some(c.string()?))
+                if c.keyword("LIKE") {
+                    PluginStatement::ShowLike(c.string()?)
+                } else {
+                    PluginStatement::Show(Some(c.string()?))
+                }
             } else {
                 PluginStatement::Show(None)
             }
@@ -1559,10 +1598,15 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
         }
     } else if c.keyword("CREATE") {
         if c.keyword("USER") {
-            if !c
-                .toks
-                .iter()
-                .any(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("WITH")))
+            // Plain `IDENTIFIED BY 'pw'` (or none) is the server's own CREATE USER.
+            let word = |t: Option<&Tok>, k: &str| matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k));
+            let Some(at) = c.toks.iter().position(|t| word(Some(t), "IDENTIFIED")) else {
+                return Ok(None);
+            };
+            let next = c.toks.get(at + 1);
+            if !(word(next, "WITH")
+                || word(next, "VIA")
+                || (word(next, "BY") && word(c.toks.get(at + 2), "PASSWORD")))
             {
                 return Ok(None);
             }
@@ -1581,12 +1625,28 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
                 "%".to_string()
             };
             c.expect("IDENTIFIED")?;
-            c.expect("WITH")?;
-            let plugin = c.ident()?;
-            let password = if c.keyword("BY") {
-                Some(c.string()?)
+            let (mut password, mut auth_string) = (None, None);
+            let plugin = if c.keyword("BY") {
+                c.expect("PASSWORD")?;
+                auth_string = Some(c.string()?);
+                "mysql_native_password".to_string()
             } else {
-                None
+                if !c.keyword("WITH") {
+                    c.expect("VIA")?;
+                }
+                let plugin = c.ident()?;
+                if c.keyword("BY") {
+                    password = Some(c.string()?);
+                } else if c.keyword("AS") || c.keyword("USING") {
+                    if c.keyword("PASSWORD") {
+                        c.punct("(")?;
+                        password = Some(c.string()?);
+                        c.punct(")")?;
+                    } else {
+                        auth_string = Some(c.string()?);
+                    }
+                }
+                plugin
             };
             c.end()?;
             return Ok(Some(PluginStatement::CreateUser {
@@ -1595,6 +1655,7 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
                 if_not_exists,
                 plugin,
                 password,
+                auth_string,
             }));
         }
         let aggregate = c.keyword("AGGREGATE");
@@ -1657,6 +1718,15 @@ pub fn parse(toks: &[TokenWithSpan], text: &str) -> Result<Option<PluginStatemen
     Ok(Some(st))
 }
 
+/// MariaDB's note for `CREATE USER IF NOT EXISTS` of an existing account.
+const ER_USER_CREATE_EXISTS: u16 = 1973;
+
+/// `*` and 40 hex digits: `mysql_native_password`'s stored form (or empty).
+fn is_native_hash(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() == 41 && s.starts_with('*') && s[1..].chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn require_super(sess: &crate::session::Session) -> Result<(), SqlError> {
     if sess.account.super_priv {
         Ok(())
@@ -1709,30 +1779,24 @@ pub fn execute(
             Ok(outcome_of(sess, &outs))
         }
         PluginStatement::Show(soname) => {
-            let rows = reg
-                .plugins()
-                .into_iter()
-                .filter(|p| soname.as_deref().is_none_or(|s| p.library == s))
-                .map(|p| {
-                    vec![
-                        text(p.name),
-                        text(p.status.as_str()),
-                        text(p.plugin_type.as_str()),
-                        opt_text(&p.library),
-                        text(p.license),
-                    ]
+            let rows = match soname {
+                None => reg.plugins().into_iter().map(show_row).collect(),
+                Some(lib) => library_rows(reg, &lib),
+            };
+            Ok(show_plugins_result(rows))
+        }
+        PluginStatement::ShowLike(pattern) => {
+            let mut libs: Vec<String> = std::fs::read_dir(reg.plugin_dir())
+                .map(|it| {
+                    it.flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .filter(|n| n.ends_with(".so") && like(n, &pattern))
+                        .collect()
                 })
-                .collect();
-            Ok(Outcome::Rows(ResultSet {
-                columns: columns(&[
-                    ("Name", S),
-                    ("Status", S),
-                    ("Type", S),
-                    ("Library", S),
-                    ("License", S),
-                ]),
-                rows,
-            }))
+                .unwrap_or_default();
+            libs.sort();
+            let rows = libs.iter().flat_map(|l| library_rows(reg, l)).collect();
+            Ok(show_plugins_result(rows))
         }
         PluginStatement::ShowBindings => Ok(Outcome::Rows(ResultSet {
             columns: bindings_columns(),
@@ -1779,9 +1843,14 @@ pub fn execute(
             if_not_exists,
             plugin,
             password,
+            auth_string,
         } => {
             if !sess.account.super_priv {
                 return Err(SqlError::access_denied_priv("CREATE USER"));
+            }
+            // MySQL/MariaDB: an authentication plugin that is not ACTIVE is 1524.
+            if client_plugin(&sh, &plugin).is_none() {
+                return Err(sql_error(&PluginError::NotLoaded { name: plugin }));
             }
             let exists = mysql_conn(&sh)?
                 .query_row(
@@ -1791,23 +1860,57 @@ pub fn execute(
                 )
                 .map_err(|e| SqlError::from_sqlite(&e, Some("mysql")))?;
             if exists > 0 && if_not_exists {
+                sess.warnings.push((
+                    ER_USER_CREATE_EXISTS,
+                    format!("Can't create user '{user}'@'{host}'; it already exists"),
+                ));
                 return Ok(Outcome::ok(0));
             }
-            let pw = password.unwrap_or_default();
-            if !pw.is_empty() {
-                sess.psess
-                    .validate_password(pw.as_bytes())
-                    .map_err(|e| sql_error(&e))?;
-            }
-            let auth = sess
-                .psess
-                .generate_auth_string(&plugin, pw.as_bytes())
-                .map_err(|e| sql_error(&e))?;
-            let auth = String::from_utf8(auth).map_err(|_| {
-                SqlError::internal(format!(
-                    "plugin {plugin} made a non-UTF-8 authentication string"
-                ))
-            })?;
+            let auth = match auth_string {
+                Some(a) => {
+                    let native = plugin.eq_ignore_ascii_case("mysql_native_password");
+                    if native && !is_native_hash(&a) {
+                        return Err(SqlError::new(
+                            crate::error::code::ER_PASSWORD_FORMAT,
+                            "The password hash doesn't have the expected format.",
+                        ));
+                    }
+                    // A stored string cannot be checked by a validation plugin: with
+                    // one active it is refused, as ALTER USER … AS 'hash' is.
+                    if !a.is_empty() {
+                        if let Some(p) = reg.plugins().into_iter().find(|p| {
+                            p.plugin_type == minnow_plugin_host::PluginType::PasswordValidation
+                                && p.status == minnow_plugin_host::PluginState::Active
+                        }) {
+                            return Err(SqlError::new(
+                                crate::error::code::ER_NOT_VALID_PASSWORD,
+                                format!(
+                                    "Your password does not satisfy the current policy requirements (plugin '{}': a stored authentication string cannot be validated)",
+                                    p.name
+                                ),
+                            ));
+                        }
+                    }
+                    if native { a.to_ascii_uppercase() } else { a }
+                }
+                None => {
+                    let pw = password.unwrap_or_default();
+                    if !pw.is_empty() {
+                        sess.psess
+                            .validate_password(pw.as_bytes())
+                            .map_err(|e| sql_error(&e))?;
+                    }
+                    let auth = sess
+                        .psess
+                        .generate_auth_string(&plugin, pw.as_bytes())
+                        .map_err(|e| sql_error(&e))?;
+                    String::from_utf8(auth).map_err(|_| {
+                        SqlError::internal(format!(
+                            "plugin {plugin} made a non-UTF-8 authentication string"
+                        ))
+                    })?
+                }
+            };
             sh.datadir.create_user(&user, &host, "", if_not_exists)?;
             mysql_conn(&sh)?
                 .execute(
@@ -1832,6 +1935,79 @@ pub fn execute(
             Ok(Outcome::ok(0))
         }
     }
+}
+
+fn show_row(p: minnow_plugin_host::PluginInfo) -> Vec<Cell> {
+    vec![
+        text(p.name),
+        text(p.status.as_str()),
+        text(p.plugin_type.as_str()),
+        opt_text(&p.library),
+        text(p.license),
+    ]
+}
+
+fn show_plugins_result(rows: Vec<Vec<Cell>>) -> Outcome {
+    Outcome::Rows(ResultSet {
+        columns: columns(&[
+            ("Name", S),
+            ("Status", S),
+            ("Type", S),
+            ("Library", S),
+            ("License", S),
+        ]),
+        rows,
+    })
+}
+
+/// `SHOW PLUGINS SONAME 'lib'` as MariaDB: the installed plugins of the library,
+/// then the ones it declares that are not installed (`NOT INSTALLED`). A library
+/// that cannot be opened or read shows nothing.
+fn library_rows(reg: &Registry, lib: &str) -> Vec<Vec<Cell>> {
+    let installed: Vec<_> = reg
+        .plugins()
+        .into_iter()
+        .filter(|p| p.library == lib)
+        .collect();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let declared = reg.library_plugins(lib).unwrap_or_default();
+    for p in &installed {
+        rows.push(show_row(p.clone()));
+    }
+    for d in declared {
+        let live = installed.iter().any(|p| {
+            p.name.eq_ignore_ascii_case(&d.name)
+                && p.status != minnow_plugin_host::PluginState::Deleted
+        });
+        if !live {
+            rows.push(vec![
+                text(d.name),
+                text("NOT INSTALLED"),
+                text(d.plugin_type.as_str()),
+                text(lib),
+                text(d.license),
+            ]);
+        }
+    }
+    rows
+}
+
+/// SQL `LIKE` (`%`, `_`, `\` escapes), ASCII case-insensitive.
+fn like(s: &str, pattern: &str) -> bool {
+    fn go(s: &[u8], p: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'%', rest)) => (0..=s.len()).any(|i| go(&s[i..], rest)),
+            Some((b'_', rest)) => !s.is_empty() && go(&s[1..], rest),
+            Some((b'\\', rest)) if !rest.is_empty() => {
+                s.first() == rest.first() && go(&s[1..], &rest[1..])
+            }
+            Some((c, rest)) => {
+                s.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(&s[1..], rest)
+            }
+        }
+    }
+    go(s.as_bytes(), pattern.as_bytes())
 }
 
 fn plugin_tables(sh: &Shared) -> Vec<String> {
@@ -1939,6 +2115,16 @@ mod tests {
             Some(Some(PluginStatement::Show(Some("l.so".into()))))
         );
         assert_eq!(
+            p("SHOW PLUGINS SONAME LIKE 'lib%'").ok(),
+            Some(Some(PluginStatement::ShowLike("lib%".into())))
+        );
+        assert!(like("libaudit_null.so", "lib%"));
+        assert!(like("libaudit_null.so", "LIBAUDIT\\_null.so"));
+        assert!(!like("libauditXnull.so", "libaudit\\_null.so"));
+        assert!(like("libx.so", "lib_.so"));
+        assert!(!like("libxy.so", "lib_.so"));
+        assert!(!like("disks.so", "lib%"));
+        assert_eq!(
             p("show plugin bindings").ok(),
             Some(Some(PluginStatement::ShowBindings))
         );
@@ -1960,6 +2146,7 @@ mod tests {
                 if_not_exists: true,
                 plugin: "auth_test_plugin".into(),
                 password: Some("pw".into()),
+                auth_string: None,
             }))
         );
         assert_eq!(
@@ -1970,8 +2157,32 @@ mod tests {
                 if_not_exists: false,
                 plugin: "auth_test_plugin".into(),
                 password: None,
+                auth_string: None,
             }))
         );
+        assert_eq!(
+            p("CREATE USER v IDENTIFIED VIA auth_test_plugin USING PASSWORD('pw')").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "v".into(),
+                host: "%".into(),
+                if_not_exists: false,
+                plugin: "auth_test_plugin".into(),
+                password: Some("pw".into()),
+                auth_string: None,
+            }))
+        );
+        assert_eq!(
+            p("CREATE USER v IDENTIFIED BY PASSWORD '*AB'").ok(),
+            Some(Some(PluginStatement::CreateUser {
+                user: "v".into(),
+                host: "%".into(),
+                if_not_exists: false,
+                plugin: "mysql_native_password".into(),
+                password: None,
+                auth_string: Some("*AB".into()),
+            }))
+        );
+        assert!(p("CREATE USER v IDENTIFIED VIA x USING PASSWORD 'pw'").is_err());
         // Without WITH it is the server's own CREATE USER.
         assert_eq!(p("CREATE USER 'u'@'%' IDENTIFIED BY 'x'").ok(), Some(None));
     }

@@ -692,8 +692,8 @@ fn authentication_plugins_and_create_user_identified_with() {
         let e = c
             .query_drop("UNINSTALL PLUGIN mysql_native_password")
             .await
-            .expect_err("permanent");
-        assert_eq!(code(&e), 1702, "{e}");
+            .expect_err("built-in");
+        assert_eq!(code(&e), 1619, "{e}");
         assert!(calls(&mut c, "mysql_native_password", "AUTHENTICATION").await >= 1);
         c.query_drop("INSTALL SONAME 'libauth_test.so'")
             .await

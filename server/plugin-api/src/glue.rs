@@ -254,6 +254,17 @@ unsafe fn write_value_out(v: &Value, o: &mut MinnowValue) {
     }
 }
 
+/// The declared name of `T`'s system variable `index` (empty if out of range).
+fn sysvar_name<T: Plugin>(index: usize) -> Cow<'static, str> {
+    match T::SYSTEM_VARS.get(index) {
+        // SAFETY: declared names come from `&'static CStr`s (`sysvar_*` constructors).
+        Some(d) if !d.name.is_null() => {
+            unsafe { std::ffi::CStr::from_ptr(d.name) }.to_string_lossy()
+        }
+        _ => Cow::Borrowed(""),
+    }
+}
+
 unsafe extern "C" fn sysvar_check<T: Plugin>(
     ctx: *mut c_void,
     index: u32,
@@ -265,11 +276,23 @@ unsafe extern "C" fn sysvar_check<T: Plugin>(
     // SAFETY: value is non-null and valid during the call (host contract).
     let v = unsafe { value_from_abi(&*value) };
     // SAFETY: ctx is the pointer from `init` (host contract).
+    if ctx.is_null() {
+        return -1;
+    }
+    // SAFETY: ctx is the pointer from `init` (host contract): a live
+    // `Box<Instance<T>>` until `deinit`; only a shared reference is made.
+    let host = unsafe { (*(ctx as *const Instance<T>)).host };
+    // SAFETY: ctx is the pointer from `init` (host contract).
     unsafe {
         with_plugin::<T>(ctx, "sysvar_check", |p| {
             match p.check_sysvar(index as usize, &v) {
                 Ok(()) => 0,
-                Err(_) => 1,
+                Err(why) => {
+                    // The client gets 1231 with the value; the reason goes to the log.
+                    let name = sysvar_name::<T>(index as usize);
+                    host.note(&format!("value refused for variable '{name}': {why}"));
+                    1
+                }
             }
         })
     }

@@ -18,6 +18,9 @@ pub enum PluginError {
     CantOpenLibrary {
         /// Library name.
         soname: String,
+        /// The OS error number (0 when the library opened but is not a valid plugin
+        /// library, as MySQL reports it).
+        errno: i32,
         /// The loader's (or validator's) reason.
         reason: String,
     },
@@ -42,6 +45,11 @@ pub enum PluginError {
     },
     /// 1702: the plugin was loaded FORCE_PLUS_PERMANENT.
     Permanent {
+        /// Plugin name.
+        name: String,
+    },
+    /// 1619: the plugin is compiled into the server.
+    BuiltIn {
         /// Plugin name.
         name: String,
     },
@@ -131,6 +139,7 @@ impl PluginError {
             PluginError::Exists { .. } => 1125,
             PluginError::DoesNotExist { .. } => 1305,
             PluginError::Permanent { .. } => 1702,
+            PluginError::BuiltIn { .. } => 1619,
             PluginError::NoUninstall { .. } => 1703,
             PluginError::NoInstall { .. } => 1721,
             PluginError::InitFailed { .. } => 1123,
@@ -164,10 +173,14 @@ impl fmt::Display for PluginError {
                     "No paths allowed for shared library ('{soname}': {reason})"
                 )
             }
-            PluginError::CantOpenLibrary { soname, reason } => {
+            PluginError::CantOpenLibrary {
+                soname,
+                errno,
+                reason,
+            } => {
                 write!(
                     f,
-                    "Can't open shared library '{soname}' (errno: 0 {reason})"
+                    "Can't open shared library '{soname}' (errno: {errno} {reason})"
                 )
             }
             PluginError::MissingSymbol { soname, symbol } => {
@@ -181,6 +194,7 @@ impl fmt::Display for PluginError {
                     "Plugin '{name}' is force_plus_permanent and can not be unloaded"
                 )
             }
+            PluginError::BuiltIn { .. } => f.write_str("Built-in plugins cannot be deleted"),
             PluginError::NoUninstall { name } => write!(
                 f,
                 "Plugin '{name}' is marked as not dynamically uninstallable. You have to stop the server to uninstall it."

@@ -26,6 +26,19 @@ const MAX_DECLS: usize = 256;
 /// Largest declaration size accepted from a library.
 const MAX_DECL_SIZE: usize = 4096;
 
+/// An I/O error's text without Rust's ` (os error N)` suffix (the errno is shown
+/// on its own in the 1126 message).
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(n) => text
+            .strip_suffix(&format!(" (os error {n})"))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
+    }
+}
+
 fn dlerror_string() -> String {
     // SAFETY: dlerror returns NULL or a NUL-terminated thread-local string that is
     // valid until the next dl* call on this thread; we copy it immediately.
@@ -77,12 +90,16 @@ impl Library {
             soname: soname.to_string(),
             reason: "NUL byte in path".into(),
         })?;
+        // SAFETY: errno is this thread's; cleared so the value read below is dlopen's.
+        unsafe { *libc::__errno_location() = 0 };
         // SAFETY: c is a valid NUL-terminated path. Opening runs the library's
         // constructors; that is the point of loading a plugin.
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
         if handle.is_null() {
+            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             return Err(PluginError::CantOpenLibrary {
                 soname: soname.to_string(),
+                errno,
                 reason: dlerror_string(),
             });
         }
@@ -149,14 +166,16 @@ pub(crate) fn resolve_library_path(
         .canonicalize()
         .map_err(|e| PluginError::CantOpenLibrary {
             soname: soname.to_string(),
-            reason: format!("plugin_dir {}: {e}", plugin_dir.display()),
+            errno: e.raw_os_error().unwrap_or(0),
+            reason: format!("plugin_dir {}: {}", plugin_dir.display(), io_reason(&e)),
         })?;
     let candidate = dir.join(soname);
     let real = candidate
         .canonicalize()
         .map_err(|e| PluginError::CantOpenLibrary {
             soname: soname.to_string(),
-            reason: format!("{}: {e}", candidate.display()),
+            errno: e.raw_os_error().unwrap_or(0),
+            reason: format!("{}: {}", candidate.display(), io_reason(&e)),
         })?;
     if !real.starts_with(&dir) {
         return Err(refuse(&format!(
@@ -266,6 +285,7 @@ pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, Plugin
     };
     let bad = |r: String| PluginError::CantOpenLibrary {
         soname: soname.clone(),
+        errno: 0,
         reason: r,
     };
     let ver_p = lib
@@ -325,6 +345,7 @@ pub(crate) fn read_declarations(lib: &Library) -> Result<Vec<LoadedDecl>, Plugin
 fn convert_decl(d: &PluginDecl, soname: &str) -> Result<LoadedDecl, PluginError> {
     let bad = |r: String| PluginError::CantOpenLibrary {
         soname: soname.to_string(),
+        errno: 0,
         reason: r,
     };
     // SAFETY: the declaration's string pointers point to NUL-terminated strings in the

@@ -38,8 +38,8 @@ pub use minnow_plugin::Value;
 pub use minnow_plugin::abi;
 pub use options::{LoadOption, LoadRequest, parse_plugin_load};
 pub use registry::{
-    BindingRow, CallTiming, FunctionInfo, PluginInfo, PluginState, PluginType, Registry,
-    SessionBindingRow, SysVarInfo, UninstallOutcome,
+    BindingRow, CallTiming, FunctionInfo, LibraryPlugin, PluginInfo, PluginState, PluginType,
+    Registry, SessionBindingRow, SysVarInfo, UninstallOutcome,
 };
 pub use services::{HostServices, LogLevel, SessionInfo};
 pub use session::{GeneralStep, Session, UdfCall};

@@ -285,6 +285,17 @@ pub(crate) struct Shared {
     pub(crate) sessions: Mutex<Vec<Arc<crate::session::SessionSlot>>>,
 }
 
+/// A plugin a library declares (see [`Registry::library_plugins`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryPlugin {
+    /// Declared name.
+    pub name: String,
+    /// Declared type.
+    pub plugin_type: PluginType,
+    /// `GPL`, `BSD` or `PROPRIETARY`.
+    pub license: &'static str,
+}
+
 /// `SHOW PLUGINS` / `information_schema.PLUGINS` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInfo {
@@ -300,7 +311,8 @@ pub struct PluginInfo {
     pub type_version: String,
     /// `PLUGIN_LIBRARY`.
     pub library: String,
-    /// `PLUGIN_LIBRARY_VERSION` (`major.minor` of the plugin interface).
+    /// `PLUGIN_LIBRARY_VERSION` (`major.minor` of the plugin interface; empty for
+    /// built-ins).
     pub library_version: String,
     /// `PLUGIN_AUTHOR`.
     pub author: String,
@@ -445,11 +457,23 @@ fn ext_points(kind: &Kind) -> Vec<ExtPoint> {
     }
 }
 
+/// A value as the client wrote it, for error messages (`'bad host'`, `'5'`, `'ON'`).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Bool(b) => if *b { "ON" } else { "OFF" }.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 /// Parses a textual value for a variable of type `t`.
 fn parse_value(def: &SysVarDef, v: &Value, full: &str) -> Result<Value, PluginError> {
     let wrong = || PluginError::WrongValue {
         name: full.to_string(),
-        value: format!("{v:?}"),
+        value: value_text(v),
     };
     let out = match (def.value_type, v) {
         (MINNOW_VALUE_INT, Value::Int(i)) => Value::Int(*i),
@@ -680,16 +704,15 @@ impl Registry {
 
     /// Registers and initialises a plugin compiled into the program (e.g. the
     /// server's `mysql_native_password`, written with the SDK and turned into a
-    /// [`minnow_plugin::BuiltinDecl`]). Built-ins are FORCE_PLUS_PERMANENT: they show
-    /// in `SHOW PLUGINS` with an empty library and cannot be uninstalled (1702).
+    /// [`minnow_plugin::BuiltinDecl`]). Built-ins are loaded FORCE (their
+    /// `LOAD_OPTION`, as in MySQL and MariaDB), show in `SHOW PLUGINS` with an empty
+    /// library and cannot be uninstalled (1619).
     pub fn register_builtin(
         &self,
         decl: &minnow_plugin::BuiltinDecl,
     ) -> Result<String, PluginError> {
         let d = ffi::read_builtin(decl)?;
-        let e = self
-            .shared
-            .make_entry(d, None, LoadOption::ForcePlusPermanent)?;
+        let e = self.shared.make_entry(d, None, LoadOption::Force)?;
         let batch = [e];
         self.shared.register(&batch)?;
         for r in self.shared.validate_all(&batch) {
@@ -757,6 +780,11 @@ impl Registry {
                 return Err(missing());
             }
             for e in &chosen {
+                if e.code.lib.is_none() {
+                    return Err(PluginError::BuiltIn {
+                        name: e.name.clone(),
+                    });
+                }
                 if e.load_option == LoadOption::ForcePlusPermanent {
                     return Err(PluginError::Permanent {
                         name: e.name.clone(),
@@ -809,7 +837,12 @@ impl Registry {
                     plugin_type: e.plugin_type,
                     type_version: version_string(d.type_version),
                     library: e.code.soname().unwrap_or_default().to_string(),
-                    library_version: version_string(MINNOW_PLUGIN_INTERFACE_VERSION),
+                    // Empty (NULL) for built-ins, as PLUGIN_LIBRARY.
+                    library_version: if e.code.lib.is_some() {
+                        version_string(MINNOW_PLUGIN_INTERFACE_VERSION)
+                    } else {
+                        String::new()
+                    },
                     author: d.author.clone(),
                     description: d.description.clone(),
                     license: license_str(d.license),
@@ -819,6 +852,23 @@ impl Registry {
                 }
             })
             .collect()
+    }
+
+    /// The plugins library `soname` declares, installed or not (`SHOW PLUGINS
+    /// SONAME`, MariaDB's `NOT INSTALLED` rows): the library is opened from
+    /// plugin_dir (running its constructors, as MariaDB does) and closed again
+    /// unless installed plugins use it. Nothing is registered or initialised.
+    pub fn library_plugins(&self, soname: &str) -> Result<Vec<LibraryPlugin>, PluginError> {
+        let lib = self.shared.open_library(soname)?;
+        let decls = ffi::read_declarations(&lib)?;
+        Ok(decls
+            .into_iter()
+            .map(|d| LibraryPlugin {
+                name: d.name,
+                plugin_type: PluginType::from_abi(d.plugin_type),
+                license: license_str(d.license),
+            })
+            .collect())
     }
 
     /// ACTIVE authentication plugins and the client-side plugin each asks for.
@@ -939,7 +989,7 @@ impl Registry {
             if rc != 0 {
                 return Err(PluginError::WrongValue {
                     name: full_name.to_string(),
-                    value: format!("{value:?}"),
+                    value: value_text(value),
                 });
             }
         }
@@ -1268,6 +1318,7 @@ impl Shared {
         if chosen.is_empty() {
             return Err(PluginError::CantOpenLibrary {
                 soname: r.soname.clone(),
+                errno: 0,
                 reason: "the library declares no plugin".into(),
             });
         }

@@ -18,12 +18,19 @@ use minnow_plugin::{AuditEvent, AuditPlugin, Host, Plugin, Value, Veto, status_v
 pub fn parse_allow(list: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let body = item.strip_suffix('%').unwrap_or(item);
-        if !body
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
-            || body.contains('%')
-        {
+        let (body, prefix) = match item.strip_suffix('%') {
+            Some(b) => (b, true),
+            None => (item, false),
+        };
+        // An exact entry must be an address (`5` or `10.1` would never match a
+        // client and would silently lock everyone out); a prefix only its characters.
+        let valid = if prefix {
+            body.chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+        } else {
+            body.parse::<std::net::IpAddr>().is_ok()
+        };
+        if !valid {
             return Err(format!("invalid address pattern '{item}'"));
         }
         out.push(item.to_string());
@@ -139,5 +146,8 @@ mod tests {
         assert!(allowed(&parse_allow("%").unwrap(), "8.8.8.8"));
         assert!(parse_allow("bad host").is_err());
         assert!(parse_allow("1.%.2").is_err());
+        assert!(parse_allow("5").is_err());
+        assert!(parse_allow("10.1").is_err());
+        assert!(parse_allow("::1,fe80::%").is_ok());
     }
 }

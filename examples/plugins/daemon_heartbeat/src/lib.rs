@@ -1,7 +1,8 @@
 //! `daemon_heartbeat`: a daemon plugin whose thread appends a heartbeat line to a
 //! file every `interval` seconds (`daemon_heartbeat_interval`, 1..=3600, default 10).
 //! The file is `daemon_heartbeat_file` (default `heartbeat.log`), relative to the
-//! data directory. The first beat is written at init; the thread stops at deinit.
+//! data directory; `SET GLOBAL` of either takes effect at once (a new file gets the
+//! next beat). The first beat is written at init; the thread stops at deinit.
 //! Status variable: `daemon_heartbeat_beats`.
 
 #![forbid(unsafe_code)]
@@ -21,15 +22,25 @@ struct Shared {
     wake: Condvar,
     interval: AtomicI64,
     beats: AtomicI64,
+    path: Mutex<PathBuf>,
 }
 
 /// The plugin.
 pub struct Heartbeat {
+    data_dir: Option<PathBuf>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
-fn beat(host: &Host, path: &PathBuf, n: i64) {
+/// `file` relative to the data directory (an absolute name is used as it is).
+fn heartbeat_path(data_dir: Option<&std::path::Path>, file: &str) -> PathBuf {
+    match data_dir {
+        Some(d) => d.join(file),
+        None => PathBuf::from(file),
+    }
+}
+
+fn beat(host: &Host, path: &std::path::Path, n: i64) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -74,15 +85,14 @@ impl Plugin for Heartbeat {
         if file.is_empty() {
             return Err("daemon_heartbeat_file is empty".into());
         }
-        let path = match host.data_dir() {
-            Some(d) => d.join(&file),
-            None => PathBuf::from(&file),
-        };
+        let data_dir = host.data_dir();
+        let path = heartbeat_path(data_dir.as_deref(), &file);
         let shared = Arc::new(Shared {
             stop: Mutex::new(false),
             wake: Condvar::new(),
             interval: AtomicI64::new(interval),
             beats: AtomicI64::new(0),
+            path: Mutex::new(path),
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -91,6 +101,7 @@ impl Plugin for Heartbeat {
                 let mut stopped = s.stop.lock().unwrap_or_else(|p| p.into_inner());
                 while !*stopped {
                     let n = s.beats.fetch_add(1, Ordering::SeqCst) + 1;
+                    let path = s.path.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     beat(&host, &path, n);
                     let secs = s.interval.load(Ordering::SeqCst).max(1) as u64;
                     stopped = s
@@ -102,6 +113,7 @@ impl Plugin for Heartbeat {
             })
             .map_err(|e| format!("cannot start the heartbeat thread: {e}"))?;
         Ok(Heartbeat {
+            data_dir,
             shared,
             thread: Some(thread),
         })
@@ -111,10 +123,28 @@ impl Plugin for Heartbeat {
         Value::Int(self.shared.beats.load(Ordering::SeqCst))
     }
 
+    fn check_sysvar(&self, index: usize, value: &Value) -> Result<(), String> {
+        match (index, value.as_str()) {
+            (1, Some("")) | (1, None) => Err("the heartbeat file name is empty".into()),
+            _ => Ok(()),
+        }
+    }
+
     fn update_sysvar(&self, index: usize, value: &Value) {
-        if let (0, Some(i)) = (index, value.as_int()) {
-            self.shared.interval.store(i, Ordering::SeqCst);
-            self.shared.wake.notify_all();
+        match (index, value) {
+            (0, v) => {
+                if let Some(i) = v.as_int() {
+                    self.shared.interval.store(i, Ordering::SeqCst);
+                    self.shared.wake.notify_all();
+                }
+            }
+            (1, v) => {
+                if let Some(f) = v.as_str().filter(|f| !f.is_empty()) {
+                    *self.shared.path.lock().unwrap_or_else(|p| p.into_inner()) =
+                        heartbeat_path(self.data_dir.as_deref(), f);
+                }
+            }
+            _ => {}
         }
     }
 }

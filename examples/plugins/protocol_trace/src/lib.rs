@@ -2,7 +2,8 @@
 //! packet the server receives or sends it checks the protocol stage transition;
 //! with `protocol_trace_debug=ON` it writes the stage, the event and a hex dump of
 //! the packet to the error log; on an impossible transition it logs an error, or
-//! aborts the server when `protocol_trace_crash=ON`.
+//! aborts the server when `protocol_trace_crash=ON`. Connections already open when
+//! the plugin is installed are followed from their next packet on.
 //! Status variables: `protocol_trace_events`, `protocol_trace_bad_transitions`.
 
 #![forbid(unsafe_code)]
@@ -157,7 +158,10 @@ impl ProtocolTracePlugin for ProtocolTrace {
                 hex_dump(ev.packet)
             ));
         }
-        if !transition_ok(prev, ev.stage) {
+        // A connection first seen past CONNECTING was open before the plugin was
+        // installed: its history is unknown, so its first stage cannot be judged.
+        let joined = prev.is_none() && ev.stage != stage::CONNECTING;
+        if !joined && !transition_ok(prev, ev.stage) {
             self.bad.fetch_add(1, Ordering::Relaxed);
             let msg = format!(
                 "protocol_trace: impossible stage transition {} -> {} on connection {}",
