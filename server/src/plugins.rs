@@ -89,7 +89,9 @@ impl ServerHost {
 
 impl HostServices for ServerHost {
     fn error_log(&self, level: LogLevel, plugin: &str, message: &str) {
-        let msg = if plugin.is_empty() {
+        // Messages that already name the plugin (the host's own, a Rust plugin's
+        // panic report) are not prefixed a second time.
+        let msg = if plugin.is_empty() || message.starts_with(&format!("Plugin '{plugin}'")) {
             message.to_string()
         } else {
             format!("Plugin '{plugin}': {message}")
