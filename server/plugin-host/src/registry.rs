@@ -1421,37 +1421,47 @@ impl Shared {
     }
 
     /// Rebuilds the dispatch lists (ACTIVE audit and trace plugins in install order).
+    /// The lists are read from the registry and published under one hold of the
+    /// registry lock: two rebuilds racing (an INSTALL and a deferred UNINSTALL's last
+    /// release, say) must not publish an older registry state over a newer one, which
+    /// would drop an ACTIVE plugin from dispatch (and keep an uninstalled one's
+    /// library mapped) until the next rebuild. Every state change is followed by a
+    /// rebuild that starts after it, so the last list published is current.
     pub(crate) fn rebuild_snapshots(&self) {
-        let (audit, trace): (Vec<_>, Vec<_>) = {
-            let st = self.lock();
-            let active = st
-                .plugins
-                .iter()
-                .filter(|e| e.state() == PluginState::Active);
-            let a = active
-                .clone()
-                .filter(|e| e.plugin_type == PluginType::Audit)
-                .cloned()
-                .collect();
-            let t = active
-                .filter(|e| e.plugin_type == PluginType::ProtocolTrace)
-                .cloned()
-                .collect();
-            (a, t)
-        };
+        let st = self.lock();
+        let active = st
+            .plugins
+            .iter()
+            .filter(|e| e.state() == PluginState::Active);
+        let audit: Vec<Arc<Entry>> = active
+            .clone()
+            .filter(|e| e.plugin_type == PluginType::Audit)
+            .cloned()
+            .collect();
+        let trace: Vec<Arc<Entry>> = active
+            .filter(|e| e.plugin_type == PluginType::ProtocolTrace)
+            .cloned()
+            .collect();
         let classes = audit
             .iter()
             .fold(0u32, |m: u32, e: &Arc<Entry>| m | e.audit_mask());
-        {
+        let old_audit = {
             let mut list = self.audit.write().unwrap_or_else(|p| p.into_inner());
-            *list = Arc::from(audit);
+            let old = std::mem::replace(&mut *list, Arc::from(audit));
             // Under the write lock, so the mask and generation move with the list.
             self.audit_classes.store(classes, SeqCst);
             self.audit_gen.fetch_add(1, SeqCst);
-        }
-        let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
-        self.trace_active.store(!trace.is_empty(), SeqCst);
-        *list = Arc::from(trace);
+            old
+        };
+        let old_trace = {
+            let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
+            self.trace_active.store(!trace.is_empty(), SeqCst);
+            std::mem::replace(&mut *list, Arc::from(trace))
+        };
+        drop(st);
+        // Outside every lock: the old lists may hold the last reference to an
+        // uninstalled plugin, and closing its library calls HostServices hooks.
+        drop((old_audit, old_trace));
     }
 
     /// Entries of a type, ACTIVE, in install order.
