@@ -177,7 +177,10 @@ pub(crate) struct Entry {
     pub(crate) ctx: AtomicPtr<c_void>,
     initialized: AtomicBool,
     pub(crate) load_option: LoadOption,
-    pub(crate) bindings: AtomicUsize,
+    /// Session bindings, plus [`UNBOUND_DELETED`] once the plugin is DELETED. One
+    /// word, so "bound while not deleted" and "last binding of a deleted plugin" are
+    /// each decided by a single atomic operation (see [`Entry::acquire_binding`]).
+    bindings: AtomicUsize,
     /// Calls made without a session binding (status, variables, flush) hold it for
     /// reading; deinit holds it for writing.
     pub(crate) life: RwLock<()>,
@@ -202,6 +205,18 @@ impl Entry {
     pub(crate) fn ctx(&self) -> *mut c_void {
         self.ctx.load(SeqCst)
     }
+    /// Counts one binding; false if the plugin is already DELETED (the binding must
+    /// still be given back with [`Shared::unbind`]). A binding counted here before
+    /// [`Entry::mark_deleted`] keeps the plugin initialised until it is given back.
+    pub(crate) fn acquire_binding(&self) -> bool {
+        self.bindings.fetch_add(1, SeqCst) & UNBOUND_DELETED == 0
+    }
+    /// Flags the (already DELETED-state) plugin in its binding word; true if no
+    /// binding is held, so the caller finalizes it now. Otherwise the release of the
+    /// last binding does.
+    fn mark_deleted(&self) -> bool {
+        self.bindings.fetch_or(UNBOUND_DELETED, SeqCst) & !UNBOUND_DELETED == 0
+    }
     pub(crate) fn audit_mask(&self) -> u32 {
         match &self.code.decl.kind {
             Kind::Audit { class_mask, .. } => *class_mask,
@@ -209,6 +224,16 @@ impl Entry {
         }
     }
 }
+
+/// Flag bit of [`Entry`]'s binding word: the plugin was uninstalled (or its batch
+/// aborted). A binding taken after it is refused; the binding whose release brings
+/// the word to exactly this flag is the last one, and finalizes the plugin.
+///
+/// A separate state check after the count (`fetch_sub == 1`, then "is it DELETED?")
+/// is not enough: between the two, another session can bind the still-ACTIVE plugin
+/// and an UNINSTALL can mark it DELETED (seeing that binding, so deferring), and the
+/// first session would then deinitialise it under the new binder's running call.
+const UNBOUND_DELETED: usize = 1 << (usize::BITS - 1);
 
 /// A UDF created with `CREATE [AGGREGATE] FUNCTION … SONAME`.
 pub(crate) struct Udf {
@@ -735,7 +760,7 @@ impl Registry {
         Ok(entries
             .into_iter()
             .map(|entry| {
-                let out = if entry.bindings.load(SeqCst) == 0 {
+                let out = if entry.mark_deleted() {
                     self.shared.finalize(&entry);
                     UninstallOutcome::Unloaded
                 } else {
@@ -1320,7 +1345,7 @@ impl Shared {
             // may have bound it and be calling it. Deinit through the binding count, as
             // UNINSTALL does: now if unbound, else when the last binding goes.
             e.set_state(PluginState::Deleted);
-            if e.bindings.load(SeqCst) == 0 {
+            if e.mark_deleted() {
                 self.finalize(e);
             }
         }
@@ -1500,7 +1525,7 @@ impl Shared {
 
     /// Drops one binding of `e`; unloads a DELETED plugin when it was the last.
     pub(crate) fn unbind(&self, e: &Arc<Entry>) {
-        if e.bindings.fetch_sub(1, SeqCst) == 1 && e.state() == PluginState::Deleted {
+        if e.bindings.fetch_sub(1, SeqCst) == UNBOUND_DELETED | 1 {
             self.finalize(e);
         }
     }

@@ -187,8 +187,7 @@ impl Session {
         {
             return true;
         }
-        e.bindings.fetch_add(1, SeqCst);
-        if e.state() != PluginState::Active {
+        if !e.acquire_binding() || e.state() != PluginState::Active {
             drop(b);
             // Outside the slot's lock: this may unload the plugin.
             self.shared.unbind(e);

@@ -38,6 +38,15 @@ fn fixture_dir(names: &[&str]) -> TempDir {
     dir
 }
 
+/// Lifecycle rounds of a stress test: `default`, or `MINNOW_RACE_ROUNDS` for a longer
+/// soak (`MINNOW_RACE_ROUNDS=2000 cargo nextest run -p minnow-plugin-host races`).
+fn rounds(default: usize) -> usize {
+    std::env::var("MINNOW_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Waits (at most 10 s) for `path` to exist.
 fn wait_file(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -147,6 +156,7 @@ fn failed_batch_deinits_a_plugin_a_session_bound_only_after_the_session_releases
     // The failed batch left the registry at once...
     assert_eq!(reg.state("race_audit"), None);
     assert_eq!(reg.state("race_init_fails"), None);
+    assert_eq!(reg.state("race_keep"), None);
     // ...but race_audit, bound by a session inside its notify, is not deinitialised.
     assert_eq!(
         faults(hs.path()),
@@ -207,9 +217,11 @@ fn active_audit(reg: &Registry) -> usize {
 #[test]
 fn sessions_never_reach_a_deinitialised_plugin_and_lists_follow_concurrent_installs() {
     const SESSIONS: u64 = 4;
-    const ROUNDS: usize = 80;
+    let rounds = rounds(80);
     let plugins = fixture_dir(&["race", "noop_audit"]);
     let reg = Registry::new(plugins.path(), Arc::new(TestHost::default()));
+    // Some calls park inside notify, where an overlapping deinit is caught.
+    reg.set_startup_variables([("race_audit_yield_every".to_string(), "8".to_string())]);
     reg.install("race_audit", "race.so")
         .expect("install race_audit");
     let stop = Arc::new(AtomicBool::new(false));
@@ -302,10 +314,10 @@ fn sessions_never_reach_a_deinitialised_plugin_and_lists_follow_concurrent_insta
             }
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut deferred = 0;
     let mut checker = reg.session(1);
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
+        let deadline = Instant::now() + Duration::from_secs(10);
         let before = done.load(SeqCst);
         while done.load(SeqCst) < before + 8 {
             assert!(Instant::now() < deadline, "sessions made no progress");
@@ -362,7 +374,77 @@ fn sessions_never_reach_a_deinitialised_plugin_and_lists_follow_concurrent_insta
         "race_audit_calls: {calls:?}"
     );
     eprintln!(
-        "{} statements, {deferred} of {ROUNDS} uninstalls deferred",
+        "{} statements, {deferred} of {rounds} uninstalls deferred",
+        done.load(SeqCst)
+    );
+}
+
+/// Sessions run two-event statements and release after each while race_audit is
+/// uninstalled and reinstalled over and over (no other lifecycle traffic, so the
+/// sessions mostly sit in the host's bind/release paths). race_audit aborts the
+/// process on any call after or during its deinit. Regression test: a session
+/// releasing the last binding used to decide "last" from the count, then read the
+/// state; in between, another session could bind the still-ACTIVE plugin and an
+/// UNINSTALL mark it DELETED, and the first session deinitialised it under the
+/// second one's notify (a NULL or freed context in the plugin).
+#[test]
+fn a_release_racing_a_new_binding_and_uninstall_never_deinits_under_the_new_binder() {
+    let rounds = rounds(100);
+    let plugins = fixture_dir(&["race"]);
+    let reg = Registry::new(plugins.path(), Arc::new(TestHost::default()));
+    // race_keep keeps race.so mapped: each reinstall is quick, so many cycles run.
+    reg.install("race_keep", "race.so")
+        .expect("install race_keep");
+    reg.install("race_audit", "race.so")
+        .expect("install race_audit");
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut threads = Vec::new();
+    for t in 0..4u64 {
+        let (reg, stop, done) = (reg.clone(), stop.clone(), done.clone());
+        threads.push(std::thread::spawn(move || {
+            let id = 1000 + t;
+            let mut s = reg.session(id);
+            while !stop.load(SeqCst) {
+                s.audit_general(&general(GeneralSubclass::Starting, id, "SELECT 1"))
+                    .expect("starting");
+                s.audit_general(&general(GeneralSubclass::Completed, id, "SELECT 1"))
+                    .expect("completed");
+                s.release();
+                done.fetch_add(1, SeqCst);
+            }
+        }));
+    }
+    let mut deferred = 0;
+    for _ in 0..rounds {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let before = done.load(SeqCst);
+        while done.load(SeqCst) < before + 8 {
+            assert!(Instant::now() < deadline, "sessions made no progress");
+            std::thread::yield_now();
+        }
+        match reg.uninstall("race_audit").expect("uninstall race_audit") {
+            UninstallOutcome::Unloaded => {}
+            UninstallOutcome::Deferred(_) => deferred += 1,
+        }
+        while reg.state("race_audit").is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "deferred uninstall never completed"
+            );
+            std::thread::yield_now();
+        }
+        reg.install("race_audit", "race.so")
+            .expect("reinstall race_audit");
+    }
+    stop.store(true, SeqCst);
+    for t in threads {
+        t.join().expect("session thread");
+    }
+    assert_eq!(reg.state("race_audit"), Some(PluginState::Active));
+    assert!(reg.session_bindings().is_empty());
+    eprintln!(
+        "{} statements, {deferred} of {rounds} uninstalls deferred",
         done.load(SeqCst)
     );
 }
