@@ -177,7 +177,7 @@ pub(crate) struct Entry {
     pub(crate) ctx: AtomicPtr<c_void>,
     initialized: AtomicBool,
     pub(crate) load_option: LoadOption,
-    /// Session bindings, plus [`UNBOUND_DELETED`] once the plugin is DELETED. One
+    /// Session bindings, plus [`DELETED_FLAG`] once the plugin is DELETED. One
     /// word, so "bound while not deleted" and "last binding of a deleted plugin" are
     /// each decided by a single atomic operation (see [`Entry::acquire_binding`]).
     bindings: AtomicUsize,
@@ -209,13 +209,13 @@ impl Entry {
     /// still be given back with [`Shared::unbind`]). A binding counted here before
     /// [`Entry::mark_deleted`] keeps the plugin initialised until it is given back.
     pub(crate) fn acquire_binding(&self) -> bool {
-        self.bindings.fetch_add(1, SeqCst) & UNBOUND_DELETED == 0
+        self.bindings.fetch_add(1, SeqCst) & DELETED_FLAG == 0
     }
     /// Flags the (already DELETED-state) plugin in its binding word; true if no
     /// binding is held, so the caller finalizes it now. Otherwise the release of the
     /// last binding does.
     fn mark_deleted(&self) -> bool {
-        self.bindings.fetch_or(UNBOUND_DELETED, SeqCst) & !UNBOUND_DELETED == 0
+        self.bindings.fetch_or(DELETED_FLAG, SeqCst) & !DELETED_FLAG == 0
     }
     pub(crate) fn audit_mask(&self) -> u32 {
         match &self.code.decl.kind {
@@ -233,7 +233,7 @@ impl Entry {
 /// is not enough: between the two, another session can bind the still-ACTIVE plugin
 /// and an UNINSTALL can mark it DELETED (seeing that binding, so deferring), and the
 /// first session would then deinitialise it under the new binder's running call.
-const UNBOUND_DELETED: usize = 1 << (usize::BITS - 1);
+const DELETED_FLAG: usize = 1 << (usize::BITS - 1);
 
 /// A UDF created with `CREATE [AGGREGATE] FUNCTION … SONAME`.
 pub(crate) struct Udf {
@@ -1525,7 +1525,7 @@ impl Shared {
 
     /// Drops one binding of `e`; unloads a DELETED plugin when it was the last.
     pub(crate) fn unbind(&self, e: &Arc<Entry>) {
-        if e.bindings.fetch_sub(1, SeqCst) == UNBOUND_DELETED | 1 {
+        if e.bindings.fetch_sub(1, SeqCst) == DELETED_FLAG | 1 {
             self.finalize(e);
         }
     }
