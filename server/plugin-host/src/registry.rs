@@ -1535,37 +1535,47 @@ impl Shared {
     }
 
     /// Rebuilds the dispatch lists (ACTIVE audit and trace plugins in install order).
+    /// The lists are read from the registry and published under one hold of the
+    /// registry lock: two rebuilds racing (an INSTALL and a deferred UNINSTALL's last
+    /// release, say) must not publish an older registry state over a newer one, which
+    /// would drop an ACTIVE plugin from dispatch (and keep an uninstalled one's
+    /// library mapped) until the next rebuild. Every state change is followed by a
+    /// rebuild that starts after it, so the last list published is current.
     pub(crate) fn rebuild_snapshots(&self) {
-        let (audit, trace): (Vec<_>, Vec<_>) = {
-            let st = self.lock();
-            let active = st
-                .plugins
-                .iter()
-                .filter(|e| e.state() == PluginState::Active);
-            let a = active
-                .clone()
-                .filter(|e| e.plugin_type == PluginType::Audit)
-                .cloned()
-                .collect();
-            let t = active
-                .filter(|e| e.plugin_type == PluginType::ProtocolTrace)
-                .cloned()
-                .collect();
-            (a, t)
-        };
+        let st = self.lock();
+        let active = st
+            .plugins
+            .iter()
+            .filter(|e| e.state() == PluginState::Active);
+        let audit: Vec<Arc<Entry>> = active
+            .clone()
+            .filter(|e| e.plugin_type == PluginType::Audit)
+            .cloned()
+            .collect();
+        let trace: Vec<Arc<Entry>> = active
+            .filter(|e| e.plugin_type == PluginType::ProtocolTrace)
+            .cloned()
+            .collect();
         let classes = audit
             .iter()
             .fold(0u32, |m: u32, e: &Arc<Entry>| m | e.audit_mask());
-        {
+        let old_audit = {
             let mut list = self.audit.write().unwrap_or_else(|p| p.into_inner());
-            *list = Arc::from(audit);
+            let old = std::mem::replace(&mut *list, Arc::from(audit));
             // Under the write lock, so the mask and generation move with the list.
             self.audit_classes.store(classes, SeqCst);
             self.audit_gen.fetch_add(1, SeqCst);
-        }
-        let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
-        self.trace_active.store(!trace.is_empty(), SeqCst);
-        *list = Arc::from(trace);
+            old
+        };
+        let old_trace = {
+            let mut list = self.trace.write().unwrap_or_else(|p| p.into_inner());
+            self.trace_active.store(!trace.is_empty(), SeqCst);
+            std::mem::replace(&mut *list, Arc::from(trace))
+        };
+        drop(st);
+        // Outside every lock: the old lists may hold the last reference to an
+        // uninstalled plugin, and closing its library calls HostServices hooks.
+        drop((old_audit, old_trace));
     }
 
     /// Entries of a type, ACTIVE, in install order.
@@ -1609,7 +1619,12 @@ impl Shared {
     /// DELETED, sums the shards. All SeqCst: whichever of them comes last in the total
     /// order sees every other's change, so the last binding to go, or UNINSTALL
     /// itself when nothing is bound, finds the sum at zero ([`Shared::finalize`]
-    /// runs once however many find it).
+    /// runs once however many find it). The sum is taken after the state is seen
+    /// DELETED, never from the count this release left: between the two another
+    /// session may bind the still-ACTIVE plugin and an UNINSTALL see that binding
+    /// and defer, and finalizing on the stale count would deinitialise the plugin
+    /// under the new binder's running call (the race of
+    /// `a_release_racing_a_new_binding_and_uninstall_never_deinits_under_the_new_binder`).
     pub(crate) fn unbind(&self, e: &Arc<Entry>, session: u64) {
         e.bindings.drop_seqcst(session);
         if e.state() == PluginState::Deleted && e.bindings.total() == 0 {

@@ -2,6 +2,7 @@
 //! plugins (Rust cdylibs built with cargo, C libraries built with the system
 //! compiler) and C fixtures, all really `dlopen`ed from a temporary plugin_dir.
 
+mod races;
 mod util;
 
 use std::os::unix::process::ExitStatusExt;

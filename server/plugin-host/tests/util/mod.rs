@@ -129,7 +129,7 @@ impl Drop for TempDir {
     }
 }
 
-fn compile_fixture(name: &str, out: &Path) {
+pub fn compile_fixture(name: &str, out: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(format!("{name}.c"));
