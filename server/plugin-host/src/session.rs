@@ -9,7 +9,7 @@ use minnow_plugin::abi::*;
 
 use crate::error::PluginError;
 use crate::ffi::{ColumnDef, Kind, RawEvent, UdfInstance};
-use crate::registry::{Entry, ExtPoint, PluginState, PluginType, Registry, Shared, Udf};
+use crate::registry::{Entry, ExtPoint, PluginState, PluginType, Registry, Shared, Stats, Udf};
 use crate::{
     AuthRequest, ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, UdfArg,
 };
@@ -70,6 +70,11 @@ fn audit_error(list: &[Arc<Entry>], stop: Stop, event: &'static str) -> PluginEr
         }
     }
 }
+
+/// Up to this many audit plugins on the general class, [`Session::audit_general_seq`]
+/// resolves each one's binding, stats and timing once for all the events of a
+/// sequence; more take the general path, event by event.
+const SEQ_TARGETS: usize = 4;
 
 /// One event of [`Session::audit_general_seq`]: subclass, error code, rows.
 pub type GeneralStep = (GeneralSubclass, i32, u64);
@@ -225,10 +230,24 @@ impl Session {
     #[inline(always)]
     fn timed(&self, e: &Arc<Entry>, ext: ExtPoint, f: impl FnOnce() -> i32) -> i32 {
         let every = self.shared.timing.load(Relaxed);
-        let rc = match e.stats(ext) {
+        self.timed_with(e, e.stats(ext), every, ext, f)
+    }
+
+    /// [`Session::timed`] with the entry's stats for `ext` and the timing rate
+    /// (`every`: 0 = off, n = one call in n) already looked up.
+    #[inline(always)]
+    fn timed_with(
+        &self,
+        e: &Arc<Entry>,
+        stats: Option<&Stats>,
+        every: u64,
+        ext: ExtPoint,
+        f: impl FnOnce() -> i32,
+    ) -> i32 {
+        let rc = match stats {
             Some(s) => {
                 let n = s.calls.bump(self.id);
-                // `every` is usually a power of two (8): a mask, not a division.
+                // `every` is usually a power of two (32): a mask, not a division.
                 let sampled = every != 0
                     && if every.is_power_of_two() {
                         n & (every - 1) == 0
@@ -384,26 +403,88 @@ impl Session {
             return Ok(());
         };
         let mut c = crate::ffi::general_c(ev);
+        // The plugins taking the class, bound (in install order, as the first event
+        // would bind them: every step reaches every one of them unless a veto stops
+        // the sequence, and the first step cannot veto after the statement) with
+        // their stats and the timing rate, looked up once for all the steps.
+        let mut targets: [(usize, Option<&Stats>); SEQ_TARGETS] = [(0, None); SEQ_TARGETS];
+        let mut n = 0;
+        for (i, e) in list.iter().enumerate() {
+            if e.audit_mask() & MASK == 0 {
+                continue;
+            }
+            if n == SEQ_TARGETS || i >= 32 {
+                // Many audit plugins: the general path, step by step.
+                let r = self.general_steps(&list, &mut c, steps);
+                self.held = Some(list);
+                return r;
+            }
+            let bit = 1u64 << (2 * i as u64);
+            if self.held_bound & bit == 0 {
+                if !self.bind(e, ExtPoint::General) {
+                    continue;
+                }
+                self.held_bound |= bit;
+            }
+            targets[n] = (i, e.stats(ExtPoint::General));
+            n += 1;
+        }
+        let every = self.shared.timing.load(Relaxed);
         let mut r = Ok(());
+        'steps: for &(subclass, error_code, rows) in steps {
+            c.event_subclass = subclass as u32;
+            c.error_code = error_code;
+            c.rows = rows;
+            let can_veto = subclass == GeneralSubclass::Starting;
+            for &(i, stats) in &targets[..n] {
+                let e = &list[i];
+                if e.state() != PluginState::Active {
+                    continue;
+                }
+                let rc = self.timed_with(e, stats, every, ExtPoint::General, || {
+                    e.code.notify(e.ctx(), RawEvent::General(&c))
+                });
+                if rc != 0 && can_veto {
+                    r = Err(audit_error(
+                        &list,
+                        Stop { index: i, rc },
+                        general_name(subclass),
+                    ));
+                    break 'steps;
+                }
+            }
+        }
+        self.held = Some(list);
+        r
+    }
+
+    /// The steps of [`Session::audit_general_seq`] one by one through
+    /// [`Session::call_audit`] (lists with more than [`SEQ_TARGETS`] audit plugins).
+    #[cold]
+    fn general_steps(
+        &mut self,
+        list: &[Arc<Entry>],
+        c: &mut crate::abi::AuditGeneralEvent,
+        steps: &[GeneralStep],
+    ) -> Result<(), PluginError> {
+        const MASK: u32 = MINNOW_AUDIT_GENERAL_CLASSMASK;
         for &(subclass, error_code, rows) in steps {
             c.event_subclass = subclass as u32;
             c.error_code = error_code;
             c.rows = rows;
             let can_veto = subclass == GeneralSubclass::Starting;
             let stop = self.call_audit(
-                &list,
+                list,
                 MASK,
                 ExtPoint::General,
-                RawEvent::General(&c),
+                RawEvent::General(c),
                 can_veto,
             );
             if let Some(stop) = stop.filter(|_| can_veto) {
-                r = Err(audit_error(&list, stop, general_name(subclass)));
-                break;
+                return Err(audit_error(list, stop, general_name(subclass)));
             }
         }
-        self.held = Some(list);
-        r
+        Ok(())
     }
 
     /// True if some installed audit plugin subscribes to general-class events (one
