@@ -14,21 +14,7 @@ use minnow_plugin_host::{
     PluginState, PluginType, Registry, SessionInfo, UdfArg, UdfArgType, UdfReturn,
     UninstallOutcome, Value,
 };
-use util::{Dbug, setup};
-
-fn general(subclass: GeneralSubclass, conn: u64, query: &str) -> GeneralEvent<'_> {
-    GeneralEvent {
-        subclass,
-        error_code: 0,
-        connection_id: conn,
-        rows: 0,
-        user: "root",
-        host: "localhost",
-        ip: "127.0.0.1",
-        command: "Query",
-        query,
-    }
-}
+use util::{Dbug, general, setup};
 
 fn connection(subclass: ConnectionSubclass, conn: u64, ip: &str) -> ConnectionEvent<'_> {
     ConnectionEvent {

@@ -9,24 +9,34 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use minnow_plugin_host::{
-    ConnectionEvent, ConnectionSubclass, GeneralEvent, GeneralSubclass, PluginState, PluginType,
-    Registry, UninstallOutcome, Value,
+    ConnectionEvent, ConnectionSubclass, GeneralSubclass, PluginState, PluginType, Registry,
+    UninstallOutcome, Value,
 };
 
-use crate::util::{TempDir, TestHost, compile_fixture, is_mapped};
+use crate::util::{TempDir, TestHost, compile_fixture, general, is_mapped};
 
-fn general(subclass: GeneralSubclass, conn: u64, query: &str) -> GeneralEvent<'_> {
-    GeneralEvent {
-        subclass,
-        error_code: 0,
-        connection_id: conn,
-        rows: 0,
-        user: "root",
-        host: "localhost",
-        ip: "127.0.0.1",
-        command: "Query",
-        query,
+/// Waits until the session threads have run 8 more statements (`done`), uninstalls
+/// `race_audit` and waits until it is gone (at once, or when its last binding goes);
+/// true if the uninstall was deferred.
+fn uninstall_after_progress(reg: &Registry, done: &AtomicU64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let before = done.load(SeqCst);
+    while done.load(SeqCst) < before + 8 {
+        assert!(Instant::now() < deadline, "sessions made no progress");
+        std::thread::yield_now();
     }
+    let deferred = match reg.uninstall("race_audit").expect("uninstall race_audit") {
+        UninstallOutcome::Unloaded => false,
+        UninstallOutcome::Deferred(_) => true,
+    };
+    while reg.state("race_audit").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "deferred uninstall never completed"
+        );
+        std::thread::yield_now();
+    }
+    deferred
 }
 
 /// A plugin_dir holding only the fixtures `names` (compiled from tests/fixtures).
@@ -317,23 +327,7 @@ fn sessions_never_reach_a_deinitialised_plugin_and_lists_follow_concurrent_insta
     let mut deferred = 0;
     let mut checker = reg.session(1);
     for round in 0..rounds {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let before = done.load(SeqCst);
-        while done.load(SeqCst) < before + 8 {
-            assert!(Instant::now() < deadline, "sessions made no progress");
-            std::thread::yield_now();
-        }
-        match reg.uninstall("race_audit").expect("uninstall race_audit") {
-            UninstallOutcome::Unloaded => {}
-            UninstallOutcome::Deferred(_) => deferred += 1,
-        }
-        while reg.state("race_audit").is_some() {
-            assert!(
-                Instant::now() < deadline,
-                "deferred uninstall never completed"
-            );
-            std::thread::yield_now();
-        }
+        deferred += usize::from(uninstall_after_progress(&reg, &done));
         go_tx.send(round % 2 == 0).expect("churn thread alive");
         reg.install("race_audit", "race.so")
             .expect("reinstall race_audit");
@@ -417,23 +411,7 @@ fn a_release_racing_a_new_binding_and_uninstall_never_deinits_under_the_new_bind
     }
     let mut deferred = 0;
     for _ in 0..rounds {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let before = done.load(SeqCst);
-        while done.load(SeqCst) < before + 8 {
-            assert!(Instant::now() < deadline, "sessions made no progress");
-            std::thread::yield_now();
-        }
-        match reg.uninstall("race_audit").expect("uninstall race_audit") {
-            UninstallOutcome::Unloaded => {}
-            UninstallOutcome::Deferred(_) => deferred += 1,
-        }
-        while reg.state("race_audit").is_some() {
-            assert!(
-                Instant::now() < deadline,
-                "deferred uninstall never completed"
-            );
-            std::thread::yield_now();
-        }
+        deferred += usize::from(uninstall_after_progress(&reg, &done));
         reg.install("race_audit", "race.so")
             .expect("reinstall race_audit");
     }

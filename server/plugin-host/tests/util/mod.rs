@@ -288,3 +288,22 @@ pub fn is_mapped(path: &Path) -> bool {
     let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     maps.lines().any(|l| l.ends_with(&*canon.to_string_lossy()))
 }
+
+/// A general-class event of connection `conn` for `query` (root@localhost).
+pub fn general(
+    subclass: minnow_plugin_host::GeneralSubclass,
+    conn: u64,
+    query: &str,
+) -> minnow_plugin_host::GeneralEvent<'_> {
+    minnow_plugin_host::GeneralEvent {
+        subclass,
+        error_code: 0,
+        connection_id: conn,
+        rows: 0,
+        user: "root",
+        host: "localhost",
+        ip: "127.0.0.1",
+        command: "Query",
+        query,
+    }
+}
