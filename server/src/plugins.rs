@@ -212,13 +212,8 @@ pub fn audited(
     sync_functions(sess);
     // The statement's UDF call sites, described when a UDF first runs (nothing to
     // do, and nothing allocated, while no UDF exists).
-    let _udf_sites = (!sess.udfs.is_empty()).then(|| {
-        crate::udf_sites::enter(
-            query,
-            sess.udfs.iter().map(|n| n.to_ascii_lowercase()).collect(),
-            sess.sql.db.clone(),
-        )
-    });
+    let _udf_sites = (!sess.udfs.is_empty())
+        .then(|| crate::udf_sites::enter(query, &sess.udf_names, sess.sql.db.as_deref()));
     if sess.psess.wants_general() {
         let s = &mut *sess;
         let ev = statement_event(&s.thd, &s.account.user, &s.ip, query);
@@ -289,6 +284,7 @@ pub fn sync_functions(sess: &mut crate::session::Session) {
                 .warn(&format!("cannot register function {name} in SQLite: {e}")),
         }
     }
+    sess.udf_names = sess.udfs.iter().map(|n| n.to_ascii_lowercase()).collect();
 }
 
 /// UDFs as SQLite functions with MySQL's lifecycle: one `UDF_INIT` per call site

@@ -81,6 +81,8 @@ pub struct Session {
     pub udf_generation: u64,
     /// UDF names registered on this session's SQLite connection.
     pub udfs: Vec<String>,
+    /// `udfs` in lower case, shared with each statement's UDF call-site state.
+    pub udf_names: Arc<[String]>,
 }
 
 /// `@@wait_timeout` as a socket timeout.
@@ -414,6 +416,7 @@ fn login(
         warnings: Vec::new(),
         udf_generation: 0,
         udfs: Vec::new(),
+        udf_names: Arc::from(Vec::new()),
     };
     if let Some(db) = db {
         if let Err(e) = sess.use_db(&db) {

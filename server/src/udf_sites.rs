@@ -55,7 +55,7 @@ pub(crate) type Lookup<'a> = &'a mut dyn FnMut(&str, &str) -> Vec<(String, Strin
 #[derive(Default)]
 struct State {
     /// Text, UDF names (lower case) and current database, until described.
-    pending: Option<(String, Vec<String>, Option<String>)>,
+    pending: Option<(String, std::sync::Arc<[String]>, Option<String>)>,
     /// The call sites, once described.
     sites: Vec<Site>,
 }
@@ -70,12 +70,14 @@ thread_local! {
 /// current statement until the guard is dropped. It is described when a UDF call
 /// first asks ([`for_call`], [`arity`]): by then SQLite has prepared the statement and
 /// attached the databases it names.
-pub(crate) fn enter(query: &str, udfs: Vec<String>, db: Option<String>) -> Guard {
-    let pending = (!udfs.is_empty() && {
-        let lower = query.to_ascii_lowercase();
-        udfs.iter().any(|u| lower.contains(u.as_str()))
-    })
-    .then(|| (query.to_string(), udfs, db));
+///
+/// A statement that names none of the UDFs (the usual case) costs a case-insensitive
+/// scan of its text and no allocation.
+pub(crate) fn enter(query: &str, udfs: &std::sync::Arc<[String]>, db: Option<&str>) -> Guard {
+    let pending = udfs
+        .iter()
+        .any(|u| contains_ignore_ascii_case(query, u))
+        .then(|| (query.to_string(), udfs.clone(), db.map(str::to_string)));
     let old = STATE.with(|s| {
         std::mem::replace(
             &mut *s.borrow_mut(),
@@ -86,6 +88,12 @@ pub(crate) fn enter(query: &str, udfs: Vec<String>, db: Option<String>) -> Guard
         )
     });
     Guard { old: Some(old) }
+}
+
+/// Whether `hay` contains `needle` (lower case ASCII) in any ASCII case.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    !n.is_empty() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Restores the previous statement (nested statements) when dropped.
@@ -565,7 +573,7 @@ mod tests {
         assert!(s[3].args.is_empty());
         let _g = enter(
             "SELECT f(qty), f(t.qty), g(u.qty), f() FROM t JOIN u",
-            udfs(),
+            &std::sync::Arc::from(udfs()),
             None,
         );
         let mut lookup = |schema: &str, table: &str| -> Vec<(String, String)> {
