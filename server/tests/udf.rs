@@ -52,6 +52,19 @@ async fn udf_log(c: &mut Conn) -> String {
         .expect("one row")
 }
 
+/// A server whose plugin_dir holds udf_example only (`tag` names its temp dir).
+fn udf_server(tag: &str) -> TestServer {
+    let pdir = plugin_dir(tag, &[]);
+    TestServer::start_with(move |c| c.plugin_dir = pdir)
+}
+
+/// A connection to `srv` with [`FUNCTIONS`] created.
+async fn with_functions(srv: &TestServer) -> Conn {
+    let mut c = connect(&srv.url()).await;
+    run_all(&mut c, &FUNCTIONS).await;
+    c
+}
+
 const FUNCTIONS: [&str; 8] = [
     "CREATE AGGREGATE FUNCTION avgcost RETURNS REAL SONAME 'libudf_example.so'",
     "CREATE AGGREGATE FUNCTION clear_count RETURNS INTEGER SONAME 'libudf_example.so'",
@@ -65,11 +78,9 @@ const FUNCTIONS: [&str; 8] = [
 
 #[test]
 fn aggregate_over_no_rows_runs_init_clear_result_deinit() {
-    let pdir = plugin_dir("udf_empty", &[]);
-    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    let srv = udf_server("udf_empty");
     rt().block_on(async {
-        let mut c = connect(&srv.url()).await;
-        run_all(&mut c, &FUNCTIONS).await;
+        let mut c = with_functions(&srv).await;
         run_all(&mut c, &["CREATE TABLE u.t(g INT, qty INT, price DOUBLE)"]).await;
         udf_log(&mut c).await;
 
@@ -130,11 +141,9 @@ fn aggregate_over_no_rows_runs_init_clear_result_deinit() {
 
 #[test]
 fn argument_types_constants_attributes_and_coercion() {
-    let pdir = plugin_dir("udf_args", &[]);
-    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    let srv = udf_server("udf_args");
     rt().block_on(async {
-        let mut c = connect(&srv.url()).await;
-        run_all(&mut c, &FUNCTIONS).await;
+        let mut c = with_functions(&srv).await;
         run_all(
             &mut c,
             &[
@@ -197,11 +206,9 @@ fn argument_types_constants_attributes_and_coercion() {
 
 #[test]
 fn decimal_udfs_take_and_return_decimal_strings() {
-    let pdir = plugin_dir("udf_decimal", &[]);
-    let srv = TestServer::start_with(move |c| c.plugin_dir = pdir);
+    let srv = udf_server("udf_decimal");
     rt().block_on(async {
-        let mut c = connect(&srv.url()).await;
-        run_all(&mut c, &FUNCTIONS).await;
+        let mut c = with_functions(&srv).await;
         run_all(
             &mut c,
             &[
