@@ -270,6 +270,12 @@ pub fn table_column(
     column: &str,
 ) -> Option<MyType> {
     let (decl, _coll, not_null, pk, autoinc) = conn.column_metadata(db, table, column).ok()?;
+    Some(column_of(decl, not_null, pk, autoinc))
+}
+
+/// The MySQL type of a table column from SQLite's metadata: its declared type
+/// (`decl`), NOT NULL, primary key and AUTOINCREMENT.
+fn column_of(decl: Option<&std::ffi::CStr>, not_null: bool, pk: bool, autoinc: bool) -> MyType {
     let decl = decl.and_then(|d| d.to_str().ok()).unwrap_or("");
     let mut t = from_decl(decl);
     let f = &mut t.attrs.flags;
@@ -282,7 +288,7 @@ pub fn table_column(
     if autoinc {
         *f |= ColumnFlags::AUTO_INCREMENT_FLAG;
     }
-    Some(t)
+    t
 }
 
 /// The MySQL type of result column `i` of an SQLite statement: a table
@@ -301,19 +307,7 @@ pub fn result_column(
         if db.to_bytes() == b"information_schema" {
             return None;
         }
-        let decl = decl.and_then(|d| d.to_str().ok()).unwrap_or("");
-        let mut t = from_decl(decl);
-        let f = &mut t.attrs.flags;
-        if not_null || pk {
-            *f |= ColumnFlags::NOT_NULL_FLAG;
-        }
-        if pk {
-            *f |= ColumnFlags::PRI_KEY_FLAG | ColumnFlags::PART_KEY_FLAG;
-        }
-        if autoinc {
-            *f |= ColumnFlags::AUTO_INCREMENT_FLAG;
-        }
-        return Some(t);
+        return Some(column_of(decl, not_null, pk, autoinc));
     }
     if let Some(Some(t)) = hint {
         return Some(*t);
